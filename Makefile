@@ -1,0 +1,36 @@
+# The two commands of the README: `make run` (the whole pipeline, offline) and `make test`.
+# Both bootstrap .venv idempotently: it is (re)installed only when pyproject.toml changed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ARGS   ?=
+
+.PHONY: run test lint check-java clean bench
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+check-java:
+	@java -version >/dev/null 2>&1 || { echo "stepbricks needs Java 17+ for Spark: install it with 'sudo apt-get install -y openjdk-17-jre-headless' (or brew install openjdk@17)."; exit 1; }
+	@v=$$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1); \
+	  [ "$${v:-0}" -ge 17 ] || { echo "stepbricks needs Java 17+ for Spark, found Java $$v: install openjdk-17-jre-headless."; exit 1; }
+
+run: $(STAMP) check-java
+	$(BIN)/stepbricks run $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: $(STAMP) check-java lint
+	$(BIN)/python -m pytest $(ARGS)
+
+bench: $(STAMP) check-java
+	$(BIN)/python -m bench $(ARGS)
+
+clean:
+	rm -rf $(VENV) .stepbricks .pytest_cache

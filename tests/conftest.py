@@ -1,0 +1,33 @@
+"""Fixtures shared by the whole suite. One SparkSession per test session (start-up costs 10-25 s)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+# Hermetic: no user config, no real credentials, no network calls for the SDK's config discovery.
+os.environ.setdefault("DATABRICKS_CONFIG_FILE", os.devnull)
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """A small local SparkSession shared by every test that needs one; never stopped between tests."""
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[1]")
+        .appName("stepbricks-tests")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.default.parallelism", "1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
