@@ -72,3 +72,28 @@ class Cluster(Protocol):
         """Databricks cluster state: PENDING, RUNNING, RESTARTING, TERMINATING, TERMINATED, ERROR."""
 
     def terminate(self) -> None: ...
+
+
+class ClusterPool(Protocol):
+    """What the workspace asks of its compute: implemented by `sim.databricks.compute.manager.ClusterManager`.
+
+    Constructed as `ClusterManager(state_dir: Path, base_env: dict[str, str])`; `base_env` is what every
+    cluster process gets (AWS/MLflow endpoints, DATABRICKS_HOST/TOKEN for dbutils.secrets, STEPBRICKS_STORAGE_MODE).
+    """
+
+    def default_cluster_id(self) -> str:
+        """The always-present all-purpose cluster (started lazily on first use)."""
+
+    def get(self, cluster_id: str) -> Cluster:
+        """A long-lived cluster; raises KeyError if unknown. Starts it if terminated."""
+
+    def create(self, spec: dict) -> Cluster:
+        """A new long-lived all-purpose cluster (clusters/create)."""
+
+    def ephemeral(self, spec: dict) -> Cluster:
+        """A job cluster for one run (new_cluster / job_cluster_key); the caller terminates it."""
+
+    def list(self) -> list[Cluster]: ...
+
+    def shutdown(self) -> None:
+        """Stop every worker process (server shutdown)."""
