@@ -1,0 +1,257 @@
+"""The `stepbricks` command line: bring the simulator up, fly the pipeline, poke Lambdas."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.live import Live
+
+app = typer.Typer(
+    help=(
+        "stepbricks flies a Step Functions + Databricks data/ML pipeline offline: local S3, Step Functions "
+        "and Lambda (moto + a real local Lambda runtime), and a fake Databricks workspace that really runs "
+        "jobs on local Spark.\n\nStart with `stepbricks run` (the whole pipeline, one command) or "
+        "`stepbricks up` (the simulator, for your own clients)."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+console = Console()
+STATE_HOME = Path(os.environ.get("STEPBRICKS_HOME", ".stepbricks"))
+ENDPOINTS_FILE = STATE_HOME / "endpoints.json"
+
+
+def _saved_env() -> dict[str, str] | None:
+    if ENDPOINTS_FILE.exists():
+        return json.loads(ENDPOINTS_FILE.read_text())["env"]
+    return None
+
+
+def _target_env() -> dict[str, str]:
+    """The endpoints to talk to: a running `stepbricks up`, else the process environment."""
+    saved = _saved_env()
+    return {**os.environ, **saved} if saved else dict(os.environ)
+
+
+@app.command()
+def up(
+    state_dir: Annotated[Path, typer.Option(help="Where jobs, runs, secrets, MLflow and Lambda code are kept.")] = (
+        STATE_HOME / "state"
+    ),
+    databricks: Annotated[bool, typer.Option(help="Also start the fake Databricks workspace.")] = True,
+) -> None:
+    """Start the simulator in the foreground; print its endpoints and the environment to export."""
+    from harness.views import endpoints_table, export_lines
+    from sim.simulator import Simulator
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    spinner = console.status("starting the simulator…")
+    spinner.start()
+    with Simulator.start(state_dir=state_dir, databricks=databricks) as sim:
+        spinner.stop()
+        env = sim.env
+        STATE_HOME.mkdir(parents=True, exist_ok=True)
+        fd = os.open(ENDPOINTS_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"pid": os.getpid(), "env": env}, fh)
+        console.print(endpoints_table(env))
+        console.print("\nExport these to point boto3, databricks-sdk and mlflow at it:")
+        console.print(export_lines({k: v for k, v in env.items() if "TOKEN" not in k}), highlight=False)
+        console.print("(the workspace token is left out here: `eval \"$(stepbricks env)\"` includes it)")
+        console.print("Ctrl-C stops it.")
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            ENDPOINTS_FILE.unlink(missing_ok=True)
+            console.print("stopping…")
+
+
+@app.command()
+def env() -> None:
+    """Print `export` lines for a running `stepbricks up` (use: eval "$(stepbricks env)")."""
+    from harness.views import export_lines
+
+    saved = _saved_env()
+    if saved is None:
+        console.print("[red]No simulator is running here[/red] (start one with `stepbricks up`).", highlight=False)
+        raise typer.Exit(1)
+    typer.echo(export_lines(saved))
+
+
+@app.command()
+def status() -> None:
+    """Say what is up: each endpoint of a running `stepbricks up` (or of the environment), reachable or not."""
+    import urllib.request
+
+    from rich.table import Table
+
+    env = _target_env()
+    table = Table(title="stepbricks status")
+    table.add_column("service")
+    table.add_column("endpoint")
+    table.add_column("state")
+    checks = {
+        "AWS (moto)": (env.get("AWS_ENDPOINT_URL"), "/moto-api/"),
+        "Databricks": (env.get("DATABRICKS_HOST"), "/.well-known/databricks-config"),
+    }
+    up_count = 0
+    for name, (endpoint, probe) in checks.items():
+        if not endpoint:
+            table.add_row(name, "-", "[yellow]not configured[/yellow]")
+            continue
+        try:
+            with urllib.request.urlopen(endpoint.rstrip("/") + probe, timeout=2):
+                table.add_row(name, endpoint, "[green]up[/green]")
+                up_count += 1
+        except Exception as exc:  # any failure means "not reachable"; say which
+            table.add_row(name, endpoint, f"[red]down[/red] ({type(exc).__name__})")
+    console.print(table)
+    raise typer.Exit(0 if up_count else 1)
+
+
+@app.command()
+def invoke(
+    function: Annotated[str, typer.Argument(help="Function name or ARN.")],
+    payload: Annotated[str, typer.Option(help="JSON event.")] = "{}",
+    tail: Annotated[bool, typer.Option(help="Show the last 4 KB of the log (LogType=Tail).")] = True,
+) -> None:
+    """Invoke a Lambda function of a running simulator (or of AWS_ENDPOINT_URL) and print its result."""
+    import base64
+
+    from harness.clients import aws_client
+
+    try:
+        event = json.loads(payload)
+    except json.JSONDecodeError as exc:
+        console.print(f"[red]--payload is not JSON[/red]: {exc}")
+        raise typer.Exit(2) from exc
+    lam = aws_client("lambda", _target_env())
+    resp = lam.invoke(FunctionName=function, Payload=json.dumps(event).encode(), LogType="Tail" if tail else "None")
+    body = resp["Payload"].read().decode()
+    if tail and resp.get("LogResult"):
+        console.print(base64.b64decode(resp["LogResult"]).decode(errors="replace"), highlight=False)
+    console.print_json(body) if body.strip().startswith(("{", "[")) else console.print(body)
+    if resp.get("FunctionError"):
+        console.print(f"[red]FunctionError: {resp['FunctionError']}[/red]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def logs(
+    function: Annotated[str, typer.Argument(help="Function name.")],
+    limit: Annotated[int, typer.Option(help="At most this many lines.")] = 200,
+) -> None:
+    """Print a function's log lines from CloudWatch Logs (/aws/lambda/FUNCTION), as on AWS."""
+    from harness.clients import aws_client
+
+    client = aws_client("logs", _target_env())
+    group = f"/aws/lambda/{function}"
+    try:
+        events = client.filter_log_events(logGroupName=group, limit=limit)["events"]
+    except client.exceptions.ResourceNotFoundException:
+        console.print(f"[yellow]No logs yet for {function}[/yellow] (log group {group} does not exist).")
+        raise typer.Exit(1) from None
+    for event in events:
+        typer.echo(event["message"].rstrip("\n"))
+
+
+@app.command()
+def deploy(
+    prefix: Annotated[str, typer.Option(help="Name prefix for every resource.")] = "",
+    poll_seconds: Annotated[int, typer.Option(help="Wait between Databricks status polls.")] = 30,
+) -> None:
+    """Deploy the pipeline to the endpoints of the environment (a running `stepbricks up`, or real AWS)."""
+    from harness.deploy import DeployConfig
+    from harness.deploy import deploy as do_deploy
+
+    deployment = do_deploy(_target_env(), DeployConfig(prefix=prefix, poll_seconds=poll_seconds))
+    STATE_HOME.mkdir(parents=True, exist_ok=True)
+    (STATE_HOME / "deployment.json").write_text(deployment.to_json())
+    console.print_json(deployment.to_json())
+
+
+@app.command()
+def run(
+    input: Annotated[Path | None, typer.Option("--input", help="A raw CSV / JSON file to feed in.")] = None,
+    rows: Annotated[int, typer.Option(help="Generate this many raw rows when no --input is given.")] = 5000,
+    dirty_share: Annotated[float, typer.Option(help="Share of dirty generated records.")] = 0.02,
+    seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 7,
+    variant: Annotated[str, typer.Option(help="polling | callback | map")] = "polling",
+    poll_seconds: Annotated[int, typer.Option(help="Wait state seconds between Databricks polls.")] = 2,
+    state_dir: Annotated[Path | None, typer.Option(help="Keep the simulator's state here.")] = None,
+) -> None:
+    """Up, deploy, upload, follow the execution live, then summarise. Exit code 0 only on success."""
+    from harness.deploy import VARIANTS, DeployConfig
+    from harness.deploy import deploy as do_deploy
+    from harness.runner import run_pipeline
+    from harness.views import summary_panel, trace_table
+    from sim.simulator import Simulator
+
+    if variant not in VARIANTS:
+        console.print(f"[red]--variant must be one of {', '.join(VARIANTS)}[/red], got {variant!r}")
+        raise typer.Exit(2)
+    with tempfile.TemporaryDirectory(prefix="stepbricks-input-") as tmp:
+        if input is None:
+            from sim.data.generator import generate
+
+            input = Path(tmp) / f"customers-{seed}-{rows}.csv"
+            report = generate(input, rows=rows, seed=seed, fmt="csv", dirty_share=dirty_share)
+            console.print(f"generated {input.name}: {report}")
+        elif not input.exists():
+            console.print(f"[red]--input {input} does not exist[/red]")
+            raise typer.Exit(2)
+        with console.status("starting the simulator (moto, fake Databricks workspace)…"):
+            sim_cm = Simulator.start(state_dir=state_dir)
+            sim = sim_cm.__enter__()
+        try:
+            env = {**os.environ, **sim.env}
+            with console.status("deploying the pipeline (buckets, topic, secret, Lambdas, jobs, state machines)…"):
+                deployment = do_deploy(env, DeployConfig(poll_seconds=poll_seconds))
+            console.print(f"deployed: {len(deployment.functions)} Lambdas, jobs {deployment.jobs}, "
+                          f"cluster {deployment.cluster_id}")
+            with Live(console=console, refresh_per_second=4, transient=False) as live:
+                result = run_pipeline(
+                    env,
+                    deployment,
+                    input,
+                    variant=variant,
+                    on_update=lambda trace: live.update(trace_table(trace)),
+                    notifications=lambda: sim.aws.sns_messages(deployment.topic_arn),
+                )
+            console.print(summary_panel(result))
+            _print_artifacts(result, deployment)
+        finally:
+            with console.status("stopping the simulator…"):
+                sim_cm.__exit__(*sys.exc_info())
+    raise typer.Exit(0 if result.succeeded else 1)
+
+
+def _print_artifacts(result: object, deployment: object) -> None:
+    etl = result.step_output("etl") or {}
+    train = result.step_output("train") or {}
+    evaluation = result.step_output("evaluate") or {}
+    for label, value in (
+        ("processed data", etl.get("output_uri")),
+        ("quarantine", etl.get("quarantine_uri")),
+        ("model", train.get("artifact_uri") or train.get("model_uri")),
+        ("metrics", evaluation.get("metrics_uri")),
+    ):
+        if value:
+            console.print(f"{label}: {value}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,343 @@
+"""Deploys the reference pipeline to whatever endpoints the environment names.
+
+There is no simulator-only branch: given real credentials and no endpoint overrides, the same calls
+create the buckets, topic, secret, roles, Lambdas, state machines and Databricks jobs in AWS and a real
+workspace. Every step is idempotent (create, or update what exists), so deploying twice is harmless.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from asl import loader as asl_loader
+from harness.bundle import load_jobs
+from harness.clients import aws_client, workspace_client
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TOKEN_SECRET = "stepbricks/databricks-token"
+NOTEBOOKS = {
+    "etl": PROJECT_ROOT / "etl" / "notebooks" / "etl.py",
+    "train": PROJECT_ROOT / "ml" / "notebooks" / "train.py",
+    "evaluate": PROJECT_ROOT / "ml" / "notebooks" / "evaluate.py",
+}
+NOTEBOOK_DIR = "/Shared/stepbricks"
+VARIANTS = {"polling": "pipeline", "callback": "pipeline_callback", "map": "pipeline_map"}
+
+# function key -> (handler, timeout seconds). Names get the deployment prefix.
+FUNCTIONS: dict[str, tuple[str, int]] = {
+    "validate-file": ("lambdas.validate_file.lambda_handler", 60),
+    "start-databricks-job": ("lambdas.start_databricks_job.lambda_handler", 60),
+    "check-databricks-job": ("lambdas.check_databricks_job.lambda_handler", 30),
+    "send-notification": ("lambdas.send_notification.lambda_handler", 30),
+    "trigger-pipeline": ("lambdas.trigger_pipeline.lambda_handler", 30),
+    "list-files": ("lambdas.list_files.lambda_handler", 60),
+}
+
+_LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+_SFN_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    """What varies between deployments. `prefix` keeps several deployments apart in one account."""
+
+    prefix: str = ""
+    poll_seconds: int = 30
+    min_roc_auc: float = 0.7
+    model_name: str = "stepbricks-churn"
+    cluster_id: str | None = None  # None: the workspace's first all-purpose cluster
+    lambda_runtime: str = "python3.12"
+    notification_email: str | None = None
+
+
+@dataclass
+class Deployment:
+    account: str
+    region: str
+    buckets: dict[str, str]
+    topic_arn: str
+    secret_arn: str
+    functions: dict[str, str]  # key -> function ARN
+    state_machines: dict[str, str]  # variant -> state machine ARN
+    jobs: dict[str, int]  # bundle key -> Databricks job id
+    cluster_id: str
+    config: DeployConfig = field(default_factory=DeployConfig)
+
+    def to_json(self) -> str:
+        data = {k: v for k, v in self.__dict__.items() if k != "config"}
+        data["config"] = self.config.__dict__
+        return json.dumps(data, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> Deployment:
+        data = json.loads(text)
+        data["config"] = DeployConfig(**data["config"])
+        return cls(**data)
+
+
+def bucket_names(prefix: str) -> dict[str, str]:
+    return {k: f"{prefix}stepbricks-{k}" for k in ("raw", "processed", "models", "results", "mlflow")}
+
+
+def build_lambda_zip(root: Path = PROJECT_ROOT) -> bytes:
+    """The `lambdas` package as a deployment zip (handlers are `lambdas.<module>.lambda_handler`)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted((root / "lambdas").rglob("*.py")):
+            if "__pycache__" in path.parts:
+                continue
+            info = zipfile.ZipInfo(str(path.relative_to(root)), date_time=(2020, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, path.read_bytes())
+    return buffer.getvalue()
+
+
+def deploy(env: Mapping[str, str] | None = None, config: DeployConfig | None = None) -> Deployment:
+    """Deploy (or update) everything the pipeline needs; returns what was deployed."""
+    env = dict(os.environ if env is None else env)
+    config = config or DeployConfig()
+    sts = aws_client("sts", env)
+    account = sts.get_caller_identity()["Account"]
+    region = env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or "us-east-1"
+
+    buckets = _ensure_buckets(aws_client("s3", env), bucket_names(config.prefix), region)
+    topic_arn = _ensure_topic(aws_client("sns", env), f"{config.prefix}pipeline-notifications", config)
+    secret_arn = _ensure_secret(aws_client("secretsmanager", env), f"{config.prefix}{TOKEN_SECRET}", env)
+    iam = aws_client("iam", env)
+    lambda_role = _ensure_role(iam, f"{config.prefix}stepbricks-lambda-role", _LAMBDA_TRUST)
+    sfn_role = _ensure_role(iam, f"{config.prefix}stepbricks-sfn-role", _SFN_TRUST)
+
+    cluster_id, job_ids = _deploy_databricks(env, config, buckets)
+
+    names = {key: f"{config.prefix}stepbricks-{key}" for key in FUNCTIONS}
+    sm_names = {variant: f"{config.prefix}stepbricks-{VARIANTS[variant].replace('_', '-')}" for variant in VARIANTS}
+    sm_arns = {v: f"arn:aws:states:{region}:{account}:stateMachine:{n}" for v, n in sm_names.items()}
+    fn_arns = {k: f"arn:aws:lambda:{region}:{account}:function:{n}" for k, n in names.items()}
+
+    lam = aws_client("lambda", env)
+    code = build_lambda_zip()
+    common_env = {
+        "DATABRICKS_HOST": env.get("DATABRICKS_HOST", ""),
+        "DATABRICKS_TOKEN_SECRET": f"{config.prefix}{TOKEN_SECRET}",
+        "TOPIC_ARN": topic_arn,
+        "STATE_MACHINE_ARN": sm_arns["polling"],
+    }
+    for key, (handler, timeout) in FUNCTIONS.items():
+        fn_arns[key] = _ensure_function(lam, names[key], handler, timeout, code, lambda_role, common_env, config)
+
+    substitutions = {
+        "AccountId": account,
+        "Region": region,
+        "Prefix": config.prefix,
+        "PollSeconds": str(config.poll_seconds),
+        "ValidateFileFunctionArn": fn_arns["validate-file"],
+        "StartDatabricksJobFunctionArn": fn_arns["start-databricks-job"],
+        "CheckDatabricksJobFunctionArn": fn_arns["check-databricks-job"],
+        "SendNotificationFunctionArn": fn_arns["send-notification"],
+        "ListFilesFunctionArn": fn_arns["list-files"],
+        "TopicArn": topic_arn,
+        "EtlJobId": str(job_ids["etl"]),
+        "TrainJobId": str(job_ids["train"]),
+        "EvaluateJobId": str(job_ids["evaluate"]),
+        "RawBucket": buckets["raw"],
+        "ProcessedBucket": buckets["processed"],
+        "ModelsBucket": buckets["models"],
+        "ResultsBucket": buckets["results"],
+        "ModelName": config.model_name,
+        "MinRocAuc": str(config.min_roc_auc),
+    }
+    sfn = aws_client("stepfunctions", env)
+    for variant, definition_name in VARIANTS.items():
+        definition = asl_loader.render(definition_name, substitutions)
+        _ensure_state_machine(sfn, sm_names[variant], definition, sfn_role)
+
+    _ensure_s3_trigger(aws_client("s3", env), lam, buckets["raw"], fn_arns["trigger-pipeline"], account)
+    return Deployment(
+        account=account,
+        region=region,
+        buckets=buckets,
+        topic_arn=topic_arn,
+        secret_arn=secret_arn,
+        functions=fn_arns,
+        state_machines=sm_arns,
+        jobs=job_ids,
+        cluster_id=cluster_id,
+        config=config,
+    )
+
+
+def set_trigger_target(env: Mapping[str, str], deployment: Deployment, variant: str) -> None:
+    """Point the S3 trigger Lambda at the state machine of `variant` (one trigger per raw bucket)."""
+    lam = aws_client("lambda", env)
+    name = deployment.functions["trigger-pipeline"].rsplit(":", 1)[-1]
+    current = lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+    if current.get("STATE_MACHINE_ARN") == deployment.state_machines[variant]:
+        return
+    current["STATE_MACHINE_ARN"] = deployment.state_machines[variant]
+    lam.update_function_configuration(FunctionName=name, Environment={"Variables": current})
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+
+
+# --- AWS pieces -------------------------------------------------------------------------------------
+
+
+def _ensure_buckets(s3: Any, buckets: dict[str, str], region: str) -> dict[str, str]:
+    for name in buckets.values():
+        try:
+            s3.head_bucket(Bucket=name)
+        except ClientError:
+            kwargs: dict[str, Any] = {"Bucket": name}
+            if region != "us-east-1":
+                kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+            s3.create_bucket(**kwargs)
+    return buckets
+
+
+def _ensure_topic(sns: Any, name: str, config: DeployConfig) -> str:
+    arn = sns.create_topic(Name=name)["TopicArn"]  # CreateTopic is idempotent on AWS
+    if config.notification_email:
+        sns.subscribe(TopicArn=arn, Protocol="email", Endpoint=config.notification_email)
+    return arn
+
+
+def _ensure_secret(sm: Any, name: str, env: Mapping[str, str]) -> str:
+    """The workspace token lives in Secrets Manager, never in Lambda code or configuration."""
+    token = env.get("DATABRICKS_TOKEN")
+    try:
+        arn = sm.describe_secret(SecretId=name)["ARN"]
+        if token:
+            sm.put_secret_value(SecretId=name, SecretString=token)
+        return arn
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+    if not token:
+        raise RuntimeError(f"Secret '{name}' does not exist and DATABRICKS_TOKEN is not set to create it")
+    return sm.create_secret(Name=name, SecretString=token)["ARN"]
+
+
+def _ensure_role(iam: Any, name: str, trust: dict) -> str:
+    try:
+        return iam.get_role(RoleName=name)["Role"]["Arn"]
+    except ClientError:
+        return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+
+def _ensure_function(
+    lam: Any,
+    name: str,
+    handler: str,
+    timeout: int,
+    code: bytes,
+    role: str,
+    env: dict[str, str],
+    config: DeployConfig,
+) -> str:
+    settings = {
+        "Runtime": config.lambda_runtime,
+        "Role": role,
+        "Handler": handler,
+        "Timeout": timeout,
+        "MemorySize": 256,
+        "Environment": {"Variables": env},
+    }
+    try:
+        lam.get_function_configuration(FunctionName=name)
+    except ClientError:
+        arn = lam.create_function(FunctionName=name, Code={"ZipFile": code}, **settings)["FunctionArn"]
+        lam.get_waiter("function_active_v2").wait(FunctionName=name)
+        return arn
+    lam.update_function_code(FunctionName=name, ZipFile=code)
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+    arn = lam.update_function_configuration(FunctionName=name, **settings)["FunctionArn"]
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+    return arn
+
+
+def _ensure_state_machine(sfn: Any, name: str, definition: str, role: str) -> str:
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        for sm in page["stateMachines"]:
+            if sm["name"] == name:
+                sfn.update_state_machine(stateMachineArn=sm["stateMachineArn"], definition=definition, roleArn=role)
+                return sm["stateMachineArn"]
+    return sfn.create_state_machine(name=name, definition=definition, roleArn=role, type="STANDARD")[
+        "stateMachineArn"
+    ]
+
+
+def _ensure_s3_trigger(s3: Any, lam: Any, bucket: str, function_arn: str, account: str) -> None:
+    """S3 → trigger Lambda on `incoming/`, with the resource policy AWS requires before it accepts it."""
+    try:
+        lam.add_permission(
+            FunctionName=function_arn,
+            StatementId=f"s3-invoke-{bucket}",
+            Action="lambda:InvokeFunction",
+            Principal="s3.amazonaws.com",
+            SourceArn=f"arn:aws:s3:::{bucket}",
+            SourceAccount=account,
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceConflictException":
+            raise
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {
+                    "Id": "stepbricks-trigger",
+                    "LambdaFunctionArn": function_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "incoming/"}]}},
+                }
+            ]
+        },
+    )
+
+
+# --- Databricks pieces ------------------------------------------------------------------------------
+
+
+def _deploy_databricks(env: Mapping[str, str], config: DeployConfig, buckets: dict[str, str]) -> tuple[str, dict[str, int]]:
+    from databricks.sdk.service.workspace import ImportFormat, Language
+
+    w = workspace_client(env)
+    w.workspace.mkdirs(NOTEBOOK_DIR)
+    for name, path in NOTEBOOKS.items():
+        w.workspace.upload(
+            f"{NOTEBOOK_DIR}/{name}", path.read_bytes(), format=ImportFormat.SOURCE, language=Language.PYTHON, overwrite=True
+        )
+    cluster_id = config.cluster_id or _first_cluster(w)
+    specs = load_jobs(PROJECT_ROOT / "resources", {"cluster_id": cluster_id, "bucket_prefix": config.prefix})
+    existing = {job.settings.name: job.job_id for job in w.jobs.list() if job.settings and job.settings.name}
+    job_ids: dict[str, int] = {}
+    for key, spec in specs.items():
+        spec = {**spec, "name": f"{config.prefix}{spec['name']}"}
+        if spec["name"] in existing:
+            job_id = existing[spec["name"]]
+            w.api_client.do("POST", "/api/2.1/jobs/reset", body={"job_id": job_id, "new_settings": spec})
+        else:
+            job_id = w.api_client.do("POST", "/api/2.1/jobs/create", body=spec)["job_id"]
+        job_ids[key] = int(job_id)
+    return cluster_id, job_ids
+
+
+def _first_cluster(w: Any) -> str:
+    clusters = list(w.clusters.list())
+    if not clusters:
+        raise RuntimeError("The workspace has no all-purpose cluster: pass DeployConfig(cluster_id=...)")
+    return clusters[0].cluster_id

@@ -1,0 +1,148 @@
+"""`stepbricks run`: upload input, let the real trigger start the pipeline, follow it, summarise it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.clients import aws_client
+from harness.deploy import Deployment, set_trigger_target
+from harness.follow import ExecutionTrace, follow
+
+
+@dataclass
+class RunResult:
+    variant: str
+    input_uri: str
+    execution_arn: str
+    trace: ExecutionTrace
+    databricks_runs: list[dict] = field(default_factory=list)
+    notifications: list[dict] = field(default_factory=list)
+    wall_seconds: float = 0.0
+
+    @property
+    def succeeded(self) -> bool:
+        return self.trace.status == "SUCCEEDED"
+
+    def step_output(self, key: str) -> Any:
+        """The Databricks job output the state machine stored under `$.<key>` (etl, train, evaluate)."""
+        output = self.trace.output if isinstance(self.trace.output, dict) else {}
+        value = output.get(key)
+        if value is None:
+            for visit in reversed(self.trace.visits):
+                if isinstance(visit.output, dict) and key in visit.output:
+                    value = visit.output[key]
+                    break
+        return _unwrap(value)
+
+
+def _unwrap(value: Any) -> Any:
+    """Dig out the notebook's exit JSON from a check-job result ({..., "output": {...}})."""
+    if isinstance(value, dict) and isinstance(value.get("output"), dict):
+        return value["output"]
+    return value
+
+
+def upload_input(env: Mapping[str, str], deployment: Deployment, path: Path, *, key: str | None = None) -> str:
+    s3 = aws_client("s3", env)
+    key = key or f"incoming/{path.name}"
+    s3.upload_file(str(path), deployment.buckets["raw"], key)
+    return f"s3://{deployment.buckets['raw']}/{key}"
+
+
+def find_execution(
+    env: Mapping[str, str], state_machine_arn: str, *, bucket: str, key: str, timeout: float = 60.0, since: float = 0.0
+) -> str:
+    """The execution the S3 trigger started for bucket/key (the trigger names it; we match the input)."""
+    sfn = aws_client("stepfunctions", env)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn):
+            for ex in page["executions"]:
+                if ex["startDate"].timestamp() < since:
+                    continue
+                described = sfn.describe_execution(executionArn=ex["executionArn"])
+                data = json.loads(described.get("input") or "{}")
+                if data.get("bucket") == bucket and data.get("key") == key:
+                    return ex["executionArn"]
+        time.sleep(0.3)
+    raise TimeoutError(f"no execution of {state_machine_arn} started for s3://{bucket}/{key} within {timeout:.0f} s")
+
+
+def run_pipeline(
+    env: Mapping[str, str],
+    deployment: Deployment,
+    input_path: Path,
+    *,
+    variant: str = "polling",
+    on_update: Callable[[ExecutionTrace], None] = lambda _t: None,
+    notifications: Callable[[], list[dict]] | None = None,
+    timeout: float = 1800.0,
+) -> RunResult:
+    """Fly the pipeline once on `input_path` through the real trigger (or a direct start for `map`)."""
+    started = time.monotonic()
+    since = time.time() - 5
+    sm_arn = deployment.state_machines[variant]
+    sfn = aws_client("stepfunctions", env)
+    if variant == "map":
+        digest = hashlib.sha256(input_path.read_bytes()).hexdigest()[:12]
+        key = f"batches/{digest}/{input_path.name}"
+        input_uri = upload_input(env, deployment, input_path, key=key)
+        execution_arn = sfn.start_execution(
+            stateMachineArn=sm_arn,
+            name=f"map-{digest}-{int(time.time() * 1000)}",
+            input=json.dumps({"bucket": deployment.buckets["raw"], "prefix": f"batches/{digest}/"}),
+        )["executionArn"]
+    else:
+        set_trigger_target(env, deployment, variant)
+        input_uri = upload_input(env, deployment, input_path)
+        bucket, key = input_uri.removeprefix("s3://").split("/", 1)
+        execution_arn = find_execution(env, sm_arn, bucket=bucket, key=key, since=since)
+    trace = follow(sfn, execution_arn, sleep=time.sleep, on_update=on_update, timeout=timeout)
+    result = RunResult(
+        variant=variant,
+        input_uri=input_uri,
+        execution_arn=execution_arn,
+        trace=trace,
+        wall_seconds=time.monotonic() - started,
+    )
+    result.databricks_runs = _databricks_runs(env, deployment, trace)
+    if notifications is not None:
+        result.notifications = notifications()
+    return result
+
+
+def _databricks_runs(env: Mapping[str, str], deployment: Deployment, trace: ExecutionTrace) -> list[dict]:
+    """The Databricks runs this execution started (run ids appear in the start-job outputs)."""
+    from harness.clients import workspace_client
+
+    run_ids: list[int] = []
+    for visit in trace.visits:
+        out = visit.output
+        for value in _walk(out):
+            is_run = isinstance(value, dict) and {"run_id", "job_id", "run_page_url"} <= value.keys()
+            if is_run and int(value["run_id"]) not in run_ids:
+                run_ids.append(int(value["run_id"]))
+    if not run_ids:
+        return []
+    w = workspace_client(env)
+    runs = []
+    for run_id in run_ids:
+        run = w.api_client.do("GET", "/api/2.1/jobs/runs/get", query={"run_id": run_id})
+        runs.append(run)
+    return runs
+
+
+def _walk(value: Any):
+    yield value
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _walk(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _walk(v)

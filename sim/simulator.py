@@ -1,0 +1,126 @@
+"""The whole offline topology in one object: local AWS, the fake Databricks workspace, MLflow.
+
+`Simulator.start()` is the only lifetime the harness and the pytest plugin manage: everything costly
+(moto, Spark clusters, MLflow's schema) is paid once per simulator, not per test or per run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.aws import AwsSimulator
+from sim.databricks import Workspace
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Where a workspace path is served from the project's files (a Databricks Repo checked out at this path).
+REPO_MOUNT = "/Repos/stepbricks"
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    aws: str
+    lambda_invoke: str
+    databricks: str
+    mlflow_tracking_uri: str
+
+
+class Simulator:
+    """A running simulator. Build it with `Simulator.start(...)`, never directly."""
+
+    def __init__(self, *, state_dir: Path, aws: AwsSimulator, databricks: Workspace | None, mlflow_uri: str):
+        self.state_dir = state_dir
+        self.aws = aws
+        self.databricks = databricks
+        self.mlflow_tracking_uri = mlflow_uri
+
+    @classmethod
+    @contextmanager
+    def start(
+        cls,
+        *,
+        state_dir: Path | None = None,
+        databricks: bool = True,
+        project_root: Path = PROJECT_ROOT,
+        host: str = "127.0.0.1",
+        keep_state: bool | None = None,
+    ) -> Iterator[Simulator]:
+        """Start local AWS and (unless `databricks=False`) the fake workspace; stop both on exit.
+
+        Without `state_dir` the state lives in a temporary directory removed on exit; with one, it is kept
+        (a restarted simulator finds its jobs, runs, secrets and MLflow store again).
+        """
+        owned = state_dir is None
+        state = Path(state_dir or tempfile.mkdtemp(prefix="stepbricks-")).resolve()
+        state.mkdir(parents=True, exist_ok=True)
+        mlflow_uri = f"sqlite:///{state / 'mlflow' / 'mlflow.db'}"
+        (state / "mlflow").mkdir(exist_ok=True)
+        try:
+            with AwsSimulator.start(state_dir=state / "aws", host=host) as aws:
+                if not databricks:
+                    yield cls(state_dir=state, aws=aws, databricks=None, mlflow_uri=mlflow_uri)
+                    return
+                cluster_env = {
+                    **aws.env,
+                    "MLFLOW_TRACKING_URI": mlflow_uri,
+                    "MLFLOW_S3_ENDPOINT_URL": aws.endpoint,
+                    # Clusters stage s3:// through the S3 API: the pyspark wheel has no s3a jars (stack-facts.md).
+                    "STEPBRICKS_STORAGE_MODE": "staged",
+                }
+                with Workspace.start(
+                    state_dir=state / "databricks",
+                    host=host,
+                    cluster_env=cluster_env,
+                    mounts={REPO_MOUNT: project_root},
+                ) as workspace:
+                    yield cls(state_dir=state, aws=aws, databricks=workspace, mlflow_uri=mlflow_uri)
+        finally:
+            if (keep_state is False) or (owned and keep_state is not True):
+                shutil.rmtree(state, ignore_errors=True)
+
+    @property
+    def endpoints(self) -> Endpoints:
+        return Endpoints(
+            aws=self.aws.endpoint,
+            lambda_invoke=self.aws.lambda_invoke_endpoint,
+            databricks=self.databricks.host if self.databricks else "",
+            mlflow_tracking_uri=self.mlflow_tracking_uri,
+        )
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The standard variables that point any client (boto3, databricks-sdk, mlflow) at this simulator."""
+        env = {
+            **self.aws.env,
+            "MLFLOW_TRACKING_URI": self.mlflow_tracking_uri,
+            "MLFLOW_S3_ENDPOINT_URL": self.aws.endpoint,
+        }
+        if self.databricks:
+            env.update(self.databricks.env)
+        return env
+
+    @contextmanager
+    def environment(self) -> Iterator[Mapping[str, str]]:
+        """Export `env` into os.environ for the duration (restoring what was there)."""
+        with patched_environ(self.env) as env:
+            yield env
+
+
+@contextmanager
+def patched_environ(values: Mapping[str, str]) -> Iterator[Mapping[str, str]]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield values
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
