@@ -56,19 +56,18 @@ def upload_input(env: Mapping[str, str], deployment: Deployment, path: Path, *, 
 
 
 def find_execution(
-    env: Mapping[str, str], state_machine_arn: str, *, bucket: str, key: str, timeout: float = 60.0, since: float = 0.0
+    env: Mapping[str, str], state_machine_arn: str, *, bucket: str, key: str, etag: str, timeout: float = 60.0
 ) -> str:
-    """The execution the S3 trigger started for bucket/key (the trigger names it; we match the input)."""
+    """The execution the S3 trigger started for this object version (newest first; matched on the input)."""
     sfn = aws_client("stepfunctions", env)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn):
             for ex in page["executions"]:
-                if ex["startDate"].timestamp() < since:
-                    continue
                 described = sfn.describe_execution(executionArn=ex["executionArn"])
                 data = json.loads(described.get("input") or "{}")
-                if data.get("bucket") == bucket and data.get("key") == key:
+                same_object = data.get("bucket") == bucket and data.get("key") == key
+                if same_object and data.get("etag", etag).strip('"') == etag:
                     return ex["executionArn"]
         time.sleep(0.3)
     raise TimeoutError(f"no execution of {state_machine_arn} started for s3://{bucket}/{key} within {timeout:.0f} s")
@@ -86,7 +85,6 @@ def run_pipeline(
 ) -> RunResult:
     """Fly the pipeline once on `input_path` through the real trigger (or a direct start for `map`)."""
     started = time.monotonic()
-    since = time.time() - 5
     sm_arn = deployment.state_machines[variant]
     sfn = aws_client("stepfunctions", env)
     if variant == "map":
@@ -102,7 +100,8 @@ def run_pipeline(
         set_trigger_target(env, deployment, variant)
         input_uri = upload_input(env, deployment, input_path)
         bucket, key = input_uri.removeprefix("s3://").split("/", 1)
-        execution_arn = find_execution(env, sm_arn, bucket=bucket, key=key, since=since)
+        etag = aws_client("s3", env).head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
+        execution_arn = find_execution(env, sm_arn, bucket=bucket, key=key, etag=etag)
     trace = follow(sfn, execution_arn, sleep=time.sleep, on_update=on_update, timeout=timeout)
     result = RunResult(
         variant=variant,
