@@ -1,0 +1,92 @@
+"""Read the ETL's processed Parquet into pandas, committed batches only.
+
+Layout (docs/contracts.md, written by `etl/`):
+`{processed_root}/batch_id=<id>/processing_date=<d>/part-*.parquet`, and `batch_id=<id>/_manifest.json`
+written last. A batch without its manifest is still being written (or its writer died): it is skipped,
+so training never sees half a batch.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from ml.features import ID_COLUMN
+from ml.storage import LocalOrS3Store, ObjectStore
+
+__all__ = ["MANIFEST_NAME", "NoProcessedDataError", "ProcessedData", "read_processed"]
+
+MANIFEST_NAME = "_manifest.json"
+_BATCH = re.compile(r"(?:^|/)batch_id=([^/]+)/")
+_PARTITION = re.compile(r"/processing_date=([^/]+)/")
+
+
+class NoProcessedDataError(RuntimeError):
+    """No committed batch under the processed URI."""
+
+
+@dataclass(frozen=True)
+class ProcessedData:
+    frame: pd.DataFrame
+    batches: tuple[str, ...]  # batch ids read, sorted
+    skipped_batches: tuple[str, ...]  # batch ids without a manifest (in progress or abandoned)
+    files: int
+    duplicates_dropped: int
+
+
+def read_processed(processed_uri: str, *, storage: ObjectStore | None = None) -> ProcessedData:
+    """Every committed batch under `processed_uri` (or the one batch it names), one row per customer.
+
+    A customer present in several batches keeps its latest record (by `processing_date`, then batch
+    order), so a re-delivered file cannot weight a customer twice.
+    """
+    store = storage or LocalOrS3Store()
+    root = processed_uri.rstrip("/")
+    uris = store.list_uris(root)
+    by_batch: dict[str, list[str]] = {}
+    committed: set[str] = set()
+    for uri in uris:
+        match = _BATCH.search(uri)
+        if not match:
+            continue
+        batch = match.group(1)
+        name = uri.rsplit("/", 1)[-1]
+        if name == MANIFEST_NAME:
+            committed.add(batch)
+        elif name.endswith(".parquet") and not name.startswith(("_", ".")):
+            by_batch.setdefault(batch, []).append(uri)
+    batches = sorted(b for b in by_batch if b in committed)
+    skipped = sorted(b for b in by_batch if b not in committed)
+    if not batches:
+        raise NoProcessedDataError(
+            f"no committed batch under {processed_uri!r}: found {len(by_batch)} batch folder(s) "
+            f"{skipped[:5]} but none has {MANIFEST_NAME}; run the ETL job first (expected "
+            f"batch_id=<id>/processing_date=<d>/part-*.parquet plus batch_id=<id>/{MANIFEST_NAME})"
+        )
+    frames = []
+    for batch in batches:
+        for uri in by_batch[batch]:
+            table = pq.read_table(io.BytesIO(store.read_bytes(uri)))
+            frame = table.to_pandas()
+            part = _PARTITION.search(uri)
+            if "processing_date" not in frame.columns and part:
+                frame["processing_date"] = part.group(1)
+            frame["batch_id"] = batch
+            frames.append(frame)
+    df = pd.concat(frames, ignore_index=True)
+    before = len(df)
+    if "processing_date" in df.columns:
+        df = df.sort_values(["processing_date"], kind="stable")
+    df = df.drop_duplicates(subset=[ID_COLUMN], keep="last").sort_values(ID_COLUMN, kind="stable")
+    df = df.reset_index(drop=True)
+    return ProcessedData(
+        frame=df,
+        batches=tuple(batches),
+        skipped_batches=tuple(skipped),
+        files=len(frames),
+        duplicates_dropped=before - len(df),
+    )

@@ -1,0 +1,107 @@
+"""The few MLflow calls the jobs make, kept in one place and kept cheap.
+
+MLflow is configured by the environment only (`MLFLOW_TRACKING_URI`: `sqlite:///…` in the simulator,
+`databricks` on a workspace; `MLFLOW_S3_ENDPOINT_URL` for S3 artifacts on a local S3). Experiments are
+created with an S3 artifact location, because the SQLite store's default (`./mlruns` relative to the
+cluster's working directory) would put artifacts where no other job can find them.
+
+Cost notes (measured, see the ML report): `mlflow.sklearn.log_model` infers pip requirements by
+loading the model in a subprocess unless `pip_requirements` is given — several seconds — so we pass
+them; the signature is inferred from five rows, which costs milliseconds.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import metadata
+from typing import Any
+
+__all__ = [
+    "ARTIFACT_ROOT_ENV",
+    "CHAMPION_ALIAS",
+    "DEFAULT_ARTIFACT_ROOT",
+    "ensure_experiment",
+    "experiment_name_for",
+    "log_and_register",
+    "mlflow_module",
+]
+
+CHAMPION_ALIAS = "champion"
+ARTIFACT_ROOT_ENV = "STEPBRICKS_MLFLOW_ARTIFACT_ROOT"
+DEFAULT_ARTIFACT_ROOT = "s3://stepbricks-mlflow"
+SERIALIZATION_FORMAT = "skops"  # safe to load (no pickle); MLflow's default off Databricks too
+
+
+def mlflow_module():
+    """`import mlflow` costs ~2 s: paid only by the jobs that log, not by importers of `ml`."""
+    import mlflow
+
+    return mlflow
+
+
+def experiment_name_for(model_name: str, override: str | None = None) -> str:
+    """`/Shared/stepbricks/<model_name>` — a valid workspace path on Databricks, a plain name elsewhere."""
+    return override or os.environ.get("MLFLOW_EXPERIMENT_NAME") or f"/Shared/stepbricks/{model_name}"
+
+
+def _artifact_location(experiment_name: str, artifact_root: str | None) -> str | None:
+    mlflow = mlflow_module()
+    root = artifact_root or os.environ.get(ARTIFACT_ROOT_ENV)
+    if root is None:
+        if mlflow.get_tracking_uri().startswith("databricks"):
+            return None  # the workspace manages experiment artifacts itself
+        root = DEFAULT_ARTIFACT_ROOT
+    return f"{root.rstrip('/')}/{experiment_name.strip('/')}"
+
+
+def ensure_experiment(experiment_name: str, artifact_root: str | None = None) -> str:
+    """The experiment's id, creating it (with its S3 artifact location) on first use.
+
+    Two jobs may race to create it: the loser re-reads the winner's experiment instead of failing.
+    """
+    mlflow = mlflow_module()
+    from mlflow.exceptions import MlflowException
+
+    existing = mlflow.get_experiment_by_name(experiment_name)
+    if existing is not None:
+        return existing.experiment_id
+    try:
+        return mlflow.create_experiment(
+            experiment_name, artifact_location=_artifact_location(experiment_name, artifact_root)
+        )
+    except MlflowException as exc:
+        existing = mlflow.get_experiment_by_name(experiment_name)
+        if existing is None:
+            raise
+        del exc
+        return existing.experiment_id
+
+
+def _pip_requirements() -> list[str]:
+    packages = ("mlflow", "scikit-learn", "skops", "pandas", "numpy")
+    return [f"{p}=={metadata.version(p)}" for p in packages]
+
+
+def log_and_register(pipeline: Any, input_example: Any, model_name: str):
+    """Log the fitted pipeline to the active run and register it as a new version of `model_name`.
+
+    Returns MLflow's `ModelInfo` (`.registered_model_version`, `.model_uri`, `.model_id`).
+    """
+    mlflow = mlflow_module()
+    from mlflow.models import infer_signature
+
+    signature = infer_signature(input_example, pipeline.predict_proba(input_example)[:, 1])
+    return mlflow.sklearn.log_model(
+        pipeline,
+        name="model",
+        registered_model_name=model_name,
+        signature=signature,
+        serialization_format=SERIALIZATION_FORMAT,
+        pip_requirements=_pip_requirements(),
+    )
+
+
+def load_model(model_name: str, model_version: int | str) -> Any:
+    """The registered sklearn pipeline, downloaded from the artifact store."""
+    mlflow = mlflow_module()
+    return mlflow.sklearn.load_model(f"models:/{model_name}/{model_version}")

@@ -1,0 +1,160 @@
+"""Train the churn model: a seeded scikit-learn Pipeline, logged and registered in MLflow.
+
+`train` is pure (DataFrame in, fitted pipeline out) so it is unit-testable without MLflow;
+`run_training` is the job: read committed batches, train on the non-holdout customers, log to MLflow,
+register a version, and copy the model to the models bucket for consumers that do not speak MLflow.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from ml import tracking
+from ml.data import read_processed
+from ml.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, feature_frame, split, target
+from ml.storage import LocalOrS3Store, ObjectStore, join_uri
+
+__all__ = ["MODEL_FILE_NAME", "TrainResult", "build_pipeline", "model_artifact_uri", "run_training", "train"]
+
+MODEL_FILE_NAME = "model.joblib"
+
+# Histogram gradient boosting: learns non-linear churn signal (tenure x plan, support calls) that a
+# linear model misses, and fits 100 k rows in a few seconds on 2 cores. No early stopping, so the
+# number of trees — and the model — depends on the seed and the data only.
+MODEL_PARAMS: dict[str, Any] = {
+    "max_iter": 150,
+    "learning_rate": 0.1,
+    "max_leaf_nodes": 31,
+    "min_samples_leaf": 40,
+    "l2_regularization": 1.0,
+    "early_stopping": False,
+}
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    pipeline: Pipeline
+    train_rows: int
+    positive_rate: float
+    metrics: dict[str, float]  # on the training rows
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def build_pipeline(*, seed: int) -> Pipeline:
+    """Preprocessing + model, every random choice fixed by `seed`."""
+    numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+    categorical = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="constant", fill_value="missing")),
+            ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+        ]
+    )
+    preprocess = ColumnTransformer(
+        [
+            ("numeric", numeric, list(NUMERIC_FEATURES)),
+            ("categorical", categorical, list(CATEGORICAL_FEATURES)),
+        ]
+    )
+    model = HistGradientBoostingClassifier(random_state=seed, **MODEL_PARAMS)
+    return Pipeline([("preprocess", preprocess), ("model", model)])
+
+
+def train(df: pd.DataFrame, *, seed: int) -> TrainResult:
+    """Fit the pipeline on every row of `df` (the caller chooses the rows: normally the train split)."""
+    x, y = feature_frame(df), target(df)
+    if y.nunique() < 2:
+        raise ValueError(
+            f"cannot train on {len(y)} rows with a single class {sorted(y.unique())}: need churners and non-churners"
+        )
+    pipeline = build_pipeline(seed=seed).fit(x, y)
+    proba = pipeline.predict_proba(x)[:, 1]
+    metrics = {
+        "roc_auc": float(roc_auc_score(y, proba)),
+        "log_loss": float(log_loss(y, proba, labels=[0, 1])),
+        "accuracy": float(accuracy_score(y, (proba >= 0.5).astype(np.int64))),
+    }
+    params = {"seed": seed, "model": "HistGradientBoostingClassifier", **MODEL_PARAMS}
+    return TrainResult(
+        pipeline=pipeline, train_rows=len(df), positive_rate=float(y.mean()), metrics=metrics, params=params
+    )
+
+
+def model_artifact_uri(models_root: str, model_name: str, version: int | str) -> str:
+    """Where `run_training` copies the model: `{models_root}/{model_name}/v{version}/model.joblib`."""
+    return join_uri(models_root, model_name, f"v{version}", MODEL_FILE_NAME)
+
+
+def run_training(
+    *,
+    processed_uri: str,
+    model_name: str,
+    models_root: str,
+    seed: int = 42,
+    storage: ObjectStore | None = None,
+    experiment_name: str | None = None,
+    artifact_root: str | None = None,
+) -> dict[str, Any]:
+    """The training job. Returns the JSON-able summary the notebook exits with.
+
+    MLflow is configured only through the environment (`MLFLOW_TRACKING_URI`, `MLFLOW_S3_ENDPOINT_URL`);
+    see `ml.tracking` for the experiment and its artifact location.
+    """
+    store = storage or LocalOrS3Store()
+    data = read_processed(processed_uri, storage=store)
+    parts = split(data.frame)
+    result = train(parts.train, seed=seed)
+
+    mlflow = tracking.mlflow_module()
+    experiment_id = tracking.ensure_experiment(
+        tracking.experiment_name_for(model_name, experiment_name), artifact_root
+    )
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{model_name}") as run:
+        mlflow.set_tags(
+            {
+                "stepbricks.job": "train",
+                "stepbricks.processed_uri": processed_uri,
+                "stepbricks.batches": ",".join(data.batches),
+            }
+        )
+        mlflow.log_params(
+            {
+                **result.params,
+                "train_rows": result.train_rows,
+                "holdout_rows": len(parts.holdout),
+                "features": ",".join(NUMERIC_FEATURES + CATEGORICAL_FEATURES),
+            }
+        )
+        mlflow.log_metrics(
+            {f"train_{k}": v for k, v in result.metrics.items()}
+            | {"train_positive_rate": result.positive_rate}
+        )
+        info = tracking.log_and_register(result.pipeline, feature_frame(parts.train.head(5)), model_name)
+        version = int(info.registered_model_version)
+        artifact_uri = model_artifact_uri(models_root, model_name, version)
+        buffer = io.BytesIO()
+        joblib.dump(result.pipeline, buffer)
+        store.write_bytes(artifact_uri, buffer.getvalue())
+        mlflow.set_tag("stepbricks.model_artifact_uri", artifact_uri)
+
+    return {
+        "mlflow_run_id": run.info.run_id,
+        "model_name": model_name,
+        "model_version": version,
+        "model_uri": f"models:/{model_name}/{version}",
+        "artifact_uri": artifact_uri,
+        "train_rows": result.train_rows,
+        "train_metrics": result.metrics,
+        "batches": list(data.batches),
+    }

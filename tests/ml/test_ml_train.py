@@ -1,0 +1,51 @@
+"""ml.train.train: the seeded pipeline learns the churn signal and is reproducible."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ml_synthetic import processed_frame
+from sklearn.metrics import roc_auc_score
+
+from ml.features import feature_frame, split, target
+from ml.train import train
+
+
+@pytest.fixture(scope="module")
+def parts():
+    return split(processed_frame(4_000, seed=11))
+
+
+def test_training_learns_the_signal_on_unseen_customers(parts):
+    result = train(parts.train, seed=42)
+    proba = result.pipeline.predict_proba(feature_frame(parts.holdout))[:, 1]
+    assert roc_auc_score(target(parts.holdout), proba) > 0.75
+    assert result.train_rows == len(parts.train)
+
+
+def test_same_seed_gives_the_same_predictions(parts):
+    x = feature_frame(parts.holdout)
+    first = train(parts.train, seed=5).pipeline.predict_proba(x)
+    second = train(parts.train, seed=5).pipeline.predict_proba(x)
+    np.testing.assert_array_equal(first, second)
+
+
+def test_unknown_categories_at_scoring_time_are_ignored_not_fatal(parts):
+    pipeline = train(parts.train, seed=1).pipeline
+    x = feature_frame(parts.holdout.head(5)).assign(city="Atlantis", plan="platinum")
+    proba = pipeline.predict_proba(x)[:, 1]
+    assert np.isfinite(proba).all()
+
+
+def test_missing_values_are_imputed(parts):
+    pipeline = train(parts.train, seed=1).pipeline
+    x = feature_frame(parts.holdout.head(5))
+    x["age"] = np.nan
+    x["city"] = None
+    assert np.isfinite(pipeline.predict_proba(x)).all()
+
+
+def test_a_single_class_cannot_be_trained_on(parts):
+    churners_only = parts.train[parts.train["churned"] == 1]
+    with pytest.raises(ValueError, match="single class"):
+        train(churners_only, seed=1)
