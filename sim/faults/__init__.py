@@ -1,0 +1,31 @@
+"""Fault plans: faults as data (target + which attempts + effect), applied by every simulated service.
+
+Public surface: `FaultPlan`, `Fault`, `Target`, `Effect`, `load_plan`, `from_mock_config`, `active`,
+`activate`. Components ask `active().take(kind, name, ...)` at the point where the real service could fail.
+"""
+
+from sim.faults.mock_config import from_mock_config
+from sim.faults.plan import (
+    AppliedFault,
+    Effect,
+    Fault,
+    FaultPlan,
+    PlanError,
+    Target,
+    activate,
+    active,
+    load_plan,
+)
+
+__all__ = [
+    "AppliedFault",
+    "Effect",
+    "Fault",
+    "FaultPlan",
+    "PlanError",
+    "Target",
+    "activate",
+    "active",
+    "from_mock_config",
+    "load_plan",
+]
