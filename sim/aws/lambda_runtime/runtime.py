@@ -1,0 +1,355 @@
+"""The local Lambda service: warm execution environments, timeouts, concurrency, async retries, logs.
+
+Mirrors the Lambda execution environment lifecycle (Lambda developer guide, "Lambda execution
+environment lifecycle"): an environment is created on a cold start (INIT), reused warm while its code
+and configuration are unchanged, and replaced after a timeout or a crash. Logs are shaped like the
+ones AWS writes to CloudWatch (INIT_START / START / END / REPORT).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import sys
+import threading
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from sim import clock
+from sim.aws.lambda_runtime.code import CodeStore
+from sim.aws.lambda_runtime.layer import build_runtime_layer
+from sim.aws.lambda_runtime.models import FunctionConfig, InvocationResult, LogEvent, TooManyRequests
+from sim.aws.lambda_runtime.worker import Worker
+
+# AWS gives the init phase up to 10 s on on-demand functions before it retries it inside the invoke.
+INIT_TIMEOUT_S = 10.0
+# Default delays between async retries on AWS: about one minute, then two (Lambda guide, "Asynchronous invocation").
+AWS_ASYNC_RETRY_DELAYS_S = (60.0, 120.0)
+# How long a throttled async event waits before Lambda tries it again.
+ASYNC_THROTTLE_BACKOFF_S = 0.05
+
+
+class LogSink(Protocol):
+    def __call__(self, config: FunctionConfig, log_stream: str, events: list[LogEvent]) -> None: ...
+
+
+class LambdaRuntime:
+    """Runs Python Lambda handlers from their zips in warm worker processes."""
+
+    def __init__(
+        self,
+        *,
+        state_dir: Path,
+        base_env: Mapping[str, str],
+        log_sink: LogSink | None = None,
+        async_retry_delays: Sequence[float] = AWS_ASYNC_RETRY_DELAYS_S,
+        python: str = sys.executable,
+        seed: int = 0,
+    ) -> None:
+        self._layer = build_runtime_layer(state_dir / "lambda" / "runtime")
+        self._code = CodeStore(state_dir / "lambda" / "code")
+        self._base_env = dict(base_env)
+        self._log_sink = log_sink
+        self._async_retry_delays = tuple(async_retry_delays)
+        self._python = python
+        self._ids = random.Random(seed)
+        self._lock = threading.Lock()
+        self._idle: dict[tuple[object, ...], list[Worker]] = defaultdict(list)
+        self._workers: set[Worker] = set()
+        self._busy: Counter[str] = Counter()
+        self._logs: dict[str, list[str]] = defaultdict(list)
+        self._pending = 0
+        self._settled = threading.Condition(self._lock)
+        self._closed = False
+
+    # -- public -----------------------------------------------------------------------------------
+
+    def invoke(self, config: FunctionConfig, code: Callable[[], bytes], payload: bytes) -> InvocationResult:
+        """RequestResponse: run the handler now. Raises TooManyRequests when no slot is free."""
+        return self._invoke(config, code, payload, self._new_request_id())
+
+    def invoke_async(
+        self,
+        config: FunctionConfig,
+        code: Callable[[], bytes],
+        payload: bytes,
+        on_done: Callable[[list[InvocationResult]], None] | None = None,
+    ) -> str:
+        """Event: queue the invocation and return its request id at once.
+
+        As on AWS, a failed attempt is retried `config.max_async_retries` times (default 2) with the
+        same request id, and a throttled one waits for a free slot instead of failing.
+        """
+        request_id = self._new_request_id()
+        with self._lock:
+            self._pending += 1
+        thread = threading.Thread(
+            target=self._run_async, args=(config, code, payload, request_id, on_done),
+            name=f"lambda-event-{config.name}", daemon=True,
+        )
+        thread.start()
+        return request_id
+
+    def wait_for_async(self, timeout_s: float = 30.0) -> bool:
+        """Block until every queued Event invocation (with its retries) has finished."""
+        deadline = clock.get().monotonic() + timeout_s
+        with self._settled:
+            while self._pending:
+                remaining = deadline - clock.get().monotonic()
+                if remaining <= 0:
+                    return False
+                self._settled.wait(remaining)
+        return True
+
+    def logs(self, function_name: str) -> list[str]:
+        """Every log line this function wrote, in order, across its execution environments."""
+        with self._lock:
+            return list(self._logs.get(function_name, []))
+
+    def warm_workers(self, function_name: str) -> int:
+        with self._lock:
+            return sum(len(ws) for key, ws in self._idle.items() if key[0] == function_name)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers = list(self._workers)
+            self._workers.clear()
+            self._idle.clear()
+        for worker in workers:
+            worker.kill()
+
+    # -- invocation ---------------------------------------------------------------------------------
+
+    def _new_request_id(self) -> str:
+        with self._lock:
+            return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
+
+    def _run_async(self, config, code, payload, request_id, on_done) -> None:  # type: ignore[no-untyped-def]
+        results: list[InvocationResult] = []
+        try:
+            attempt = 0
+            while not self._closed:
+                try:
+                    result = self._invoke(config, code, payload, request_id)
+                except TooManyRequests:
+                    clock.sleep(ASYNC_THROTTLE_BACKOFF_S)
+                    continue
+                results.append(result)
+                if result.function_error is None or attempt >= config.max_async_retries:
+                    break
+                delays = self._async_retry_delays or (0.0,)
+                clock.sleep(delays[min(attempt, len(delays) - 1)])
+                attempt += 1
+            if on_done is not None:
+                on_done(results)
+        finally:
+            with self._settled:
+                self._pending -= 1
+                self._settled.notify_all()
+
+    def _invoke(
+        self, config: FunctionConfig, code: Callable[[], bytes], payload: bytes, request_id: str
+    ) -> InvocationResult:
+        with self._lock:
+            if config.reserved_concurrency is not None and self._busy[config.name] >= config.reserved_concurrency:
+                raise TooManyRequests(config.name)
+            self._busy[config.name] += 1
+        log: list[LogEvent] = []
+        try:
+            if not config.runtime or not config.runtime.startswith("python"):
+                payload_out = _error("Runtime.Unsupported",
+                                     f"stepbricks runs Python runtimes only; this function uses {config.runtime!r}",
+                                     request_id)
+                return InvocationResult(request_id, payload_out, "Unhandled", "error")
+            result = self._run(config, code, payload, request_id, log)
+        finally:
+            with self._lock:
+                self._busy[config.name] -= 1
+        return result
+
+    def _run(
+        self, config: FunctionConfig, code: Callable[[], bytes], payload: bytes, request_id: str,
+        log: list[LogEvent],
+    ) -> InvocationResult:
+        worker = self._take_idle(config)
+        cold = worker is None
+        init_ms: float | None = None
+        if worker is None:
+            worker, init_ms, init_error = self._cold_start(config, code, log)
+            if init_error is not None:
+                return self._finish(config, worker, log, request_id, init_error, "error",
+                                    duration_ms=0.0, init_ms=init_ms, cold=True, keep=False, start=True)
+        worker.collect_into(log)
+        _append(log, f"START RequestId: {request_id} Version: {config.version}")
+        started = clock.get().monotonic()
+        request = {
+            "type": "invoke",
+            "request_id": request_id,
+            "payload": payload.decode("utf-8") if payload else "",
+            "timeout_ms": int(config.timeout_s * 1000),
+            "invoked_function_arn": config.arn,
+        }
+        message = worker.invoke(request, config.timeout_s)
+        if message is None and worker.alive():
+            # Timed out: AWS stops the environment and starts a fresh one for the next event.
+            worker.kill()
+            _append(log, f"{_iso_now()} {request_id} Task timed out after {config.timeout_s:.2f} seconds")
+            body = {"errorType": "Sandbox.Timedout",
+                    "errorMessage": f"RequestId: {request_id} Error: Task timed out after {config.timeout_s:.2f} seconds"}
+            return self._finish(config, worker, log, request_id, json.dumps(body).encode(), "timeout",
+                                duration_ms=config.timeout_s * 1000, init_ms=init_ms, cold=cold, keep=False)
+        if message is None:
+            code_ = worker.process.poll()
+            error = _error("Runtime.ExitError",
+                           f"RequestId: {request_id} Error: Runtime exited with error: exit status {code_}",
+                           request_id)
+            return self._finish(config, worker, log, request_id, error, "error",
+                                duration_ms=(clock.get().monotonic() - started) * 1000, init_ms=init_ms, cold=cold,
+                                keep=False)
+        status = "success" if message["ok"] else "error"
+        return self._finish(config, worker, log, request_id, message["payload"].encode("utf-8"), status,
+                            duration_ms=message["duration_ms"], init_ms=init_ms, cold=cold, keep=True)
+
+    def _cold_start(
+        self, config: FunctionConfig, code: Callable[[], bytes], log: list[LogEvent]
+    ) -> tuple[Worker, float, bytes | None]:
+        _append(log, f"INIT_START Runtime Version: {config.runtime}.stepbricks\t"
+                     f"Runtime Version ARN: arn:aws:lambda:{config.region}::runtime:stepbricks-{config.runtime}")
+        stream = f"{clock.get().utcnow():%Y/%m/%d}/[{config.version}]{uuid.UUID(int=self._ids.getrandbits(128)).hex}"
+        task_root = self._code.task_root(config.code_sha256, code())
+        started = clock.get().monotonic()
+        worker = Worker(python=self._python, env=self._environment(config, task_root, stream),
+                        task_root=task_root, log_stream=stream)
+        worker.collect_into(log)
+        with self._lock:
+            self._workers.add(worker)
+        init = worker.wait_init(max(INIT_TIMEOUT_S, config.timeout_s))
+        init_ms = (clock.get().monotonic() - started) * 1000
+        if init is None:
+            worker.kill()
+            error = _error("Runtime.ExitError",
+                           f"Error: Runtime exited with error: exit status {worker.process.poll()}", "")
+            return worker, init_ms, error
+        if not init["ok"]:
+            worker.kill()
+            body = json.loads(init["payload"])
+            _append(log, f"INIT_REPORT Init Duration: {init_ms:.2f} ms\tPhase: init\tStatus: error\t"
+                         f"Error Type: {body['errorType']}")
+            return worker, init_ms, json.dumps(body).encode()
+        return worker, init_ms, None
+
+    def _finish(
+        self, config: FunctionConfig, worker: Worker, log: list[LogEvent], request_id: str, payload: bytes,
+        status: str, *, duration_ms: float, init_ms: float | None, cold: bool, keep: bool, start: bool = False,
+    ) -> InvocationResult:
+        if start:
+            _append(log, f"START RequestId: {request_id} Version: {config.version}")
+        if status != "success":
+            payload = _with_request_id(payload, request_id)
+        _append(log, f"END RequestId: {request_id}")
+        report = (f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
+                  f"Billed Duration: {max(math.ceil(duration_ms), 1)} ms\tMemory Size: {config.memory_mb} MB\t"
+                  f"Max Memory Used: {worker.max_memory_used_mb()} MB\t")
+        if cold and init_ms is not None:
+            report += f"Init Duration: {init_ms:.2f} ms\t"
+        if status == "timeout":
+            report += "Status: timeout"
+        elif status == "error" and not keep:
+            error_type = _error_type(payload)
+            report += f"Status: error\tError Type: {error_type}" if error_type else "Status: error"
+        _append(log, report)
+        worker.collect_into([])
+        self._release(config, worker, keep=keep and worker.alive())
+        self._deliver_logs(config, worker.log_stream, log)
+        return InvocationResult(request_id, payload, None if status == "success" else "Unhandled", status,
+                                cold_start=cold, log=log)
+
+    # -- environments -------------------------------------------------------------------------------
+
+    def _take_idle(self, config: FunctionConfig) -> Worker | None:
+        with self._lock:
+            idle = self._idle.get(config.environment_key())
+            while idle:
+                worker = idle.pop()
+                if worker.alive():
+                    return worker
+                self._workers.discard(worker)
+        return None
+
+    def _release(self, config: FunctionConfig, worker: Worker, *, keep: bool) -> None:
+        with self._lock:
+            if keep and not self._closed:
+                self._idle[config.environment_key()].append(worker)
+                return
+            self._workers.discard(worker)
+        worker.kill()
+
+    def _environment(self, config: FunctionConfig, task_root: Path, log_stream: str) -> dict[str, str]:
+        """What a handler sees in os.environ: the Lambda defaults, the simulator, the function's own."""
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "en_US.UTF-8", "TZ": ":UTC"}
+        env.update(self._base_env)
+        env.update(dict(config.environment))
+        # Reserved variables (Lambda guide, "Defined runtime environment variables"): the function
+        # cannot override these on AWS either.
+        env.update({
+            "_HANDLER": config.handler,
+            "LAMBDA_TASK_ROOT": str(task_root),
+            "LAMBDA_RUNTIME_DIR": str(self._layer),
+            "AWS_REGION": config.region,
+            "AWS_DEFAULT_REGION": config.region,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
+            "AWS_LAMBDA_FUNCTION_NAME": config.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": config.version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
+            "AWS_LAMBDA_LOG_GROUP_NAME": config.log_group,
+            "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_ACCESS_KEY_ID": self._base_env.get("AWS_ACCESS_KEY_ID", "testing"),
+            "AWS_SECRET_ACCESS_KEY": self._base_env.get("AWS_SECRET_ACCESS_KEY", "testing"),
+            "AWS_SESSION_TOKEN": self._base_env.get("AWS_SESSION_TOKEN", "testing"),
+        })
+        return env
+
+    def _deliver_logs(self, config: FunctionConfig, log_stream: str, log: list[LogEvent]) -> None:
+        with self._lock:
+            self._logs[config.name].extend(event.message for event in log)
+        if self._log_sink is not None and log:
+            self._log_sink(config, log_stream, list(log))
+
+
+def _append(log: list[LogEvent], message: str) -> None:
+    log.append(LogEvent(clock.now_ms(), message))
+
+
+def _iso_now() -> str:
+    return datetime.fromtimestamp(clock.now(), tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _error(error_type: str, message: str, request_id: str) -> bytes:
+    return json.dumps({"errorMessage": message, "errorType": error_type, "requestId": request_id,
+                       "stackTrace": []}).encode()
+
+
+def _error_type(payload: bytes) -> str | None:
+    try:
+        return json.loads(payload).get("errorType")
+    except (ValueError, AttributeError):
+        return None
+
+
+def _with_request_id(payload: bytes, request_id: str) -> bytes:
+    """awslambdaric stamps the failing invocation's request id on init errors too."""
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        return payload
+    if isinstance(body, dict) and "requestId" in body and not body["requestId"]:
+        body["requestId"] = request_id
+        return json.dumps(body).encode()
+    return payload

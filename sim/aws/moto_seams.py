@@ -1,0 +1,298 @@
+"""Every moto internal stepbricks touches, in one place, pinned to one moto version.
+
+moto's public surface (the server, the `/moto-api` endpoints) does not cover what stepbricks needs:
+a real Lambda runtime instead of Docker, AWS-shaped function errors, asynchronous S3 → Lambda
+notifications with full event records, an SNS outbox with timestamps, and Lambda logs in CloudWatch
+Logs. Each patch below names the AWS behaviour it restores. `SEAMS` lists the attributes with their
+expected signatures; tests/sim/aws/test_moto_seams.py fails loudly when a moto upgrade moves one.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import moto
+
+MOTO_VERSION = "5.2.5"
+if moto.__version__ != MOTO_VERSION:  # pragma: no cover - exercised by hand on upgrades
+    raise ImportError(
+        f"sim.aws patches moto {MOTO_VERSION} internals but moto {moto.__version__} is installed: "
+        f"install moto[server,stepfunctions]=={MOTO_VERSION}, or re-check every seam in "
+        f"sim/aws/moto_seams.py against the new version and update MOTO_VERSION"
+    )
+
+from moto.awslambda.exceptions import LambdaClientError  # noqa: E402
+from moto.awslambda.models import LambdaFunction  # noqa: E402
+from moto.awslambda.utils import get_backend as _lambda_backend  # noqa: E402
+from moto.logs.models import LogsBackend, logs_backends  # noqa: E402
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: E402
+from moto.s3 import notifications as s3_notifications  # noqa: E402
+from moto.sns.models import Topic  # noqa: E402
+
+from sim import clock  # noqa: E402
+from sim.aws.lambda_runtime.models import FunctionConfig, LogEvent, TooManyRequests  # noqa: E402
+from sim.aws.lambda_runtime.runtime import LambdaRuntime  # noqa: E402
+from sim.aws.s3_events import S3Delivery, S3Object, event_record  # noqa: E402
+
+__all__ = ["MOTO_VERSION", "SEAMS", "SeamHost", "ThreadedMotoServer", "deliver_lambda_logs", "install",
+           "uninstall"]
+
+
+@dataclass(frozen=True)
+class Seam:
+    """One moto attribute stepbricks relies on, with the parameters it must keep."""
+
+    owner: Any
+    name: str
+    parameters: tuple[str, ...]
+    restores: str
+
+
+@dataclass(eq=False)
+class SeamHost:
+    """The running simulator the patches report to (moto's backends are process-global)."""
+
+    runtime: LambdaRuntime
+    on_s3_delivery: Callable[[S3Delivery], None]
+    on_sns_publish: Callable[[dict[str, Any]], None]
+
+
+class TooManyRequestsException(LambdaClientError):
+    """Invoke's throttling error: HTTP 429 with AWS's body (botocore lambda service-2.json shape)."""
+
+    code = 429
+
+    def __init__(self) -> None:
+        super().__init__("TooManyRequestsException", "Rate Exceeded.")
+        self.description = json.dumps({
+            "__type": "TooManyRequestsException",
+            "message": "Rate Exceeded.",
+            "Reason": TooManyRequests.reason,
+            "Type": "User",
+        })
+
+
+_hosts: list[SeamHost] = []
+_lock = threading.Lock()
+_originals: dict[tuple[Any, str], Any] = {}
+
+
+def _host() -> SeamHost:
+    with _lock:
+        if not _hosts:
+            raise RuntimeError("no stepbricks AwsSimulator is running in this process")
+        return _hosts[-1]
+
+
+# -- Lambda ------------------------------------------------------------------------------------------
+
+def function_config(fn: LambdaFunction) -> FunctionConfig:
+    """The runtime's view of a moto function version."""
+    retries = 2
+    for config in fn.event_invoke_config:
+        retries = int(config.config.get("MaximumRetryAttempts", retries))
+    reserved = fn.reserved_concurrency
+    return FunctionConfig(
+        name=fn.function_name,
+        version=str(fn.version),
+        arn=fn.function_arn,
+        handler=fn.handler or "",
+        runtime=fn.run_time or "",
+        timeout_s=float(fn.timeout),
+        memory_mb=int(fn.memory_size),
+        region=fn.region,
+        account_id=fn.account_id,
+        code_sha256=fn.code_digest,
+        environment=tuple(sorted((str(k), str(v)) for k, v in (fn.environment_vars or {}).items())),
+        reserved_concurrency=None if reserved is None else int(reserved),
+        max_async_retries=retries,
+    )
+
+
+def _header(headers: Any, name: str, default: str) -> str:
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return str(value)
+    return default
+
+
+def _lambda_invoke(self: LambdaFunction, body: str, request_headers: Any, response_headers: Any) -> bytes:
+    """Replaces `LambdaFunction.invoke` (moto's Docker path, `_invoke_lambda`).
+
+    Restores: the handler really runs from its zip (local runtime); uncaught errors are
+    `X-Amz-Function-Error: Unhandled` with `{"errorMessage","errorType","stackTrace"}` (moto says
+    `Handled`); `InvocationType=Event` returns at once and runs asynchronously with AWS's retries;
+    reserved concurrency throttles with 429 TooManyRequestsException; LogResult is the last 4 KB of
+    the invocation's log.
+    """
+    runtime = _host().runtime
+    config = function_config(self)
+    payload = body.encode("utf-8") if isinstance(body, str) else (body or b"")
+    invocation_type = _header(request_headers, "x-amz-invocation-type", "RequestResponse")
+    response_headers["x-amz-executed-version"] = config.version
+    if invocation_type == "DryRun":
+        return b""
+    if invocation_type == "Event":
+        runtime.invoke_async(config, lambda: self.code_bytes, payload)
+        return b""
+    try:
+        result = runtime.invoke(config, lambda: self.code_bytes, payload)
+    except TooManyRequests as exc:
+        raise TooManyRequestsException() from exc
+    if result.function_error:
+        response_headers["x-amz-function-error"] = result.function_error
+    response_headers["x-amz-log-result"] = result.log_result()  # moto drops it unless LogType=Tail
+    return result.payload
+
+
+def deliver_lambda_logs(config: FunctionConfig, log_stream: str, events: list[LogEvent]) -> None:
+    """Writes a function's log lines to CloudWatch Logs group `/aws/lambda/<name>`, as Lambda does."""
+    backend = logs_backends[config.account_id][config.region]
+    backend.ensure_log_group(config.log_group)
+    if log_stream not in backend.groups[config.log_group].streams:
+        backend.create_log_stream(config.log_group, log_stream)
+    backend.put_log_events(config.log_group, log_stream,
+                           [{"timestamp": e.timestamp_ms, "message": e.message} for e in events])
+
+
+# -- S3 notifications ------------------------------------------------------------------------------
+
+def _s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
+    """Replaces `s3.notifications._get_s3_event`.
+
+    Restores: the full S3 event record (userIdentity, requestParameters, responseElements, sequencer,
+    versionId) and S3's key encoding, which keeps `/` (moto's `quote_plus` turns it into %2F).
+    """
+    obj = S3Object(bucket=bucket.name, region=bucket.region_name, key=key.name, size=key.size,
+                   etag=key.etag, version_id=getattr(key, "_version_id", None))
+    return {"Records": [event_record(str(event_name), obj, notification_id, account_id=bucket.account_id)]}
+
+
+def _s3_invoke_lambda(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
+    """Replaces `s3.notifications._invoke_awslambda`.
+
+    Restores: S3 invokes the function asynchronously (InvocationType=Event), so PutObject returns at
+    once, and a failing function is retried twice as for any async invocation. moto invoked it
+    synchronously inside PutObject and swallowed every error. Each delivery is recorded.
+    """
+    host = _host()
+    record = event_body["Records"][0]
+    delivery = S3Delivery(bucket=record["s3"]["bucket"]["name"], key=record["s3"]["object"]["key"],
+                          event_name=record["eventName"], function_arn=fn_arn, event=event_body)
+    try:
+        fn = _lambda_backend(account_id, region_name).get_function(fn_arn)
+    except Exception:  # AWS drops events for a function that does not exist (any longer)
+        delivery.attempts.append("function-not-found")
+        delivery.done = True
+        host.on_s3_delivery(delivery)
+        return
+
+    def settled(results: list[Any]) -> None:
+        delivery.attempts.extend(result.status for result in results)
+        delivery.done = True
+
+    host.on_s3_delivery(delivery)
+    delivery.request_id = host.runtime.invoke_async(
+        function_config(fn), lambda: fn.code_bytes, json.dumps(event_body).encode("utf-8"), on_done=settled
+    )
+
+
+# -- SNS ---------------------------------------------------------------------------------------------
+
+def _topic_publish(self: Topic, message: str, subject: str | None = None,
+                   message_attributes: dict[str, Any] | None = None, group_id: str | None = None,
+                   deduplication_id: str | None = None, message_structure: str | None = None) -> str:
+    """Wraps `sns.models.Topic.publish`.
+
+    Restores: an observable outbox. AWS delivers to subscribers only; tests need to read what was
+    published, with the time it was published (moto's `sent_notifications` keeps no timestamp).
+    """
+    original = _originals[(Topic, "publish")]
+    message_id = original(self, message, subject=subject, message_attributes=message_attributes,
+                          group_id=group_id, deduplication_id=deduplication_id,
+                          message_structure=message_structure)
+    with _lock:
+        hosts = list(_hosts)
+    for host in hosts:
+        host.on_sns_publish({
+            "topic_arn": self.arn,
+            "message_id": message_id,
+            "subject": subject,
+            "message": message,
+            "attributes": dict(message_attributes or {}),
+            "timestamp": clock.get().utcnow().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        })
+    return message_id
+
+
+# -- registry ------------------------------------------------------------------------------------------
+
+_PATCHES: tuple[tuple[Any, str, Any], ...] = (
+    (LambdaFunction, "invoke", _lambda_invoke),
+    (s3_notifications, "_get_s3_event", _s3_event),
+    (s3_notifications, "_invoke_awslambda", _s3_invoke_lambda),
+    (Topic, "publish", _topic_publish),
+)
+
+SEAMS: tuple[Seam, ...] = (
+    Seam(LambdaFunction, "invoke", ("self", "body", "request_headers", "response_headers"),
+         _lambda_invoke.__doc__ or ""),
+    Seam(s3_notifications, "_get_s3_event", ("event_name", "bucket", "key", "notification_id"),
+         _s3_event.__doc__ or ""),
+    Seam(s3_notifications, "_invoke_awslambda", ("account_id", "event_body", "fn_arn", "region_name"),
+         _s3_invoke_lambda.__doc__ or ""),
+    Seam(Topic, "publish", ("self", "message", "subject", "message_attributes", "group_id",
+                            "deduplication_id", "message_structure"), _topic_publish.__doc__ or ""),
+    Seam(LogsBackend, "put_log_events",
+         ("self", "log_group_name", "log_stream_name", "log_events"), deliver_lambda_logs.__doc__ or ""),
+    Seam(ThreadedMotoServer, "__init__", ("self", "ip_address", "port", "verbose"),
+         "the in-process server; Step Functions' interpreter calls it back on localhost:$MOTO_PORT"),
+)
+
+
+def signature_of(seam: Seam) -> tuple[str, ...]:
+    """The parameter names of the attribute as moto ships it (the original, even while patched)."""
+    target = _originals.get((seam.owner, seam.name), getattr(seam.owner, seam.name, None))
+    if target is None or not callable(target):
+        return ()
+    return tuple(inspect.signature(target).parameters)
+
+
+def install(host: SeamHost) -> None:
+    """Route moto's Lambda, S3-notification and SNS paths to `host` (the newest running simulator)."""
+    with _lock:
+        if not _originals:
+            for owner, name, replacement in _PATCHES:
+                _originals[(owner, name)] = getattr(owner, name)
+                setattr(owner, name, replacement)
+        _hosts.append(host)
+
+
+def uninstall(host: SeamHost) -> None:
+    """Forget `host`; the last one out restores moto as it was."""
+    with _lock:
+        if host in _hosts:
+            _hosts.remove(host)
+        if not _hosts and _originals:
+            for (owner, name), original in _originals.items():
+                setattr(owner, name, original)
+            _originals.clear()
+
+
+# Instance attributes of `LambdaFunction` that `function_config` and the invoke patch read.
+FUNCTION_ATTRIBUTES = ("function_name", "version", "function_arn", "handler", "run_time", "timeout",
+                       "memory_size", "region", "account_id", "code_bytes", "code_digest", "environment_vars",
+                       "reserved_concurrency", "event_invoke_config")
+
+
+def running_hosts() -> int:
+    with _lock:
+        return len(_hosts)
+
+
+__all__ += ["FUNCTION_ATTRIBUTES", "TooManyRequestsException", "function_config", "running_hosts"]

@@ -1,0 +1,186 @@
+"""`AwsSimulator`: moto's server in-process, with the local Lambda runtime and Step Functions execution.
+
+moto keeps its state in process-global backends, so simulators started in the same process share
+one AWS account's state; the newest running one handles Lambda invocations, and the last one to stop
+resets moto. Step Functions' interpreter calls Lambda back through `localhost:$MOTO_PORT`, which is
+why `start()` sets `MOTO_PORT` in this process's environment.
+
+Quirk: moto's `StartExecution` without `name` gives every execution the ARN suffix `None`, so a second
+unnamed start fails with ExecutionAlreadyExists. Always pass `name=` (e.g. a uuid); the helper
+`start_execution` here does.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import threading
+import urllib.request
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from sim.aws import moto_seams
+from sim.aws.lambda_runtime.runtime import AWS_ASYNC_RETRY_DELAYS_S, LambdaRuntime
+from sim.aws.s3_events import S3Delivery
+
+REGION = "us-east-1"
+DUMMY_CREDENTIAL = "testing"
+
+
+class AwsSimulator:
+    """The AWS side of stepbricks on one loopback port. Use `AwsSimulator.start(...)` as a context manager."""
+
+    def __init__(self, *, state_dir: Path, host: str, port: int, seed: int,
+                 async_retry_delays: Sequence[float]) -> None:
+        self.state_dir = Path(state_dir)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        # werkzeug logs every request to stderr at INFO; the simulator is quiet unless something fails.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._server = moto_seams.ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+        self._server.start()
+        bound_host, bound_port = self._server.get_host_and_port()
+        self.port = bound_port
+        self.endpoint = f"http://{bound_host}:{bound_port}"
+        # moto's server also serves POST /2015-03-31/functions/{name}/invocations through the runtime,
+        # which is what Step Functions Local's LAMBDA_ENDPOINT needs.
+        self.lambda_invoke_endpoint = self.endpoint
+        self.env: dict[str, str] = {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIAL,
+            "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIAL,
+            "AWS_DEFAULT_REGION": REGION,
+        }
+        self._lock = threading.Lock()
+        self._sns: list[dict[str, Any]] = []
+        self._s3_deliveries: list[S3Delivery] = []
+        self.runtime = LambdaRuntime(
+            state_dir=self.state_dir, base_env=self.env, log_sink=moto_seams.deliver_lambda_logs,
+            async_retry_delays=async_retry_delays, seed=seed,
+        )
+        self._host = moto_seams.SeamHost(self.runtime, self._record_s3_delivery, self._record_sns)
+        self._previous_moto_port = os.environ.get("MOTO_PORT")
+        os.environ["MOTO_PORT"] = str(bound_port)
+        moto_seams.install(self._host)
+        self._post_moto_api("/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
+        self._stopped = False
+        self._names = random.Random(seed)
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        state_dir: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 0,
+        async_retry_delays: Sequence[float] = AWS_ASYNC_RETRY_DELAYS_S,
+    ) -> AwsSimulator:
+        """Start moto on `host:port` (0 = a free port) with Lambda and Step Functions really executing.
+
+        `async_retry_delays` are the waits between retries of failed asynchronous invocations (AWS:
+        about 60 s then 120 s); tests on the real clock pass small ones.
+        """
+        return cls(state_dir=state_dir, host=host, port=port, seed=seed, async_retry_delays=async_retry_delays)
+
+    def __enter__(self) -> AwsSimulator:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop workers and the server; the last simulator of the process also resets moto's state."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.runtime.close()
+        moto_seams.uninstall(self._host)
+        if moto_seams.running_hosts() == 0:
+            self._post_moto_api("/moto-api/reset", None)
+        self._server.stop()
+        if os.environ.get("MOTO_PORT") == str(self.port):
+            if self._previous_moto_port is None:
+                os.environ.pop("MOTO_PORT", None)
+            else:
+                os.environ["MOTO_PORT"] = self._previous_moto_port
+
+    # -- observations -------------------------------------------------------------------------------
+
+    def sns_messages(self, topic_arn: str | None = None) -> list[dict[str, Any]]:
+        """Everything published to SNS (topic_arn, message_id, subject, message, attributes, timestamp)."""
+        with self._lock:
+            return [dict(m) for m in self._sns if topic_arn is None or m["topic_arn"] == topic_arn]
+
+    def lambda_logs(self, function_name: str) -> list[str]:
+        """The function's log lines (INIT_START/START/END/REPORT and its own output), oldest first."""
+        return self.runtime.logs(function_name)
+
+    def s3_deliveries(self, bucket: str | None = None) -> list[S3Delivery]:
+        """S3 → Lambda notifications sent so far, with the outcome of each attempt."""
+        with self._lock:
+            return [d for d in self._s3_deliveries if bucket is None or d.bucket == bucket]
+
+    def wait_for_async(self, timeout_s: float = 30.0) -> bool:
+        """Wait until queued Event invocations (S3 notifications included) have finished their retries."""
+        return self.runtime.wait_for_async(timeout_s)
+
+    # -- conveniences for the CLI and tests ---------------------------------------------------------------
+
+    def client(self, service: str, **config: Any) -> Any:
+        """A boto3 client for `service` pointed at this simulator."""
+        return boto3.client(
+            service, endpoint_url=self.endpoint, region_name=REGION, aws_access_key_id=DUMMY_CREDENTIAL,
+            aws_secret_access_key=DUMMY_CREDENTIAL, config=Config(**config) if config else None,
+        )
+
+    def invoke(self, function_name: str, payload: Any = None, *, invocation_type: str = "RequestResponse",
+               qualifier: str | None = None) -> dict[str, Any]:
+        """Invoke through the Lambda API: StatusCode, FunctionError, Payload (parsed JSON), LogResult."""
+        kwargs: dict[str, Any] = {"FunctionName": function_name, "InvocationType": invocation_type,
+                                  "Payload": json.dumps(payload if payload is not None else {}).encode(),
+                                  "LogType": "Tail" if invocation_type == "RequestResponse" else "None"}
+        if qualifier:
+            kwargs["Qualifier"] = qualifier
+        response = self.client("lambda", retries={"max_attempts": 0}).invoke(**kwargs)
+        raw = response["Payload"].read()
+        try:
+            parsed: Any = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = raw.decode("utf-8", "replace")
+        return {"StatusCode": response["StatusCode"], "FunctionError": response.get("FunctionError"),
+                "Payload": parsed, "LogResult": response.get("LogResult"),
+                "ExecutedVersion": response.get("ExecutedVersion")}
+
+    def start_execution(self, state_machine_arn: str, input: Any = None, *, name: str | None = None) -> str:
+        """StartExecution, always with a name (see the module docstring); returns the execution ARN."""
+        response = self.client("stepfunctions").start_execution(
+            stateMachineArn=state_machine_arn, name=name or str(uuid.UUID(int=self._names.getrandbits(128), version=4)),
+            input=json.dumps(input if input is not None else {}),
+        )
+        return response["executionArn"]
+
+    # -- internals ---------------------------------------------------------------------------------------
+
+    def _record_s3_delivery(self, delivery: S3Delivery) -> None:
+        with self._lock:
+            self._s3_deliveries.append(delivery)
+
+    def _record_sns(self, message: dict[str, Any]) -> None:
+        with self._lock:
+            self._sns.append(message)
+
+    def _post_moto_api(self, path: str, body: dict[str, Any] | None) -> None:
+        data = json.dumps(body).encode() if body is not None else b""
+        request = urllib.request.Request(self.endpoint + path, data=data, method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
