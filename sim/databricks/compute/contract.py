@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 TaskKind = Literal["notebook", "python_file", "python_wheel"]
 Outcome = Literal["SUCCESS", "FAILED", "CANCELED", "TIMEDOUT", "INTERNAL_ERROR"]
@@ -39,6 +39,8 @@ class TaskInvocation:
     env: dict[str, str] = field(default_factory=dict)
     # 0 = no timeout. Enforced by the cluster: the attempt ends TIMEDOUT and its thread is stopped.
     timeout_seconds: float = 0
+    # dbutils.jobs.taskValues.get: values set by upstream tasks of the same run, by task_key.
+    task_values: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,16 @@ class TaskResult:
     spark_session_reused: bool = False
     started_ms: int = 0
     ended_ms: int = 0
+    # runs/get-output: `notebook_output.result` is the first 5 MB, `logs` the last 5 MB (databricks-sdk
+    # service/jobs.py, NotebookOutput and RunOutput docstrings); these say whether that cut happened.
+    notebook_result_truncated: bool = False
+    logs_truncated: bool = False
+    # dbutils.jobs.taskValues.set values of this attempt, for downstream tasks' TaskInvocation.task_values.
+    task_values: dict[str, Any] = field(default_factory=dict)
+    # The worker's SparkSession: when it was created and what that cost (paid once per worker process).
+    spark_session_started_ms: int = 0
+    spark_startup_ms: int = 0
+    worker_pid: int = 0
 
 
 class TaskHandle(Protocol):

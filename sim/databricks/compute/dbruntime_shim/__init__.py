@@ -1,0 +1,1 @@
+"""A directory put on the worker's PYTHONPATH so that `import dbruntime` finds the shim inside it."""
