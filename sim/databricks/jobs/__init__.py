@@ -1,0 +1,1 @@
+"""Jobs API: job definitions (create/get/list/reset/update/delete). Runs live in `sim.databricks.runs`."""

@@ -1,0 +1,137 @@
+"""Runs API routes (run-now, runs/*): parse and serialise only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+
+from sim.databricks.backend import Backend, backend
+from sim.databricks.errors import InvalidParameterValue
+from sim.databricks.http import ApiModel, json_body, parse, query_bool, query_int, query_token
+from sim.databricks.paging import page_fields
+
+router = APIRouter()
+OUTPUT_LIMIT = 5 * 1024 * 1024  # notebook result: first 5 MB; logs: last 5 MB
+
+
+class RunNowRequest(ApiModel):
+    # A body without job_id reaches the lookup as job 0: "Job 0 does not exist." as on a workspace.
+    job_id: int = 0
+    job_parameters: dict[str, Any] | None = None
+    notebook_params: dict[str, Any] | None = None
+    python_params: list[str] | None = None
+    python_named_params: dict[str, Any] | None = None
+    jar_params: list[str] | None = None
+    spark_submit_params: list[str] | None = None
+    idempotency_token: str | None = None
+    only: list[str] | None = None
+
+
+class SubmitRequest(ApiModel):
+    run_name: str | None = None
+    tasks: list[dict[str, Any]] | None = None
+    timeout_seconds: int | None = None
+    idempotency_token: str | None = None
+
+
+class RunIdRequest(ApiModel):
+    run_id: int
+
+
+class CancelAllRequest(ApiModel):
+    job_id: int | None = None
+    all_queued_runs: bool = False
+
+
+@router.post("/jobs/run-now")
+def run_now(body: dict = Depends(json_body), b: Backend = Depends(backend)) -> dict:
+    parse(RunNowRequest, body)
+    run = b.runs.run_now(body)
+    return {"run_id": run.run_id, "number_in_job": run.run_id}
+
+
+@router.post("/jobs/runs/submit")
+def submit(body: dict = Depends(json_body), b: Backend = Depends(backend)) -> dict:
+    parse(SubmitRequest, body)
+    return {"run_id": b.runs.submit(body).run_id}
+
+
+@router.get("/jobs/runs/get")
+def get(request: Request, b: Backend = Depends(backend)) -> dict:
+    run_id = query_int(request.query_params.get("run_id"), "run_id", 0) or 0
+    run = b.runs.get(run_id)
+    return b.runs.to_api(run, task_run=b.runs.task_run(run_id))
+
+
+@router.get("/jobs/runs/get-output")
+def get_output(request: Request, b: Backend = Depends(backend)) -> dict:
+    run_id = query_int(request.query_params.get("run_id"), "run_id", 0) or 0
+    run = b.runs.get(run_id)
+    task_run = b.runs.task_run(run_id)
+    if task_run is None:
+        if run.multi_task:
+            raise InvalidParameterValue(
+                "Retrieving the output of runs with multiple tasks is not supported. Please retrieve the "
+                "output of each individual task run instead."
+            )
+        task_run = run.latest_attempts().get(run.tasks_spec[0]["task_key"]) if run.tasks else None
+    body: dict[str, Any] = {"metadata": b.runs.to_api(run, task_run=task_run) if task_run else b.runs.to_api(run)}
+    if task_run is None:
+        return body
+    out = task_run.output
+    if "notebook_task" in task_run.task and task_run.state.terminal:
+        notebook: dict[str, Any] = {"truncated": False}
+        if out.notebook_result is not None:
+            notebook["result"] = out.notebook_result[:OUTPUT_LIMIT]
+            notebook["truncated"] = len(out.notebook_result) > OUTPUT_LIMIT
+        body["notebook_output"] = notebook
+    elif task_run.state.terminal:
+        body["logs"] = out.logs[-OUTPUT_LIMIT:]
+        body["logs_truncated"] = len(out.logs) > OUTPUT_LIMIT
+    if out.error:
+        body["error"] = out.error
+    if out.error_trace:
+        body["error_trace"] = out.error_trace
+    return body
+
+
+@router.get("/jobs/runs/list")
+def list_runs(request: Request, b: Backend = Depends(backend)) -> dict:
+    q = request.query_params
+    page = b.runs.list(
+        job_id=query_int(q.get("job_id"), "job_id"),
+        active_only=query_bool(q.get("active_only"), "active_only"),
+        completed_only=query_bool(q.get("completed_only"), "completed_only"),
+        limit=query_int(q.get("limit"), "limit", 20) or 0,
+        offset=query_int(q.get("offset"), "offset", 0) or 0,
+        page_token=query_token(q.get("page_token")),
+        run_type=q.get("run_type") or None,
+    )
+    expand = query_bool(q.get("expand_tasks"), "expand_tasks")
+    items = []
+    for run in page.items:
+        item = b.runs.to_api(run)
+        if not expand:
+            item.pop("tasks", None)
+        items.append(item)
+    return page_fields(page, "runs", items)
+
+
+@router.post("/jobs/runs/cancel")
+def cancel(body: dict = Depends(json_body), b: Backend = Depends(backend)) -> dict:
+    b.runs.cancel(parse(RunIdRequest, body).run_id)
+    return {}
+
+
+@router.post("/jobs/runs/cancel-all")
+def cancel_all(body: dict = Depends(json_body), b: Backend = Depends(backend)) -> dict:
+    req = parse(CancelAllRequest, body)
+    b.runs.cancel_all(req.job_id, req.all_queued_runs)
+    return {}
+
+
+@router.post("/jobs/runs/delete")
+def delete(body: dict = Depends(json_body), b: Backend = Depends(backend)) -> dict:
+    b.runs.delete(parse(RunIdRequest, body).run_id)
+    return {}
