@@ -26,6 +26,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="embedded: start the simulator in-process (default); external: use the endpoints in the "
         "environment (AWS_ENDPOINT_URL, DATABRICKS_HOST/TOKEN, MLFLOW_*), e.g. another `stepbricks up`.",
     )
+    group.addoption("--asl-cov", action="store_true", help="Report which states and edges of each state machine ran.")
+    group.addoption("--asl-cov-json", metavar="PATH", help="Also write the state machine coverage as JSON here.")
+    group.addoption(
+        "--asl-cov-fail-under",
+        type=float,
+        metavar="PERCENT",
+        help="Fail the session when total edge coverage of the state machines is under PERCENT (implies --asl-cov).",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -71,17 +79,77 @@ class StepbricksSession:
             self.simulator.databricks.faults.reset()
 
 
+_COVERAGE = pytest.StashKey[list]()
+
+
 @pytest.fixture(scope="session")
 def stepbricks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StepbricksSession]:
     backend = request.config.getoption("--stepbricks-backend")
     if backend == "external":
-        env = _external_env(os.environ)
-        yield StepbricksSession(backend=backend, env=env)
+        session = StepbricksSession(backend=backend, env=_external_env(os.environ))
+        yield session
+        _collect_coverage(request.config, session)
         return
     from sim.simulator import Simulator
 
     with Simulator.start(state_dir=tmp_path_factory.mktemp("stepbricks-state")) as sim:
-        yield StepbricksSession(backend=backend, env={**_aws_defaults(), **sim.env}, simulator=sim)
+        session = StepbricksSession(backend=backend, env={**_aws_defaults(), **sim.env}, simulator=sim)
+        yield session
+        _collect_coverage(request.config, session)  # histories are read before the simulator stops
+
+
+def _coverage_wanted(config: pytest.Config) -> bool:
+    opt = config.getoption
+    return bool(opt("--asl-cov") or opt("--asl-cov-json") or opt("--asl-cov-fail-under") is not None)
+
+
+def _collect_coverage(config: pytest.Config, session: StepbricksSession) -> None:
+    if not _coverage_wanted(config):
+        return
+    from harness.coverage import collect
+
+    config.stash[_COVERAGE] = collect(session.client("stepfunctions"))
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    coverages = config.stash.get(_COVERAGE, None)
+    if coverages is None:
+        return
+    from harness.coverage import to_json, total_edge_percent
+
+    tr = terminalreporter
+    tr.section("state machine coverage (stepbricks)")
+    tr.write_line(f"{'state machine':<40} {'execs':>6} {'states':>9} {'edges':>9} {'edge %':>7}")
+    report = to_json(coverages)
+    for name, row in report.items():
+        states, edges = row["states"], row["edges"]
+        tr.write_line(
+            f"{name:<40} {row['executions']:>6} {states['covered']:>4}/{states['total']:<4} "
+            f"{edges['covered']:>4}/{edges['total']:<4} {row['edge_percent']:>6.1f}%"
+        )
+    total = total_edge_percent(coverages)
+    tr.write_line(f"{'TOTAL':<40} {'':>6} {'':>9} {'':>9} {total:>6.1f}%")
+    path = config.getoption("--asl-cov-json")
+    if path:
+        import json
+
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump({"total_edge_percent": round(total, 1), "state_machines": report}, fh, indent=2)
+        tr.write_line(f"coverage JSON written to {path}")
+    threshold = config.getoption("--asl-cov-fail-under")
+    if threshold is not None and total < threshold:
+        tr.write_line(f"FAIL: state machine edge coverage {total:.1f}% is under --asl-cov-fail-under={threshold}%", red=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    threshold = session.config.getoption("--asl-cov-fail-under")
+    coverages = session.config.stash.get(_COVERAGE, None)
+    if threshold is None or coverages is None:
+        return
+    from harness.coverage import total_edge_percent
+
+    if total_edge_percent(coverages) < threshold and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True)
