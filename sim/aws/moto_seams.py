@@ -170,7 +170,7 @@ def _s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> d
     """
     obj = S3Object(bucket=bucket.name, region=bucket.region_name, key=key.name, size=key.size,
                    etag=key.etag, version_id=getattr(key, "_version_id", None))
-    return {"Records": [event_record(str(event_name), obj, notification_id, account_id=bucket.account_id)]}
+    return {"Records": [event_record(str(getattr(event_name, "value", event_name)), obj, notification_id, account_id=bucket.account_id)]}
 
 
 def _s3_invoke_lambda(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:

@@ -28,11 +28,13 @@ import boto3
 from botocore.config import Config
 
 from sim.aws import moto_seams
+from sim.aws.lambda_endpoint import LambdaInvokeEndpoint
 from sim.aws.lambda_runtime.runtime import AWS_ASYNC_RETRY_DELAYS_S, LambdaRuntime
 from sim.aws.s3_events import S3Delivery
 
 REGION = "us-east-1"
 DUMMY_CREDENTIAL = "testing"
+LAMBDA_MAX_TIMEOUT_S = 900
 
 
 class AwsSimulator:
@@ -49,9 +51,6 @@ class AwsSimulator:
         bound_host, bound_port = self._server.get_host_and_port()
         self.port = bound_port
         self.endpoint = f"http://{bound_host}:{bound_port}"
-        # moto's server also serves POST /2015-03-31/functions/{name}/invocations through the runtime,
-        # which is what Step Functions Local's LAMBDA_ENDPOINT needs.
-        self.lambda_invoke_endpoint = self.endpoint
         self.env: dict[str, str] = {
             "AWS_ENDPOINT_URL": self.endpoint,
             "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIAL,
@@ -72,6 +71,10 @@ class AwsSimulator:
         self._post_moto_api("/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
         self._stopped = False
         self._names = random.Random(seed)
+        # moto serves Invoke too, but only to signed requests; this endpoint (Step Functions Local's
+        # LAMBDA_ENDPOINT) also takes unsigned ones and forwards them through the same Lambda API.
+        self._invoke_endpoint = LambdaInvokeEndpoint(self._lambda_client(), host=host)
+        self.lambda_invoke_endpoint = self._invoke_endpoint.url
 
     @classmethod
     def start(
@@ -102,6 +105,7 @@ class AwsSimulator:
         if self._stopped:
             return
         self._stopped = True
+        self._invoke_endpoint.stop()
         self.runtime.close()
         moto_seams.uninstall(self._host)
         if moto_seams.running_hosts() == 0:
@@ -150,7 +154,7 @@ class AwsSimulator:
                                   "LogType": "Tail" if invocation_type == "RequestResponse" else "None"}
         if qualifier:
             kwargs["Qualifier"] = qualifier
-        response = self.client("lambda", retries={"max_attempts": 0}).invoke(**kwargs)
+        response = self._lambda_client().invoke(**kwargs)
         raw = response["Payload"].read()
         try:
             parsed: Any = json.loads(raw) if raw else None
@@ -169,6 +173,10 @@ class AwsSimulator:
         return response["executionArn"]
 
     # -- internals ---------------------------------------------------------------------------------------
+
+    def _lambda_client(self) -> Any:
+        # No client-side retries (a 429 must reach the caller) and room for a 900 s function timeout.
+        return self.client("lambda", retries={"max_attempts": 0}, read_timeout=LAMBDA_MAX_TIMEOUT_S + 5)
 
     def _record_s3_delivery(self, delivery: S3Delivery) -> None:
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
+from collections import deque
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,8 +22,9 @@ class Worker:
         self.log_stream = log_stream
         self._log_lock = threading.Lock()
         self._collector: list[LogEvent] = []
-        self._message: dict[str, Any] | None = None
-        self._arrived = threading.Event()
+        self._messages: deque[dict[str, Any]] = deque()
+        self._eof = False
+        self._arrived = threading.Event()  # set while a message is queued or the worker has exited
         self._peak_mb = 0
         self.process = subprocess.Popen(
             # -I: ignore PYTHON* variables and the user site; -S: no site-packages. sys.path is then the
@@ -97,9 +99,13 @@ class Worker:
     def _next_message(self, timeout_s: float) -> dict[str, Any] | None:
         if not clock.get().wait(self._arrived, timeout_s):
             return None
-        message, self._message = self._message, None
-        self._arrived.clear()
-        return message
+        with self._log_lock:
+            if not self._messages:
+                return None  # exited
+            message = self._messages.popleft()
+            if not self._messages and not self._eof:
+                self._arrived.clear()
+            return message
 
     def _read_protocol(self, stream: IO[bytes]) -> None:
         for raw in stream:
@@ -112,10 +118,12 @@ class Worker:
                 for line in message["text"].splitlines():
                     self.append_log(line)
             else:
-                self._message = message
-                self._arrived.set()
-        self._message = None
-        self._arrived.set()  # EOF: the worker died; whoever waits gets None at once
+                with self._log_lock:
+                    self._messages.append(message)
+                    self._arrived.set()
+        with self._log_lock:
+            self._eof = True  # the worker exited: whoever waits next gets None at once
+            self._arrived.set()
 
     def _read_stderr(self, stream: IO[bytes]) -> None:
         for raw in stream:
