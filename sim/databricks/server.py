@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 
 from sim import clock
 from sim.databricks.app import build_app
@@ -92,6 +93,11 @@ class Workspace:
     def faults(self) -> FaultList:
         """The Python fault API (`faults.http(...)`, `faults.task(...)`, `faults.reset()`)."""
         return self._backend.faults
+
+    @property
+    def app(self) -> FastAPI:
+        """The ASGI application (its OpenAPI document lists every route)."""
+        return self._server.config.app
 
     @property
     def backend(self) -> Backend:

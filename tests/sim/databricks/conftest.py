@@ -1,0 +1,53 @@
+"""One fake workspace per test session (its default cluster's warm Spark is the costly part); faults are
+reset before every test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from sim.databricks import Workspace
+
+
+@pytest.fixture(scope="session")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    mounted = tmp_path_factory.mktemp("repo")
+    with Workspace.start(state_dir=tmp_path_factory.mktemp("workspace"),
+                         mounts={"/Repos/stepbricks": mounted}) as ws:
+        ws.mounted_dir = mounted  # type: ignore[attr-defined]
+        yield ws
+
+
+@pytest.fixture(autouse=True)
+def _reset_faults(request: pytest.FixtureRequest) -> None:
+    if "workspace" in request.fixturenames:
+        request.getfixturevalue("workspace").faults.reset()
+
+
+@pytest.fixture
+def client(workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from databricks.sdk import WorkspaceClient
+
+    empty = tmp_path / "databrickscfg"
+    empty.write_text("")
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(empty))
+    for name in [n for n in os.environ if n.startswith("DATABRICKS_") and n != "DATABRICKS_CONFIG_FILE"]:
+        monkeypatch.delenv(name)
+    return WorkspaceClient(host=workspace.host, token=workspace.token)
+
+
+@pytest.fixture
+def upload_notebook(client) -> Callable[[str, str], str]:
+    """Import `source` as a Python notebook at `path` (parents created); returns the path."""
+    from databricks.sdk.service.workspace import ImportFormat, Language
+
+    def upload(path: str, source: str) -> str:
+        client.workspace.mkdirs(path.rsplit("/", 1)[0])
+        client.workspace.upload(path, ("# Databricks notebook source\n" + source).encode(),
+                                format=ImportFormat.SOURCE, language=Language.PYTHON, overwrite=True)
+        return path
+
+    return upload
