@@ -1,0 +1,57 @@
+"""AwsSimulator's public surface: loopback endpoint, environment, Step Functions execution, lifecycle."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sim.aws import AwsSimulator, moto_seams
+
+
+def test_endpoint_is_on_loopback_with_dummy_credentials_in_the_environment(aws: AwsSimulator):
+    assert urlsplit(aws.endpoint).hostname == "127.0.0.1"
+    assert urlsplit(aws.lambda_invoke_endpoint).hostname == "127.0.0.1"
+    assert aws.env == {
+        "AWS_ENDPOINT_URL": aws.endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+
+
+def test_s3_secrets_manager_and_sts_answer_as_moto_provides(aws: AwsSimulator):
+    aws.client("s3").create_bucket(Bucket="surface-check")
+    assert "surface-check" in [b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]]
+    secrets = aws.client("secretsmanager")
+    secrets.create_secret(Name="stepbricks/databricks-token", SecretString="dapi-local")
+    assert secrets.get_secret_value(SecretId="stepbricks/databricks-token")["SecretString"] == "dapi-local"
+    assert aws.client("sts").get_caller_identity()["Account"] == "123456789012"
+
+
+def test_unnamed_executions_get_distinct_names(aws: AwsSimulator, role_arn):
+    # moto names an execution without `name` "None", so a second one would collide: start_execution names them.
+    sfn = aws.client("stepfunctions")
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    machine = sfn.create_state_machine(name="named-executions", definition=definition,
+                                       roleArn=role_arn)["stateMachineArn"]
+    first, second = aws.start_execution(machine, {}), aws.start_execution(machine, {})
+    assert first != second
+
+
+def test_invoke_convenience_returns_parsed_payload_and_log_tail(aws: AwsSimulator, make_function):
+    name = make_function("def handler(event, context):\n    print('hello')\n    return {'got': event}\n")
+    result = aws.invoke(name, {"k": "v"})
+    assert result["StatusCode"] == 200 and result["FunctionError"] is None
+    assert result["Payload"] == {"got": {"k": "v"}}
+    assert result["LogResult"]
+
+
+def test_a_second_simulator_in_the_process_shares_state_and_stopping_it_keeps_the_first_working(
+        aws: AwsSimulator, tmp_path: Path):
+    aws.client("s3").create_bucket(Bucket="shared-state")
+    with AwsSimulator.start(state_dir=tmp_path) as second:
+        assert second.endpoint != aws.endpoint
+        assert "shared-state" in [b["Name"] for b in second.client("s3").list_buckets()["Buckets"]]
+    assert moto_seams.running_hosts() >= 1
+    assert "shared-state" in [b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]]
