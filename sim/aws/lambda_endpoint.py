@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -24,8 +25,16 @@ _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?
 class LambdaInvokeEndpoint:
     """Serves the Invoke API on `host:port` (0 = a free port), forwarding to `lambda_client`."""
 
-    def __init__(self, lambda_client: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        client = lambda_client
+    def __init__(self, lambda_client: Callable[[], Any], *, host: str = "127.0.0.1", port: int = 0) -> None:
+        """`lambda_client` makes the boto3 client on first use (creating one costs ~50 ms of start-up)."""
+        clients: list[Any] = []
+        lock = threading.Lock()
+
+        def client() -> Any:
+            with lock:
+                if not clients:
+                    clients.append(lambda_client())
+                return clients[0]
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
@@ -47,7 +56,7 @@ class LambdaInvokeEndpoint:
                 if qualifier:
                     kwargs["Qualifier"] = qualifier[0]
                 try:
-                    response = client.invoke(**kwargs)
+                    response = client().invoke(**kwargs)
                 except ClientError as exc:
                     error = exc.response.get("Error", {})
                     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)

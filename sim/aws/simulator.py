@@ -73,7 +73,7 @@ class AwsSimulator:
         self._names = random.Random(seed)
         # moto serves Invoke too, but only to signed requests; this endpoint (Step Functions Local's
         # LAMBDA_ENDPOINT) also takes unsigned ones and forwards them through the same Lambda API.
-        self._invoke_endpoint = LambdaInvokeEndpoint(self._lambda_client(), host=host)
+        self._invoke_endpoint = LambdaInvokeEndpoint(self._lambda_client, host=host)
         self.lambda_invoke_endpoint = self._invoke_endpoint.url
 
     @classmethod
