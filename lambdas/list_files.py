@@ -18,6 +18,7 @@ from lambdas import _events
 from lambdas._errors import InvalidInput
 
 MAX_FILES = int(os.environ.get("LIST_FILES_MAX", "1000"))
+PAGE_SIZE = 1000  # ListObjectsV2's own maximum
 
 
 class TooManyFiles(InvalidInput):
@@ -32,7 +33,7 @@ def lambda_handler(event: Any, context: Any = None) -> dict[str, Any]:
         raise InvalidInput(f"field 'prefix' must be a string, got {prefix!r}")
     files = []
     paginator = boto3.client("s3").get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": PAGE_SIZE}):
         for obj in page.get("Contents", []):
             if obj["Key"].endswith("/"):
                 continue
