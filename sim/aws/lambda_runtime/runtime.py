@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import sys
 import threading
 import uuid
 from collections import Counter, defaultdict
@@ -22,6 +21,7 @@ from typing import Protocol
 
 from sim import clock
 from sim.aws.lambda_runtime.code import CodeStore
+from sim.aws.lambda_runtime.interpreters import interpreter_for
 from sim.aws.lambda_runtime.layer import build_runtime_layer
 from sim.aws.lambda_runtime.models import FunctionConfig, InvocationResult, LogEvent, TooManyRequests
 from sim.aws.lambda_runtime.worker import Worker
@@ -48,8 +48,9 @@ class LambdaRuntime:
         base_env: Mapping[str, str],
         log_sink: LogSink | None = None,
         async_retry_delays: Sequence[float] = AWS_ASYNC_RETRY_DELAYS_S,
-        python: str = sys.executable,
+        python: str | None = None,
         seed: int = 0,
+        max_idle_workers: int = 16,
     ) -> None:
         self._layer = build_runtime_layer(state_dir / "lambda" / "runtime")
         self._code = CodeStore(state_dir / "lambda" / "code")
@@ -61,6 +62,8 @@ class LambdaRuntime:
         self._lock = threading.Lock()
         self._idle: dict[tuple[object, ...], list[Worker]] = defaultdict(list)
         self._workers: set[Worker] = set()
+        self._idle_order: list[tuple[tuple[object, ...], Worker]] = []  # least recently used first
+        self._max_idle = max_idle_workers
         self._busy: Counter[str] = Counter()
         self._logs: dict[str, list[str]] = defaultdict(list)
         self._pending = 0
@@ -121,6 +124,7 @@ class LambdaRuntime:
             workers = list(self._workers)
             self._workers.clear()
             self._idle.clear()
+            self._idle_order.clear()
         for worker in workers:
             worker.kill()
 
@@ -205,7 +209,7 @@ class LambdaRuntime:
             return self._finish(config, worker, log, request_id, json.dumps(body).encode(), "timeout",
                                 duration_ms=config.timeout_s * 1000, init_ms=init_ms, cold=cold, keep=False)
         if message is None:
-            code_ = worker.process.poll()
+            code_ = worker.exit_status()
             error = _error("Runtime.ExitError",
                            f"RequestId: {request_id} Error: Runtime exited with error: exit status {code_}",
                            request_id)
@@ -219,12 +223,13 @@ class LambdaRuntime:
     def _cold_start(
         self, config: FunctionConfig, code: Callable[[], bytes], log: list[LogEvent]
     ) -> tuple[Worker, float, bytes | None]:
-        _append(log, f"INIT_START Runtime Version: {config.runtime}.stepbricks\t"
+        python, version = (self._python, "custom") if self._python else interpreter_for(config.runtime)
+        _append(log, f"INIT_START Runtime Version: python:{version}.stepbricks\t"
                      f"Runtime Version ARN: arn:aws:lambda:{config.region}::runtime:stepbricks-{config.runtime}")
         stream = f"{clock.get().utcnow():%Y/%m/%d}/[{config.version}]{uuid.UUID(int=self._ids.getrandbits(128)).hex}"
         task_root = self._code.task_root(config.code_sha256, code())
         started = clock.get().monotonic()
-        worker = Worker(python=self._python, env=self._environment(config, task_root, stream),
+        worker = Worker(python=python, env=self._environment(config, task_root, stream),
                         task_root=task_root, log_stream=stream)
         worker.collect_into(log)
         with self._lock:
@@ -234,7 +239,7 @@ class LambdaRuntime:
         if init is None:
             worker.kill()
             error = _error("Runtime.ExitError",
-                           f"Error: Runtime exited with error: exit status {worker.process.poll()}", "")
+                           f"Error: Runtime exited with error: exit status {worker.exit_status()}", "")
             return worker, init_ms, error
         if not init["ok"]:
             worker.kill()
@@ -277,18 +282,30 @@ class LambdaRuntime:
             idle = self._idle.get(config.environment_key())
             while idle:
                 worker = idle.pop()
+                self._idle_order.remove((config.environment_key(), worker))
                 if worker.alive():
                     return worker
                 self._workers.discard(worker)
         return None
 
     def _release(self, config: FunctionConfig, worker: Worker, *, keep: bool) -> None:
+        evicted: list[Worker] = []
         with self._lock:
             if keep and not self._closed:
-                self._idle[config.environment_key()].append(worker)
-                return
-            self._workers.discard(worker)
-        worker.kill()
+                key = config.environment_key()
+                self._idle[key].append(worker)
+                self._idle_order.append((key, worker))
+                # Lambda reclaims idle environments; here the least recently used go beyond the cap.
+                while len(self._idle_order) > self._max_idle:
+                    old_key, old = self._idle_order.pop(0)
+                    self._idle[old_key].remove(old)
+                    self._workers.discard(old)
+                    evicted.append(old)
+            else:
+                self._workers.discard(worker)
+                evicted.append(worker)
+        for old in evicted:
+            old.kill()
 
     def _environment(self, config: FunctionConfig, task_root: Path, log_stream: str) -> dict[str, str]:
         """What a handler sees in os.environ: the Lambda defaults, the simulator, the function's own."""

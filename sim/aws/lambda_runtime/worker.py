@@ -46,7 +46,14 @@ class Worker:
         return self.process.pid
 
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return self.process.poll() is None and not self._eof
+
+    def exit_status(self) -> int | None:
+        """The exit status once the process has closed its protocol pipe (it is exiting)."""
+        try:
+            return self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return None
 
     def collect_into(self, log: list[LogEvent]) -> None:
         """Route the worker's output (prints, logging, tracebacks) into `log` from now on."""

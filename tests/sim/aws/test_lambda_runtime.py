@@ -268,7 +268,7 @@ def test_cold_start_then_warm_start_are_visible_in_the_logs(aws: AwsSimulator, l
     assert invoke(lambda_client, name, {"n": 1})[1] == 1
     assert invoke(lambda_client, name, {"n": 2})[1] == 2
     logs = aws.lambda_logs(name)
-    assert logs[0].startswith("INIT_START Runtime Version: python3.11")
+    assert logs[0].startswith("INIT_START Runtime Version: python:3.11")
     assert logs[1] == "initialising module"
     assert sum(line.startswith("INIT_START") for line in logs) == 1  # the second call was warm
     reports = [line for line in logs if line.startswith("REPORT RequestId:")]
@@ -339,3 +339,19 @@ def _wait_for(condition, timeout_s: float) -> bool:
             return True
         done.wait(0.01)
     return condition()
+
+
+def test_missing_handler_function_fails_as_handler_not_found(lambda_client, make_function):
+    name = make_function("def other(event, context):\n    return 1\n")
+    response, payload = invoke(lambda_client, name)
+    assert response["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == "Runtime.HandlerNotFound"
+    assert payload["errorMessage"] == "Handler 'handler' missing on module 'app'"
+
+
+def test_unserialisable_result_fails_as_marshal_error(lambda_client, make_function):
+    name = make_function("def handler(event, context):\n    return {'when': object()}\n")
+    response, payload = invoke(lambda_client, name)
+    assert response["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == "Runtime.MarshalError"
+    assert payload["errorMessage"].startswith("Unable to marshal response: Object of type object")
