@@ -84,8 +84,6 @@ def open_target(
 
 
 def deploy(session: Session) -> DeployResult:
-    from databricks.sdk.errors import NotFound
-
     bundle, w = session.bundle, session.client
     state = DeploymentState.load(session.state_root, bundle.target.name) or DeploymentState(
         bundle=bundle.name, target=bundle.target.name, host=session.credentials.host, root_path=bundle.root_path
@@ -97,13 +95,10 @@ def deploy(session: Session) -> DeployResult:
         job = bundle.jobs[key]
         settings = resolve_job_ids(_workspace_paths(job.settings, bundle), state.jobs, f"{job.declared_in}: resources.jobs.{key}")
         job_id = state.jobs.get(key)
-        if job_id is not None:
-            try:
-                w.api_client.do("POST", "/api/2.1/jobs/reset", body={"job_id": job_id, "new_settings": settings})
-                result.updated.append(key)
-            except NotFound:
-                job_id = None  # deleted behind our back, or a new workspace: create it again
-        if job_id is None:
+        if job_id is not None and _job_exists(w, job_id):
+            w.api_client.do("POST", "/api/2.1/jobs/reset", body={"job_id": job_id, "new_settings": settings})
+            result.updated.append(key)
+        else:  # never deployed, deleted behind our back, or a new workspace: create it (again)
             job_id = int(w.api_client.do("POST", "/api/2.1/jobs/create", body=settings)["job_id"])
             result.created.append(key)
         state.jobs[key] = job_id
@@ -196,13 +191,21 @@ def _workspace_paths(value: Any, bundle: Bundle) -> Any:
     return value
 
 
-def _delete_job(w: Any, job_id: int) -> None:
+def _job_exists(w: Any, job_id: int) -> bool:
+    """`jobs/get` answers 400 "Job N does not exist.", which databricks-sdk's error overrides
+    (`databricks/sdk/errors/overrides.py`) turn into `ResourceDoesNotExist` for this endpoint only."""
     from databricks.sdk.errors import NotFound
 
     try:
-        w.api_client.do("POST", "/api/2.1/jobs/delete", body={"job_id": job_id})
+        w.api_client.do("GET", "/api/2.1/jobs/get", query={"job_id": job_id})
+        return True
     except NotFound:
-        pass  # already gone: destroy is idempotent
+        return False
+
+
+def _delete_job(w: Any, job_id: int) -> None:
+    if _job_exists(w, job_id):  # already gone is fine: destroy is idempotent
+        w.api_client.do("POST", "/api/2.1/jobs/delete", body={"job_id": job_id})
 
 
 def _current_user(w: Any) -> str | None:

@@ -29,6 +29,8 @@ MINIMAL = {
           greeting:
             description: Passed to the notebook.
             default: hello
+          token_secret:
+            default: stepbricks/${bundle.target}/databricks-token
         targets:
           dev:
             default: true
