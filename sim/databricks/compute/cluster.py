@@ -114,6 +114,7 @@ class LocalCluster:
         self._in_flight: dict[int, AttemptHandle] = {}
         self._running = threading.Event()
         self._terminating = False
+        self._send_lock = threading.Lock()  # a Connection is not safe for concurrent senders
 
     # --- the Cluster protocol -------------------------------------------------------------------
     @property
@@ -141,10 +142,7 @@ class LocalCluster:
         for handle in queued:
             self._end(handle, "CANCELED", "cluster terminated before the attempt started")
         if connection is not None:
-            try:
-                connection.send(Shutdown())
-            except OSError:
-                pass
+            self._send(connection, Shutdown())
         if process is not None:
             try:
                 process.wait(timeout=self._grace)
@@ -277,12 +275,18 @@ class LocalCluster:
                 self._end(handle, "INTERNAL_ERROR", message)
 
     # --- attempts -------------------------------------------------------------------------------
+    def _send(self, connection: Connection, message: object) -> bool:
+        """False if the worker is gone; its reader thread then ends the attempts it held."""
+        try:
+            with self._send_lock:
+                connection.send(message)
+            return True
+        except OSError:
+            return False
+
     def _dispatch(self, handle: AttemptHandle) -> None:
         assert self._connection is not None
-        try:
-            self._connection.send(StartTask(handle.attempt_id, handle.invocation))
-        except OSError:
-            pass  # the reader sees the worker die and ends the attempt INTERNAL_ERROR
+        self._send(self._connection, StartTask(handle.attempt_id, handle.invocation))
 
     def _on_started(self, message: TaskStarted) -> None:
         handle = self._in_flight.get(message.attempt_id)
@@ -308,11 +312,8 @@ class LocalCluster:
                 self._end(handle, reason, None)
                 return
             connection, process = self._connection, self._process
-        if connection is not None:
-            try:
-                connection.send(CancelTask(handle.attempt_id, reason))
-            except OSError:
-                return
+        if connection is not None and not self._send(connection, CancelTask(handle.attempt_id, reason)):
+            return
         threading.Thread(target=self._enforce_stop, args=(handle, process), daemon=True).start()
 
     def _enforce_stop(self, handle: AttemptHandle, process: subprocess.Popen[bytes] | None) -> None:

@@ -34,6 +34,7 @@ class TaskDefinitionError(Exception):
 def _task_environment(invocation: TaskInvocation, argv: list[str] | None) -> Iterator[None]:
     saved_env = {key: os.environ.get(key) for key in invocation.env}
     saved_argv, added = sys.argv, [p for p in invocation.sys_path if p not in sys.path]
+    modules_before = set(sys.modules)
     os.environ.update(invocation.env)
     sys.path[:0] = added
     if argv is not None:
@@ -51,16 +52,22 @@ def _task_environment(invocation: TaskInvocation, argv: list[str] | None) -> Ite
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        _forget_modules_under(invocation.sys_path)
+        _forget_new_modules_under(invocation.sys_path, modules_before)
 
 
-def _forget_modules_under(paths: list[str]) -> None:
-    """Modules imported from a task's own sys_path are reloaded by the next task, not reused stale."""
+# The cluster's own modules must survive even when a task's sys_path is the project root.
+_PROTECTED = ("sim", "dbruntime", "databricks", "pyspark", "py4j")
+
+
+def _forget_new_modules_under(paths: list[str], before: set[str]) -> None:
+    """Modules a task imported from its own sys_path are imported afresh by the next task, not reused stale."""
     roots = tuple(str(Path(p).resolve()) + os.sep for p in paths)
     if not roots:
         return
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
+    for name in set(sys.modules) - before:
+        if name.split(".")[0] in _PROTECTED:
+            continue
+        file = getattr(sys.modules.get(name), "__file__", None)
         if file and str(Path(file).resolve()).startswith(roots):
             sys.modules.pop(name, None)
 

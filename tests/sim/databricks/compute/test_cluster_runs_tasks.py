@@ -60,6 +60,67 @@ def test_missing_widget_error_names_it(run: Run, notebook: Notebook):
     assert result.error == "InputWidgetNotDefined: No input widget named region is defined"
 
 
+def test_widgets_define_defaults_without_overwriting_and_can_be_listed_and_removed(run: Run, notebook: Notebook):
+    path = notebook(
+        "dbutils.widgets.dropdown('plan', 'basic', ['basic', 'premium'])\n"
+        "dbutils.widgets.combobox('city', 'Paris', ['Paris'])\n"
+        "dbutils.widgets.multiselect('tags', 'a', ['a', 'b'])\n"
+        "print(sorted(dbutils.widgets.getAll().items()))\n"
+        "dbutils.widgets.removeAll()\n"
+        "print(dbutils.widgets.getArgument('plan', 'gone'))\n"
+        "dbutils.widgets.get('plan')\n"
+    )
+    result = run(kind="notebook", source_path=path, widgets={"plan": "premium"})
+    assert result.logs.splitlines() == [
+        "[('city', 'Paris'), ('plan', 'premium'), ('tags', 'a')]",
+        "gone",
+    ]
+    assert result.error == "InputWidgetNotDefined: No input widget named plan is defined"
+
+
+def test_spark_analysis_error_keeps_its_first_line(run: Run, notebook: Notebook):
+    result = run(kind="notebook", source_path=notebook("spark.sql('SELECT * FROM no_such_table').collect()\n"))
+    assert result.outcome == "FAILED"
+    assert result.error.startswith("AnalysisException: [TABLE_OR_VIEW_NOT_FOUND]")
+    assert "\n" not in result.error and "no_such_table" in result.error_trace
+
+
+def test_jvm_exception_shows_the_java_exception_line(run: Run, notebook: Notebook):
+    path = notebook("spark.sparkContext._jvm.java.lang.Class.forName('no.such.Clazz')\n")
+    result = run(kind="notebook", source_path=path)
+    assert result.error == "java.lang.ClassNotFoundException: no.such.Clazz"  # not "Py4JJavaError: An error…"
+    assert "Py4JJavaError" in result.error_trace
+
+
+def test_dbfs_paths_live_under_the_state_directory(run: Run, notebook: Notebook, cluster):
+    path = notebook("dbutils.fs.put('/pipeline/marker.txt', 'done', overwrite=True)\n"
+                    "print([f.name for f in dbutils.fs.ls('dbfs:/pipeline')])\n")
+    result = run(kind="notebook", source_path=path)
+    assert result.logs == "['marker.txt']\n"
+    state_dir = cluster.directory.parent.parent
+    assert (state_dir / "dbfs" / "pipeline" / "marker.txt").read_text() == "done"
+
+
+def test_a_module_changed_between_runs_is_imported_afresh(run: Run, notebook: Notebook, tmp_path: Path):
+    module = tmp_path / "settings_mod.py"
+    path = notebook("import settings_mod\ndbutils.notebook.exit(settings_mod.VERSION)\n")
+    module.write_text("VERSION = 'v1'\n")
+    first = run(kind="notebook", source_path=path, sys_path=[str(tmp_path)])
+    module.write_text("VERSION = 'v2'\n")
+    second = run(kind="notebook", source_path=path, sys_path=[str(tmp_path)])
+    assert (first.notebook_result, second.notebook_result) == ("v1", "v2")
+
+
+def test_a_task_with_the_project_root_on_sys_path_leaves_the_cluster_working(run: Run, notebook: Notebook):
+    import sim
+
+    root = str(Path(sim.__file__).resolve().parent.parent)
+    path = notebook("from databricks.sdk.runtime import dbutils as d\nd.notebook.exit(d.widgets.get('x'))\n")
+    for value in ("1", "2"):
+        result = run(kind="notebook", source_path=path, widgets={"x": value}, sys_path=[root])
+        assert (result.outcome, result.notebook_result) == ("SUCCESS", value), result.error_trace
+
+
 def test_notebook_exception_becomes_failed_with_error_and_traceback_split(run: Run, notebook: Notebook):
     path = notebook("print('before the failure')\n", "x = 1\ny = x / 0\n")
     result = run(kind="notebook", source_path=path)
@@ -227,7 +288,9 @@ def test_sdk_runtime_import_returns_the_clusters_dbutils_and_spark(run: Run, not
     assert result.notebook_result == "('Lima', 2)"
 
 
-def test_secrets_get_reads_the_workspace_and_the_value_is_redacted_in_logs(run: Run, notebook: Notebook, secrets_api):
+def test_secrets_get_reads_the_workspace_and_the_value_is_redacted_in_logs(
+    run: Run, notebook: Notebook, secrets_api, cluster
+):
     secrets_api.values[("stepbricks", "db-token")] = "s3cr3t-value"
     path = notebook(
         "token = dbutils.secrets.get('stepbricks', 'db-token')\n"
@@ -239,6 +302,7 @@ def test_secrets_get_reads_the_workspace_and_the_value_is_redacted_in_logs(run: 
     assert result.outcome == "SUCCESS", result.error_trace
     assert result.notebook_result == "12"
     assert result.logs.splitlines() == ["token is [REDACTED]", "['db-token'] ['stepbricks']"]
+    assert "s3cr3t-value" not in cluster.log_path.read_text()  # nor in the echo to the driver log
 
 
 def test_missing_secret_raises_as_databricks_does(run: Run, notebook: Notebook):
