@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from sim.aws.lambda_runtime.models import FunctionConfig, InvocationResult, LogEvent, TooManyRequests
-from sim.aws.lambda_runtime.runtime import LambdaRuntime
+from sim.aws.lambda_runtime.runtime import LambdaRuntime, RuntimeClosed
 
-__all__ = ["FunctionConfig", "InvocationResult", "LambdaRuntime", "LogEvent", "TooManyRequests"]
+__all__ = ["FunctionConfig", "InvocationResult", "LambdaRuntime", "LogEvent", "RuntimeClosed", "TooManyRequests"]

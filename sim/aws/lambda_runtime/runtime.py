@@ -34,6 +34,10 @@ AWS_ASYNC_RETRY_DELAYS_S = (60.0, 120.0)
 ASYNC_THROTTLE_BACKOFF_S = 0.05
 
 
+class RuntimeClosed(RuntimeError):
+    """An invocation arrived after `close()`: the simulator is stopping."""
+
+
 class LogSink(Protocol):
     def __call__(self, config: FunctionConfig, log_stream: str, events: list[LogEvent]) -> None: ...
 
@@ -144,6 +148,8 @@ class LambdaRuntime:
                 except TooManyRequests:
                     clock.sleep(ASYNC_THROTTLE_BACKOFF_S)
                     continue
+                except RuntimeClosed:
+                    break
                 results.append(result)
                 if result.function_error is None or attempt >= config.max_async_retries:
                     break
@@ -161,6 +167,8 @@ class LambdaRuntime:
         self, config: FunctionConfig, code: Callable[[], bytes], payload: bytes, request_id: str
     ) -> InvocationResult:
         with self._lock:
+            if self._closed:
+                raise RuntimeClosed("the Lambda runtime is stopping; no new invocations")
             if config.reserved_concurrency is not None and self._busy[config.name] >= config.reserved_concurrency:
                 raise TooManyRequests(config.name)
             self._busy[config.name] += 1
@@ -233,7 +241,12 @@ class LambdaRuntime:
                         task_root=task_root, log_stream=stream)
         worker.collect_into(log)
         with self._lock:
-            self._workers.add(worker)
+            closed = self._closed
+            if not closed:
+                self._workers.add(worker)
+        if closed:
+            worker.kill()
+            raise RuntimeClosed("the Lambda runtime is stopping; no new invocations")
         init = worker.wait_init(max(INIT_TIMEOUT_S, config.timeout_s))
         init_ms = (clock.get().monotonic() - started) * 1000
         if init is None:
