@@ -3,12 +3,14 @@
 Layout (docs/contracts.md, written by `etl/`):
 `{processed_root}/batch_id=<id>/processing_date=<d>/part-*.parquet`, and `batch_id=<id>/_manifest.json`
 written last. A batch without its manifest is still being written (or its writer died): it is skipped,
-so training never sees half a batch.
+so training never sees half a batch. A manifest's `files` list (etl/pipeline.py writes one) is the
+batch's content: a stray part file left by an interrupted earlier attempt is not read.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import re
 from dataclasses import dataclass
 
@@ -48,7 +50,7 @@ def read_processed(processed_uri: str, *, storage: ObjectStore | None = None) ->
     root = processed_uri.rstrip("/")
     uris = store.list_uris(root)
     by_batch: dict[str, list[str]] = {}
-    committed: set[str] = set()
+    manifests: dict[str, str] = {}
     for uri in uris:
         match = _BATCH.search(uri)
         if not match:
@@ -56,20 +58,24 @@ def read_processed(processed_uri: str, *, storage: ObjectStore | None = None) ->
         batch = match.group(1)
         name = uri.rsplit("/", 1)[-1]
         if name == MANIFEST_NAME:
-            committed.add(batch)
+            manifests[batch] = uri
         elif name.endswith(".parquet") and not name.startswith(("_", ".")):
             by_batch.setdefault(batch, []).append(uri)
-    batches = sorted(b for b in by_batch if b in committed)
-    skipped = sorted(b for b in by_batch if b not in committed)
+    batches = sorted(manifests)
+    skipped = sorted(set(by_batch) - set(manifests))
     if not batches:
         raise NoProcessedDataError(
             f"no committed batch under {processed_uri!r}: found {len(by_batch)} batch folder(s) "
             f"{skipped[:5]} but none has {MANIFEST_NAME}; run the ETL job first (expected "
             f"batch_id=<id>/processing_date=<d>/part-*.parquet plus batch_id=<id>/{MANIFEST_NAME})"
         )
+    for batch in batches:
+        listed = json.loads(store.read_bytes(manifests[batch])).get("files")
+        if listed is not None:
+            by_batch[batch] = sorted(listed)
     frames = []
     for batch in batches:
-        for uri in by_batch[batch]:
+        for uri in by_batch.get(batch, []):
             table = pq.read_table(io.BytesIO(store.read_bytes(uri)))
             frame = table.to_pandas()
             part = _PARTITION.search(uri)
@@ -77,6 +83,10 @@ def read_processed(processed_uri: str, *, storage: ObjectStore | None = None) ->
                 frame["processing_date"] = part.group(1)
             frame["batch_id"] = batch
             frames.append(frame)
+    if not frames:
+        raise NoProcessedDataError(
+            f"the committed batches under {processed_uri!r} ({', '.join(batches)}) hold no rows: nothing to train on"
+        )
     df = pd.concat(frames, ignore_index=True)
     before = len(df)
     if "processing_date" in df.columns:

@@ -29,7 +29,10 @@ __all__ = [
 CHAMPION_ALIAS = "champion"
 ARTIFACT_ROOT_ENV = "STEPBRICKS_MLFLOW_ARTIFACT_ROOT"
 DEFAULT_ARTIFACT_ROOT = "s3://stepbricks-mlflow"
-SERIALIZATION_FORMAT = "skops"  # safe to load (no pickle); MLflow's default off Databricks too
+# MLflow's default on Databricks, so the simulator logs what production logs. skops (the default
+# elsewhere) refuses HistGradientBoosting's TreePredictor unless told to trust it, which buys nothing
+# for a model this job wrote itself.
+SERIALIZATION_FORMAT = "cloudpickle"
 
 
 def mlflow_module():
@@ -78,7 +81,7 @@ def ensure_experiment(experiment_name: str, artifact_root: str | None = None) ->
 
 
 def _pip_requirements() -> list[str]:
-    packages = ("mlflow", "scikit-learn", "skops", "pandas", "numpy")
+    packages = ("mlflow", "scikit-learn", "cloudpickle", "pandas", "numpy")
     return [f"{p}=={metadata.version(p)}" for p in packages]
 
 

@@ -1,8 +1,8 @@
-"""A processed customer table with a real, known churn signal, built in the test (contract columns).
+"""A processed customer table built in the test from the project's own generator (`sim.data.customers`).
 
-Churn rises with support calls, monthly charges and young age, falls with tenure and premium plans;
-the label is drawn from that probability, so a good model's holdout ROC AUC is well above 0.5 but
-below 1 and the test cannot be passed by a constant.
+The generator draws churn from a known logistic signal (tenure, plan, charges, support calls, age,
+city) plus noise, so a good model's holdout ROC AUC is well above 0.5 but below 1 and no constant
+passes. The derived columns follow `etl.transform.processed`.
 """
 
 from __future__ import annotations
@@ -17,49 +17,43 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-CITIES = ("Lisbon", "Porto", "Madrid", "Berlin", "Paris", "Rome", "Dublin", "Vienna")
-PLANS = ("basic", "standard", "premium")
+from sim.data.customers import draw_customers
+
+AGE_BANDS = ((25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64"))
 
 
 def age_band(age: pd.Series) -> pd.Series:
-    bands = pd.cut(
-        age, bins=[0, 24, 34, 44, 54, 64, 200], labels=["18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
-    )
-    return bands.astype(str)
+    bands = pd.Series("65+", index=age.index)
+    for upper, label in reversed(AGE_BANDS):
+        bands = bands.where(age >= upper, label)
+    return bands
 
 
 def processed_frame(
     n: int, *, seed: int, processing_date: str = "2026-11-01", id_offset: int = 0
 ) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    age = rng.integers(18, 80, n)
-    plan = rng.choice(PLANS, n, p=[0.5, 0.3, 0.2])
-    tenure = rng.integers(0, 73, n)
-    base = pd.Series(plan).map({"basic": 30.0, "standard": 60.0, "premium": 90.0}).to_numpy()
-    monthly = np.round(base + rng.normal(0, 8, n), 2)
-    total = np.round(monthly * tenure + rng.normal(0, 20, n).clip(0), 2)
-    calls = rng.poisson(1.5, n)
-    plan_effect = pd.Series(plan).map({"basic": 0.4, "standard": 0.0, "premium": -0.6}).to_numpy()
-    logit = -0.6 - 0.05 * tenure + 0.7 * calls + 0.02 * (monthly - 60) + plan_effect + 0.8 * (age < 25)
-    churned = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int64)
+    chunk = draw_customers(np.random.default_rng(seed), id_offset, n)
     df = pd.DataFrame(
         {
-            "customer_id": [f"C{i:08d}" for i in range(id_offset, id_offset + n)],
-            "signup_date": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 1500, n), unit="D"),
-            "age": age.astype(np.int32),
-            "city": rng.choice(CITIES, n),
-            "plan": plan,
-            "tenure_months": tenure.astype(np.int32),
-            "monthly_charges": monthly,
-            "total_charges": total,
-            "support_calls": calls.astype(np.int32),
-            "churned": churned.astype(np.int32),
+            "customer_id": chunk.customer_id,
+            "signup_date": pd.to_datetime(chunk.signup_date).date,
+            "age": chunk.age.astype(np.int32),
+            "city": chunk.city,
+            "plan": chunk.plan,
+            "tenure_months": chunk.tenure_months.astype(np.int32),
+            "monthly_charges": chunk.monthly_charges,
+            "total_charges": chunk.total_charges,
+            "support_calls": chunk.support_calls.astype(np.int32),
+            "churned": chunk.churned.astype(np.int32),
         }
     )
-    df["charges_per_month_tenure"] = df["total_charges"] / df["tenure_months"].clip(lower=1)
-    df["is_long_tenure"] = df["tenure_months"] >= 24
+    tenure = df["tenure_months"]
+    df["charges_per_month_tenure"] = (
+        (df["total_charges"] / tenure.where(tenure > 0)).fillna(df["monthly_charges"]).round(4)
+    )
+    df["is_long_tenure"] = tenure >= 24
     df["age_band"] = age_band(df["age"])
-    df["source_file"] = "incoming/customers.csv"
+    df["source_file"] = "s3://stepbricks-raw/incoming/customers.csv"
     df["processing_date"] = processing_date
     return df
 

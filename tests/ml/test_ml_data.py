@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from ml_synthetic import processed_frame, write_local_batch
 
@@ -49,4 +51,23 @@ def test_a_uri_naming_one_batch_reads_only_that_batch(tmp_path):
 def test_no_committed_batch_is_an_error_that_says_what_to_do(tmp_path):
     write_local_batch(tmp_path, processed_frame(10, seed=1), "writing", manifest=False)
     with pytest.raises(NoProcessedDataError, match=r"none has _manifest\.json; run the ETL job first"):
+        read_processed(str(tmp_path))
+
+
+def test_the_manifest_file_list_wins_over_stray_part_files(tmp_path):
+    df = processed_frame(40, seed=1)
+    write_local_batch(tmp_path, df, "b")
+    listed = sorted(str(p) for p in tmp_path.rglob("part-*.parquet"))
+    (tmp_path / "batch_id=b" / "_manifest.json").write_text(
+        json.dumps({"batch_id": "b", "files": listed[:1]})
+    )
+    assert len(read_processed(str(tmp_path)).frame) == 20  # the first of the two parts only
+
+
+def test_committed_batches_without_rows_are_an_error_not_an_empty_model(tmp_path):
+    (tmp_path / "batch_id=empty").mkdir()
+    (tmp_path / "batch_id=empty" / "_manifest.json").write_text(
+        json.dumps({"batch_id": "empty", "files": []})
+    )
+    with pytest.raises(NoProcessedDataError, match="hold no rows"):
         read_processed(str(tmp_path))

@@ -9,17 +9,35 @@ from sklearn.metrics import roc_auc_score
 
 from ml.features import feature_frame, split, target
 from ml.train import train
+from sim.data.customers import CITIES, PLANS
 
 
 @pytest.fixture(scope="module")
 def parts():
-    return split(processed_frame(4_000, seed=11))
+    return split(processed_frame(8_000, seed=11))
+
+
+def _true_logit(df):
+    """The generator's own churn log-odds without its noise: the best ranking any model can reach."""
+    plan = df["plan"].map({p[0]: p[4] for p in PLANS})
+    city = df["city"].map({c[0]: c[2] for c in CITIES})
+    return (
+        -0.05 * df["tenure_months"]
+        + plan
+        + 0.02 * (df["monthly_charges"] - 55)
+        + 0.40 * df["support_calls"]
+        - 0.015 * (df["age"] - 42)
+        + city
+    )
 
 
 def test_training_learns_the_signal_on_unseen_customers(parts):
     result = train(parts.train, seed=42)
     proba = result.pipeline.predict_proba(feature_frame(parts.holdout))[:, 1]
-    assert roc_auc_score(target(parts.holdout), proba) > 0.75
+    auc = roc_auc_score(target(parts.holdout), proba)
+    oracle = roc_auc_score(target(parts.holdout), _true_logit(parts.holdout))
+    assert auc > 0.65  # well above chance: the generator's noise caps any model near 0.73
+    assert auc > oracle - 0.03  # and close to the best ranking the data allows
     assert result.train_rows == len(parts.train)
 
 
