@@ -10,7 +10,7 @@ from sim.aws import AwsSimulator, moto_seams
 
 def test_moto_is_the_pinned_version():
     assert moto.__version__ == moto_seams.MOTO_VERSION, (
-        f"sim/aws/moto_seams.py is written against moto {moto_seams.MOTO_VERSION}; re-check every seam"
+        f"sim/aws/moto_seams/ is written against moto {moto_seams.MOTO_VERSION}; re-check every seam"
     )
 
 
@@ -44,4 +44,4 @@ def test_patches_are_active_while_a_simulator_runs(aws: AwsSimulator):
     from moto.awslambda.models import LambdaFunction
 
     assert moto_seams.running_hosts() >= 1
-    assert LambdaFunction.invoke is moto_seams._lambda_invoke
+    assert LambdaFunction.invoke is moto_seams.core._lambda_invoke

@@ -23,7 +23,7 @@ if moto.__version__ != MOTO_VERSION:  # pragma: no cover - exercised by hand on 
     raise ImportError(
         f"sim.aws patches moto {MOTO_VERSION} internals but moto {moto.__version__} is installed: "
         f"install moto[server,stepfunctions]=={MOTO_VERSION}, or re-check every seam in "
-        f"sim/aws/moto_seams.py against the new version and update MOTO_VERSION"
+        f"sim/aws/moto_seams/ against the new version and update MOTO_VERSION"
     )
 
 from moto.awslambda.exceptions import LambdaClientError  # noqa: E402
@@ -39,8 +39,8 @@ from sim.aws.lambda_runtime.models import FunctionConfig, LogEvent, TooManyReque
 from sim.aws.lambda_runtime.runtime import LambdaRuntime  # noqa: E402
 from sim.aws.s3_events import S3Delivery, S3Object, event_record  # noqa: E402
 
-__all__ = ["MOTO_VERSION", "SEAMS", "SeamHost", "ThreadedMotoServer", "deliver_lambda_logs", "install",
-           "uninstall"]
+__all__ = ["MOTO_VERSION", "SEAMS", "Seam", "SeamHost", "ThreadedMotoServer", "deliver_lambda_logs", "install",
+           "register", "uninstall"]
 
 
 @dataclass(frozen=True)
@@ -232,14 +232,14 @@ def _topic_publish(self: Topic, message: str, subject: str | None = None,
 
 # -- registry ------------------------------------------------------------------------------------------
 
-_PATCHES: tuple[tuple[Any, str, Any], ...] = (
+_PATCHES: list[tuple[Any, str, Any]] = [
     (LambdaFunction, "invoke", _lambda_invoke),
     (s3_notifications, "_get_s3_event", _s3_event),
     (s3_notifications, "_invoke_awslambda", _s3_invoke_lambda),
     (Topic, "publish", _topic_publish),
-)
+]
 
-SEAMS: tuple[Seam, ...] = (
+SEAMS: list[Seam] = [
     Seam(LambdaFunction, "invoke", ("self", "body", "request_headers", "response_headers"),
          _lambda_invoke.__doc__ or ""),
     Seam(s3_notifications, "_get_s3_event", ("event_name", "bucket", "key", "notification_id"),
@@ -252,7 +252,16 @@ SEAMS: tuple[Seam, ...] = (
          ("self", "log_group_name", "log_stream_name", "log_events"), deliver_lambda_logs.__doc__ or ""),
     Seam(ThreadedMotoServer, "__init__", ("self", "ip_address", "port", "verbose"),
          "the in-process server; Step Functions' interpreter calls it back on localhost:$MOTO_PORT"),
-)
+]
+
+
+def register(patches: list[tuple[Any, str, Any]], seams: list[Seam]) -> None:
+    """Add a sibling module's patches (applied with the others by `install`) and their seams (tested)."""
+    with _lock:
+        if _originals:
+            raise RuntimeError("moto seams must all be registered before the first simulator starts")
+        _PATCHES.extend(patches)
+        SEAMS.extend(seams)
 
 
 def signature_of(seam: Seam) -> tuple[str, ...]:

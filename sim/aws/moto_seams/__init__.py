@@ -1,0 +1,44 @@
+"""Every moto internal stepbricks touches, in one small package, pinned to one moto version.
+
+`core` holds the registry, the version pin and the Lambda / S3-notification / SNS / Logs seams; each
+sibling module patches one more area and registers its patches and seams at import, so `install()`
+applies them all and tests/sim/aws/test_moto_seams.py checks every one against the installed moto.
+"""
+
+from __future__ import annotations
+
+# Sibling seam modules register themselves on import.
+from sim.aws.moto_seams import sfn_language, sfn_time  # noqa: F401
+from sim.aws.moto_seams.core import (
+    FUNCTION_ATTRIBUTES,
+    MOTO_VERSION,
+    SEAMS,
+    Seam,
+    SeamHost,
+    ThreadedMotoServer,
+    TooManyRequestsException,
+    deliver_lambda_logs,
+    function_config,
+    install,
+    register,
+    running_hosts,
+    signature_of,
+    uninstall,
+)
+
+__all__ = [
+    "FUNCTION_ATTRIBUTES",
+    "MOTO_VERSION",
+    "SEAMS",
+    "Seam",
+    "SeamHost",
+    "ThreadedMotoServer",
+    "TooManyRequestsException",
+    "deliver_lambda_logs",
+    "function_config",
+    "install",
+    "register",
+    "running_hosts",
+    "signature_of",
+    "uninstall",
+]
