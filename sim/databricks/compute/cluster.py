@@ -123,6 +123,9 @@ class LocalCluster:
 
     def run(self, invocation: TaskInvocation) -> AttemptHandle:
         handle = AttemptHandle(self, invocation)
+        threading.Thread(
+            target=_busy_until_done, args=(handle,), daemon=True, name=f"attempt-{handle.attempt_id}-busy"
+        ).start()
         with self._lock:
             self._in_flight[handle.attempt_id] = handle
             if self._state == "RUNNING" and self._connection is not None:
@@ -330,6 +333,14 @@ class LocalCluster:
 
     def __repr__(self) -> str:
         return f"<LocalCluster {self.cluster_id} {self._state}>"
+
+
+def _busy_until_done(handle: AttemptHandle) -> None:
+    """An attempt is real work in another process (cluster start included): while it runs, a virtual
+    clock must not skip ahead, or its timeout and cancel grace would fire at once. A real-time wait on
+    purpose: going through the clock would release the claim."""
+    with clock.busy():
+        handle._done.wait()
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:

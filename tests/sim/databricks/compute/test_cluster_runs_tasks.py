@@ -375,3 +375,20 @@ def test_a_segfaulting_task_ends_internal_error_without_harming_the_manager(clus
     assert crashed.outcome == "INTERNAL_ERROR"
     assert crashed.error.startswith("cluster worker died (exit code -11)")  # SIGSEGV
     assert cluster.state == "RESTARTING"
+
+
+def test_under_a_virtual_clock_a_running_attempt_holds_time_so_its_timeout_is_not_skipped_to(
+    cluster, notebook: Notebook
+):
+    from sim import clock
+
+    virtual = clock.VirtualClock()
+    previous = clock.install(virtual)
+    try:
+        path = notebook("import time\ntime.sleep(1.5)\nprint(spark.range(5).count())\n", name="slow.py")
+        result = finished(cluster.run(invocation(kind="notebook", source_path=path, timeout_seconds=60)))
+    finally:
+        clock.install(previous)
+        virtual.close()
+    assert (result.outcome, result.logs) == ("SUCCESS", "5\n")
+    assert virtual.skipped_seconds == 0
