@@ -1,0 +1,51 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # stepbricks training
+# MAGIC Committed processed batches under `processed_uri` → a seeded scikit-learn pipeline trained on the
+# MAGIC non-holdout customers, logged to MLflow and registered as a new version of `model_name`, with a copy
+# MAGIC at `{models_root}/{model_name}/v{version}/model.joblib`. Exits with the run summary as JSON; with a
+# MAGIC `task_token` it also answers the waiting Step Functions state (SendTaskSuccess / SendTaskFailure).
+
+# COMMAND ----------
+
+dbutils.widgets.text(
+    "processed_uri", "", "Processed data (s3://bucket/prefix, a root or one batch_id=… folder)"
+)
+dbutils.widgets.text("model_name", "", "Registered model name")
+dbutils.widgets.text("models_root", "", "Models root (s3://bucket/prefix)")
+dbutils.widgets.text("seed", "42", "Random seed")
+dbutils.widgets.text("task_token", "", "Step Functions task token (empty = none)")
+
+processed_uri = dbutils.widgets.get("processed_uri")
+model_name = dbutils.widgets.get("model_name")
+models_root = dbutils.widgets.get("models_root")
+seed = dbutils.widgets.get("seed")
+task_token = dbutils.widgets.get("task_token")
+
+# COMMAND ----------
+
+import json
+
+from etl.task_token import report_to_step_functions
+from ml.train import run_training
+
+with report_to_step_functions(task_token) as report:
+    for name, value in [
+        ("processed_uri", processed_uri),
+        ("model_name", model_name),
+        ("models_root", models_root),
+    ]:
+        if not value:
+            raise ValueError(f"widget {name!r} is required and was empty")
+    if not seed.strip().lstrip("-").isdigit():
+        raise ValueError(f"widget 'seed' must be an integer, got {seed!r}")
+    result = run_training(
+        processed_uri=processed_uri, model_name=model_name, models_root=models_root, seed=int(seed)
+    )
+    report.succeed(result)
+
+print(json.dumps(result, indent=2))
+
+# COMMAND ----------
+
+dbutils.notebook.exit(json.dumps(result))
