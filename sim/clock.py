@@ -7,6 +7,11 @@ the virtual clock can replace real time in one place.
 invocation, a Spark task, an execution between two states) time runs at wall speed; when every actor is
 waiting on a timer, time jumps to the earliest timer. Actors say they are working with `clock.busy()`;
 waiting through the clock (`sleep`, `wait`) releases that claim for the duration of the wait.
+
+Helpers for code that is not ours (moto's interpreter): `ClockEvent` is a `threading.Event` whose `wait`
+goes through the clock, and `ActorThread` is a `threading.Thread` that is busy while it runs (the claim is
+taken in `start()`, so there is no instant between parent and child when nobody holds it) and whose
+`join(timeout)` waits through the clock.
 """
 
 from __future__ import annotations
@@ -42,9 +47,27 @@ class Clock:
         if seconds > 0:
             time.sleep(seconds)
 
-    def wait(self, event: threading.Event, timeout: float | None) -> bool:
-        """Wait on `event` for at most `timeout` seconds of this clock's time; True if it was set."""
-        return event.wait(timeout)
+    def wait(self, event: threading.Event, timeout: float | None, *, release: bool = True) -> bool:
+        """Wait on `event` for at most `timeout` seconds of this clock's time; True if it was set.
+
+        `release=False` keeps the caller's busy claim: a deadline on real work (a Lambda's timeout) runs
+        at wall speed and is never skipped to."""
+        return threading.Event.wait(event, timeout)
+
+    def poll(self, event: threading.Event, seconds: float) -> bool:
+        """A short real-time wait that is not a timer: a polling loop must never make virtual time jump."""
+        return threading.Event.wait(event, seconds)
+
+    def notify(self) -> None:
+        """Something a waiter may watch changed (a `ClockEvent` was set)."""
+
+    def claim(self) -> None:
+        """Take a busy claim on behalf of a thread about to start (`ActorThread`); it adopts it."""
+
+    @contextmanager
+    def adopt(self) -> Iterator[None]:
+        """Run the block as busy with a claim taken earlier by `claim()` (no effect on real time)."""
+        yield
 
     @contextmanager
     def busy(self) -> Iterator[None]:
@@ -122,12 +145,48 @@ class VirtualClock(Clock):
             return
         self.wait(threading.Event(), seconds)
 
-    def wait(self, event: threading.Event, timeout: float | None) -> bool:
+    def claim(self) -> None:
+        self._add_busy(+1)
+
+    @contextmanager
+    def adopt(self) -> Iterator[None]:
+        depth = getattr(self._local, "depth", 0)
+        self._local.depth = depth + 1
+        if depth > 0:  # already busy in this thread: hand the extra claim back
+            self._add_busy(-1)
+        try:
+            yield
+        finally:
+            self._local.depth = depth
+            if depth == 0:
+                self._add_busy(-1)
+
+    def notify(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def poll(self, event: threading.Event, seconds: float) -> bool:
+        with self._released():
+            return threading.Event.wait(event, seconds)
+
+    def wait(self, event: threading.Event, timeout: float | None, *, release: bool = True) -> bool:
         if event.is_set():
             return True
-        with self._released():
+        # A `ClockEvent` notifies the clock when set and counts its sets, so a set-then-clear pulse (moto's
+        # `program_state_event`) is not missed and its waiters need not poll often.
+        generation = getattr(event, "generation", None)
+        poll = 0.25 if generation is not None else 0.01
+
+        def fired() -> bool:
+            return event.is_set() or (generation is not None and event.generation != generation)  # type: ignore[attr-defined]
+
+        with self._released() if release else _nothing():
             if timeout is None:
-                return event.wait()
+                while not fired():
+                    with self._cond:
+                        if not fired():
+                            self._cond.wait(poll)
+                return True
             deadline = self.now() + timeout
             timer = (deadline, next(self._seq))
             with self._cond:
@@ -135,14 +194,15 @@ class VirtualClock(Clock):
                 self._changed = time.monotonic()
                 self._cond.notify_all()
             try:
-                while not event.is_set():
+                while not fired():
                     remaining = deadline - self.now()
                     if remaining <= 0:
                         break
                     # Short real waits: the event may be set by another thread, the clock may jump.
                     with self._cond:
-                        self._cond.wait(min(remaining, 0.01))
-                return event.is_set()
+                        if not fired():
+                            self._cond.wait(min(remaining, poll))
+                return fired()
             finally:
                 with self._cond:
                     self._timers.remove(timer)
@@ -187,6 +247,54 @@ class VirtualClock(Clock):
                     self._cond.notify_all()
 
 
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+class ClockEvent(threading.Event):
+    """A `threading.Event` whose `wait` goes through the simulator's clock (for code that calls
+    `event.wait(timeout)` itself, such as moto's interpreter)."""
+
+    generation = 0
+
+    def set(self) -> None:
+        self.generation += 1
+        super().set()
+        _clock.notify()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return _clock.wait(self, timeout)
+
+
+class ActorThread(threading.Thread):
+    """A thread that is an actor (busy) while it runs, except while it waits through the clock."""
+
+    def start(self) -> None:
+        self._sb_clock = _clock
+        self._sb_clock.claim()
+        self._sb_done = ClockEvent()
+        try:
+            super().start()
+        except BaseException:
+            with self._sb_clock.adopt():  # give the claim back
+                pass
+            raise
+
+    def run(self) -> None:
+        try:
+            with self._sb_clock.adopt():
+                super().run()
+        finally:
+            self._sb_done.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        done = getattr(self, "_sb_done", None)
+        if done is not None and not done.wait(timeout):
+            return
+        super().join(None if done is not None else timeout)
+
+
 _clock: Clock = Clock()
 
 
@@ -217,8 +325,12 @@ def sleep(seconds: float) -> None:
     _clock.sleep(seconds)
 
 
-def wait(event: threading.Event, timeout: float | None) -> bool:
-    return _clock.wait(event, timeout)
+def wait(event: threading.Event, timeout: float | None, *, release: bool = True) -> bool:
+    return _clock.wait(event, timeout, release=release)
+
+
+def poll(event: threading.Event, seconds: float) -> bool:
+    return _clock.poll(event, seconds)
 
 
 def busy() -> AbstractContextManager[None]:

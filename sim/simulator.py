@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim import clock as sim_clock
+from sim import faults as sim_faults
 from sim.aws import AwsSimulator
 from sim.databricks import Workspace
 
@@ -39,6 +41,9 @@ class Simulator:
         self.aws = aws
         self.databricks = databricks
         self.mlflow_tracking_uri = mlflow_uri
+        # The simulator's clock (a VirtualClock unless started with real_time=True) and active fault plan.
+        self.clock: sim_clock.Clock = sim_clock.get()
+        self.faults: sim_faults.FaultPlan = sim_faults.active()
 
     @classmethod
     @contextmanager
@@ -50,12 +55,35 @@ class Simulator:
         project_root: Path = PROJECT_ROOT,
         host: str = "127.0.0.1",
         keep_state: bool | None = None,
+        real_time: bool = False,
+        fault_plan: sim_faults.FaultPlan | None = None,
     ) -> Iterator[Simulator]:
         """Start local AWS and (unless `databricks=False`) the fake workspace; stop both on exit.
 
         Without `state_dir` the state lives in a temporary directory removed on exit; with one, it is kept
         (a restarted simulator finds its jobs, runs, secrets and MLflow store again).
+
+        Time is virtual unless `real_time=True`: waits, back-off and timeouts skip ahead whenever no actor
+        is doing real work (`sim.clock.VirtualClock`). `fault_plan` becomes the active plan every service
+        consults (`sim.faults.active()`). Both are process-global and restored on exit.
         """
+        installed = sim_clock.Clock() if real_time else sim_clock.VirtualClock()
+        previous_clock = sim_clock.install(installed)
+        previous_plan = sim_faults.activate(fault_plan) if fault_plan is not None else None
+        try:
+            with cls._start(state_dir=state_dir, databricks=databricks, project_root=project_root, host=host,
+                            keep_state=keep_state) as simulator:
+                yield simulator
+        finally:
+            if previous_plan is not None:
+                sim_faults.activate(previous_plan)
+            sim_clock.install(previous_clock)
+            installed.close()
+
+    @classmethod
+    @contextmanager
+    def _start(cls, *, state_dir: Path | None, databricks: bool, project_root: Path, host: str,
+               keep_state: bool | None) -> Iterator[Simulator]:
         owned = state_dir is None
         state = Path(state_dir or tempfile.mkdtemp(prefix="stepbricks-")).resolve()
         state.mkdir(parents=True, exist_ok=True)

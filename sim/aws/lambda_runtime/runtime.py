@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from sim import clock
+from sim import clock, faults
 from sim.aws.lambda_runtime.code import CodeStore
+from sim.aws.lambda_runtime.faults import fault_outcome
 from sim.aws.lambda_runtime.interpreters import interpreter_for
 from sim.aws.lambda_runtime.layer import build_runtime_layer
 from sim.aws.lambda_runtime.models import FunctionConfig, InvocationResult, LogEvent, TooManyRequests
@@ -179,11 +180,36 @@ class LambdaRuntime:
                                      f"stepbricks runs Python runtimes only; this function uses {config.runtime!r}",
                                      request_id)
                 return InvocationResult(request_id, payload_out, "Unhandled", "error")
-            result = self._run(config, code, payload, request_id, log)
+            with clock.busy():  # an invocation is real work: the virtual clock must not skip past it
+                injected = self._inject_fault(config, request_id, log)
+                result = injected or self._run(config, code, payload, request_id, log)
         finally:
             with self._lock:
                 self._busy[config.name] -= 1
         return result
+
+    def _inject_fault(self, config: FunctionConfig, request_id: str, log: list[LogEvent]) -> InvocationResult | None:
+        """Apply the active fault plan's `lambda` fault for this invocation, if any (None: run for real)."""
+        effect = faults.active().take("lambda", config.name)
+        if effect is None:
+            return None
+        outcome = fault_outcome(effect, request_id, config.timeout_s)
+        if outcome.delay_seconds:
+            clock.sleep(outcome.delay_seconds)  # simulated time: skipped by a virtual clock
+        if outcome.payload is None:
+            return None
+        stream = f"{clock.get().utcnow():%Y/%m/%d}/[{config.version}]{uuid.UUID(int=self._ids.getrandbits(128)).hex}"
+        _append(log, f"START RequestId: {request_id} Version: {config.version}")
+        if outcome.status == "timeout":
+            _append(log, f"{_iso_now()} {request_id} Task timed out after {config.timeout_s:.2f} seconds")
+        _append(log, f"END RequestId: {request_id}")
+        _append(log, f"REPORT RequestId: {request_id}\tDuration: {outcome.duration_ms:.2f} ms\t"
+                     f"Billed Duration: {max(math.ceil(outcome.duration_ms), 1)} ms\t"
+                     f"Memory Size: {config.memory_mb} MB\tMax Memory Used: 0 MB\t"
+                     + ("Status: timeout" if outcome.status == "timeout" else ""))
+        self._deliver_logs(config, stream, log)
+        return InvocationResult(request_id, outcome.payload, None if outcome.status == "success" else "Unhandled",
+                                outcome.status, log=log)
 
     def _run(
         self, config: FunctionConfig, code: Callable[[], bytes], payload: bytes, request_id: str,

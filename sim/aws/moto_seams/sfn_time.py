@@ -1,11 +1,214 @@
-"""Step Functions on the simulator's clock, and fault plans inside the interpreter.
+"""Step Functions on the simulator's clock.
 
-Patches the places moto's ASL interpreter reads the wall clock (Wait, Retry back-off, task timeouts and
-heartbeats, callback waits, event timestamps) to use `sim.clock`; registered with `core.register`.
+moto's ASL interpreter reads the wall clock in many places (grep `time.sleep`, `datetime.now`,
+`time.time`, `.wait(` under moto/stepfunctions): Wait states, Retry back-off, task `TimeoutSeconds`,
+`HeartbeatSeconds` and callback waits, the state machine's own `TimeoutSeconds`, and every timestamp in
+an execution history. Each is routed through `sim.clock` here, so a `VirtualClock` skips them.
+
+Two kinds of patch, each a registered `Seam`:
+- module globals: where moto did `import threading` / `import time` / `import datetime` (or `from
+  threading import Thread, Event`), the module's name is pointed at a clock-aware stand-in. Threads the
+  interpreter starts become `ActorThread`s (busy while they run: an execution between two states is
+  real work), its events `ClockEvent`s (waiting on them releases the claim and, with a timeout, is a
+  timer the clock can skip to).
+- functions whose arithmetic itself is wrong for a clock that jumps (Wait's re-wait on a truncated
+  `int` of elapsed seconds, Timestamp's naive local `now()`), and Retry's `JitterStrategy: FULL`, which
+  drew from the process-global `random` and now draws from a generator seeded per execution.
 """
 
 from __future__ import annotations
 
-from sim.aws.moto_seams.core import register
+import datetime as _datetime
+import random
+import threading
+import types
+from typing import Any
 
-register([], [])
+from moto.stepfunctions.parser import models as parser_models
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.common.retry.jitter_strategy_decl import (
+    JitterStrategy,
+    JitterStrategyDecl,
+)
+from moto.stepfunctions.parser.asl.component.program import program
+from moto.stepfunctions.parser.asl.component.state import state as state_module
+from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+    inline_iteration_component,
+    job,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
+    map_run_record,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branch_worker, branches_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function import timestamp as timestamp_module
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.eval import environment
+from moto.stepfunctions.parser.asl.eval.callback import callback
+from moto.stepfunctions.parser.asl.eval.event import event_manager
+from moto.stepfunctions.parser.backend import execution, execution_worker
+
+from sim import clock
+from sim.aws.moto_seams.core import Seam, register
+
+__all__ = ["execution_arn_of", "seed_jitter"]
+
+
+# -- clock-aware stand-ins for the modules moto imported --------------------------------------------
+
+class _ClockDatetime(_datetime.datetime):
+    """`datetime.datetime` whose `now()` / `utcnow()` read the simulator clock (instances are plain
+    datetimes, so comparisons and arithmetic are unchanged)."""
+
+    @classmethod
+    def now(cls, tz: _datetime.tzinfo | None = None) -> _datetime.datetime:  # type: ignore[override]
+        return _datetime.datetime.fromtimestamp(clock.now(), tz)
+
+    @classmethod
+    def utcnow(cls) -> _datetime.datetime:  # type: ignore[override]
+        return _datetime.datetime.fromtimestamp(clock.now(), _datetime.UTC).replace(tzinfo=None)
+
+
+def _stand_in(name: str, real: types.ModuleType, **overrides: Any) -> types.ModuleType:
+    """A module object that is `real` except for `overrides`."""
+    module = types.ModuleType(f"stepbricks.clock.{name}")
+    module.__dict__.update({k: v for k, v in vars(real).items() if not k.startswith("__")})
+    module.__dict__.update(overrides)
+    return module
+
+
+CLOCK_DATETIME = _stand_in("datetime", _datetime, datetime=_ClockDatetime)
+CLOCK_TIME = types.SimpleNamespace(time=clock.now, sleep=clock.sleep,
+                                   monotonic=lambda: clock.get().monotonic(),
+                                   time_ns=lambda: int(clock.now() * 1e9))
+CLOCK_THREADING = _stand_in("threading", threading, Thread=clock.ActorThread, Event=clock.ClockEvent)
+
+
+# -- functions --------------------------------------------------------------------------------------
+
+def _wait_interval(self: WaitFunction, env: Any, wait_seconds: float) -> None:
+    """Replaces `WaitFunction._wait_interval`.
+
+    Restores: a Wait lasts exactly its seconds on the simulator clock (moto re-waited on `int()` of
+    wall-clock elapsed time), and ends early only when the execution stops (StopExecution)."""
+    deadline = clock.now() + wait_seconds
+    while env.is_running():
+        remaining = deadline - clock.now()
+        if remaining <= 0:
+            return
+        env.program_state_event.wait(remaining)  # a ClockEvent: releases the execution's busy claim
+
+
+def _timestamp_wait_seconds(self: Timestamp, env: Any) -> float:
+    """Replaces `Timestamp._get_wait_seconds` (Wait `Timestamp` / `TimestampPath`).
+
+    Restores: the timestamp is UTC (`...Z`) and is compared with the simulator's UTC time; moto compared
+    it with the machine's naive local time. A timestamp in the past ends the Wait at once, as on AWS."""
+    self.string.eval(env=env)
+    timestamp_str: str = env.stack.pop()
+    timestamp = self._from_timestamp_string(timestamp=timestamp_str)
+    if timestamp is None:
+        raise timestamp_module.FailureEventException(self._create_failure_event(env, timestamp_str))
+    target = timestamp.replace(tzinfo=_datetime.UTC)
+    return max((target - clock.utcnow()).total_seconds(), 0.0)
+
+
+_jitter_lock = threading.Lock()
+_jitter_seed = 0
+_jitter_rngs: dict[str, random.Random] = {}
+
+
+def seed_jitter(seed: int) -> None:
+    """Seed Retry's `JitterStrategy: FULL` (the simulator's seed); each execution draws from its own
+    generator seeded with (seed, execution ARN), so concurrent executions do not perturb each other."""
+    global _jitter_seed
+    with _jitter_lock:
+        _jitter_seed = seed
+        _jitter_rngs.clear()
+
+
+def execution_arn_of(env: Any) -> str:
+    """The execution ARN an interpreter environment belongs to (from its context object)."""
+    try:
+        return str(env.states.context_object.context_object_data["Execution"]["Id"])
+    except (AttributeError, KeyError, TypeError):
+        return ""
+
+
+def _jitter(self: JitterStrategyDecl, env: Any) -> None:
+    """Replaces `JitterStrategyDecl._eval_body`.
+
+    Restores: `FULL` jitter is a uniform draw in [0, interval] as on AWS, but from a seeded generator per
+    execution (moto used the global `random`), so a retried execution's intervals are reproducible."""
+    if self.jitter_strategy == JitterStrategy.NONE:
+        return
+    interval_seconds = env.stack.pop()
+    arn = execution_arn_of(env)
+    with _jitter_lock:
+        rng = _jitter_rngs.get(arn)
+        if rng is None:
+            rng = _jitter_rngs[arn] = random.Random(f"{_jitter_seed}:{arn}")
+        env.stack.append(rng.uniform(0, interval_seconds))
+
+
+# -- registry ---------------------------------------------------------------------------------------
+
+_THREAD_PARAMS = ("group", "target", "name", "args", "kwargs", "daemon")
+_GLOBALS: list[tuple[Any, str, Any, str]] = [
+    (execution_worker, "Thread", clock.ActorThread,
+     "each execution's interpreter thread is an actor: busy except while it waits through the clock"),
+    (execute_state, "Thread", clock.ActorThread,
+     "a task run under TimeoutSeconds is an actor thread; its parent waits for it on the clock"),
+    (execute_state, "threading", CLOCK_THREADING,
+     "task TimeoutSeconds (`terminated_event.wait(timeout)`) is a timer on the simulator clock"),
+    (program, "threading", CLOCK_THREADING,
+     "the state machine's TimeoutSeconds (`join(timeout)`) is measured on the simulator clock"),
+    (inline_iteration_component, "threading", CLOCK_THREADING,
+     "Map iterations run on actor threads"),
+    (job, "threading", CLOCK_THREADING,
+     "a Map state waiting for its iterations is not busy (the iterations are)"),
+    (branch_worker, "threading", CLOCK_THREADING, "Parallel branches run on actor threads"),
+    (branches_decl, "threading", CLOCK_THREADING,
+     "a Parallel state waiting for its branches is not busy (the branches are)"),
+    (environment, "threading", CLOCK_THREADING,
+     "Wait states wait on `program_state_event` through the clock (StopExecution still ends them)"),
+    (callback, "Event", clock.ClockEvent,
+     "callback (.waitForTaskToken) timeouts, HeartbeatSeconds and activity waits run on the simulator clock"),
+    (state_task_service_callback, "threading", CLOCK_THREADING,
+     "the waitForTaskToken helper thread of .sync tasks is an actor"),
+    (state_task_service_callback, "time", CLOCK_TIME,
+     ".sync integrations poll their job on the simulator clock"),
+    (retrier_decl, "time", CLOCK_TIME,
+     "Retry back-off (IntervalSeconds x BackoffRate^n, MaxDelaySeconds) sleeps on the simulator clock"),
+    (event_manager, "datetime", CLOCK_DATETIME,
+     "history event timestamps are simulator time: a 30 s Wait is 30 s between WaitStateEntered and "
+     "WaitStateExited, as AWS records it, however fast virtual time ran"),
+    (parser_models, "datetime", CLOCK_DATETIME, "an execution's startDate is simulator time"),
+    (execution, "datetime", CLOCK_DATETIME, "an execution's stopDate is simulator time"),
+    (state_module, "datetime", CLOCK_DATETIME, "the context object's State.EnteredTime is simulator time"),
+    (map_run_record, "datetime", CLOCK_DATETIME, "map run start/stop dates are simulator time"),
+    (branches_decl, "datetime", CLOCK_DATETIME, "a failed Parallel's branch stop date is simulator time"),
+]
+
+_FUNCTIONS: list[tuple[Any, str, Any, tuple[str, ...]]] = [
+    (WaitFunction, "_wait_interval", _wait_interval, ("self", "env", "wait_seconds")),
+    (Timestamp, "_get_wait_seconds", _timestamp_wait_seconds, ("self", "env")),
+    (JitterStrategyDecl, "_eval_body", _jitter, ("self", "env")),
+]
+
+
+def _parameters(original: Any) -> tuple[str, ...]:
+    return _THREAD_PARAMS if original is threading.Thread else ()
+
+
+def _seams() -> list[Seam]:
+    seams = [Seam(owner, name, _parameters(getattr(owner, name)), restores) for owner, name, _, restores in _GLOBALS]
+    for owner, name, replacement, params in _FUNCTIONS:
+        seams.append(Seam(owner, name, params, replacement.__doc__ or ""))
+    return seams
+
+
+register([(owner, name, value) for owner, name, value, _ in _GLOBALS]
+         + [(owner, name, value) for owner, name, value, _ in _FUNCTIONS], _seams())

@@ -1,0 +1,65 @@
+"""Wait states on the virtual clock: an hour of waiting takes seconds of wall time, and the history
+records exactly the waited amounts (WaitStateEntered → WaitStateExited), as AWS would."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sim import clock
+
+HOUR = 3600
+
+
+def _waits(flight):
+    entered = flight.events("WaitStateEntered")
+    exited = flight.events("WaitStateExited")
+    return [flight.seconds_between(a, b) for a, b in zip(entered, exited, strict=True)]
+
+
+def test_an_hour_of_wait_seconds_finishes_in_seconds_with_exact_history_timestamps(fly):
+    flight = fly({"StartAt": "W1", "States": {
+        "W1": {"Type": "Wait", "Seconds": 1800, "Next": "W2"},
+        "W2": {"Type": "Wait", "Seconds": 1800, "End": True},
+    }})
+    assert flight.status == "SUCCEEDED"
+    assert _waits(flight) == [pytest.approx(1800, abs=0.5), pytest.approx(1800, abs=0.5)]
+    assert (flight.description["stopDate"] - flight.description["startDate"]).total_seconds() == pytest.approx(
+        HOUR, abs=1)
+    assert flight.wall_s < 30, "virtual time must skip the waits"
+
+
+def test_seconds_path_waits_the_seconds_read_from_the_input(fly):
+    flight = fly({"StartAt": "W", "States": {"W": {"Type": "Wait", "SecondsPath": "$.delay", "End": True}}},
+                 {"delay": 900})
+    assert flight.status == "SUCCEEDED"
+    assert _waits(flight) == [pytest.approx(900, abs=0.5)]
+
+
+def test_timestamp_waits_until_that_instant_of_simulator_time(fly):
+    until = (clock.utcnow() + timedelta(hours=2)).replace(microsecond=0)
+    flight = fly({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Timestamp": until.strftime("%Y-%m-%dT%H:%M:%SZ"), "End": True}}})
+    assert flight.status == "SUCCEEDED"
+    exited = flight.events("WaitStateExited")[0]["timestamp"]
+    assert abs((exited - until).total_seconds()) < 1
+    assert flight.wall_s < 30
+
+
+def test_timestamp_path_in_the_past_does_not_wait(fly):
+    past = datetime(2001, 1, 1, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    flight = fly({"StartAt": "W", "States": {"W": {"Type": "Wait", "TimestampPath": "$.at", "End": True}}},
+                 {"at": past})
+    assert flight.status == "SUCCEEDED"
+    assert _waits(flight) == [pytest.approx(0, abs=0.5)]
+
+
+def test_state_machine_timeout_seconds_times_the_execution_out_on_the_simulator_clock(fly):
+    flight = fly({"StartAt": "W", "TimeoutSeconds": 60,
+                  "States": {"W": {"Type": "Wait", "Seconds": HOUR, "End": True}}})
+    assert flight.status == "TIMED_OUT"
+    started = flight.events("ExecutionStarted")[0]
+    timed_out = flight.events("ExecutionTimedOut")[0]
+    assert flight.seconds_between(started, timed_out) == pytest.approx(60, abs=0.5)
+    assert flight.wall_s < 30
