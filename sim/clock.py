@@ -24,6 +24,10 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 
+# Step Functions' "no timeout" (the default TimeoutSeconds of a Task): a wait this long is a wait for an
+# event only, never a timer to skip to — or an idle simulator would time out every callback at once.
+FOREVER_S = 99_999_999
+
 
 class Clock:
     """Real time. `VirtualClock` overrides `now`, `sleep`, `wait` and `busy`."""
@@ -172,6 +176,8 @@ class VirtualClock(Clock):
     def wait(self, event: threading.Event, timeout: float | None, *, release: bool = True) -> bool:
         if event.is_set():
             return True
+        if timeout is not None and timeout >= FOREVER_S:
+            timeout = None
         # A `ClockEvent` notifies the clock when set and counts its sets, so a set-then-clear pulse (moto's
         # `program_state_event`) is not missed and its waiters need not poll often.
         generation = getattr(event, "generation", None)
