@@ -46,6 +46,10 @@ class AwsSimulator:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         # werkzeug logs every request to stderr at INFO; the simulator is quiet unless something fails.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        # moto's interpreter logs every failing state (a Catch path, a Fail state) at ERROR with the whole
+        # parse tree; the failure is in the execution history already. STEPBRICKS_DEBUG=1 keeps it.
+        if not os.environ.get("STEPBRICKS_DEBUG"):
+            logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         self._server = moto_seams.ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self._server.start()
         bound_host, bound_port = self._server.get_host_and_port()
@@ -68,6 +72,7 @@ class AwsSimulator:
         self._previous_moto_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(bound_port)
         moto_seams.install(self._host)
+        moto_seams.sfn_time.seed_jitter(seed)  # Retry's FULL jitter: reproducible per (seed, execution)
         self._post_moto_api("/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
         self._stopped = False
         self._names = random.Random(seed)

@@ -136,11 +136,15 @@ class FaultPlan:
         return self
 
     # --- applying ------------------------------------------------------------------------------------
-    def take(self, kind: str, name: str, detail: str | None = None, *, scope: str | None = None) -> Effect | None:
+    def take(self, kind: str, name: str, detail: str | None = None, *, scope: str | None = None,
+             instance: str | None = None) -> Effect | None:
         """Count one occurrence of (kind, name, detail) and return the effect of the first fault that
-        applies to it, recording it; None means "behave normally"."""
+        applies to it, recording it; None means "behave normally".
+
+        Occurrences are counted per `scope` and, when given, per `instance` (an execution ARN: Step
+        Functions Local numbers a state's mocked responses within one execution)."""
         with self._lock:
-            key = (kind, name, detail, scope)
+            key = (kind, name, detail, scope if instance is None else f"{scope}@{instance}")
             self._counts[key] += 1
             occurrence = self._counts[key]
             for fault in self.faults:
@@ -159,6 +163,10 @@ class FaultPlan:
                     )
                     return fault.effect
             return None
+
+    def scopes(self) -> set[str]:
+        """Every scope some fault is limited to (e.g. `<state machine>#<test case>`)."""
+        return {f.scope for f in self.faults if f.scope}
 
     def reset(self) -> None:
         """Forget occurrences and applications (the faults stay)."""
