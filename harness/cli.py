@@ -222,7 +222,7 @@ def run(
                 deployment = do_deploy(env, DeployConfig(poll_seconds=poll_seconds))
             console.print(f"deployed: {len(deployment.functions)} Lambdas, jobs {deployment.jobs}, "
                           f"cluster {deployment.cluster_id}")
-            with Live(console=console, refresh_per_second=4, transient=False) as live:
+            with Live(console=console, refresh_per_second=4, transient=True) as live:
                 result = run_pipeline(
                     env,
                     deployment,

@@ -22,6 +22,7 @@ class RunResult:
     execution_arn: str
     trace: ExecutionTrace
     databricks_runs: list[dict] = field(default_factory=list)
+    run_outputs: dict[int, dict] = field(default_factory=dict)  # task run id -> runs/get-output
     notifications: list[dict] = field(default_factory=list)
     wall_seconds: float = 0.0
 
@@ -111,6 +112,7 @@ def run_pipeline(
         wall_seconds=time.monotonic() - started,
     )
     result.databricks_runs = _databricks_runs(env, deployment, trace)
+    result.run_outputs = _task_outputs(env, result.databricks_runs)
     if notifications is not None:
         result.notifications = notifications()
     return result
@@ -135,6 +137,22 @@ def _databricks_runs(env: Mapping[str, str], deployment: Deployment, trace: Exec
         run = w.api_client.do("GET", "/api/2.1/jobs/runs/get", query={"run_id": run_id})
         runs.append(run)
     return runs
+
+
+def _task_outputs(env: Mapping[str, str], runs: list[dict]) -> dict[int, dict]:
+    """runs/get-output of every task run (the parent of a multi-task run has none)."""
+    from harness.clients import workspace_client
+
+    if not runs:
+        return {}
+    w = workspace_client(env)
+    outputs = {}
+    for run in runs:
+        for task in run.get("tasks", []):
+            outputs[int(task["run_id"])] = w.api_client.do(
+                "GET", "/api/2.1/jobs/runs/get-output", query={"run_id": task["run_id"]}
+            )
+    return outputs
 
 
 def _walk(value: Any):

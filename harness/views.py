@@ -37,17 +37,28 @@ def export_lines(env: Mapping[str, str]) -> str:
 
 
 def trace_table(trace: ExecutionTrace) -> Table:
+    """One row per state in order of first entry; polling loops fold into a visit count."""
     table = Table(title=f"execution {trace.execution_arn.rsplit(':', 1)[-1]} — {trace.status}")
-    for col in ("state", "type", "attempts", "seconds", "result"):
+    for col in ("state", "type", "visits", "attempts", "seconds", "last result"):
         table.add_column(col)
+    rows: dict[str, dict] = {}
     for visit in trace.visits:
-        seconds = f"{visit.seconds:.2f}" if visit.seconds is not None else "…"
+        row = rows.setdefault(visit.name, {"type": visit.type, "visits": 0, "attempts": 0, "seconds": 0.0,
+                                           "open": False, "result": ""})
+        row["visits"] += 1
+        row["attempts"] += visit.attempts
+        row["seconds"] += visit.seconds or 0.0
+        row["open"] = visit.seconds is None
+        row["result"] = _short_result(visit.error, visit.output)
+    for name, row in rows.items():
+        retries = row["attempts"] - row["visits"] if row["attempts"] > row["visits"] else 0
         table.add_row(
-            visit.name,
-            visit.type,
-            str(visit.attempts or ""),
-            seconds,
-            _short_result(visit.error, visit.output),
+            name,
+            row["type"],
+            str(row["visits"]),
+            (f"{row['attempts']}" + (f" ({retries} retries)" if retries else "")) if row["attempts"] else "",
+            f"{row['seconds']:.2f}" + (" …" if row["open"] else ""),
+            row["result"],
         )
     return table
 
@@ -90,6 +101,10 @@ def summary_panel(result: Any) -> Group:
                 f"{dur:.1f}",
             )
         parts.append(runs)
+        for run_id, output in result.run_outputs.items():
+            if output.get("error"):
+                parts.append(Panel(f"[red]{output['error']}[/red]\n{output.get('error_trace') or ''}",
+                                   title=f"task run {run_id} failed"))
     etl = result.step_output("etl")
     if isinstance(etl, dict) and "rows_in" in etl:
         rows = Table(title="data")

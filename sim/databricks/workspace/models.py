@@ -170,7 +170,9 @@ class WorkspaceBackend:
         target = self._files_dir / str(obj["object_id"]) / (posixpath.basename(path) + (".py" if notebook else ""))
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
-        return ResolvedSource(target, [str(target.parent)])
+        # A notebook is not an importable module on Databricks: its folder on sys.path must not make it one
+        # (a notebook named `etl` would shadow an `etl` package). A script's own folder is, as for python.
+        return ResolvedSource(target, [] if notebook else [str(target.parent)])
 
     # --- internals -------------------------------------------------------------------------------
     def _require_parent(self, path: str) -> None:
