@@ -1,11 +1,298 @@
-"""Step Functions language fidelity: JSONata, variables, definition validation, known divergences.
+"""Step Functions language fidelity in moto's ASL interpreter: JSONata and variables.
 
-Patches moto's ASL interpreter (`moto/stepfunctions/parser/...`) where it parts from AWS; registered
-with `core.register` at import.
+moto's interpreter (a port of LocalStack's) parses JSONata states and `Assign`, but its evaluator is
+stubbed (`_eval_jsonata = None`), so every `{% %}` expression and every `$var` read fails with
+`TypeError('NoneType' object is not callable)`. The patches here evaluate with `sfn_jsonata` (binding
+`$states`, the variables and AWS's functions directly instead of moto's text splicing, which also did
+not escape quotes in strings) and raise AWS's `States.QueryEvaluationError` with AWS's cause wording.
+Registered with `core.register` at import.
 """
 
 from __future__ import annotations
 
-from sim.aws.moto_seams.core import register
+import json
+import re
+from collections.abc import Callable
+from typing import Any
 
-register([], [])
+from moto.stepfunctions.parser.api import EvaluationFailedEventDetails, HistoryEventType
+from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
+from moto.stepfunctions.parser.asl.antlt4utils.antlr4utils import is_terminal
+from moto.stepfunctions.parser.asl.component.common.assign.assign_decl import AssignDecl
+from moto.stepfunctions.parser.asl.component.common.assign.assign_template_binding import (
+    AssignTemplateBinding,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEvent,
+    FailureEventException,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+    StatesErrorNameType,
+)
+from moto.stepfunctions.parser.asl.component.common.jsonata.jsonata_template_binding import (
+    JSONataTemplateBinding,
+)
+from moto.stepfunctions.parser.asl.component.common.outputdecl import Output
+from moto.stepfunctions.parser.asl.component.common.parargs import Parameters, Parargs
+from moto.stepfunctions.parser.asl.component.common.query_language import QueryLanguageMode
+from moto.stepfunctions.parser.asl.component.common.string.string_expression import (
+    StringJSONata,
+    StringVariableSample,
+)
+from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison import ConditionStringJSONata
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.items.items import ItemsJSONata
+from moto.stepfunctions.parser.asl.component.state.fail.cause_decl import Cause
+from moto.stepfunctions.parser.asl.component.state.fail.error_decl import Error
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.eval.variable_store import VariableStore
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.asl.utils.json_path import NoSuchJsonPathError, extract_json
+
+from sim.aws.moto_seams.core import Seam, register
+from sim.aws.moto_seams.sfn_jsonata import EvaluationError, Undefined, evaluate
+
+__all__ = ["field_path", "jsonata_bindings"]
+
+_FIELDS_ATTRIBUTE = "_stepbricks_field_path"
+_VARIABLE_PATH = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)(.*)$", re.DOTALL)
+
+
+# -- where in the state an expression sits ("Output/v", "Assign/total", "Arguments/Payload") ---------
+
+def _field_stack(env: Environment) -> list[str]:
+    stack = env.__dict__.get(_FIELDS_ATTRIBUTE)
+    if stack is None:
+        stack = []
+        env.__dict__[_FIELDS_ATTRIBUTE] = stack
+    return stack
+
+
+def field_path(env: Environment) -> str:
+    """The field AWS names in a QueryEvaluationError cause, e.g. `Output/v`."""
+    return "/".join(_field_stack(env))
+
+
+def _in_field(owner: Any, segment: Callable[[Any], str | None]) -> tuple[Any, str, Any]:
+    """A patch of `owner._eval_body` that records the field it evaluates for error messages."""
+    original = owner._eval_body
+
+    def _eval_body(self: Any, env: Environment) -> None:
+        name = segment(self)
+        if name is None:
+            return original(self, env)
+        stack = _field_stack(env)
+        stack.append(name)
+        try:
+            return original(self, env)
+        finally:
+            stack.pop()
+
+    _eval_body.__doc__ = f"Wraps `{owner.__name__}._eval_body`: names the field for QueryEvaluationError causes."
+    return owner, "_eval_body", _eval_body
+
+
+def _arguments_segment(component: Parargs) -> str | None:
+    return None if isinstance(component, Parameters) else "Arguments"
+
+
+_assign_in_field = _in_field(AssignDecl, lambda _: "Assign")[2]
+_FIELD_PATCHES = [
+    _in_field(Output, lambda _: "Output"),
+    _in_field(Parargs, _arguments_segment),
+    _in_field(JSONataTemplateBinding, lambda binding: binding.identifier),
+    _in_field(AssignTemplateBinding, lambda binding: binding.identifier),
+    _in_field(ItemsJSONata, lambda _: "Items"),
+    _in_field(ConditionStringJSONata, lambda _: "Condition"),
+    _in_field(Error, lambda _: "Error"),
+    _in_field(Cause, lambda _: "Cause"),
+]
+
+
+# -- JSONata evaluation ----------------------------------------------------------------------------
+
+def _variables(store: VariableStore) -> dict[str, Any]:
+    """Every variable in scope: the outer scope (read-only inside Map/Parallel), then this scope's own."""
+    return {**store._outer_scope, **store._inner_scope}
+
+
+_BEFORE_ASSIGN_ATTRIBUTE = "_stepbricks_before_assign"
+
+
+def _visible_variables(env: Environment) -> dict[str, Any]:
+    """The variables an expression reads: as they were when the state was entered, until the next state.
+
+    AWS evaluates a state's `Assign` and `Output` side by side ("Passing data between states with
+    variables"): `Output` (and a Catch's `Output`) see the values from before this state's `Assign`.
+    """
+    before = env.__dict__.get(_BEFORE_ASSIGN_ATTRIBUTE)
+    if before is not None and before[0] == env.event_history_context.source_event_id:
+        return before[1]
+    return _variables(env.variable_store)
+
+
+def _assign_eval_body(self: AssignDecl, env: Environment) -> None:
+    """Wraps `AssignDecl._eval_body`, naming the field `Assign` and keeping the values from before it.
+
+    Restores: within one state, `Output` reads variables as they were before `Assign` (moto evaluated
+    Output after writing the new values); the next state sees the new values.
+    """
+    env.__dict__[_BEFORE_ASSIGN_ATTRIBUTE] = (env.event_history_context.source_event_id,
+                                              _variables(env.variable_store))
+    _assign_in_field(self, env)
+
+
+def jsonata_bindings(env: Environment) -> dict[str, Any]:
+    """What a JSONata expression can read: `$states` (input, context, result, errorOutput) and variables."""
+    states = {key: value for key, value in env.states._states_data.items()}
+    return {**_visible_variables(env), "states": states}
+
+
+def _query_evaluation_failure(env: Environment, cause: str) -> FailureEventException:
+    """States.QueryEvaluationError, recorded as an EvaluationFailed event as AWS records it."""
+    error_name = StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError)
+    failure = FailureEventException(failure_event=FailureEvent(
+        env=env, error_name=error_name, event_type=HistoryEventType.EvaluationFailed,
+        event_details=EventDetails(evaluationFailedEventDetails=EvaluationFailedEventDetails(
+            error=error_name.error_name, cause=cause)),
+    ))
+    env.event_manager.add_event(
+        context=env.event_history_context, event_type=HistoryEventType.EvaluationFailed,
+        event_details=EventDetails(evaluationFailedEventDetails=failure.get_evaluation_failed_event_details()),
+    )
+    return failure
+
+
+def _evaluate_in_state(env: Environment, expression: str) -> Any:
+    try:
+        return evaluate(expression, jsonata_bindings(env))
+    except Undefined:
+        raise _query_evaluation_failure(
+            env, f"The JSONata expression '{expression}' specified for the field '{field_path(env)}' "
+                 f"returned nothing (undefined).") from None
+    except EvaluationError as exc:
+        raise _query_evaluation_failure(
+            env, f"The JSONata expression '{expression}' specified for the field '{field_path(env)}' "
+                 f"threw an error during evaluation. {exc}") from None
+
+
+def _string_jsonata_eval_body(self: StringJSONata, env: Environment) -> None:
+    """Replaces `StringJSONata._eval_body` (moto calls a stubbed JVM bridge).
+
+    Restores: `{% %}` expressions evaluate as on AWS, with `$states`, variables and AWS's functions
+    bound; an undefined result or a JSONata error fails the state with States.QueryEvaluationError,
+    cause "The JSONata expression '<expr>' specified for the field '<field>' returned nothing
+    (undefined)." / "... threw an error during evaluation. <CODE>: <message>".
+    """
+    env.stack.append(_evaluate_in_state(env, self.expression))
+
+
+def _variable_sample_eval_body(self: StringVariableSample, env: Environment) -> None:
+    """Replaces `StringVariableSample._eval_body` (moto calls the stubbed JVM bridge).
+
+    Restores: `$var`, `$var.field` and `$var[0]` read variables in JSONPath states (e.g.
+    `"total.$": "$order.total"`), and the same in JSONata states through the JSONata evaluator.
+    A missing variable or path fails the state with States.Runtime as a missing JSONPath does.
+    """
+    if self.query_language_mode == QueryLanguageMode.JSONata:
+        env.stack.append(_evaluate_in_state(env, self.expression))
+        return
+    match = _VARIABLE_PATH.match(self.expression.strip())
+    if match is None:
+        raise NoSuchJsonPathError(json_path=self.expression, data=_visible_variables(env))
+    name, rest = match.groups()
+    try:
+        value = _visible_variables(env)[name]
+    except KeyError:
+        raise NoSuchJsonPathError(json_path=self.expression, data=_visible_variables(env)) from None
+    if rest:
+        value = extract_json("$" + rest, value)
+    env.stack.append(json.loads(json.dumps(value)))
+
+
+def _inner_string_of(*args: Any, **kwargs: Any) -> str | None:
+    """Replaces the static `Preprocessor._inner_string_of` (called positionally and by keyword, hence *args).
+
+    Restores: a string literal in a definition means the JSON string it encodes, as on AWS: moto kept
+    JSON escapes, so `"Assign": {"s": "say \\"hi\\""}` assigned `say \\"hi\\"` with backslashes.
+    """
+    context = kwargs.get("parser_rule_context", args[-1] if args else None)
+    if is_terminal(context, ASLLexer.NULL):
+        return None
+    text = context.getText()
+    if len(text) >= 2 and text.startswith('"') and text.endswith('"'):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text[1:-1]
+    return text
+
+
+def _custom_error_name_init(self: CustomErrorName, error_name: str | None) -> None:
+    """Replaces `CustomErrorName.__init__`, which refused any name starting with `States.`.
+
+    Restores: an error raised inside a Map iteration (States.TaskFailed, States.QueryEvaluationError,
+    ...) reaches the Map state under its own name, so the Map's Retry/Catch match it; moto re-wrapped
+    it as a custom name and failed with States.Runtime "Custom Error Names MUST NOT begin with the
+    prefix 'States.'". The rule still holds where it belongs, in definitions (`_visit_error_name`).
+    """
+    ErrorName.__init__(self, error_name=error_name)
+
+
+def _visit_error_name(self: Preprocessor, ctx: Any) -> ErrorName:
+    """Wraps `Preprocessor.visitError_name`.
+
+    Restores: every error name AWS predefines can be named in ErrorEquals, including
+    `States.QueryEvaluationError` (moto's grammar reads it as a custom name and refuses it); an
+    unknown `States.` name is still refused in the definition, as AWS refuses it.
+    """
+    literal = ctx.string_literal() if hasattr(ctx, "string_literal") else None
+    if literal is not None:
+        name = _inner_string_of(parser_rule_context=literal)
+        if isinstance(name, str) and name.startswith("States."):
+            try:
+                return StatesErrorName(typ=StatesErrorNameType.from_name(name))
+            except ValueError:
+                raise ValueError(f"Custom Error Names MUST NOT begin with the prefix 'States.', got '{name}'.") from None
+    return _ORIGINAL_VISIT_ERROR_NAME(self, ctx)
+
+
+_ORIGINAL_VISIT_ERROR_NAME = Preprocessor.visitError_name
+
+
+def _assigned_variables(self: VariableStore) -> dict[str, str]:
+    """Replaces `VariableStore.get_assigned_variables`.
+
+    Restores: `assignedVariables` in a state's exited event holds each value as JSON text, as AWS
+    shows it; moto wrapped strings in quotes without escaping (`"say "hi""` instead of `"say \\"hi\\""`).
+    """
+    return {name: json.dumps(self.get(name), separators=(",", ":"), ensure_ascii=False)
+            for name in self._declaration_tracing}
+
+
+register(
+    [
+        (StringJSONata, "_eval_body", _string_jsonata_eval_body),
+        (StringVariableSample, "_eval_body", _variable_sample_eval_body),
+        (VariableStore, "get_assigned_variables", _assigned_variables),
+        (Preprocessor, "_inner_string_of", _inner_string_of),
+        (AssignDecl, "_eval_body", _assign_eval_body),
+        (CustomErrorName, "__init__", _custom_error_name_init),
+        (Preprocessor, "visitError_name", _visit_error_name),
+        *_FIELD_PATCHES,
+    ],
+    [
+        Seam(StringJSONata, "_eval_body", ("self", "env"), _string_jsonata_eval_body.__doc__ or ""),
+        Seam(StringVariableSample, "_eval_body", ("self", "env"), _variable_sample_eval_body.__doc__ or ""),
+        Seam(VariableStore, "get_assigned_variables", ("self",), _assigned_variables.__doc__ or ""),
+        Seam(AssignDecl, "_eval_body", ("self", "env"), _assign_eval_body.__doc__ or ""),
+        Seam(CustomErrorName, "__init__", ("self", "error_name"), _custom_error_name_init.__doc__ or ""),
+        Seam(Preprocessor, "visitError_name", ("self", "ctx"), _visit_error_name.__doc__ or ""),
+        Seam(Preprocessor, "_inner_string_of", ("parser_rule_context",), _inner_string_of.__doc__ or ""),
+        *[Seam(owner, name, ("self", "env"), replacement.__doc__ or "")
+          for owner, name, replacement in _FIELD_PATCHES],
+    ],
+)

@@ -1,0 +1,161 @@
+"""Step Functions API and service-integration results as AWS returns them, where moto's differ.
+
+Each patch names the AWS behaviour it restores; registered with `core.register` at import.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import re
+from typing import Any
+
+import botocore.session
+from moto.core.responses import ActionResult, EmptyResult
+from moto.stepfunctions.parser.api import ExecutionStatus
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import (
+    StateTaskServiceAwsSdk,
+)
+from moto.stepfunctions.responses import StepFunctionResponse
+
+from sim.aws.moto_seams.core import Seam, register
+
+__all__ = ["aws_timestamp", "json_text", "sdk_error_prefix"]
+
+
+def aws_timestamp(value: datetime.datetime | datetime.date) -> str:
+    """A timestamp as Step Functions' SDK integrations render it: ISO 8601 in UTC with `Z`, the fraction
+    only when non-zero, in groups of three digits (Java's `Instant.toString`, e.g. "2013-08-23T01:02:15.422Z")."""
+    if not isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.UTC).replace(tzinfo=None)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        fraction = f"{value.microsecond:06d}"
+        text += "." + (fraction[:3] if fraction.endswith("000") else fraction)
+    return text + "Z"
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready copy: timestamps become AWS's strings, bytes become text."""
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return aws_timestamp(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "replace")
+    return value
+
+
+def json_text(value: Any) -> str:
+    """The compact JSON text AWS returns in `output` fields."""
+    return json.dumps(_plain(value), separators=(",", ":"), ensure_ascii=False)
+
+
+# -- service integrations ------------------------------------------------------------------------
+
+_ORIGINAL_AWS_SDK_EVAL = StateTaskServiceAwsSdk._eval_service_task
+
+
+def _aws_sdk_eval_service_task(self: StateTaskServiceAwsSdk, env: Any, resource_runtime_part: Any,
+                               normalised_parameters: dict, state_credentials: Any) -> None:
+    """Wraps `StateTaskServiceAwsSdk._eval_service_task`.
+
+    Restores: an `arn:aws:states:::aws-sdk:*` result holds timestamps as ISO strings
+    ("2013-08-23T01:02:15.422Z"), as on AWS; moto kept Python datetimes, which later broke
+    DescribeExecution with HTTP 500 and made `$states.result` unreadable to JSONata.
+    """
+    _ORIGINAL_AWS_SDK_EVAL(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+    env.stack[-1] = _plain(env.stack[-1])
+
+
+_ACRONYM_RUN = re.compile(r"[A-Z]{2,}(?![a-z])|[A-Z]+(?=[A-Z][a-z])")
+
+
+@functools.cache
+def sdk_error_prefix(service: str) -> str:
+    """The prefix AWS puts on an SDK integration's error names: the service's Java SDK v2 client name
+    ("S3", "DynamoDb", "Sfn", "SecretsManager", "Ec2", "Sqs"), i.e. its serviceId with spaces dropped
+    and acronyms capitalised as words. moto used the lower-case ARN name ("s3.NoSuchKeyException")."""
+    try:
+        service_id = str(botocore.session.get_session().get_service_model(service).service_id)
+    except Exception:  # not a botocore service name: keep AWS's rule on the name as written
+        service_id = service[:1].upper() + service[1:]
+    words = re.split(r"[\s\-]+", service_id)
+    return "".join(_ACRONYM_RUN.sub(lambda m: m.group(0)[0] + m.group(0)[1:].lower(), w[:1].upper() + w[1:])
+                   for w in words if w)
+
+
+def _normalise_service_error_name(*args: Any) -> str:
+    """Replaces the static `StateTaskServiceAwsSdk._normalise_service_error_name` (*args: it may be
+    called bound or unbound).
+
+    Restores: SDK integration errors are named `<Service>.<Exception>` with the service cased as AWS
+    does: `S3.NoSuchKeyException`, `DynamoDb.ConditionalCheckFailedException`.
+    """
+    return sdk_error_prefix(args[-1])
+
+
+# -- API responses ---------------------------------------------------------------------------------
+
+def _describe_execution(self: StepFunctionResponse) -> ActionResult:
+    """Replaces `StepFunctionResponse.describe_execution`.
+
+    Restores: `output` is always the JSON text of the result (moto returned a string result raw,
+    so an execution ending in "high" answered `high`, not `"high"`, and a timestamp failed with 500).
+    """
+    arn = self._get_param("executionArn")
+    execution = self.stepfunction_backend.describe_execution(arn)
+    response: dict[str, Any] = {
+        "executionArn": arn, "input": execution.execution_input, "name": execution.name,
+        "startDate": execution.start_date, "stateMachineArn": execution.state_machine_arn,
+        "status": execution.status,
+    }
+    if execution.status in (ExecutionStatus.SUCCEEDED, ExecutionStatus.ABORTED, ExecutionStatus.FAILED,
+                            ExecutionStatus.TIMED_OUT):
+        response["stopDate"] = execution.stop_date
+    if execution.status == ExecutionStatus.SUCCEEDED:
+        output = execution.output
+        # The parser backend keeps the result as a value; moto's non-executing backend keeps JSON text.
+        executes = hasattr(execution, "exec_worker")
+        response["output"] = json_text(output) if executes or not isinstance(output, str) else output
+        response["outputDetails"] = getattr(execution, "output_details", None) or {"included": True}
+    if execution.error is not None:
+        response["error"] = execution.error
+    if execution.cause is not None:
+        response["cause"] = execution.cause
+    return ActionResult(response)
+
+
+def _send_task_failure(self: StepFunctionResponse) -> ActionResult:
+    """Replaces `StepFunctionResponse.send_task_failure`.
+
+    Restores: SendTaskFailure's `cause` reaches the task's failure (TaskFailed event, Catch's
+    `Cause`, the execution's `cause`); moto passed only `error`.
+    """
+    self.stepfunction_backend.send_task_failure(self._get_param("taskToken"), error=self._get_param("error"),
+                                                cause=self._get_param("cause"))
+    return EmptyResult()
+
+
+register(
+    [
+        (StateTaskServiceAwsSdk, "_eval_service_task", _aws_sdk_eval_service_task),
+        (StepFunctionResponse, "describe_execution", _describe_execution),
+        (StateTaskServiceAwsSdk, "_normalise_service_error_name", _normalise_service_error_name),
+        (StepFunctionResponse, "send_task_failure", _send_task_failure),
+    ],
+    [
+        Seam(StateTaskServiceAwsSdk, "_eval_service_task",
+             ("self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials"),
+             _aws_sdk_eval_service_task.__doc__ or ""),
+        Seam(StepFunctionResponse, "describe_execution", ("self",), _describe_execution.__doc__ or ""),
+        Seam(StateTaskServiceAwsSdk, "_normalise_service_error_name", ("service_name",),
+             _normalise_service_error_name.__doc__ or ""),
+        Seam(StepFunctionResponse, "send_task_failure", ("self",), _send_task_failure.__doc__ or ""),
+    ],
+)

@@ -1,0 +1,67 @@
+"""Places where moto's Step Functions API parted from AWS (sim/aws/moto_seams/sfn_api.py): each test
+names the AWS behaviour and fails if the seam stops working."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+
+from sim.aws.moto_seams.sfn_api import aws_timestamp
+
+ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3}|\.\d{6})?Z$")
+
+
+def test_describe_execution_returns_a_string_result_as_json_text(run_machine):
+    run = run_machine({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "high", "End": True}}})
+    assert run.description["output"] == '"high"'
+
+
+def test_sdk_integration_timestamps_are_iso_strings_and_describe_execution_does_not_fail(aws, run_machine):
+    aws.client("s3").create_bucket(Bucket="sfn-timestamps")
+    run = run_machine({"StartAt": "L", "States": {"L": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listBuckets", "End": True}}})
+    assert run.status == "SUCCEEDED"
+    created = [b["CreationDate"] for b in run.output["Buckets"] if b["Name"] == "sfn-timestamps"]
+    assert len(created) == 1 and ISO_Z.match(created[0]), created
+
+
+def test_aws_timestamp_is_javas_instant_format():
+    utc = datetime.UTC
+    assert aws_timestamp(datetime.datetime(2013, 8, 23, 1, 2, 15, 422000, tzinfo=utc)) == "2013-08-23T01:02:15.422Z"
+    assert aws_timestamp(datetime.datetime(2013, 8, 23, 1, 2, 15, tzinfo=utc)) == "2013-08-23T01:02:15Z"
+    two_hours_east = datetime.timezone(datetime.timedelta(hours=2))
+    assert aws_timestamp(datetime.datetime(2013, 8, 23, 3, 0, 0, 5, tzinfo=two_hours_east)) == "2013-08-23T01:00:00.000005Z"
+
+
+def test_sdk_integration_error_name_carries_the_service_prefix_as_aws_cases_it(aws, run_machine):
+    aws.client("s3").create_bucket(Bucket="sfn-errors")
+    run = run_machine({"StartAt": "G", "States": {"G": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+        "Parameters": {"Bucket": "sfn-errors", "Key": "missing"}, "End": True}}})
+    assert run.description["error"] == "S3.NoSuchKeyException"
+    assert run.description["cause"].startswith("The specified key does not exist. (Service: S3, Status Code: 404")
+
+
+def test_send_task_failure_cause_reaches_the_task_failure_and_the_catch(aws, sfn, create_machine, wait_for):
+    sqs = aws.client("sqs")
+    queue = sqs.create_queue(QueueName="sfn-callbacks")["QueueUrl"]
+    machine = create_machine({"StartAt": "Wait", "States": {
+        "Wait": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                 "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+                 "Catch": [{"ErrorEquals": ["Rejected"], "ResultPath": "$.failure", "Next": "Handled"}], "End": True},
+        "Handled": {"Type": "Pass", "End": True}}})
+    execution = aws.start_execution(machine, {"order": 7})
+    messages: list = []
+    for _ in range(100):
+        messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", [])
+        if messages:
+            break
+    token = json.loads(messages[0]["Body"])["token"]
+    sfn.send_task_failure(taskToken=token, error="Rejected", cause="the reviewer said no")
+    description = wait_for(sfn, execution)
+    assert json.loads(description["output"]) == {"order": 7, "failure": {"Error": "Rejected",
+                                                                         "Cause": "the reviewer said no"}}
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    [failed] = [e["taskFailedEventDetails"] for e in events if e["type"] == "TaskFailed"]
+    assert (failed["error"], failed["cause"]) == ("Rejected", "the reviewer said no")

@@ -1,0 +1,110 @@
+"""JSONata and variables as AWS evaluates them; each test names the behaviour a seam in
+sim/aws/moto_seams/sfn_language.py restores, and fails if moto's interpreter changes underneath."""
+
+from __future__ import annotations
+
+import json
+
+from sim.aws.moto_seams import sfn_jsonata
+
+
+def _jsonata(states: dict, **top) -> dict:
+    return {"QueryLanguage": "JSONata", "StartAt": next(iter(states)), "States": states, **top}
+
+
+def test_jsonata_output_reads_states_input_and_context(run_machine):
+    run = run_machine(_jsonata({"P": {"Type": "Pass", "Output": {
+        "sum": "{% $sum($states.input.values) %}", "state": "{% $states.context.State.Name %}",
+        "execution": "{% $contains($states.context.Execution.Id, ':' & $states.context.Execution.Name) %}",
+    }, "End": True}}), {"values": [1, 2, 3.5]})
+    assert run.output == {"sum": 6.5, "state": "P", "execution": True}
+
+
+def test_json_null_in_the_input_stays_null_not_undefined(run_machine):
+    run = run_machine(_jsonata({"P": {"Type": "Pass", "Output": {"n": "{% $states.input.n %}",
+                                                                  "t": "{% $type($states.input.n) %}"}, "End": True}}),
+                      {"n": None})
+    assert run.output == {"n": None, "t": "null"}
+
+
+def test_undefined_result_fails_with_query_evaluation_error_and_an_evaluation_failed_event(run_machine):
+    run = run_machine(_jsonata({"P": {"Type": "Pass", "Assign": {"x": "{% $states.input.nope %}"}, "End": True}}))
+    assert run.status == "FAILED"
+    assert run.types()[-2:] == ["EvaluationFailed", "ExecutionFailed"]
+    [evaluation] = run.details("EvaluationFailed")
+    assert evaluation == {
+        "error": "States.QueryEvaluationError", "state": "P",
+        "cause": "An error occurred while executing the state 'P' (entered at the event id #2). The JSONata "
+                 "expression '$states.input.nope' specified for the field 'Assign/x' returned nothing (undefined).",
+    }
+
+
+def test_syntax_error_cause_carries_the_jsonata_code(run_machine):
+    run = run_machine(_jsonata({"P": {"Type": "Pass", "Output": "{% 1 + %}", "End": True}}))
+    assert run.description["error"] == "States.QueryEvaluationError"
+    assert run.description["cause"].endswith(
+        "The JSONata expression '1 +' specified for the field 'Output' threw an error during evaluation. "
+        "S0207: Unexpected end of expression")
+
+
+def test_eval_is_not_available_use_parse(run_machine):
+    run = run_machine(_jsonata({"P": {"Type": "Pass", "Output": "{% $eval('1') %}", "End": True}}))
+    assert run.description["error"] == "States.QueryEvaluationError"
+    assert "$parse" in run.description["cause"]
+
+
+def test_choice_condition_routes_on_a_variable(run_machine):
+    run = run_machine(_jsonata({
+        "Init": {"Type": "Pass", "Assign": {"limit": "{% $states.input.limit %}"}, "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [{"Condition": "{% $states.input.amount > $limit %}", "Next": "High"}],
+              "Default": "Low"},
+        "High": {"Type": "Pass", "Output": "high", "End": True},
+        "Low": {"Type": "Pass", "Output": "low", "End": True},
+    }), {"amount": 11, "limit": 10})
+    assert run.output == "high"
+
+
+def test_output_sees_variables_as_they_were_before_the_same_states_assign(run_machine):
+    run = run_machine(_jsonata({
+        "A": {"Type": "Pass", "Assign": {"n": 1}, "Next": "B"},
+        "B": {"Type": "Pass", "Assign": {"n": "{% $n + 1 %}"}, "Output": {"n": "{% $n %}"}, "Next": "C"},
+        "C": {"Type": "Pass", "Output": {"before": "{% $states.input.n %}", "now": "{% $n %}"}, "End": True},
+    }))
+    assert run.output == {"before": 1, "now": 2}
+
+
+def test_assigned_variables_in_history_are_json_text(run_machine):
+    run = run_machine({"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": {
+        "quote": 'say "hi"', "obj.$": "$"}, "End": True}}}, {"k": [1, None]})
+    [exited] = run.details("PassStateExited")
+    assert {k: json.loads(v) for k, v in exited["assignedVariables"].items()} == {"quote": 'say "hi"',
+                                                                               "obj": {"k": [1, None]}}
+
+
+def test_jsonpath_reads_variable_paths_and_a_missing_variable_is_a_runtime_error(run_machine):
+    ok = run_machine({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Assign": {"order.$": "$"}, "Next": "B"},
+        "B": {"Type": "Pass", "Parameters": {"first.$": "$order.items[0]", "total.$": "$order.total"}, "End": True},
+    }}, {"items": [{"sku": "s-1"}], "total": 3})
+    assert ok.output == {"first": {"sku": "s-1"}, "total": 3}
+    missing = run_machine({"StartAt": "B", "States": {
+        "B": {"Type": "Pass", "Parameters": {"x.$": "$never"}, "End": True}}})
+    assert missing.description["error"] == "States.Runtime"
+    assert "The JSONPath '$never' specified for the field 'x.$' could not be found" in missing.description["cause"]
+
+
+def test_map_iteration_error_keeps_its_states_name_so_the_maps_catch_matches(run_machine):
+    run = run_machine(_jsonata({
+        "M": {"Type": "Map", "Items": "{% [1] %}", "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"},
+              "StartAt": "Bad", "States": {"Bad": {"Type": "Pass", "Output": "{% $states.input.x %}", "End": True}}},
+              "Catch": [{"ErrorEquals": ["States.QueryEvaluationError"], "Next": "Caught"}], "End": True},
+        "Caught": {"Type": "Pass", "Output": "{% $states.input.Error %}", "End": True},
+    }))
+    assert (run.status, run.output) == ("SUCCEEDED", "States.QueryEvaluationError")
+
+
+def test_aws_functions_evaluate_without_a_state_machine():
+    assert sfn_jsonata.evaluate("$partition([1,2,3,4,5], 2)", {}) == [[1, 2], [3, 4], [5]]
+    assert sfn_jsonata.evaluate("$range(1, 2, 0.5)", {}) == [1, 1.5, 2.0]
+    assert sfn_jsonata.evaluate("$x", {"x": "user variable shadows nothing"}) == "user variable shadows nothing"
+    assert sfn_jsonata.evaluate("$hash('abc', 'SHA-1')", {}) == "a9993e364706816aba3e25717850c26c9cd0d89d"
