@@ -64,7 +64,7 @@ def load_bundle(
                "workspace.current_user.userName": user,
                "workspace.current_user.short_name": user.split("@")[0]}  # fmt: skip
     values = _variable_values(merged["variables"], spec.get("variables") or {}, variables or {}, environ,
-                              chosen.declared_in, context, lookup)  # fmt: skip
+                              chosen.declared_in, context, lookup, merged["variable_files"])  # fmt: skip
     context.update({f"var.{k}": v for k, v in values.items()})
     workspace = {**(merged["workspace"] or {}), **(spec.get("workspace") or {})}
     root_path = workspace.get("root_path") or "/Workspace/Users/${workspace.current_user.userName}/.bundle/${bundle.name}/${bundle.target}"
@@ -161,6 +161,7 @@ def _merge_files(root: Path, files: list[tuple[Path, dict[str, Any]]]) -> dict[s
                 k: _translate_paths(copy.deepcopy(v or {}), root, path, f"targets.{name}.resources.jobs.{k}")
                 for k, v in jobs.items()}}  # fmt: skip
             merged["targets"][name] = tspec
+    merged["variable_files"] = origins
     return merged
 
 
@@ -267,6 +268,7 @@ def _variable_values(
     target_file: Path,
     context: dict[str, Any],
     lookup: Callable[[str, str], str] | None,
+    files: Mapping[str, Path],
 ) -> dict[str, Any]:
     """--var > BUNDLE_VAR_<name> > target value > default; then `${...}` inside values are resolved."""
     for name in target_values:
@@ -286,16 +288,16 @@ def _variable_values(
         given = (cli.get(name), environ.get(f"{ENV_PREFIX}{name}"), target_value, decl.get("default"))
         candidate = next((v for v in given if v is not None), None)
         if candidate is None:
-            candidate = _lookup_value(name, decl, lookup)
+            candidate = _lookup_value(name, decl, lookup, files[name])
         if candidate is not None:
             values[name] = candidate
         else:
-            raise BundleError(f'variables.{name}: no value assigned to required variable {name}. Assignment can be done '
+            raise BundleError(f'{files[name]}: variables.{name}: no value assigned to required variable {name}. Assignment can be done '
                               f'through the "--var" flag or by setting the {ENV_PREFIX}{name} environment variable')  # fmt: skip
     # Values may refer to `${bundle.*}`, `${workspace.current_user.*}` or other variables.
     for _ in range(len(values) + 1):
         refs = _lookup({**context, **{f"var.{k}": v for k, v in values.items()}})
-        new = {k: substitute(v, refs, f"variables.{k}") for k, v in values.items()}
+        new = {k: substitute(v, refs, f"{files[k]}: variables.{k}") for k, v in values.items()}
         if new == values:
             break
         values = new
@@ -304,15 +306,15 @@ def _variable_values(
     return values
 
 
-def _lookup_value(name: str, decl: dict[str, Any], lookup: Callable[[str, str], str] | None) -> str | None:
+def _lookup_value(name: str, decl: dict[str, Any], lookup: Callable[[str, str], str] | None, file: Path) -> str | None:
     spec = decl.get("lookup")
     if not spec:
         return None
     if not isinstance(spec, dict) or len(spec) != 1:
-        raise BundleError(f"variables.{name}.lookup: expected one of {{cluster: NAME}}, got {spec!r}")
+        raise BundleError(f"{file}: variables.{name}.lookup: expected one of {{cluster: NAME}}, got {spec!r}")
     (kind, target_name), = spec.items()
     if kind != "cluster":
-        raise BundleError(f"variables.{name}.lookup.{kind}: only cluster lookups are supported")
+        raise BundleError(f"{file}: variables.{name}.lookup.{kind}: only cluster lookups are supported")
     if lookup is None:
         return f"<lookup {kind} {target_name!r}>"
     return lookup(kind, str(target_name))

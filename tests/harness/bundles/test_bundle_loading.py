@@ -89,7 +89,7 @@ def test_unknown_target_names_the_available_ones(tmp_path: Path) -> None:
 
 def test_required_variable_without_value_says_how_to_assign_it(tmp_path: Path) -> None:
     files = {**MINIMAL, "databricks.yml": MINIMAL["databricks.yml"].replace("default: cluster-default", "description: x")}
-    with pytest.raises(BundleError, match=r'no value assigned to required variable cluster_id\. Assignment can be done '
+    with pytest.raises(BundleError, match=r'databricks.yml: variables.cluster_id: no value assigned to required variable cluster_id\. Assignment can be done '
                                           r'through the "--var" flag or by setting the BUNDLE_VAR_cluster_id'):
         load_bundle(write_bundle(tmp_path, files), environ=ENV)
 
