@@ -4,14 +4,19 @@ each test isolates itself by model name instead."""
 
 from __future__ import annotations
 
+import json
+import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import boto3
 import pytest
+import requests
 from ml_synthetic import batch_objects, processed_frame
 from moto.server import ThreadedMotoServer
 
+ROLE = "arn:aws:iam::123456789012:role/stepbricks-sfn"
 BUCKETS = {
     "processed": "stepbricks-processed",
     "models": "stepbricks-models",
@@ -45,6 +50,10 @@ def ml_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlStack]:
         env.setenv("MLFLOW_TRACKING_URI", tracking_uri)
         env.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
         env.delenv("STEPBRICKS_MLFLOW_ARTIFACT_ROOT", raising=False)
+        # moto's ASL interpreter (off by default) calls its service integrations at localhost:$MOTO_PORT.
+        env.setenv("MOTO_PORT", str(port))
+        config = {"stepfunctions": {"execute_state_machine": True}}
+        requests.post(f"{endpoint}/moto-api/config", json=config, timeout=10).raise_for_status()
         s3 = boto3.client("s3", region_name="us-east-1")
         for bucket in BUCKETS.values():
             s3.create_bucket(Bucket=bucket)
@@ -77,3 +86,46 @@ def trained(ml_stack: MlStack, customers) -> dict:
         models_root=f"s3://{BUCKETS['models']}/models",
         seed=42,
     )
+
+
+@dataclass(frozen=True)
+class WaitingTask:
+    """A Step Functions execution parked in a `.waitForTaskToken` state (the callback variant's shape)."""
+
+    sfn: object
+    execution_arn: str
+    token: str
+
+    def final(self, timeout: float = 30.0) -> dict:
+        """describe_execution once the execution has left RUNNING (the callback is processed asynchronously)."""
+        deadline = time.monotonic() + timeout
+        while (described := self.sfn.describe_execution(executionArn=self.execution_arn))[
+            "status"
+        ] == "RUNNING":
+            assert time.monotonic() < deadline, "the execution is still waiting for its task token"
+            time.sleep(0.1)
+        return described
+
+
+@pytest.fixture
+def waiting_task(ml_stack: MlStack) -> WaitingTask:
+    sqs, sfn = boto3.client("sqs"), boto3.client("stepfunctions")
+    queue_url = sqs.create_queue(QueueName=f"ml-tokens-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    definition = {
+        "StartAt": "RunJob",
+        "States": {
+            "RunJob": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": queue_url, "MessageBody": {"token.$": "$$.Task.Token"}},
+                "End": True,
+            }
+        },
+    }
+    machine = sfn.create_state_machine(
+        name=f"ml-callback-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    messages = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=20).get("Messages", [])
+    assert messages, "the waitForTaskToken state never sent its token"
+    return WaitingTask(sfn=sfn, execution_arn=execution, token=json.loads(messages[0]["Body"])["token"])
