@@ -233,10 +233,27 @@ def run(
                 )
             console.print(summary_panel(result))
             _print_artifacts(result, deployment)
+            from harness.reporting import report_for_result
+
+            name = result.execution_arn.rsplit(":", 1)[-1]
+            report = report_for_result(env, result, STATE_HOME / "reports" / f"{name}.html")
+            console.print(f"report: {report}")
         finally:
             with console.status("stopping the simulator…"):
                 sim_cm.__exit__(*sys.exc_info())
     raise typer.Exit(0 if result.succeeded else 1)
+
+
+@app.command()
+def report(
+    execution: Annotated[str, typer.Argument(help="Execution ARN (of a running `stepbricks up`, or of AWS).")],
+    out: Annotated[Path | None, typer.Option(help="Where to write the HTML file.")] = None,
+) -> None:
+    """Rebuild the HTML report of an execution from its history, runs and outputs."""
+    from harness.reporting import report_for_execution
+
+    path = out or STATE_HOME / "reports" / f"{execution.rsplit(':', 1)[-1]}.html"
+    console.print(f"report: {report_for_execution(_target_env(), execution, path)}")
 
 
 def _print_artifacts(result: object, deployment: object) -> None:

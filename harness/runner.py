@@ -24,7 +24,7 @@ class RunResult:
     databricks_runs: list[dict] = field(default_factory=list)
     run_outputs: dict[int, dict] = field(default_factory=dict)  # task run id -> runs/get-output
     notifications: list[dict] = field(default_factory=list)
-    wall_seconds: float = 0.0
+    wall_seconds: float | None = 0.0
 
     @property
     def succeeded(self) -> bool:
@@ -111,14 +111,14 @@ def run_pipeline(
         trace=trace,
         wall_seconds=time.monotonic() - started,
     )
-    result.databricks_runs = _databricks_runs(env, deployment, trace)
-    result.run_outputs = _task_outputs(env, result.databricks_runs)
+    result.databricks_runs = databricks_runs_of(env, deployment, trace)
+    result.run_outputs = task_outputs(env, result.databricks_runs)
     if notifications is not None:
         result.notifications = notifications()
     return result
 
 
-def _databricks_runs(env: Mapping[str, str], deployment: Deployment, trace: ExecutionTrace) -> list[dict]:
+def databricks_runs_of(env: Mapping[str, str], deployment: Deployment | None, trace: ExecutionTrace) -> list[dict]:
     """The Databricks runs this execution started (run ids appear in the start-job outputs)."""
     from harness.clients import workspace_client
 
@@ -139,7 +139,7 @@ def _databricks_runs(env: Mapping[str, str], deployment: Deployment, trace: Exec
     return runs
 
 
-def _task_outputs(env: Mapping[str, str], runs: list[dict]) -> dict[int, dict]:
+def task_outputs(env: Mapping[str, str], runs: list[dict]) -> dict[int, dict]:
     """runs/get-output of every task run (the parent of a multi-task run has none)."""
     from harness.clients import workspace_client
 

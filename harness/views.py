@@ -81,7 +81,7 @@ def summary_panel(result: Any) -> Group:
     head = Panel(
         f"[{colour}]{trace.status}[/{colour}]  input {result.input_uri}\n"
         f"variant {result.variant}, {len(trace.visits)} states, {trace.retries} retries, "
-        f"{result.wall_seconds:.1f} s wall"
+        (f"{result.wall_seconds:.1f} s wall" if result.wall_seconds is not None else "")
         + (f"\nerror {trace.error}: {trace.cause}" if trace.error else ""),
         title="pipeline",
     )
