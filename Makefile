@@ -27,6 +27,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 test: $(STAMP) check-java lint
+	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest $(ARGS)
 
 bench: $(STAMP) check-java
