@@ -48,7 +48,11 @@ def run_evaluation(
     `model_version`.
     """
     store = storage or LocalOrS3Store()
-    version = str(int(model_version))  # widgets arrive as strings; "3" and 3 name the same version
+    version = str(model_version).strip()  # widgets arrive as strings; "3" and 3 name the same version
+    if not version.isdigit():
+        raise ValueError(
+            f"model_version must be a registered version number such as 3, got {model_version!r}"
+        )
     mlflow = tracking.mlflow_module()
     client = mlflow.MlflowClient()
     registered = client.get_model_version(model_name, version)

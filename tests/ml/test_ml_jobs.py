@@ -129,3 +129,41 @@ def test_evaluating_an_unregistered_version_fails_before_writing_anything(ml_sta
         )
     listed = ml_stack.s3.list_objects_v2(Bucket=BUCKETS["results"], Prefix="results/churn-e2e/v999/")
     assert listed["KeyCount"] == 0
+
+
+def test_a_later_version_failing_the_gate_leaves_the_champion_where_it_was(ml_stack, customers):
+    from ml.train import run_training
+
+    ml_stack.put_batch("keep/processed", customers, "only")
+    processed = f"s3://{BUCKETS['processed']}/keep/processed"
+    models = f"s3://{BUCKETS['models']}/models"
+    first = run_training(processed_uri=processed, model_name="churn-keep", models_root=models, seed=1)
+    run_evaluation(
+        processed_uri=processed,
+        model_name="churn-keep",
+        model_version=first["model_version"],
+        results_root=RESULTS,
+        min_roc_auc=0.6,
+    )
+    second = run_training(processed_uri=processed, model_name="churn-keep", models_root=models, seed=2)
+    assert second["model_version"] == first["model_version"] + 1
+
+    result = run_evaluation(
+        processed_uri=processed,
+        model_name="churn-keep",
+        model_version=second["model_version"],
+        results_root=RESULTS,
+        min_roc_auc=0.99,
+    )
+    assert result["champion_set"] is False
+    champion = mlflow.MlflowClient().get_model_version_by_alias("churn-keep", "champion")
+    assert int(champion.version) == first["model_version"]
+
+
+def test_a_model_version_that_is_not_a_number_is_refused_by_name(ml_stack):
+    with pytest.raises(
+        ValueError, match="model_version must be a registered version number such as 3, got 'latest'"
+    ):
+        run_evaluation(
+            processed_uri=PROCESSED, model_name="churn-e2e", model_version="latest", results_root=RESULTS
+        )
