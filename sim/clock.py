@@ -65,6 +65,12 @@ class Clock:
     def notify(self) -> None:
         """Something a waiter may watch changed (a `ClockEvent` was set)."""
 
+    @contextmanager
+    def alarm(self, at: float | None) -> Iterator[None]:
+        """Hold a timer at clock time `at` for the block (a deadline that a polling loop checks): a virtual
+        clock skips no further than it. No effect on real time or when `at` is None."""
+        yield
+
     def claim(self) -> None:
         """Take a busy claim on behalf of a thread about to start (`ActorThread`); it adopts it."""
 
@@ -168,6 +174,23 @@ class VirtualClock(Clock):
     def notify(self) -> None:
         with self._cond:
             self._cond.notify_all()
+
+    @contextmanager
+    def alarm(self, at: float | None) -> Iterator[None]:
+        if at is None:
+            yield
+            return
+        timer = (at, next(self._seq))
+        with self._cond:
+            heapq.heappush(self._timers, timer)
+            self._changed = time.monotonic()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._timers.remove(timer)
+                heapq.heapify(self._timers)
+                self._changed = time.monotonic()
 
     def poll(self, event: threading.Event, seconds: float) -> bool:
         with self._released():

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from sim import clock
 from sim.databricks.compute.contract import Cluster, ClusterPool, TaskResult
 from sim.databricks.faults.models import FaultList
+from sim.databricks.faults.plan_bridge import kill_worker_mid_task, task_fault_from_plan
 from sim.databricks.runs.backend import RunsBackend
 from sim.databricks.runs.invocation import SourceNotFound, build_invocation, source_path_of
 from sim.databricks.runs.models import CANCELED_RESULTS, FAILED_RESULTS, Run, RunState, TaskOutput, TaskRun
@@ -99,7 +100,8 @@ class Scheduler:
             self._contexts.append(ctx)
             self._set(run, run.state, "PENDING", "")
             try:
-                self._run_graph(ctx)
+                with clock.get().alarm(ctx.deadline):  # timeout_seconds: a virtual clock stops there
+                    self._run_graph(ctx)
             finally:
                 if not self._stopping.is_set():
                     self._set(run, run.state, "TERMINATING", "")
@@ -130,7 +132,7 @@ class Scheduler:
                      if r.run_id != run.run_id and r.state.life_cycle_state != "QUEUED"]
             if len(ahead) < limit:
                 return
-            clock.sleep(POLL_SECONDS * 4)
+            clock.poll(self._stopping, POLL_SECONDS * 4)  # polling, not a timer: time skips past it
 
     def _run_graph(self, ctx: _RunContext) -> None:
         run = ctx.run
@@ -161,7 +163,9 @@ class Scheduler:
                     worker.start()
                 else:
                     self._skip(ctx, first[key], verdict or "UPSTREAM_CANCELED")
-            clock.get().wait(ctx.wakeup, POLL_SECONDS)
+            # Polling for cancel and task ends is not a timer (a virtual clock would crawl 50 ms at a time);
+            # the run's deadline is one, held by `_execute`.
+            clock.poll(ctx.wakeup, POLL_SECONDS)
             ctx.wakeup.clear()
 
     def _check_cancel_and_deadline(self, ctx: _RunContext) -> None:
@@ -208,7 +212,8 @@ class Scheduler:
         task_run.start_time = clock.now_ms()
         self._set(run, task_run.state, "PENDING", "")
         fault = self._faults.take_task(job_id=run.job_id, job_name=run.run_name, task_key=task_run.task_key,
-                                       attempt=task_run.attempt_number)
+                                       attempt=task_run.attempt_number) or task_fault_from_plan(
+            job_name=run.run_name, task_key=task_run.task_key, run_id=run.run_id)
         if fault is not None and fault.effect == "SLOW_START":
             clock.get().wait(ctx.stop, fault.delay_seconds)
             self._check_stopping()
@@ -244,6 +249,7 @@ class Scheduler:
         task_run.cluster_id = cluster.cluster_id
         self._set(run, task_run.state, "RUNNING", "")
         handle = cluster.run(invocation)
+        kill_worker_mid_task(cluster, handle, job_name=run.run_name, task_key=task_run.task_key, run_id=run.run_id)
         result: TaskResult | None = None
         with clock.busy():  # real work in a cluster process: the virtual clock must not skip past it
             while result is None:
