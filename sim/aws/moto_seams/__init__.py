@@ -8,8 +8,15 @@ applies them all and tests/sim/aws/test_moto_seams.py checks every one against t
 from __future__ import annotations
 
 # Sibling seam modules register themselves on import.
-from sim.aws.moto_seams import aws_faults, sfn_faults, sfn_language, sfn_time  # noqa: F401
-from sim.aws.moto_seams import sfn_api  # noqa: F401
+from sim.aws.moto_seams import (  # noqa: F401
+    aws_faults,
+    sfn_api,
+    sfn_faults,
+    sfn_language,
+    sfn_logging,
+    sfn_sync,
+    sfn_time,
+)
 from sim.aws.moto_seams.core import (
     FUNCTION_ATTRIBUTES,
     MOTO_VERSION,

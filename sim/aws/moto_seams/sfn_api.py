@@ -12,14 +12,18 @@ import re
 from typing import Any
 
 import botocore.session
+from moto.core.exceptions import AWSError
 from moto.core.responses import ActionResult, EmptyResult
 from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import (
     StateTaskServiceAwsSdk,
 )
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from sim.aws.moto_seams.core import Seam, register
+from sim.aws.moto_seams.sfn_definition import diagnose, invalid_definition_message
 
 __all__ = ["aws_timestamp", "json_text", "sdk_error_prefix"]
 
@@ -142,11 +146,52 @@ def _send_task_failure(self: StepFunctionResponse) -> ActionResult:
     return EmptyResult()
 
 
+# -- definitions ---------------------------------------------------------------------------------------
+
+class InvalidDefinition(AWSError):
+    """AWS's 400 InvalidDefinition (moto's parser raised a LocalStack exception that moto's server sends
+    with an empty error code)."""
+
+    TYPE = "InvalidDefinition"
+    STATUS = 400
+
+
+def _parse(definition: str) -> None:
+    AmazonStateLanguageParser.parse(definition)
+
+
+def _validate_definition(*args: Any, **kwargs: Any) -> None:
+    """Replaces the static `StepFunctionsParserBackend._validate_definition` (used by Create/UpdateStateMachine).
+
+    Restores: a definition AWS refuses fails with `InvalidDefinition` and AWS's message, "Invalid State
+    Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: X at /States/A/Next'";
+    dangling targets, unreachable states, Retry/Catch on Pass/Choice/Wait/Succeed/Fail and JSONata that
+    does not parse are refused, as on AWS (moto accepted them).
+    """
+    definition = kwargs.get("definition", args[-1] if args else "")
+    diagnostics = diagnose(definition, _parse)
+    if diagnostics:
+        raise InvalidDefinition(invalid_definition_message(diagnostics))
+
+
+def _validate_state_machine_definition(self: StepFunctionResponse) -> ActionResult:
+    """ValidateStateMachineDefinition, which moto lacks (HTTP 500): `result` OK/FAIL with AWS's diagnostics."""
+    definition = self._get_param("definition") or ""
+    max_results = int(self._get_param("maxResults") or 100)
+    diagnostics = [d.as_api() for d in diagnose(definition, _parse)]
+    return ActionResult({"result": "FAIL" if diagnostics else "OK", "diagnostics": diagnostics[:max_results],
+                         "truncated": len(diagnostics) > max_results})
+
+
+# API actions moto does not have at all are added (not patched): nothing to restore on uninstall.
+StepFunctionResponse.validate_state_machine_definition = _validate_state_machine_definition  # type: ignore[attr-defined]
+
 register(
     [
         (StateTaskServiceAwsSdk, "_eval_service_task", _aws_sdk_eval_service_task),
         (StepFunctionResponse, "describe_execution", _describe_execution),
         (StateTaskServiceAwsSdk, "_normalise_service_error_name", _normalise_service_error_name),
+        (StepFunctionsParserBackend, "_validate_definition", _validate_definition),
         (StepFunctionResponse, "send_task_failure", _send_task_failure),
     ],
     [
@@ -154,6 +199,7 @@ register(
              ("self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials"),
              _aws_sdk_eval_service_task.__doc__ or ""),
         Seam(StepFunctionResponse, "describe_execution", ("self",), _describe_execution.__doc__ or ""),
+        Seam(StepFunctionsParserBackend, "_validate_definition", ("definition",), _validate_definition.__doc__ or ""),
         Seam(StateTaskServiceAwsSdk, "_normalise_service_error_name", ("service_name",),
              _normalise_service_error_name.__doc__ or ""),
         Seam(StepFunctionResponse, "send_task_failure", ("self",), _send_task_failure.__doc__ or ""),

@@ -21,7 +21,7 @@ from typing import Any
 import jsonata
 from jsonata.utils import Utils
 
-__all__ = ["AWS_FUNCTIONS", "EvaluationError", "Undefined", "evaluate", "from_jsonata", "to_jsonata"]
+__all__ = ["AWS_FUNCTIONS", "EvaluationError", "Undefined", "compile_check", "evaluate", "from_jsonata", "to_jsonata"]
 
 _NULL = Utils.NULL_VALUE
 # AWS's $hash accepts exactly these names (States.Hash takes the same list).
@@ -158,6 +158,14 @@ def _message(exc: Exception) -> str:
     text = str(exc).replace("Object signature", "function signature")
     text = _OBJECT_WORDING.sub(lambda m: f'function "{m.group(1)}"', text)
     return f"{code}: {text}" if code and not text.startswith(str(code)) else text
+
+
+def compile_check(expression: str) -> None:
+    """Raise EvaluationError if `expression` does not parse (AWS refuses such definitions at creation)."""
+    compiled = _compile(expression)
+    errors = compiled.get_errors()
+    if errors:
+        raise EvaluationError(_message(errors[0]))
 
 
 def evaluate(expression: str, bindings: Mapping[str, Any]) -> Any:

@@ -263,6 +263,22 @@ def _visit_error_name(self: Preprocessor, ctx: Any) -> ErrorName:
 _ORIGINAL_VISIT_ERROR_NAME = Preprocessor.visitError_name
 
 
+_ORIGINAL_OPEN_SCOPE = Preprocessor._open_query_language_scope
+
+
+def _open_query_language_scope(self: Preprocessor, parse_tree: Any) -> None:
+    """Wraps `Preprocessor._open_query_language_scope`.
+
+    Restores: each definition is read in its own QueryLanguage. moto keeps the scope stack in a class
+    attribute shared by every parse and every thread, so a definition refused inside a JSONata scope
+    left JSONata on the stack and every later JSONPath definition was refused ("Unsupported
+    declaration in QueryLanguage=JSONPath block").
+    """
+    if "_query_language_per_scope" not in self.__dict__:
+        self._query_language_per_scope = []
+    _ORIGINAL_OPEN_SCOPE(self, parse_tree)
+
+
 def _assigned_variables(self: VariableStore) -> dict[str, str]:
     """Replaces `VariableStore.get_assigned_variables`.
 
@@ -281,6 +297,7 @@ register(
         (Preprocessor, "_inner_string_of", _inner_string_of),
         (AssignDecl, "_eval_body", _assign_eval_body),
         (CustomErrorName, "__init__", _custom_error_name_init),
+        (Preprocessor, "_open_query_language_scope", _open_query_language_scope),
         (Preprocessor, "visitError_name", _visit_error_name),
         *_FIELD_PATCHES,
     ],
@@ -289,6 +306,8 @@ register(
         Seam(StringVariableSample, "_eval_body", ("self", "env"), _variable_sample_eval_body.__doc__ or ""),
         Seam(VariableStore, "get_assigned_variables", ("self",), _assigned_variables.__doc__ or ""),
         Seam(AssignDecl, "_eval_body", ("self", "env"), _assign_eval_body.__doc__ or ""),
+        Seam(Preprocessor, "_open_query_language_scope", ("self", "parse_tree"),
+             _open_query_language_scope.__doc__ or ""),
         Seam(CustomErrorName, "__init__", ("self", "error_name"), _custom_error_name_init.__doc__ or ""),
         Seam(Preprocessor, "visitError_name", ("self", "ctx"), _visit_error_name.__doc__ or ""),
         Seam(Preprocessor, "_inner_string_of", ("parser_rule_context",), _inner_string_of.__doc__ or ""),

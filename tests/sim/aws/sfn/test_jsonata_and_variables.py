@@ -39,12 +39,12 @@ def test_undefined_result_fails_with_query_evaluation_error_and_an_evaluation_fa
     }
 
 
-def test_syntax_error_cause_carries_the_jsonata_code(run_machine):
-    run = run_machine(_jsonata({"P": {"Type": "Pass", "Output": "{% 1 + %}", "End": True}}))
+def test_runtime_error_cause_carries_the_jsonata_code(run_machine):
+    run = run_machine(_jsonata({"P": {"Type": "Pass", "Output": "{% $states.input.s + 1 %}", "End": True}}),
+                      {"s": "abc"})
     assert run.description["error"] == "States.QueryEvaluationError"
-    assert run.description["cause"].endswith(
-        "The JSONata expression '1 +' specified for the field 'Output' threw an error during evaluation. "
-        "S0207: Unexpected end of expression")
+    assert "The JSONata expression '$states.input.s + 1' specified for the field 'Output' threw an error during " \
+           "evaluation. T2001: The left side of the " in run.description["cause"]
 
 
 def test_eval_is_not_available_use_parse(run_machine):

@@ -1,0 +1,199 @@
+"""Definitions AWS refuses, refused as AWS refuses them (CreateStateMachine, UpdateStateMachine,
+ValidateStateMachineDefinition).
+
+AWS reports `InvalidDefinition` with "Invalid State Machine Definition: '<CODE>: <message> at
+<location>, ...'" and ValidateStateMachineDefinition lists the same diagnostics. moto answered with
+an empty error code, a Python repr as message, and accepted dangling `Next` targets, unreachable
+states, Retry/Catch on states that have none, and JSONata that does not parse. `diagnose` is pure
+(no moto); `sfn_api` hooks it into the API.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+    StatesErrorNameType,
+)
+
+from sim.aws.moto_seams.sfn_jsonata import EvaluationError, compile_check
+
+__all__ = ["Diagnostic", "diagnose", "invalid_definition_message"]
+
+# States that accept Retry / Catch (Amazon States Language: Task, Parallel, Map only).
+_ERROR_HANDLING_STATES = {"Task", "Parallel", "Map"}
+_STATE_TYPES = {"Task", "Parallel", "Map", "Pass", "Wait", "Choice", "Succeed", "Fail"}
+_TERMINAL_TYPES = {"Succeed", "Fail"}
+_JSONATA = re.compile(r"^\{%(.*)%\}$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One ValidateStateMachineDefinition diagnostic (severity ERROR)."""
+
+    code: str
+    message: str
+    location: str | None = None
+
+    def as_api(self) -> dict[str, str]:
+        found = {"severity": "ERROR", "code": self.code, "message": self.message}
+        if self.location is not None:
+            found["location"] = self.location
+        return found
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}" + (f" at {self.location}" if self.location is not None else "")
+
+
+def invalid_definition_message(diagnostics: list[Diagnostic]) -> str:
+    """AWS's InvalidDefinition message for these diagnostics."""
+    return "Invalid State Machine Definition: '" + ", ".join(str(d) for d in diagnostics) + "'"
+
+
+def diagnose(definition: str, parse: Callable[[str], None] | None = None) -> list[Diagnostic]:
+    """Every reason AWS would refuse `definition`; `parse` (moto's parser) adds what its grammar refuses."""
+    try:
+        document = json.loads(definition)
+    except ValueError as exc:
+        return [Diagnostic("INVALID_JSON_DESCRIPTION", str(exc))]
+    if not isinstance(document, dict):
+        return [Diagnostic("SCHEMA_VALIDATION_FAILED", "The state machine definition must be a JSON object", "/")]
+    found = list(_machine(document, "", document.get("QueryLanguage", "JSONPath")))
+    if not found and parse is not None:
+        try:
+            parse(definition)
+        except Exception as exc:  # moto's grammar: unsupported fields and shapes
+            found.append(Diagnostic("SCHEMA_VALIDATION_FAILED", _parser_message(exc)))
+    return found
+
+
+def _parser_message(exc: Exception) -> str:
+    text = str(exc.args[0]) if exc.args else str(exc)
+    return re.sub(r"^(Error=\w+ Args=\[)|(\] in definition .*$)", "", text, flags=re.DOTALL).strip("'\"")
+
+
+def _machine(document: dict[str, Any], at: str, language: str) -> Iterator[Diagnostic]:
+    """Diagnostics of one States scope (the machine, a Parallel branch or a Map's ItemProcessor)."""
+    states = document.get("States")
+    if not isinstance(states, dict) or not states:
+        yield Diagnostic("SCHEMA_VALIDATION_FAILED", "The field 'States' is required and must be a non-empty object",
+                         at or "/")
+        return
+    start = document.get("StartAt")
+    if not isinstance(start, str):
+        yield Diagnostic("SCHEMA_VALIDATION_FAILED", "The field 'StartAt' is required", at or "/")
+        return
+    if start not in states:
+        yield Diagnostic("MISSING_TRANSITION_TARGET", f"Missing 'Next' target: {start}", f"{at}/StartAt")
+    edges: dict[str, list[str]] = {}
+    for name, state in states.items():
+        where = f"{at}/States/{name}"
+        if not isinstance(state, dict):
+            yield Diagnostic("SCHEMA_VALIDATION_FAILED", "A state must be a JSON object", where)
+            continue
+        state_language = state.get("QueryLanguage", language)
+        if language == "JSONata" and state_language == "JSONPath":
+            yield Diagnostic("SCHEMA_VALIDATION_FAILED", "A JSONPath state cannot be nested in a JSONata state machine",
+                             f"{where}/QueryLanguage")
+        yield from _state(name, state, where, state_language)
+        targets = list(_targets(state, where))
+        edges[name] = [t for t, _ in targets]
+        for target, location in targets:
+            if target not in states:
+                yield Diagnostic("MISSING_TRANSITION_TARGET", f"Missing 'Next' target: {target}", location)
+    reachable = _reachable(start, edges)
+    terminal = [n for n, s in states.items() if isinstance(s, dict)
+                and (s.get("End") is True or s.get("Type") in _TERMINAL_TYPES)]
+    if not terminal:
+        yield Diagnostic("MISSING_END_STATE", "Workflow has no terminal state")
+        return  # AWS reports no unreachable states once the workflow cannot end
+    for name in states:
+        if name not in reachable:
+            yield Diagnostic("MISSING_TRANSITION_TARGET", f'State "{name}" is not reachable.', f"{at}/States/{name}")
+
+
+def _state(name: str, state: dict[str, Any], where: str, language: str) -> Iterator[Diagnostic]:
+    kind = state.get("Type")
+    if kind not in _STATE_TYPES:
+        yield Diagnostic("SCHEMA_VALIDATION_FAILED", f"The field 'Type' must be one of {sorted(_STATE_TYPES)}",
+                         f"{where}/Type")
+        return
+    for field in ("Retry", "Catch"):
+        if field in state and kind not in _ERROR_HANDLING_STATES:
+            yield Diagnostic("SCHEMA_VALIDATION_FAILED", f"Field '{field}' is not supported by state type '{kind}'",
+                             f"{where}/{field}")
+    if kind not in _TERMINAL_TYPES and kind != "Choice" and ("Next" in state) == (state.get("End") is True):
+        yield Diagnostic("SCHEMA_VALIDATION_FAILED", "A state must have exactly one of 'Next' or 'End': true", where)
+    for index, catcher in enumerate(state.get("Catch") or []):
+        yield from _error_names(catcher, f"{where}/Catch[{index}]")
+    for index, retrier in enumerate(state.get("Retry") or []):
+        yield from _error_names(retrier, f"{where}/Retry[{index}]")
+    if language == "JSONata":
+        yield from _jsonata_fields(state, where)
+    for index, branch in enumerate(state.get("Branches") or []):
+        if isinstance(branch, dict):
+            yield from _machine(branch, f"{where}/Branches[{index}]", state.get("QueryLanguage", language))
+    processor = state.get("ItemProcessor") or state.get("Iterator")
+    if isinstance(processor, dict):
+        key = "ItemProcessor" if "ItemProcessor" in state else "Iterator"
+        yield from _machine(processor, f"{where}/{key}", state.get("QueryLanguage", language))
+
+
+def _error_names(handler: Any, where: str) -> Iterator[Diagnostic]:
+    for index, name in enumerate((handler or {}).get("ErrorEquals") or []):
+        if isinstance(name, str) and name.startswith("States."):
+            try:
+                StatesErrorNameType.from_name(name)
+            except ValueError:
+                yield Diagnostic("SCHEMA_VALIDATION_FAILED", f"Value is not a valid error name: {name}",
+                                 f"{where}/ErrorEquals[{index}]")
+
+
+def _jsonata_fields(value: Any, where: str) -> Iterator[Diagnostic]:
+    """Every `{% %}` string under a JSONata state must parse (AWS checks them at creation)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("Branches", "ItemProcessor", "Iterator"):
+                continue
+            yield from _jsonata_fields(item, f"{where}/{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _jsonata_fields(item, f"{where}[{index}]")
+    elif isinstance(value, str):
+        match = _JSONATA.match(value)
+        if match:
+            expression = match.group(1).strip()
+            try:
+                compile_check(expression)
+            except EvaluationError as exc:
+                yield Diagnostic("SCHEMA_VALIDATION_FAILED",
+                                 f"The JSONata expression '{expression}' is not valid. {exc}", where)
+
+
+def _targets(state: dict[str, Any], where: str) -> Iterator[tuple[str, str]]:
+    if isinstance(state.get("Next"), str):
+        yield state["Next"], f"{where}/Next"
+    if isinstance(state.get("Default"), str):
+        yield state["Default"], f"{where}/Default"
+    for index, choice in enumerate(state.get("Choices") or []):
+        if isinstance(choice, dict) and isinstance(choice.get("Next"), str):
+            yield choice["Next"], f"{where}/Choices[{index}]/Next"
+    for index, catcher in enumerate(state.get("Catch") or []):
+        if isinstance(catcher, dict) and isinstance(catcher.get("Next"), str):
+            yield catcher["Next"], f"{where}/Catch[{index}]/Next"
+
+
+def _reachable(start: str, edges: dict[str, list[str]]) -> set[str]:
+    seen: set[str] = set()
+    pending = [start]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        pending.extend(edges.get(name, []))
+    return seen

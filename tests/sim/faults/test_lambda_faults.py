@@ -1,0 +1,97 @@
+"""`lambda` faults in the local Lambda runtime: shaped as Lambda reports them to boto3 and to Step
+Functions (an uncaught error is `X-Amz-Function-Error: Unhandled` with errorType/errorMessage/stackTrace;
+a timeout is `Sandbox.Timedout`), and their simulated durations on the virtual clock."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+
+import pytest
+
+from sim import clock, faults
+
+HEALTHY = """
+def handler(event, context):
+    return {"ran": True}
+"""
+
+FAILING = """
+def handler(event, context):
+    raise RuntimeError("real failure")
+"""
+
+
+@pytest.fixture
+def plan():
+    previous = faults.activate(faults.FaultPlan())
+    yield faults.active()
+    faults.activate(previous)
+
+
+def _invoke(sim, name, **kwargs):
+    response = sim.aws.client("lambda", retries={"max_attempts": 0}, read_timeout=60).invoke(
+        FunctionName=name, **kwargs)
+    return response, json.loads(response["Payload"].read() or b"null")
+
+
+def test_a_named_error_becomes_an_unhandled_function_error_with_that_error_type(sim, plan, make_function):
+    name = make_function(HEALTHY)
+    plan.add("lambda", name, attempts=1, error="Lambda.ServiceException")
+    response, payload = _invoke(sim, name)
+    assert response["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == "Lambda.ServiceException" and "stackTrace" in payload
+    assert _invoke(sim, name)[1] == {"ran": True}  # attempt 2: the handler runs for real
+
+
+def test_a_timeout_is_sandbox_timedout_after_the_functions_timeout_of_virtual_time(sim, plan, make_function):
+    name = make_function(HEALTHY, timeout=300)
+    plan.add("lambda", name, timeout=True)
+    before, wall = clock.now(), time.monotonic()
+    response, payload = _invoke(sim, name)
+    assert response["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == "Sandbox.Timedout"
+    assert payload["errorMessage"].endswith("Task timed out after 300.00 seconds")
+    assert clock.now() - before >= 300
+    assert time.monotonic() - wall < 30
+
+
+def test_a_delay_postpones_the_real_invocation_in_virtual_time(sim, plan, make_function):
+    name = make_function(HEALTHY)
+    plan.add("lambda", name, delay_seconds=120)
+    before = clock.now()
+    assert _invoke(sim, name)[1] == {"ran": True}
+    assert clock.now() - before >= 120
+
+
+def test_a_returned_payload_replaces_the_handler(sim, plan, make_function):
+    name = make_function(FAILING)
+    plan.add("lambda", name, **{"return": {"status": "running"}})
+    response, payload = _invoke(sim, name)
+    assert "FunctionError" not in response and payload == {"status": "running"}
+
+
+def test_a_lambda_task_retries_an_injected_error_then_succeeds(fly, plan, make_function):
+    name = make_function(HEALTHY)
+    plan.add("lambda", name, attempts="1-2", error={"errorType": "Throttled", "errorMessage": "slow down"})
+    flight = fly({"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "OutputPath": "$.Payload",
+        "Parameters": {"FunctionName": name},
+        "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 30, "MaxAttempts": 2}], "End": True}}})
+    assert flight.status == "SUCCEEDED"
+    assert [e["taskFailedEventDetails"]["error"] for e in flight.events("TaskFailed")] == ["Throttled", "Throttled"]
+    assert len(plan.applied) == 2
+
+
+def test_async_retries_of_a_failing_function_wait_60_then_120_seconds_in_log_timestamps(sim, make_function):
+    name = make_function(FAILING)
+    wall = time.monotonic()
+    _invoke(sim, name, InvocationType="Event")
+    assert sim.aws.wait_for_async(60)
+    assert time.monotonic() - wall < 30
+    events = sim.aws.client("logs").filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+    starts = [e["timestamp"] for e in events if e["message"].startswith("START RequestId")]
+    assert len(starts) == 3
+    assert [(b - a) / 1000 for a, b in itertools.pairwise(starts)] == [
+        pytest.approx(60, abs=1), pytest.approx(120, abs=1)]
