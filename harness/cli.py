@@ -270,5 +270,14 @@ def _print_artifacts(result: object, deployment: object) -> None:
             console.print(f"{label}: {value}")
 
 
+def _register_subcommands() -> None:
+    from harness.cli_bundle import approve, bundle_app
+
+    app.add_typer(bundle_app, name="bundle", help="Databricks Asset Bundles: validate, deploy, run, destroy, promote.")
+    app.command("approve")(approve)
+
+
+_register_subcommands()
+
 if __name__ == "__main__":
     app()
