@@ -1,0 +1,201 @@
+"""The virtual clock: waits and back-off in virtual vs real time, and interpreter throughput vs plain moto.
+
+Run: .venv/bin/python bench/bench_clock.py [--polls N] [--executions N]
+
+Legs (every number from this run, on this machine):
+1. The seed 003 polling loop (a status Lambda reports "running" N-1 times, Wait 30 s between polls) and
+   a definition with one hour of waits and Retry back-off, on the virtual clock.
+2. The same on real time. Waiting 30 s per poll (and an hour) for real is pointless, so the real leg
+   flies scaled-down definitions (1 s waits / 1 s back-off) and EXTRAPOLATES: real = measured wall time
+   - scaled waits + full waits. The ratio is real (extrapolated) / virtual (measured).
+3. State transitions per second through a 40-state Pass chain, 1 and 50 concurrent executions, on the
+   stepbricks simulator (virtual clock, all seams) vs plain moto's ThreadedMotoServer (no seams).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import boto3
+
+from sim.simulator import Simulator
+
+STATUS = """
+def handler(event, context):
+    polls = event.get("polls", 0) + 1
+    return {"polls": polls, "ready_after": event["ready_after"],
+            "status": "done" if polls >= event["ready_after"] else "running"}
+"""
+FAILING = """
+class TransientError(Exception):
+    pass
+
+def handler(event, context):
+    raise TransientError("down")
+"""
+PASS_STATES = 40
+
+
+def _zip(source: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", source)
+    return buffer.getvalue()
+
+
+def polling(function: str, wait_s: int) -> dict[str, Any]:
+    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "OutputPath": "$.Payload",
+            "Parameters": {"FunctionName": function, "Payload.$": "$"}, "Next": "Ready?"}
+    return {"StartAt": "Poll", "States": {
+        "Poll": task,
+        "Ready?": {"Type": "Choice", "Choices": [{"Variable": "$.status", "StringEquals": "done", "Next": "Done"}],
+                   "Default": "Wait"},
+        "Wait": {"Type": "Wait", "Seconds": wait_s, "Next": "Poll"},
+        "Done": {"Type": "Succeed"},
+    }}
+
+
+def hour(function: str, scale: float) -> tuple[dict[str, Any], float]:
+    """Waits of 1800 + 900 s and Retry back-off of 225 x (1 + 2 + 4) s: 4275 s at scale 1; (definition, waits)."""
+    wait_a, wait_b, interval = round(1800 * scale) or 1, round(900 * scale) or 1, round(225 * scale) or 1
+    definition = {"StartAt": "Long wait", "States": {
+        "Long wait": {"Type": "Wait", "Seconds": wait_a, "Next": "Shorter wait"},
+        "Shorter wait": {"Type": "Wait", "Seconds": wait_b, "Next": "Flaky"},
+        "Flaky": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                  "Parameters": {"FunctionName": function},
+                  "Retry": [{"ErrorEquals": ["TransientError"], "IntervalSeconds": interval, "BackoffRate": 2.0,
+                             "MaxAttempts": 3}],
+                  "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Recovered"}], "End": True},
+        "Recovered": {"Type": "Pass", "End": True},
+    }}
+    return definition, wait_a + wait_b + interval * 7
+
+
+def pass_chain() -> dict[str, Any]:
+    states = {f"S{i}": {"Type": "Pass", "Next": f"S{i + 1}"} for i in range(PASS_STATES - 1)}
+    states[f"S{PASS_STATES - 1}"] = {"Type": "Pass", "End": True}
+    return {"StartAt": "S0", "States": states}
+
+
+class Endpoint:
+    """boto3 clients for one moto endpoint, and helpers to fly definitions on it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._n = 0
+        kwargs = {"endpoint_url": url, "region_name": "us-east-1", "aws_access_key_id": "testing",
+                  "aws_secret_access_key": "testing"}
+        self.sfn = boto3.client("stepfunctions", **kwargs)
+        self.lam = boto3.client("lambda", **kwargs)
+        self.role = boto3.client("iam", **kwargs).create_role(
+            RoleName=f"bench-{time.monotonic_ns()}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+
+    def name(self, prefix: str) -> str:
+        self._n += 1
+        return f"{prefix}-{self._n}"
+
+    def function(self, source: str) -> str:
+        name = self.name("bench-fn")
+        self.lam.create_function(FunctionName=name, Runtime="python3.11", Role=self.role, Handler="app.handler",
+                                 Code={"ZipFile": _zip(source)}, Timeout=30)
+        return name
+
+    def fly(self, definition: dict[str, Any], payload: Any = None, executions: int = 1) -> float:
+        machine = self.sfn.create_state_machine(name=self.name("bench-sm"), roleArn=self.role,
+                                                definition=json.dumps(definition))["stateMachineArn"]
+        started = time.monotonic()
+        arns = [self.sfn.start_execution(stateMachineArn=machine, name=f"e{i}", input=json.dumps(payload or {}))
+                ["executionArn"] for i in range(executions)]
+        pause = threading.Event()
+        pending = set(arns)
+        while pending:
+            for arn in list(pending):
+                status = self.sfn.describe_execution(executionArn=arn)["status"]
+                if status != "RUNNING":
+                    if status != "SUCCEEDED":
+                        raise RuntimeError(f"{arn} ended {status}")
+                    pending.discard(arn)
+            if pending:
+                pause.wait(0.02)
+        return time.monotonic() - started
+
+
+def measure_waits(real_time: bool, polls: int, scale_wait: int) -> tuple[float, float, float, float]:
+    """(polling wall, polling waits, hour wall, hour waits) with waits of `scale_wait` s per poll."""
+    with tempfile.TemporaryDirectory() as state, Simulator.start(state_dir=Path(state), databricks=False,
+                                                                  real_time=real_time) as sim:
+        endpoint = Endpoint(sim.aws.endpoint)
+        status = endpoint.function(STATUS)
+        endpoint.fly(polling(status, scale_wait), {"ready_after": 1})  # warm the Lambda worker
+        poll_wall = endpoint.fly(polling(status, scale_wait), {"ready_after": polls})
+        definition, hour_waits = hour(endpoint.function(FAILING), 1.0 if not real_time else 1 / 225)
+        hour_wall = endpoint.fly(definition)
+        return poll_wall, scale_wait * (polls - 1), hour_wall, hour_waits
+
+
+def throughput(url: str, executions: int) -> float:
+    endpoint = Endpoint(url)
+    wall = endpoint.fly(pass_chain(), executions=executions)
+    return PASS_STATES * executions / wall
+
+
+def plain_moto_throughput(counts: list[int]) -> list[float]:
+    import requests
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    from sim.aws import moto_seams
+
+    assert moto_seams.running_hosts() == 0, "plain moto must run with every stepbricks seam uninstalled"
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        url = f"http://{host}:{port}"
+        requests.post(f"{url}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10)
+        return [throughput(url, n) for n in counts]
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--polls", type=int, default=10)
+    parser.add_argument("--executions", type=int, default=50)
+    args = parser.parse_args()
+
+    v_poll, v_poll_waits, v_hour, v_hour_waits = measure_waits(False, args.polls, 30)
+    r_poll, r_poll_waits, r_hour, r_hour_waits = measure_waits(True, args.polls, 1)
+    r_poll_full = r_poll - r_poll_waits + v_poll_waits
+    r_hour_full = r_hour - r_hour_waits + v_hour_waits
+
+    counts = [1, args.executions]
+    with tempfile.TemporaryDirectory() as state, Simulator.start(state_dir=Path(state), databricks=False) as sim:
+        ours = [throughput(sim.aws.endpoint, n) for n in counts]
+    plain = plain_moto_throughput(counts)
+
+    print(f"{'leg':58} {'virtual s':>10} {'real s':>10} {'ratio':>8}")
+    print(f"{f'seed 003 polling: {args.polls} polls, {v_poll_waits} s of 30 s waits':58} {v_poll:10.2f} "
+          f"{r_poll_full:10.1f} {r_poll_full / v_poll:7.0f}x")
+    print(f"{f'hour of waits + back-off ({v_hour_waits} s simulated)':58} {v_hour:10.2f} "
+          f"{r_hour_full:10.1f} {r_hour_full / v_hour:7.0f}x")
+    print(f"  real legs measured scaled down: polling {r_poll:.2f} s with 1 s waits, hour {r_hour:.2f} s with "
+          f"{r_hour_waits} s of waits; extrapolated as measured - scaled waits + full waits")
+    print()
+    print(f"{'state transitions / s (40-state Pass chain)':58} {'stepbricks':>10} {'moto':>10} {'ratio':>8}")
+    for n, a, b in zip(counts, ours, plain, strict=True):
+        print(f"{f'{n} concurrent execution(s)':58} {a:10.0f} {b:10.0f} {a / b:7.2f}x")
+
+
+if __name__ == "__main__":
+    main()

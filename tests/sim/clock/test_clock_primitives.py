@@ -1,0 +1,102 @@
+"""The clock pieces moto's interpreter and the fake workspace are wired with: `ClockEvent`, `ActorThread`,
+`alarm`, `poll`, `wait(release=False)` and Step Functions' "no timeout"."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from sim import clock
+from sim.clock import FOREVER_S, ActorThread, ClockEvent, VirtualClock
+
+
+@pytest.fixture
+def virtual():
+    installed = VirtualClock(start=1_700_000_000.0)
+    previous = clock.install(installed)
+    yield installed
+    clock.install(previous)
+    installed.close()
+
+
+def test_a_set_then_clear_pulse_wakes_a_clock_event_waiter(virtual):
+    """moto signals `program_state_event` with set(); clear() — a waiter must not miss it."""
+    event, woke = ClockEvent(), threading.Event()
+
+    def waiter():
+        with virtual.busy():
+            woke.set() if event.wait(3600) else None
+
+    thread = threading.Thread(target=waiter)
+    with virtual.busy():  # keep time from skipping to the waiter's timeout
+        thread.start()
+        time.sleep(0.1)
+        event.set()
+        event.clear()
+        thread.join(5)
+    assert woke.is_set()
+
+
+def test_an_actor_thread_holds_time_still_while_it_works(virtual):
+    start = virtual.now()
+    release = threading.Event()
+    worker = ActorThread(target=release.wait)
+    worker.start()
+    sleeper = threading.Thread(target=virtual.sleep, args=(600,))
+    sleeper.start()
+    sleeper.join(0.3)
+    assert sleeper.is_alive(), "time must not skip while the actor thread runs"
+    release.set()
+    sleeper.join(10)
+    assert virtual.now() - start == pytest.approx(600, abs=0.5)
+
+
+def test_joining_an_actor_thread_with_a_timeout_waits_on_the_clock(virtual):
+    hang = ActorThread(target=lambda: virtual.sleep(10_000), daemon=True)
+    start = virtual.now()
+    hang.start()
+    hang.join(60)  # the state machine's TimeoutSeconds: Program.eval joins its worker like this
+    assert hang.is_alive()
+    assert virtual.now() - start == pytest.approx(60, abs=0.5)
+
+
+def test_an_alarm_stops_a_skip_at_its_deadline_while_a_loop_polls(virtual):
+    start = virtual.now()
+    deadline = start + 45
+    seen = []
+
+    def loop():
+        with virtual.alarm(deadline):
+            while virtual.now() < deadline:
+                virtual.poll(threading.Event(), 0.02)
+            seen.append(virtual.now())
+
+    thread = threading.Thread(target=loop)
+    thread.start()
+    virtual.sleep(3600)  # a far timer elsewhere: the alarm must still be honoured first
+    thread.join(10)
+    assert seen and seen[0] - start == pytest.approx(45, abs=0.5)
+
+
+def test_polling_alone_never_makes_time_jump(virtual):
+    start = virtual.now()
+    for _ in range(10):
+        virtual.poll(threading.Event(), 0.02)
+    assert virtual.now() - start < 5
+
+
+def test_a_wait_that_keeps_its_claim_runs_at_wall_speed(virtual):
+    start = virtual.now()
+    with virtual.busy():
+        assert virtual.wait(threading.Event(), 0.2, release=False) is False
+    assert virtual.now() - start == pytest.approx(0.2, abs=0.15)
+
+
+def test_step_functions_no_timeout_is_not_a_timer(virtual):
+    event = ClockEvent()
+    threading.Timer(0.3, event.set).start()
+    start = virtual.now()
+    assert virtual.wait(event, FOREVER_S) is True
+    assert virtual.now() - start < 60
