@@ -115,3 +115,13 @@ def test_seed_003_polling_loop_waits_exactly_30_seconds_between_polls(fly, make_
     assert [flight.seconds_between(a, b) for a, b in zip(entered, exited, strict=True)] == [
         pytest.approx(30, abs=0.5)] * 19
     assert flight.wall_s < 60  # 570 s of polling
+
+
+def test_a_task_doing_real_work_times_out_at_wall_speed(fly, make_function):
+    """While a Lambda runs, it is an actor: TimeoutSeconds is not skipped to (Temporal's rule)."""
+    function = make_function("import time\n\ndef handler(event, context):\n    time.sleep(3)\n    return 1\n")
+    flight = fly({"StartAt": "Slow", "States": {"Slow": _lambda_task(function, TimeoutSeconds=1, End=True)}})
+    assert flight.status == "FAILED"
+    timed_out = flight.events("TaskTimedOut")
+    assert [e["taskTimedOutEventDetails"]["error"] for e in timed_out] == ["States.Timeout"]
+    assert flight.seconds_between(flight.events("TaskScheduled")[0], timed_out[0]) == pytest.approx(1, abs=0.5)

@@ -63,3 +63,26 @@ def test_state_machine_timeout_seconds_times_the_execution_out_on_the_simulator_
     timed_out = flight.events("ExecutionTimedOut")[0]
     assert flight.seconds_between(started, timed_out) == pytest.approx(60, abs=0.5)
     assert flight.wall_s < 30
+
+
+def test_parallel_branches_wait_side_by_side_and_the_state_ends_with_the_longest(fly):
+    flight = fly({"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "Short", "States": {"Short": {"Type": "Wait", "Seconds": 100, "End": True}}},
+        {"StartAt": "Long", "States": {"Long": {"Type": "Wait", "Seconds": 300, "End": True}}},
+    ]}}})
+    assert flight.status == "SUCCEEDED"
+    assert sorted(_waits(flight)) == [pytest.approx(100, abs=0.5), pytest.approx(300, abs=0.5)]
+    entered, exited = flight.events("ParallelStateEntered")[0], flight.events("ParallelStateExited")[0]
+    assert flight.seconds_between(entered, exited) == pytest.approx(300, abs=0.5)
+
+
+def test_map_iterations_each_wait_their_own_seconds(fly):
+    flight = fly({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemsPath": "$.delays", "MaxConcurrency": 0, "End": True,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "W",
+                          "States": {"W": {"Type": "Wait", "SecondsPath": "$", "End": True}}}}}},
+        {"delays": [60, 600, 120]})
+    assert flight.status == "SUCCEEDED"
+    assert sorted(_waits(flight)) == [pytest.approx(s, abs=0.5) for s in (60, 120, 600)]
+    entered, exited = flight.events("MapStateEntered")[0], flight.events("MapStateExited")[0]
+    assert flight.seconds_between(entered, exited) == pytest.approx(600, abs=0.5)
