@@ -144,9 +144,10 @@ class LocalCluster:
             queued, self._queued = self._queued, []
         for handle in queued:
             self._end(handle, "CANCELED", "cluster terminated before the attempt started")
-        if connection is not None:
-            self._send(connection, Shutdown())
         if process is not None:
+            # A worker still building Spark reads no messages: kill it rather than wait for the grace.
+            if connection is None or not self._send(connection, Shutdown()):
+                _kill(process)
             try:
                 process.wait(timeout=self._grace)
             except subprocess.TimeoutExpired:
@@ -370,6 +371,7 @@ def _accept(server: socket.socket, authkey: bytes, process: subprocess.Popen[byt
     finally:
         server.close()
     sock.settimeout(None)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # small messages: no Nagle/delayed-ACK wait
     connection = Connection(sock.detach())
     try:
         deliver_challenge(connection, authkey)

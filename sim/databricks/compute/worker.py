@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 import threading
 from multiprocessing.connection import Client, Connection
@@ -27,6 +28,13 @@ from sim.databricks.compute.protocol import (
     WorkerFailed,
     WorkerReady,
 )
+
+
+def _no_delay(connection: Connection) -> None:
+    """TaskStarted then TaskEnded are small writes back to back: without TCP_NODELAY the second waits
+    ~40 ms for the delayed ACK of the first (measured: 30-45 ms added to every attempt)."""
+    with socket.socket(fileno=os.dup(connection.fileno())) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _start_spark(config: WorkerConfig) -> tuple[Any, WorkerReady]:
@@ -81,6 +89,7 @@ def main() -> int:
     authkey = bytes.fromhex(sys.stdin.readline().strip())
     config = WorkerConfig(**json.loads(sys.stdin.readline()))
     connection = Client((host, int(port)), authkey=authkey)
+    _no_delay(connection)
     send_lock = threading.Lock()
 
     def send(message: object) -> None:

@@ -6,6 +6,7 @@ import base64
 import itertools
 import json
 import secrets
+import socket
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -83,3 +84,18 @@ def finished(handle: object) -> TaskResult:
     result = handle.wait(WAIT_SECONDS)  # type: ignore[attr-defined]
     assert result is not None, "the attempt did not end in time"
     return result
+
+
+class StartSignal:
+    """The task connects here once it runs, so the test knows when to stop it without polling."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(WAIT_SECONDS)
+        self.port = self.server.getsockname()[1]
+        self.connect = f"import socket\nsocket.create_connection(('127.0.0.1', {self.port})).close()\n"
+
+    def wait(self) -> None:
+        connection, _ = self.server.accept()
+        connection.close()
+        self.server.close()

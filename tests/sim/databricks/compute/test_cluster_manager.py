@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from compute_support import WAIT_SECONDS, finished, invocation
+from compute_support import WAIT_SECONDS, StartSignal, finished, invocation
 
 from sim.databricks.compute import ClusterManager
 
@@ -47,17 +47,19 @@ def test_job_cluster_honours_spark_conf_and_env_vars_then_a_stuck_task_gets_its_
         "os.environ['PIPELINE_STAGE'])\n"
     )
     configured = finished(cluster.run(invocation(kind="python_file", source_path=script)))
-    assert configured.logs == "7 UTC qa\n"
+    assert configured.logs == "7 UTC qa\n", configured
 
     # time.sleep(600) blocks in C: the async exception cannot land, so the grace period (3 s here) ends
     # with the worker killed; the attempt still ends CANCELED and the cluster restarts on next use.
+    signal = StartSignal()
     stuck = tmp_path / "stuck.py"
-    stuck.write_text("import time\ntime.sleep(600)\n")
+    stuck.write_text(signal.connect + "import time\ntime.sleep(600)\n")
     handle = cluster.run(invocation(kind="python_file", source_path=stuck))
+    signal.wait()
     handle.cancel()
     result = finished(handle)
-    assert (result.outcome, result.worker_pid) == ("CANCELED", 0)  # ended by the manager, not the worker
-    assert cluster.state == "RESTARTING" and "did not stop within 3 s" in cluster.state_message
+    assert (result.outcome, result.worker_pid) == ("CANCELED", 0), result  # ended by the manager, not the worker
+    assert cluster.state == "RESTARTING" and "did not stop within 3 s" in cluster.state_message, cluster.state_message
 
     cluster.terminate()
     assert cluster.state == "TERMINATED"

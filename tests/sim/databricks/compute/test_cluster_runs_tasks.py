@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import zipfile
@@ -10,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from compute_support import WAIT_SECONDS, finished, invocation
+from compute_support import StartSignal, finished, invocation
 
 from sim.databricks.compute.contract import TaskResult
 
@@ -195,22 +194,7 @@ def test_python_wheel_of_a_package_not_installed_is_a_clear_failure(run: Run):
     assert "package 'not-installed-pkg' is not installed" in result.error
 
 
-class _StartSignal:
-    """The task connects here once it runs, so the test knows when to stop it without polling."""
-
-    def __init__(self) -> None:
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.server.settimeout(WAIT_SECONDS)
-        self.port = self.server.getsockname()[1]
-        self.connect = f"import socket\nsocket.create_connection(('127.0.0.1', {self.port})).close()\n"
-
-    def wait(self) -> None:
-        connection, _ = self.server.accept()
-        connection.close()
-        self.server.close()
-
-
-def _stoppable_script(tmp_path: Path, signal: _StartSignal) -> tuple[Path, Path, Path]:
+def _stoppable_script(tmp_path: Path, signal: StartSignal) -> tuple[Path, Path, Path]:
     script, late, unwound = tmp_path / "loop.py", tmp_path / "late.txt", tmp_path / "unwound.txt"
     script.write_text(
         signal.connect
@@ -223,7 +207,7 @@ def _stoppable_script(tmp_path: Path, signal: _StartSignal) -> tuple[Path, Path,
 
 
 def test_cancel_stops_a_running_task_for_real(cluster, tmp_path: Path):
-    signal = _StartSignal()
+    signal = StartSignal()
     script, late, unwound = _stoppable_script(tmp_path, signal)
     handle = cluster.run(invocation(kind="python_file", source_path=script))
     signal.wait()
@@ -237,7 +221,7 @@ def test_cancel_stops_a_running_task_for_real(cluster, tmp_path: Path):
 
 
 def test_cancel_stops_the_attempts_spark_job(cluster, notebook: Notebook, run: Run):
-    signal = _StartSignal()
+    signal = StartSignal()
     path = notebook(
         signal.connect,
         "import time\nspark.range(0, 100000, numPartitions=1).rdd.map(lambda x: time.sleep(0.01) or x).count()\n",
@@ -251,7 +235,7 @@ def test_cancel_stops_the_attempts_spark_job(cluster, notebook: Notebook, run: R
 
 
 def test_timeout_ends_timedout_and_stops_the_task(cluster, tmp_path: Path):
-    signal = _StartSignal()
+    signal = StartSignal()
     script, late, unwound = _stoppable_script(tmp_path, signal)
     handle = cluster.run(invocation(kind="python_file", source_path=script, timeout_seconds=1))
     signal.wait()
