@@ -48,7 +48,7 @@ def read_processed(processed_uri: str, *, storage: ObjectStore | None = None) ->
     """
     store = storage or LocalOrS3Store()
     root = processed_uri.rstrip("/")
-    uris = store.list_uris(root)
+    uris = store.list(root)
     by_batch: dict[str, list[str]] = {}
     manifests: dict[str, str] = {}
     for uri in uris:
@@ -70,13 +70,13 @@ def read_processed(processed_uri: str, *, storage: ObjectStore | None = None) ->
             f"batch_id=<id>/processing_date=<d>/part-*.parquet plus batch_id=<id>/{MANIFEST_NAME})"
         )
     for batch in batches:
-        listed = json.loads(store.read_bytes(manifests[batch])).get("files")
+        listed = json.loads(_read(store, manifests[batch])).get("files")
         if listed is not None:
             by_batch[batch] = sorted(listed)
     frames = []
     for batch in batches:
         for uri in by_batch.get(batch, []):
-            table = pq.read_table(io.BytesIO(store.read_bytes(uri)))
+            table = pq.read_table(io.BytesIO(_read(store, uri)))
             frame = table.to_pandas()
             part = _PARTITION.search(uri)
             if "processing_date" not in frame.columns and part:
@@ -100,3 +100,12 @@ def read_processed(processed_uri: str, *, storage: ObjectStore | None = None) ->
         files=len(frames),
         duplicates_dropped=before - len(df),
     )
+
+
+def _read(store: ObjectStore, uri: str) -> bytes:
+    data = store.get_bytes(uri)
+    if data is None:  # listed a moment ago: the batch is being replaced under us
+        raise NoProcessedDataError(
+            f"{uri} disappeared while reading (the ETL is re-writing its batch?); run the job again"
+        )
+    return data

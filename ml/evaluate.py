@@ -117,7 +117,7 @@ def run_evaluation(
             "reliability": reliability,
             "gate": gate,
         }
-        store.write_bytes(metrics_uri, json.dumps(document, indent=2, sort_keys=True).encode("utf-8"))
+        store.put_bytes(metrics_uri, json.dumps(document, indent=2, sort_keys=True).encode("utf-8"))
         mlflow.set_tag("stepbricks.metrics_uri", metrics_uri)
 
     if gate["passed"]:

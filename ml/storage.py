@@ -2,8 +2,9 @@
 
 Training data is small enough for one pandas process, so the ML jobs read Parquet objects directly
 through boto3 — which honours `AWS_ENDPOINT_URL` and so reaches the simulated S3 and real S3 alike —
-instead of staging through Spark. Any object with the three methods of `ObjectStore` can be passed
-as `storage=` to the jobs (a test double, or the ETL room's adapter behind a thin wrapper).
+instead of staging through Spark. `ObjectStore` is the subset of `etl.storage.Storage` the ML jobs use
+(same method names and meanings), so the ETL's adapter can be passed as `storage=` unchanged; the
+default, `LocalOrS3Store`, needs no SparkSession.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ __all__ = ["LocalOrS3Store", "ObjectStore", "join_uri"]
 
 
 class ObjectStore(Protocol):
-    def list_uris(self, prefix: str) -> list[str]:
-        """Every object (file) under `prefix`, recursively, as full URIs, sorted."""
+    def list(self, uri: str) -> list[str]:
+        """Every object (file) under the prefix/directory `uri`, recursively, as full URIs, sorted."""
 
-    def read_bytes(self, uri: str) -> bytes: ...
+    def get_bytes(self, uri: str) -> bytes | None:
+        """The object's bytes, or None when it does not exist."""
 
-    def write_bytes(self, uri: str, data: bytes) -> None: ...
+    def put_bytes(self, uri: str, data: bytes) -> None: ...
 
 
 def join_uri(root: str, *parts: str) -> str:
@@ -42,7 +44,7 @@ class LocalOrS3Store:
             self._s3 = boto3.client("s3")
         return self._s3
 
-    def list_uris(self, prefix: str) -> list[str]:
+    def list(self, prefix: str) -> list[str]:
         if prefix.startswith("s3://"):
             bucket, key = _bucket_key(prefix)
             key = key.rstrip("/") + "/" if key else ""
@@ -58,13 +60,18 @@ class LocalOrS3Store:
             return []
         return sorted(str(p) for p in root.rglob("*") if p.is_file())
 
-    def read_bytes(self, uri: str) -> bytes:
+    def get_bytes(self, uri: str) -> bytes | None:
         if uri.startswith("s3://"):
             bucket, key = _bucket_key(uri)
-            return self._client().get_object(Bucket=bucket, Key=key)["Body"].read()
-        return _local(uri).read_bytes()
+            client = self._client()
+            try:
+                return client.get_object(Bucket=bucket, Key=key)["Body"].read()
+            except client.exceptions.NoSuchKey:
+                return None
+        path = _local(uri)
+        return path.read_bytes() if path.is_file() else None
 
-    def write_bytes(self, uri: str, data: bytes) -> None:
+    def put_bytes(self, uri: str, data: bytes) -> None:
         if uri.startswith("s3://"):
             bucket, key = _bucket_key(uri)
             self._client().put_object(Bucket=bucket, Key=key, Body=data)

@@ -162,7 +162,7 @@ def run_training(
         artifact_uri = model_artifact_uri(models_root, model_name, version)
         buffer = io.BytesIO()
         joblib.dump(result.pipeline, buffer)
-        store.write_bytes(artifact_uri, buffer.getvalue())
+        store.put_bytes(artifact_uri, buffer.getvalue())
         mlflow.set_tag("stepbricks.model_artifact_uri", artifact_uri)
 
     return {

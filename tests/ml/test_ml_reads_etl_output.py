@@ -10,6 +10,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from etl.pipeline import run_etl
+from etl.storage import Storage
 from ml.data import read_processed
 from ml.features import feature_frame, split, target
 from ml.train import train
@@ -30,6 +31,8 @@ def test_training_reads_exactly_the_rows_the_etl_committed_and_learns_from_them(
 
     data = read_processed(summary["output_uri"])
     assert len(data.frame) == summary["rows_written"]
+    with Storage(spark) as etl_storage:  # the ETL's own adapter is accepted as `storage=` unchanged
+        assert read_processed(summary["output_uri"], storage=etl_storage).frame.equals(data.frame)
     assert data.duplicates_dropped == 0  # the ETL already de-duplicated by customer_id
     assert set(data.frame["processing_date"].astype(str)) == {"2026-11-20"}
 
