@@ -19,6 +19,7 @@ _SERVICE_ENV = {
     "lambda": "LAMBDA",
     "s3": "S3",
     "sns": "SNS",
+    "sqs": "SQS",
     "iam": "IAM",
     "sts": "STS",
     "logs": "CLOUDWATCH_LOGS",

@@ -169,6 +169,16 @@ def deployed_pipeline(stepbricks: StepbricksSession) -> Any:
     return deploy(stepbricks.env, DeployConfig(prefix=prefix, poll_seconds=1))
 
 
+@pytest.fixture(scope="session")
+def notification_inbox(stepbricks: StepbricksSession, deployed_pipeline: Any) -> Any:
+    """What the pipeline published to its SNS topic, read through an SQS subscription: works on any backend."""
+    from harness.inbox import NotificationInbox
+
+    inbox = NotificationInbox.subscribe(stepbricks.env, deployed_pipeline.topic_arn, name="stepbricks-test-inbox")
+    yield inbox
+    inbox.close()
+
+
 def _aws_defaults() -> dict[str, str]:
     return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 

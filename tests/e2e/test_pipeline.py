@@ -20,9 +20,8 @@ def _fly(stepbricks, deployed_pipeline, path: Path, variant: str = "polling") ->
     return run_pipeline(stepbricks.env, deployed_pipeline, path, variant=variant, timeout=600)
 
 
-def _notifications_for(stepbricks, deployment, execution_arn: str) -> list[dict]:
-    messages = stepbricks.sns_messages(deployment.topic_arn)
-    return [m for m in messages if execution_arn in m["message"]]
+def _notifications_for(notification_inbox, execution_arn: str) -> list[dict]:
+    return notification_inbox.messages_for(execution_arn)
 
 
 def _list_keys(stepbricks, bucket: str, prefix: str) -> list[str]:
@@ -33,7 +32,9 @@ def _list_keys(stepbricks, bucket: str, prefix: str) -> list[str]:
     return keys
 
 
-def test_pipeline_succeeds_on_clean_data_and_notifies_success(stepbricks, deployed_pipeline, tmp_path):
+def test_pipeline_succeeds_on_clean_data_and_notifies_success(
+    stepbricks, deployed_pipeline, notification_inbox, tmp_path
+):
     path = tmp_path / "clean.csv"
     generate(path, rows=2000, seed=1, fmt="csv", dirty_share=0.0)
 
@@ -51,8 +52,8 @@ def test_pipeline_succeeds_on_clean_data_and_notifies_success(stepbricks, deploy
     assert evaluation["metrics"]["roc_auc"] > 0.7
     assert {r["job_id"] for r in result.databricks_runs} == set(deployed_pipeline.jobs.values())
     assert all(r["state"]["result_state"] == "SUCCESS" for r in result.databricks_runs)
-    notes = _notifications_for(stepbricks, deployed_pipeline, result.execution_arn)
-    assert len(notes) == 1 and "Success" in notes[0]["subject"]
+    notes = _notifications_for(notification_inbox, result.execution_arn)
+    assert len(notes) == 1 and "Succeeded" in notes[0]["subject"]
 
 
 def test_dirty_rows_are_quarantined_and_counted_exactly(stepbricks, deployed_pipeline, tmp_path):
@@ -63,9 +64,10 @@ def test_dirty_rows_are_quarantined_and_counted_exactly(stepbricks, deployed_pip
 
     assert result.succeeded, (result.trace.error, result.trace.cause)
     etl = result.step_output("etl")
-    assert etl["rows_in"] == report.rows_written
-    assert etl["rows_quarantined"] == report.dirty_rows
-    assert etl["rows_written"] == report.rows_written - report.dirty_rows
+    assert etl["rows_in"] == report.rows
+    assert etl["rows_quarantined"] == report.rows - report.clean_rows
+    assert etl["rows_written"] == report.clean_rows
+    assert etl["quarantine_reasons"] == report.expected_quarantine_reasons()
     bucket, prefix = etl["quarantine_uri"].removeprefix("s3://").split("/", 1)
     assert _list_keys(stepbricks, bucket, prefix), "quarantined rows were written somewhere"
 
@@ -79,7 +81,9 @@ def test_dirty_rows_are_quarantined_and_counted_exactly(stepbricks, deployed_pip
         ("notes.txt", b"not a data file\n"),
     ],
 )
-def test_invalid_files_take_the_invalid_path_and_notify(stepbricks, deployed_pipeline, tmp_path, name, content):
+def test_invalid_files_take_the_invalid_path_and_notify(
+    stepbricks, deployed_pipeline, notification_inbox, tmp_path, name, content
+):
     path = tmp_path / name
     path.write_bytes(content)
 
@@ -89,7 +93,7 @@ def test_invalid_files_take_the_invalid_path_and_notify(stepbricks, deployed_pip
     assert "NotifyInvalidFile" in visited
     assert not any(v.startswith("StartEtl") for v in visited)
     assert result.databricks_runs == []
-    notes = _notifications_for(stepbricks, deployed_pipeline, result.execution_arn)
+    notes = _notifications_for(notification_inbox, result.execution_arn)
     assert len(notes) == 1
 
 
