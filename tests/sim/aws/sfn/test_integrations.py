@@ -1,0 +1,88 @@
+"""Nested executions and activities (sim/aws/moto_seams/sfn_integrations.py), and one ExecutionFailed
+per failed execution whatever fails it."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+ROLE = "arn:aws:iam::123456789012:role/stepbricks-sfn"
+
+
+@pytest.fixture(scope="module")
+def children(sfn) -> dict[str, str]:
+    def create(name: str, states: dict) -> str:
+        return sfn.create_state_machine(name=name, roleArn=ROLE, definition=json.dumps(
+            {"StartAt": next(iter(states)), "States": states}))["stateMachineArn"]
+    return {
+        "ok": create("child-ok", {"A": {"Type": "Pass", "Parameters": {"got.$": "$.v"}, "End": True}}),
+        "fails": create("child-fails", {"F": {"Type": "Fail", "Error": "ChildErr", "Cause": "bad"}}),
+    }
+
+
+def _parent(resource: str, child: str) -> dict:
+    return {"StartAt": "S", "States": {"S": {"Type": "Task", "Resource": f"arn:aws:states:::states:{resource}",
+                                             "Parameters": {"StateMachineArn": child, "Input": {"v": 7}}, "End": True}}}
+
+
+def test_start_execution_returns_the_childs_arn_and_start_date(run_machine, children):
+    run = run_machine(_parent("startExecution", children["ok"]))
+    assert run.status == "SUCCEEDED"
+    assert set(run.output) == {"ExecutionArn", "StartDate"}
+    assert ":execution:child-ok:" in run.output["ExecutionArn"] and not run.output["ExecutionArn"].endswith(":None")
+
+
+def test_start_execution_sync_waits_and_returns_the_childs_output_as_text(run_machine, children):
+    run = run_machine(_parent("startExecution.sync", children["ok"]))
+    assert (run.status, run.output["Status"]) == ("SUCCEEDED", "SUCCEEDED")
+    assert json.loads(run.output["Output"]) == {"got": 7}
+    assert isinstance(run.output["StartDate"], int)
+
+
+def test_start_execution_sync_2_returns_the_childs_output_as_json(run_machine, children):
+    run = run_machine(_parent("startExecution.sync:2", children["ok"]))
+    assert (run.output["Input"], run.output["Output"]) == ({"v": 7}, {"got": 7})
+
+
+def test_failed_child_fails_the_parent_task_with_states_task_failed(run_machine, children):
+    run = run_machine(_parent("startExecution.sync:2", children["fails"]))
+    assert run.description["error"] == "States.TaskFailed"
+    cause = json.loads(run.description["cause"])
+    assert (cause["Status"], cause["Error"], cause["Cause"]) == ("FAILED", "ChildErr", "bad")
+
+
+def test_activity_worker_gets_the_task_and_its_success_completes_the_state(aws, sfn, run_machine):
+    activity = sfn.create_activity(name="stepbricks-worker")["activityArn"]
+    got: dict = {}
+
+    def worker() -> None:
+        task = aws.client("stepfunctions").get_activity_task(activityArn=activity, workerName="worker-1")
+        got.update(task)
+        sfn.send_task_success(taskToken=task["taskToken"], output=json.dumps({"processed": json.loads(task["input"])}))
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    run = run_machine({"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": activity, "End": True}}},
+                      {"job": 1})
+    thread.join(10)
+    assert json.loads(got["input"]) == {"job": 1}
+    assert (run.status, run.output) == ("SUCCEEDED", {"processed": {"job": 1}})
+    assert run.types()[2:5] == ["ActivityScheduled", "ActivityStarted", "ActivitySucceeded"]
+    assert run.details("ActivityStarted") == [{"workerName": "worker-1"}]
+
+
+@pytest.mark.parametrize("states", [
+    {"F": {"Type": "Fail", "Error": "E", "Cause": "C"}},
+    {"P": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "C"}}}]}},
+    {"M": {"Type": "Map", "End": True, "ItemsPath": "$.items", "ItemProcessor": {
+        "StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "C"}}}}},
+    {"T": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+           "Parameters": {"Bucket": "no-such-bucket-here", "Key": "k"}, "End": True}},
+], ids=["fail-state", "parallel-branch", "map-iteration", "sdk-task"])
+def test_a_failed_execution_records_execution_failed_exactly_once(run_machine, states):
+    run = run_machine({"StartAt": next(iter(states)), "States": states}, {"items": [1, 2]})
+    assert run.status == "FAILED"
+    assert run.types().count("ExecutionFailed") == 1 and run.types()[-1] == "ExecutionFailed"
