@@ -15,7 +15,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from moto.stepfunctions.parser.api import EvaluationFailedEventDetails, HistoryEventType
+from moto.stepfunctions.parser.api import (
+    EvaluationFailedEventDetails,
+    HistoryEventType,
+    TaskFailedEventDetails,
+)
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
 from moto.stepfunctions.parser.asl.antlt4utils.antlr4utils import is_terminal
 from moto.stepfunctions.parser.asl.component.common.assign.assign_decl import AssignDecl
@@ -99,7 +103,6 @@ def _arguments_segment(component: Parargs) -> str | None:
     return None if isinstance(component, Parameters) else "Arguments"
 
 
-_assign_in_field = _in_field(AssignDecl, lambda _: "Assign")[2]
 _FIELD_PATCHES = [
     _in_field(Output, lambda _: "Output"),
     _in_field(Parargs, _arguments_segment),
@@ -134,15 +137,62 @@ def _visible_variables(env: Environment) -> dict[str, Any]:
     return _variables(env.variable_store)
 
 
+# "Passing data between states with variables": one variable ≤ 256 KiB, one Assign ≤ 256 KiB in all,
+# every variable of an execution ≤ 10 MiB.
+MAX_VARIABLE_BYTES = 256 * 1024
+MAX_ASSIGN_BYTES = 256 * 1024
+MAX_EXECUTION_VARIABLES_BYTES = 10 * 1024 * 1024
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def _variables_too_large(env: Environment, declarations: dict[str, Any]) -> str | None:
+    sizes = {name: _size(value) for name, value in declarations.items()}
+    for name, size in sizes.items():
+        if size > MAX_VARIABLE_BYTES:
+            return f"The variable '{name}' is {size} bytes, over the limit of {MAX_VARIABLE_BYTES} bytes for a variable."
+    if sum(sizes.values()) > MAX_ASSIGN_BYTES:
+        return (f"The variables assigned in 'Assign' total {sum(sizes.values())} bytes, over the limit of "
+                f"{MAX_ASSIGN_BYTES} bytes for one Assign.")
+    stored = {**_variables(env.variable_store), **declarations}
+    total = sum(_size(v) for v in stored.values())
+    if total > MAX_EXECUTION_VARIABLES_BYTES:
+        return (f"The execution's variables total {total} bytes, over the limit of {MAX_EXECUTION_VARIABLES_BYTES} "
+                f"bytes for an execution.")
+    return None
+
+
 def _assign_eval_body(self: AssignDecl, env: Environment) -> None:
-    """Wraps `AssignDecl._eval_body`, naming the field `Assign` and keeping the values from before it.
+    """Replaces `AssignDecl._eval_body` (the same evaluation, then three checks before writing).
 
     Restores: within one state, `Output` reads variables as they were before `Assign` (moto evaluated
-    Output after writing the new values); the next state sees the new values.
+    Output after writing the new values), the next state sees the new values; AWS's size limits (a
+    variable 256 KiB, one Assign 256 KiB, an execution's variables 10 MiB) fail the state with
+    States.Runtime instead of storing the value.
     """
+    stack = _field_stack(env)
+    stack.append("Assign")
+    try:
+        declarations: dict[str, Any] = {}
+        for binding in self.declaration_bindings:
+            binding.eval(env=env)
+            declarations.update(env.stack.pop())
+    finally:
+        stack.pop()
+    problem = _variables_too_large(env, declarations)
+    if problem is not None:
+        raise FailureEventException(failure_event=FailureEvent(
+            env=env, error_name=StatesErrorName(typ=StatesErrorNameType.StatesRuntime),
+            event_type=HistoryEventType.TaskFailed,
+            event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(
+                error=StatesErrorNameType.StatesRuntime.to_name(), cause=problem)),
+        ))
     env.__dict__[_BEFORE_ASSIGN_ATTRIBUTE] = (env.event_history_context.source_event_id,
                                               _variables(env.variable_store))
-    _assign_in_field(self, env)
+    for name, value in declarations.items():
+        env.variable_store.set(variable_identifier=name, variable_value=value)
 
 
 def jsonata_bindings(env: Environment) -> dict[str, Any]:

@@ -108,3 +108,24 @@ def test_aws_functions_evaluate_without_a_state_machine():
     assert sfn_jsonata.evaluate("$range(1, 2, 0.5)", {}) == [1, 1.5, 2.0]
     assert sfn_jsonata.evaluate("$x", {"x": "user variable shadows nothing"}) == "user variable shadows nothing"
     assert sfn_jsonata.evaluate("$hash('abc', 'SHA-1')", {}) == "a9993e364706816aba3e25717850c26c9cd0d89d"
+
+
+def test_a_variable_over_256_kib_fails_the_state_with_states_runtime(run_machine):
+    run = run_machine(_jsonata({"Big": {"Type": "Pass", "Assign": {"blob": "{% $pad('', 262145, 'x') %}"},
+                                        "End": True}}))
+    assert (run.status, run.description["error"]) == ("FAILED", "States.Runtime")
+    assert "'blob'" in run.description["cause"] and "262147 bytes" in run.description["cause"]
+
+
+def test_one_assign_over_256_kib_in_total_fails_even_if_each_variable_fits(run_machine):
+    run = run_machine(_jsonata({"Two": {"Type": "Pass", "Assign": {
+        "a": "{% $pad('', 140000, 'x') %}", "b": "{% $pad('', 140000, 'y') %}"}, "End": True}}))
+    assert run.description["error"] == "States.Runtime"
+    assert "one Assign" in run.description["cause"]
+
+
+def test_variables_just_under_the_limit_are_stored(run_machine):
+    run = run_machine(_jsonata({
+        "Fill": {"Type": "Pass", "Assign": {"blob": "{% $pad('', 262142, 'x') %}"}, "Next": "Read"},
+        "Read": {"Type": "Pass", "Output": "{% $length($blob) %}", "End": True}}))
+    assert run.output == 262142
