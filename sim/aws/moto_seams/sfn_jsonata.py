@@ -19,7 +19,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import jsonata
+from jsonata.functions import Functions
 from jsonata.utils import Utils
+
+from sim import clock
 
 __all__ = ["AWS_FUNCTIONS", "EvaluationError", "Undefined", "compile_check", "evaluate", "from_jsonata", "to_jsonata"]
 
@@ -127,6 +130,15 @@ AWS_FUNCTIONS: dict[str, Callable[..., Any]] = {
 _LAMBDAS = {name: jsonata.Jsonata.JLambda(function) for name, function in AWS_FUNCTIONS.items()}
 
 
+def _clock_functions(millis: int) -> dict[str, Any]:
+    """$now() and $millis() on the simulator's clock, fixed for one evaluation as JSONata specifies."""
+
+    def now(picture: Any = None, timezone: Any = None) -> Any:
+        return Functions.datetime_from_millis(millis, picture, timezone)
+
+    return {"now": jsonata.Jsonata.JLambda(now), "millis": jsonata.Jsonata.JLambda(lambda: millis)}
+
+
 # -- evaluation -------------------------------------------------------------------------------------
 
 _compiled = threading.local()
@@ -173,6 +185,7 @@ def evaluate(expression: str, bindings: Mapping[str, Any]) -> Any:
     first so a variable of the same name wins, as on AWS. Returns JSON; raises Undefined / EvaluationError."""
     compiled = _compile(expression)
     frame: dict[str, Any] = dict(_LAMBDAS)
+    frame.update(_clock_functions(clock.now_ms()))
     frame.update({name: to_jsonata(value) for name, value in bindings.items()})
     try:
         result = compiled.evaluate(None, frame)

@@ -129,3 +129,17 @@ def test_variables_just_under_the_limit_are_stored(run_machine):
         "Fill": {"Type": "Pass", "Assign": {"blob": "{% $pad('', 262142, 'x') %}"}, "Next": "Read"},
         "Read": {"Type": "Pass", "Output": "{% $length($blob) %}", "End": True}}))
     assert run.output == 262142
+
+
+def test_now_and_millis_read_the_simulators_clock():
+    from sim import clock
+
+    virtual = clock.VirtualClock(start=1_700_000_000.0, auto_skip=False)
+    previous = clock.install(virtual)
+    try:
+        # The virtual clock starts in November 2023 (and moves with real time unless told to skip).
+        assert 1_700_000_000_000 <= sfn_jsonata.evaluate("$millis()", {}) < 1_700_000_060_000
+        assert sfn_jsonata.evaluate("$now()", {}).startswith("2023-11-14T22:1")
+    finally:
+        clock.install(previous)
+        virtual.close()
