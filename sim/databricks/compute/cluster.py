@@ -113,6 +113,7 @@ class LocalCluster:
         self._queued: list[AttemptHandle] = []
         self._in_flight: dict[int, AttemptHandle] = {}
         self._running = threading.Event()
+        self._settled = threading.Event()  # the last start ended: RUNNING, or failed/killed
         self._terminating = False
         self._send_lock = threading.Lock()  # a Connection is not safe for concurrent senders
 
@@ -165,6 +166,7 @@ class LocalCluster:
             self._state = "RESTARTING" if self._state == "RESTARTING" else "PENDING"
             self._terminating = False
             self._running.clear()
+            self._settled.clear()
             server = socket.create_server(("127.0.0.1", 0))
             authkey = os.urandom(32)
             self._process = self._spawn(server.getsockname()[:2], authkey)
@@ -176,9 +178,10 @@ class LocalCluster:
             ).start()
 
     def wait_until_running(self, timeout: float | None = None) -> bool:
-        """For the clusters API and tests: True once the worker is ready."""
+        """For the clusters API and tests: True once the worker is ready, False if it failed to start."""
         self.start()
-        return clock.get().wait(self._running, timeout)
+        clock.get().wait(self._settled, timeout)
+        return self._running.is_set()
 
     def _spark_conf(self) -> dict[str, str]:
         conf = {
@@ -234,6 +237,7 @@ class LocalCluster:
             for handle in queued:
                 self._dispatch(handle)
             self._running.set()
+            self._settled.set()
         self._read(connection, process)
 
     def _read(self, connection: Connection, process: subprocess.Popen[bytes]) -> None:
@@ -269,6 +273,7 @@ class LocalCluster:
             _kill(process)
         self._state, self.state_message, self.session = state, message, None
         self._running.clear()
+        self._settled.set()
         handles = list(self._in_flight.values())
         self._in_flight.clear()
         self._queued = []

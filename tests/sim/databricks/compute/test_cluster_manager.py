@@ -76,3 +76,17 @@ def test_attempts_queued_on_a_terminated_cluster_start_it(manager: ClusterManage
     assert finished(handle).logs == "hello\n"
     assert cluster.state == "RUNNING"
     cluster.terminate()
+
+
+def test_a_cluster_whose_spark_cannot_start_ends_its_attempts_internal_error_saying_why(
+    manager: ClusterManager, tmp_path: Path
+):
+    cluster = manager.ephemeral({"spark_conf": {"spark.driver.memory": "not-a-size"}})  # the JVM refuses it
+    script = tmp_path / "never.py"
+    script.write_text("print('never runs')\n")
+    result = finished(cluster.run(invocation(kind="python_file", source_path=script)))
+    assert result.outcome == "INTERNAL_ERROR"
+    assert result.error.startswith("cluster failed to start Spark: ")
+    assert "JAVA_GATEWAY_EXITED" in result.error, result.error
+    assert cluster.state == "TERMINATED"
+    assert cluster.wait_until_running(WAIT_SECONDS) is False  # tried again, failed again, said so at once
