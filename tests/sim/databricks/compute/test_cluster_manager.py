@@ -49,11 +49,14 @@ def test_job_cluster_honours_spark_conf_and_env_vars_then_a_stuck_task_gets_its_
     configured = finished(cluster.run(invocation(kind="python_file", source_path=script)))
     assert configured.logs == "7 UTC qa\n", configured
 
-    # time.sleep(600) blocks in C: the async exception cannot land, so the grace period (3 s here) ends
-    # with the worker killed; the attempt still ends CANCELED and the cluster restarts on next use.
+    # A task that swallows every exception (and sleeps in C, where none can land anyway) never stops:
+    # after the grace period (3 s here) the worker is killed; the attempt still ends CANCELED and the
+    # cluster restarts on next use.
     signal = StartSignal()
     stuck = tmp_path / "stuck.py"
-    stuck.write_text(signal.connect + "import time\ntime.sleep(600)\n")
+    stuck.write_text(
+        signal.connect + "import time\nwhile True:\n    try:\n        time.sleep(600)\n    except BaseException:\n        pass\n"
+    )
     handle = cluster.run(invocation(kind="python_file", source_path=stuck))
     signal.wait()
     handle.cancel()
