@@ -10,11 +10,13 @@ Registered with `core.register` at import.
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from collections.abc import Callable
 from typing import Any
 
+from jsonpath_ng.ext import parse as jsonpath_parse
 from moto.stepfunctions.parser.api import (
     EvaluationFailedEventDetails,
     HistoryEventType,
@@ -259,7 +261,7 @@ def _variable_sample_eval_body(self: StringVariableSample, env: Environment) -> 
     except KeyError:
         raise NoSuchJsonPathError(json_path=self.expression, data=_visible_variables(env)) from None
     if rest:
-        value = extract_json("$" + rest, value)
+        value = _extract_json("$" + rest, value)
     env.stack.append(json.loads(json.dumps(value)))
 
 
@@ -329,6 +331,32 @@ def _open_query_language_scope(self: Preprocessor, parse_tree: Any) -> None:
     _ORIGINAL_OPEN_SCOPE(self, parse_tree)
 
 
+_INDEFINITE_PATH = re.compile(r"\[\s*\*\s*\]|\[\s*\?|\.\.|\[[^\]]*[:,][^\]]*\]|\.\*")
+_JSON_PATH_USERS = (
+    "moto.stepfunctions.parser.asl.component.common.string.string_expression",
+    "moto.stepfunctions.parser.asl.component.intrinsic.argument.argument",
+    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.timestamp_operators",
+    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.boolean_equals",
+    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.numeric",
+    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.string_operators",
+    "moto.stepfunctions.parser.asl.eval.states",
+)
+
+
+def _extract_json(path: str, data: Any) -> Any:
+    """Replaces `extract_json` where moto's interpreter imported it.
+
+    Restores: a definite JSONPath (`$.items[0].sku`) selects one value, as on AWS; moto returned a
+    one-element list for any path that passes through an array index. Indefinite paths (wildcards,
+    filters, slices, unions, `..`) still select a list.
+    """
+    if _INDEFINITE_PATH.search(path) is None:
+        matches = jsonpath_parse(path).find(data)
+        if len(matches) == 1:
+            return matches[0].value
+    return extract_json(path, data)
+
+
 def _assigned_variables(self: VariableStore) -> dict[str, str]:
     """Replaces `VariableStore.get_assigned_variables`.
 
@@ -346,6 +374,7 @@ register(
         (VariableStore, "get_assigned_variables", _assigned_variables),
         (Preprocessor, "_inner_string_of", _inner_string_of),
         (AssignDecl, "_eval_body", _assign_eval_body),
+        *[(importlib.import_module(name), "extract_json", _extract_json) for name in _JSON_PATH_USERS],
         (CustomErrorName, "__init__", _custom_error_name_init),
         (Preprocessor, "_open_query_language_scope", _open_query_language_scope),
         (Preprocessor, "visitError_name", _visit_error_name),
@@ -356,6 +385,8 @@ register(
         Seam(StringVariableSample, "_eval_body", ("self", "env"), _variable_sample_eval_body.__doc__ or ""),
         Seam(VariableStore, "get_assigned_variables", ("self",), _assigned_variables.__doc__ or ""),
         Seam(AssignDecl, "_eval_body", ("self", "env"), _assign_eval_body.__doc__ or ""),
+        *[Seam(importlib.import_module(name), "extract_json", ("path", "data"), _extract_json.__doc__ or "")
+          for name in _JSON_PATH_USERS],
         Seam(Preprocessor, "_open_query_language_scope", ("self", "parse_tree"),
              _open_query_language_scope.__doc__ or ""),
         Seam(CustomErrorName, "__init__", ("self", "error_name"), _custom_error_name_init.__doc__ or ""),

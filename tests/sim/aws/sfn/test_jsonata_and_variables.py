@@ -84,9 +84,9 @@ def test_assigned_variables_in_history_are_json_text(run_machine):
 def test_jsonpath_reads_variable_paths_and_a_missing_variable_is_a_runtime_error(run_machine):
     ok = run_machine({"StartAt": "A", "States": {
         "A": {"Type": "Pass", "Assign": {"order.$": "$"}, "Next": "B"},
-        "B": {"Type": "Pass", "Parameters": {"first.$": "$order.items[0]", "total.$": "$order.total"}, "End": True},
+        "B": {"Type": "Pass", "Parameters": {"first.$": "$order.items[0].sku", "total.$": "$order.total"}, "End": True},
     }}, {"items": [{"sku": "s-1"}], "total": 3})
-    assert ok.output == {"first": {"sku": "s-1"}, "total": 3}
+    assert ok.output == {"first": "s-1", "total": 3}
     missing = run_machine({"StartAt": "B", "States": {
         "B": {"Type": "Pass", "Parameters": {"x.$": "$never"}, "End": True}}})
     assert missing.description["error"] == "States.Runtime"
@@ -143,3 +143,12 @@ def test_now_and_millis_read_the_simulators_clock():
     finally:
         clock.install(previous)
         virtual.close()
+
+
+def test_definite_jsonpath_through_an_array_index_selects_one_value_and_a_filter_selects_a_list(run_machine):
+    run = run_machine({"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {
+        "sku.$": "$.items[1].sku", "first.$": "$.items[0]",
+        # moto#7825's case: a filter is indefinite, so AWS answers a list.
+        "filtered.$": "$.items[?(@.sku == 's-2')].sku", "all.$": "$.items[*].sku"}, "End": True}}},
+        {"items": [{"sku": "s-1"}, {"sku": "s-2"}]})
+    assert run.output == {"sku": "s-2", "first": {"sku": "s-1"}, "filtered": ["s-2"], "all": ["s-1", "s-2"]}
