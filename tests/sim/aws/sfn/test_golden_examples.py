@@ -1,7 +1,7 @@
 """State machines from the AWS Step Functions developer guide, with the results the guide documents.
 
 Each tests/sim/aws/sfn/golden/*.json holds `source` (the guide page), `definition`, `input`, and the
-expected `status` with `output` or `error`/`cause`.
+expected `status` with `output` or `error`/`cause`, and for some the `history` (event types in order).
 """
 
 from __future__ import annotations
@@ -23,3 +23,5 @@ def test_guide_example_finishes_as_the_guide_documents(case_file: Path, run_mach
         assert run.output == case["output"]
     if "error" in case:
         assert (run.description.get("error"), run.description.get("cause")) == (case["error"], case["cause"])
+    if "history" in case:
+        assert run.types() == case["history"]
