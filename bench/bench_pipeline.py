@@ -1,0 +1,162 @@
+"""`stepbricks run` on N generated rows: simulator overhead vs the pipeline's own compute, peak memory.
+
+Two legs in one run, so the ratio is measured on the same machine state:
+- direct: the same ETL, training and evaluation functions called in this process on a warm local
+  SparkSession, S3 on a bare moto server (the pipeline's own compute, plus S3 staging it needs anyway);
+- simulated: the whole flight — S3 upload → trigger Lambda → Step Functions → start/poll Lambdas →
+  fake workspace → notebooks on a cluster process → notifications.
+Peak memory is the peak summed RSS of this process and every descendant (clusters, Lambda workers, JVMs).
+
+Usage: python bench/bench_pipeline.py [--rows 1000000] [--poll-seconds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Summed RSS of `pid` and its descendants, from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+        stack.extend(children.get(p, []))
+    return total / 1024
+
+
+class PeakSampler:
+    def __init__(self) -> None:
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self.peak = max(self.peak, tree_rss_mb(os.getpid()))
+
+    def __enter__(self) -> PeakSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def direct_leg(path: Path, work: Path) -> dict[str, float]:
+    """ETL + train + evaluate called directly: the pipeline's own compute."""
+    from pyspark.sql import SparkSession
+
+    from etl.pipeline import run_etl
+    from etl.storage import Storage
+    from ml.evaluate import run_evaluation
+    from ml.train import run_training
+    from sim.aws import AwsSimulator
+
+    with AwsSimulator.start(state_dir=work / "aws") as aws:
+        os.environ.update(aws.env)
+        os.environ.update({"MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow.db'}",
+                           "MLFLOW_S3_ENDPOINT_URL": aws.endpoint, "STEPBRICKS_STORAGE_MODE": "staged"})
+        s3 = aws.client("s3")
+        for bucket in ("raw", "processed", "models", "results", "mlflow"):
+            s3.create_bucket(Bucket=f"bench-{bucket}")
+        s3.upload_file(str(path), "bench-raw", f"incoming/{path.name}")
+        t0 = time.perf_counter()
+        spark = (SparkSession.builder.master("local[1]").appName("bench-direct")
+                 .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
+                 .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+        spark.range(1).count()
+        t_spark = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        with Storage.from_env(spark) as storage:
+            summary = run_etl(spark, source_uri=f"s3://bench-raw/incoming/{path.name}",
+                              processed_root="s3://bench-processed/processed",
+                              quarantine_root="s3://bench-processed/quarantine", storage=storage)
+        t_etl = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        trained = run_training(processed_uri=summary["output_uri"], model_name="bench-churn",
+                               models_root="s3://bench-models/models")
+        run_evaluation(processed_uri=summary["output_uri"], model_name="bench-churn",
+                       model_version=trained["model_version"], results_root="s3://bench-results/evaluation")
+        t_ml = time.perf_counter() - t2
+        spark.stop()
+    return {"spark_start": t_spark, "etl": t_etl, "ml": t_ml, "compute": t_etl + t_ml}
+
+
+def simulated_leg(path: Path, poll_seconds: int) -> dict[str, float]:
+    from harness.deploy import DeployConfig, deploy
+    from harness.runner import run_pipeline
+    from sim.simulator import Simulator
+
+    t0 = time.perf_counter()
+    with Simulator.start() as sim:
+        t_up = time.perf_counter() - t0
+        env = {**os.environ, **sim.env}
+        t1 = time.perf_counter()
+        deployment = deploy(env, DeployConfig(poll_seconds=poll_seconds))
+        t_deploy = time.perf_counter() - t1
+        result = run_pipeline(env, deployment, path, timeout=7200)
+        assert result.succeeded, (result.trace.error, result.trace.cause)
+        job_seconds = sum((r["end_time"] - r["start_time"]) / 1000 for r in result.databricks_runs)
+    return {"up": t_up, "deploy": t_deploy, "flight": result.wall_seconds or 0.0, "jobs": job_seconds,
+            "total": time.perf_counter() - t0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--poll-seconds", type=int, default=2)
+    args = parser.parse_args()
+    from sim.data.generator import generate
+
+    with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
+        work = Path(tmp)
+        path = work / f"customers-{args.rows}.csv"
+        t = time.perf_counter()
+        generate(path, rows=args.rows, seed=11, fmt="csv", dirty_share=0.01)
+        t_gen = time.perf_counter() - t
+        with PeakSampler() as direct_mem:
+            direct = direct_leg(path, work)
+        with PeakSampler() as sim_mem:
+            simulated = simulated_leg(path, args.poll_seconds)
+    overhead = simulated["flight"] - direct["compute"]
+    print(f"rows {args.rows:,} (generated in {t_gen:.1f} s, {path.stat().st_size / 1e6:.0f} MB) — same run, both legs")
+    print(f"{'leg':<34}{'seconds':>10}")
+    for name, value in (
+        ("direct: Spark start (warm after)", direct["spark_start"]),
+        ("direct: ETL", direct["etl"]),
+        ("direct: train + evaluate", direct["ml"]),
+        ("direct: compute total", direct["compute"]),
+        ("simulated: simulator up", simulated["up"]),
+        ("simulated: deploy", simulated["deploy"]),
+        ("simulated: upload → SUCCEEDED", simulated["flight"]),
+        ("simulated: Databricks job runs", simulated["jobs"]),
+        ("simulated overhead (flight - compute)", overhead),
+    ):
+        print(f"{name:<34}{value:>10.1f}")
+    print(f"ratio flight / direct compute: {simulated['flight'] / direct['compute']:.2f}x "
+          "(the flight includes the cluster's cold start and polling waits)")
+    print(f"peak RSS (process tree): direct {direct_mem.peak:.0f} MB, simulated {sim_mem.peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
