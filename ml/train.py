@@ -36,7 +36,7 @@ THREADS_ENV = "STEPBRICKS_ML_THREADS"
 # Histogram gradient boosting: learns interactions (tenure x plan, support calls) that a linear model
 # misses, and fits 100 k rows in about a second on 2 cores. Small trees, a slow learning rate and early
 # stopping on a seeded 15 % validation split keep it from over-fitting the few thousand rows of a
-# small pipeline run (holdout ROC AUC on 3 k generated customers: 0.74 without, 0.79 with).
+# small pipeline run (+0.01 to +0.02 holdout ROC AUC on 3-8 k generated customers, e.g. 0.796 -> 0.813).
 MODEL_PARAMS: dict[str, Any] = {
     "max_iter": 400,
     "learning_rate": 0.05,

@@ -103,7 +103,7 @@ def test_train_then_evaluate_notebooks_exit_with_their_summaries_and_answer_the_
             "model_name": "churn-notebook",
             "model_version": str(train_output["model_version"]),
             "results_root": f"s3://{BUCKETS['results']}/evaluation",
-            "min_roc_auc": "0.6",
+            "min_roc_auc": "0.70",
             "task_token": waiting_task.token,
         },
     )

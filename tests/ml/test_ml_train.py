@@ -36,7 +36,7 @@ def test_training_learns_the_signal_on_unseen_customers(parts):
     proba = result.pipeline.predict_proba(feature_frame(parts.holdout))[:, 1]
     auc = roc_auc_score(target(parts.holdout), proba)
     oracle = roc_auc_score(target(parts.holdout), _true_logit(parts.holdout))
-    assert auc > 0.65  # well above chance: the generator's noise caps any model near 0.73
+    assert auc > 0.75  # well above chance (the generator's true log-odds reach about 0.85)
     assert auc > oracle - 0.03  # and close to the best ranking the data allows
     assert result.train_rows == len(parts.train)
 
