@@ -12,6 +12,7 @@ from sim.aws.moto_seams import (  # noqa: F401
     aws_faults,
     sfn_api,
     sfn_faults,
+    sfn_history,
     sfn_integrations,
     sfn_language,
     sfn_logging,

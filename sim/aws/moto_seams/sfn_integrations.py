@@ -109,7 +109,7 @@ def _queue(activity_arn: str) -> Activity:
         if activity is None:
             activity = Activity(arn=activity_arn, name=activity_arn.rsplit(":", 1)[-1])
             _activities[activity_arn] = activity
-            _arrivals[activity_arn] = threading.Event()
+            _arrivals[activity_arn] = clock.ClockEvent()
         return activity
 
 

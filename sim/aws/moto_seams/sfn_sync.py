@@ -21,7 +21,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 
 from sim import clock
 from sim.aws.moto_seams.core import Seam, register
-from sim.aws.moto_seams.sfn_api import json_text
+from sim.aws.moto_seams.sfn_api import InvalidDefinition, json_text
 
 __all__ = ["wait_until_finished"]
 
@@ -37,16 +37,11 @@ class StateMachineTypeNotSupported(AWSError):
     STATUS = 400
 
 
-class InvalidDefinition(AWSError):
-    TYPE = "InvalidDefinition"
-    STATUS = 400
-
-
 def _done_event(execution: Any) -> threading.Event:
     with _lock:
         event = execution.__dict__.get(_DONE)
         if event is None:
-            event = threading.Event()
+            event = clock.ClockEvent()  # notifies the clock when set, so waiters wake at once
             execution.__dict__[_DONE] = event
         return event
 

@@ -86,3 +86,19 @@ def test_a_failed_execution_records_execution_failed_exactly_once(run_machine, s
     run = run_machine({"StartAt": next(iter(states)), "States": states}, {"items": [1, 2]})
     assert run.status == "FAILED"
     assert run.types().count("ExecutionFailed") == 1 and run.types()[-1] == "ExecutionFailed"
+
+
+def test_no_event_follows_the_terminal_event_when_map_iterations_race(aws, sfn, create_machine, wait_for):
+    """Several iterations failing at once used to leave MapIterationFailed/Succeeded after ExecutionFailed
+    in about one run in four (sim/aws/moto_seams/sfn_history.py); eight runs make a regression visible."""
+    machine = create_machine({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "End": True, "ItemsPath": "$.items", "ItemProcessor": {
+            "StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "C"}}}}}})
+    executions = [aws.start_execution(machine, {"items": [1, 2, 3, 4]}) for _ in range(8)]
+    pause = threading.Event()
+    for execution in executions:
+        wait_for(sfn, execution)
+        pause.wait(0.1)  # give a straggling iteration the time to (wrongly) write after the end
+        types = [e["type"] for e in sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]]
+        terminal = [t for t in types if t.startswith("Execution") and t != "ExecutionStarted"]
+        assert (terminal, types[-1]) == (["ExecutionFailed"], "ExecutionFailed"), types
