@@ -267,6 +267,8 @@ def register(patches: list[tuple[Any, str, Any]], seams: list[Seam]) -> None:
 def signature_of(seam: Seam) -> tuple[str, ...]:
     """The parameter names of the attribute as moto ships it (the original, even while patched)."""
     target = _originals.get((seam.owner, seam.name), getattr(seam.owner, seam.name, None))
+    if isinstance(target, staticmethod | classmethod):
+        target = target.__func__
     if target is None or not callable(target):
         return ()
     return tuple(inspect.signature(target).parameters)
@@ -277,7 +279,8 @@ def install(host: SeamHost) -> None:
     with _lock:
         if not _originals:
             for owner, name, replacement in _PATCHES:
-                _originals[(owner, name)] = getattr(owner, name)
+                # getattr_static keeps a staticmethod a staticmethod when it is put back on uninstall.
+                _originals[(owner, name)] = inspect.getattr_static(owner, name)
                 setattr(owner, name, replacement)
         _hosts.append(host)
 
