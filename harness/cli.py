@@ -190,8 +190,11 @@ def run(
     dirty_share: Annotated[float, typer.Option(help="Share of dirty generated records.")] = 0.02,
     seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 7,
     variant: Annotated[str, typer.Option(help="polling | callback | map")] = "polling",
-    poll_seconds: Annotated[int, typer.Option(help="Wait state seconds between Databricks polls.")] = 2,
+    poll_seconds: Annotated[int, typer.Option(help="Wait state seconds between Databricks polls (as on AWS).")] = 30,
     state_dir: Annotated[Path | None, typer.Option(help="Keep the simulator's state here.")] = None,
+    real_time: Annotated[
+        bool, typer.Option("--real-time", help="Wall-clock waits (demos). Default: virtual time, waits are skipped.")
+    ] = False,
 ) -> None:
     """Up, deploy, upload, follow the execution live, then summarise. Exit code 0 only on success."""
     from harness.deploy import VARIANTS, DeployConfig
@@ -214,7 +217,7 @@ def run(
             console.print(f"[red]--input {input} does not exist[/red]")
             raise typer.Exit(2)
         with console.status("starting the simulator (moto, fake Databricks workspace)…"):
-            sim_cm = Simulator.start(state_dir=state_dir)
+            sim_cm = Simulator.start(state_dir=state_dir, real_time=real_time)
             sim = sim_cm.__enter__()
         try:
             env = {**os.environ, **sim.env}
