@@ -178,9 +178,14 @@ class LocalCluster:
             ).start()
 
     def wait_until_running(self, timeout: float | None = None) -> bool:
-        """For the clusters API and tests: True once the worker is ready, False if it failed to start."""
+        """For the clusters API and tests: True once the worker is ready, False if it failed to start.
+
+        A start is real work in another process: `timeout` is in real seconds and a virtual clock is held
+        (not skipped ahead) meanwhile, as for attempts.
+        """
         self.start()
-        clock.get().wait(self._settled, timeout)
+        with clock.busy():
+            self._settled.wait(timeout)
         return self._running.is_set()
 
     def _spark_conf(self) -> dict[str, str]:
