@@ -152,3 +152,35 @@ def test_definite_jsonpath_through_an_array_index_selects_one_value_and_a_filter
         "filtered.$": "$.items[?(@.sku == 's-2')].sku", "all.$": "$.items[*].sku"}, "End": True}}},
         {"items": [{"sku": "s-1"}, {"sku": "s-2"}]})
     assert run.output == {"sku": "s-2", "first": {"sku": "s-1"}, "filtered": ["s-2"], "all": ["s-1", "s-2"]}
+
+
+def test_jsonata_lambda_task_reads_its_result_and_catches_the_functions_error(run_machine, make_function):
+    name = make_function("""
+class ValidationError(Exception):
+    pass
+
+def handler(event, context):
+    if event["amount"] < 0:
+        raise ValidationError("negative amount")
+    return {"total": event["amount"] * 2}
+""")
+    definition = _jsonata({
+        "Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                 "Arguments": {"FunctionName": name, "Payload": {"amount": "{% $states.input.amount %}"}},
+                 "Assign": {"total": "{% $states.result.Payload.total %}"},
+                 "Output": {"doubled": "{% $states.result.Payload.total %}"},
+                 "Catch": [{"ErrorEquals": ["ValidationError"], "Next": "Rejected",
+                            "Output": {"why": "{% $parse($states.errorOutput.Cause).errorMessage %}"}}],
+                 "Next": "Done"},
+        "Done": {"Type": "Pass", "Output": {"total": "{% $total %}", "input": "{% $states.input %}"}, "End": True},
+        "Rejected": {"Type": "Pass", "End": True},
+    })
+    assert run_machine(definition, {"amount": 21}).output == {"total": 42, "input": {"doubled": 42}}
+    assert run_machine(definition, {"amount": -1}).output == {"why": "negative amount"}
+
+
+def test_wait_seconds_from_a_jsonata_expression(run_machine):
+    run = run_machine(_jsonata({"W": {"Type": "Wait", "Seconds": "{% $states.input.pause %}", "Next": "P"},
+                                "P": {"Type": "Pass", "Output": "{% $states.input.pause %}", "End": True}}),
+                      {"pause": 0})
+    assert (run.status, run.output) == ("SUCCEEDED", 0)
