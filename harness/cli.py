@@ -195,8 +195,19 @@ def run(
     real_time: Annotated[
         bool, typer.Option("--real-time", help="Wall-clock waits (demos). Default: virtual time, waits are skipped.")
     ] = False,
+    pipeline: Annotated[str, typer.Option(help="reference | glue-lab (seed 003: Lambdas + Glue on local Spark)")] = (
+        "reference"
+    ),
 ) -> None:
     """Up, deploy, upload, follow the execution live, then summarise. Exit code 0 only on success."""
+    if pipeline == "glue-lab":
+        from harness.glue_lab import run_command
+
+        raise typer.Exit(run_command(console, inputs=[input] if input else None, state_dir=state_dir,
+                                     real_time=real_time))
+    if pipeline != "reference":
+        console.print(f"[red]--pipeline must be reference or glue-lab[/red], got {pipeline!r}")
+        raise typer.Exit(2)
     from harness.deploy import VARIANTS, DeployConfig
     from harness.deploy import deploy as do_deploy
     from harness.runner import run_pipeline
