@@ -42,8 +42,15 @@ def aws_client(service: str, env: Mapping[str, str] | None = None, **kwargs: Any
         aws_session_token=env.get("AWS_SESSION_TOKEN"),
         region_name=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or "us-east-1",
     )
-    config = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=120)
-    return session.client(service, endpoint_url=endpoint_for(service, env), config=config, **kwargs)
+    endpoint = endpoint_for(service, env)
+    # A local endpoint has no `sync-` host for StartSyncExecution / TestState: send them to the same host.
+    config = Config(
+        retries={"max_attempts": 5, "mode": "standard"},
+        connect_timeout=5,
+        read_timeout=120,
+        inject_host_prefix=endpoint is None,
+    )
+    return session.client(service, endpoint_url=endpoint, config=config, **kwargs)
 
 
 def workspace_client(env: Mapping[str, str] | None = None) -> Any:

@@ -80,8 +80,8 @@ def summary_panel(result: Any) -> Group:
     colour = "green" if result.succeeded else "red"
     head = Panel(
         f"[{colour}]{trace.status}[/{colour}]  input {result.input_uri}\n"
-        f"variant {result.variant}, {len(trace.visits)} states, {trace.retries} retries, "
-        (f"{result.wall_seconds:.1f} s wall" if result.wall_seconds is not None else "")
+        f"variant {result.variant}, {len(trace.visits)} states, {trace.retries} retries"
+        + (f", {result.wall_seconds:.1f} s wall" if result.wall_seconds is not None else "")
         + (f"\nerror {trace.error}: {trace.cause}" if trace.error else ""),
         title="pipeline",
     )

@@ -13,6 +13,7 @@ import importlib.metadata
 import os
 import runpy
 import sys
+import sysconfig
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,6 +58,12 @@ def _task_environment(invocation: TaskInvocation, argv: list[str] | None) -> Ite
 
 # The cluster's own modules must survive even when a task's sys_path is the project root.
 _PROTECTED = ("sim", "dbruntime", "databricks", "pyspark", "py4j")
+# Installed packages are the cluster's libraries, never the task's code — even when the environment lives
+# under the project root (.venv): dropping a C-extension module makes its next import fail
+# ("cannot load module more than once per process", seen with numpy.fft).
+_INSTALLED = tuple(
+    str(Path(p).resolve()) + os.sep for p in {sys.prefix, sys.base_prefix, *sysconfig.get_paths().values()} if p
+)
 
 
 def _forget_new_modules_under(paths: list[str], before: set[str]) -> None:
@@ -68,7 +75,10 @@ def _forget_new_modules_under(paths: list[str], before: set[str]) -> None:
         if name.split(".")[0] in _PROTECTED:
             continue
         file = getattr(sys.modules.get(name), "__file__", None)
-        if file and str(Path(file).resolve()).startswith(roots):
+        if not file:
+            continue
+        resolved = str(Path(file).resolve())
+        if resolved.startswith(roots) and not resolved.startswith(_INSTALLED):
             sys.modules.pop(name, None)
 
 
