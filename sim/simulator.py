@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sim import clock as sim_clock
 from sim import faults as sim_faults
+from sim import mlflow_store
 from sim.aws import AwsSimulator
 from sim.databricks import Workspace
 
@@ -89,6 +90,7 @@ class Simulator:
         state.mkdir(parents=True, exist_ok=True)
         mlflow_uri = f"sqlite:///{state / 'mlflow' / 'mlflow.db'}"
         (state / "mlflow").mkdir(exist_ok=True)
+        mlflow_store.prepare_in_background(state / "mlflow" / "mlflow.db")
         try:
             with AwsSimulator.start(state_dir=state / "aws", host=host) as aws:
                 if not databricks:
