@@ -198,6 +198,10 @@ def run(
     pipeline: Annotated[str, typer.Option(help="reference | glue-lab (seed 003: Lambdas + Glue on local Spark)")] = (
         "reference"
     ),
+    faults: Annotated[
+        Path | None,
+        typer.Option("--faults", help="A fault plan (YAML/JSON) or a Step Functions Local MockConfigFile."),
+    ] = None,
 ) -> None:
     """Up, deploy, upload, follow the execution live, then summarise. Exit code 0 only on success."""
     if pipeline == "glue-lab":
@@ -228,7 +232,7 @@ def run(
             console.print(f"[red]--input {input} does not exist[/red]")
             raise typer.Exit(2)
         with console.status("starting the simulator (moto, fake Databricks workspace)…"):
-            sim_cm = Simulator.start(state_dir=state_dir, real_time=real_time)
+            sim_cm = Simulator.start(state_dir=state_dir, real_time=real_time, fault_plan=_load_faults(faults))
             sim = sim_cm.__enter__()
         try:
             env = {**os.environ, **sim.env}
@@ -250,12 +254,30 @@ def run(
             from harness.reporting import report_for_result
 
             name = result.execution_arn.rsplit(":", 1)[-1]
-            report = report_for_result(env, result, STATE_HOME / "reports" / f"{name}.html")
+            applied = [vars(a) for a in sim.faults.applied]
+            if applied:
+                console.print(f"faults applied: {len(applied)} (see the report)")
+            report = report_for_result(env, result, STATE_HOME / "reports" / f"{name}.html", faults=applied)
             console.print(f"report: {report}")
         finally:
             with console.status("stopping the simulator…"):
                 sim_cm.__exit__(*sys.exc_info())
     raise typer.Exit(0 if result.succeeded else 1)
+
+
+def _load_faults(path: Path | None):  # -> FaultPlan | None
+    if path is None:
+        return None
+    from sim.faults import PlanError, from_mock_config, load_plan
+
+    try:
+        text = path.read_text()
+        if '"MockedResponses"' in text and '"StateMachines"' in text:
+            return from_mock_config(path)
+        return load_plan(path)
+    except (OSError, PlanError) as exc:
+        console.print(f"[red]--faults {path}: {exc}[/red]")
+        raise typer.Exit(2) from exc
 
 
 @app.command()
