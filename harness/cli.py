@@ -315,5 +315,14 @@ def _register_subcommands() -> None:
 
 _register_subcommands()
 
+
+def _register_experiment() -> None:
+    from harness.experiment.command import experiment
+
+    app.command("experiment")(experiment)
+
+
+_register_experiment()
+
 if __name__ == "__main__":
     app()
