@@ -227,7 +227,8 @@ def run(
 
             input = Path(tmp) / f"customers-{seed}-{rows}.csv"
             report = generate(input, rows=rows, seed=seed, fmt="csv", dirty_share=dirty_share)
-            console.print(f"generated {input.name}: {report}")
+            dirty = ", ".join(f"{k} {v}" for k, v in sorted(report.dirty.items()) if v) or "none"
+            console.print(f"generated {input.name}: {report.rows} rows, {report.rows - report.clean_rows} dirty ({dirty})")
         elif not input.exists():
             console.print(f"[red]--input {input} does not exist[/red]")
             raise typer.Exit(2)

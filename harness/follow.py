@@ -64,6 +64,8 @@ def trace_from_history(execution_arn: str, events: list[dict]) -> ExecutionTrace
             current.output = _json(d.get("output"))
         elif kind in ("TaskScheduled", "LambdaFunctionScheduled") and current is not None:
             current.attempts += 1
+        elif kind in ("TaskSucceeded", "LambdaFunctionSucceeded") and current is not None:
+            current.error = None  # a retry recovered: the visit's result is the success
         elif kind in ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut", "LambdaFunctionTimedOut") and current:
             details = next((v for k, v in ev.items() if k.endswith("EventDetails")), {})
             current.error = details.get("error")

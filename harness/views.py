@@ -104,7 +104,7 @@ def summary_panel(result: Any) -> Group:
         for run_id, output in result.run_outputs.items():
             if output.get("error"):
                 parts.append(Panel(f"[red]{output['error']}[/red]\n{output.get('error_trace') or ''}",
-                                   title=f"task run {run_id} failed"))
+                                   title=f"task run {run_id} (an attempt) failed"))
     etl = result.step_output("etl")
     if isinstance(etl, dict) and "rows_in" in etl:
         rows = Table(title="data")

@@ -1,0 +1,129 @@
+"""What one input's flight left behind, read from the endpoints (any backend): the invariants' evidence.
+
+The unit is the *input object* (one upload), not one execution: a correct trigger maps an object to
+exactly one execution, and an incorrect one (a duplicate delivery starting a second execution) is
+exactly what the invariants must be able to see.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.clients import aws_client, workspace_client
+from harness.follow import ExecutionTrace, poll_history, trace_from_history
+
+ACTIVE_STATES = {"PENDING", "QUEUED", "RUNNING", "TERMINATING", "BLOCKED", "WAITING_FOR_RETRY"}
+MANIFEST = "_manifest.json"
+
+
+@dataclass
+class Observation:
+    """Evidence for one input. `expected` is what the data generator promised (rows, clean rows, reasons)."""
+
+    input_uri: str
+    key: str
+    expected: Mapping[str, Any]
+    expects_success: bool
+    definition: Mapping[str, Any]
+    traces: list[ExecutionTrace] = field(default_factory=list)
+    runs_by_job: dict[str, list[dict]] = field(default_factory=dict)  # job key -> runs/get of this input's runs
+    notifications: list[dict] = field(default_factory=list)  # SNS messages that mention this input's key
+    manifest: dict | None = None  # the committed ETL manifest of this input's batch, if any
+    written_ids: list[str] = field(default_factory=list)  # customer_id of every processed row of the batch
+    incomplete_batches: list[str] = field(default_factory=list)  # batch dirs holding data but no manifest
+    unsettled_runs: list[int] = field(default_factory=list)  # runs still active after the settle timeout
+
+    @property
+    def trace(self) -> ExecutionTrace | None:
+        return self.traces[0] if self.traces else None
+
+
+def executions_for(env: Mapping[str, str], state_machine_arn: str, bucket: str, key: str) -> list[str]:
+    """Every execution of the state machine whose input names s3://bucket/key."""
+    sfn = aws_client("stepfunctions", env)
+    found = []
+    for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn):
+        for ex in page["executions"]:
+            data = json.loads(sfn.describe_execution(executionArn=ex["executionArn"]).get("input") or "{}")
+            if data.get("bucket") == bucket and data.get("key") == key:
+                found.append(ex["executionArn"])
+    return found
+
+
+def traces_of(env: Mapping[str, str], arns: list[str]) -> list[ExecutionTrace]:
+    sfn = aws_client("stepfunctions", env)
+    traces = []
+    for arn in arns:
+        trace = trace_from_history(arn, poll_history(sfn, arn))
+        trace.status = sfn.describe_execution(executionArn=arn)["status"]
+        traces.append(trace)
+    return traces
+
+
+def runs_for_input(env: Mapping[str, str], jobs: Mapping[str, int], input_uri: str, batch_uri: str | None,
+                   settle_seconds: float = 120.0) -> tuple[dict[str, list[dict]], list[int]]:
+    """This input's runs of each job, after waiting (bounded) for every one of them to settle.
+
+    A run belongs to the input when its job parameters name the input (etl: source_uri) or the batch the
+    input's ETL wrote (train/evaluate: processed_uri)."""
+    w = workspace_client(env)
+    deadline = time.monotonic() + settle_seconds
+    while True:
+        by_job: dict[str, list[dict]] = {}
+        for key, job_id in jobs.items():
+            listed = w.api_client.do("GET", "/api/2.1/jobs/runs/list", query={"job_id": job_id, "limit": 25})
+            by_job[key] = [r for r in listed.get("runs", []) if _names(r, input_uri, batch_uri)]
+        active = [r["run_id"] for runs in by_job.values() for r in runs
+                  if r.get("state", {}).get("life_cycle_state") in ACTIVE_STATES]
+        if not active or time.monotonic() >= deadline:
+            return by_job, active
+        time.sleep(0.5)
+
+
+def _names(run: Mapping[str, Any], input_uri: str, batch_uri: str | None) -> bool:
+    params = {p.get("name"): str(p.get("value", p.get("default", ""))) for p in run.get("job_parameters", [])}
+    return params.get("source_uri") == input_uri or (batch_uri is not None and params.get("processed_uri") == batch_uri)
+
+
+def notifications_for(sns_messages: list[dict], key: str) -> list[dict]:
+    """SNS messages whose JSON body mentions the input key (both success and failure details carry it)."""
+    return [m for m in sns_messages if json.dumps(key)[1:-1] in (m.get("message") or m.get("Message") or "")]
+
+
+def batch_evidence(env: Mapping[str, str], processed_bucket: str, prefix: str = "processed/",
+                   source_uri: str | None = None) -> tuple[dict | None, list[str], list[str]]:
+    """(the manifest naming `source_uri`, customer ids of its rows, batch dirs with data but no manifest)."""
+    s3 = aws_client("s3", env)
+    dirs: dict[str, list[str]] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=processed_bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            head, sep, _ = obj["Key"].partition("/batch_id=")
+            if sep:
+                batch = obj["Key"].split("/")[len(head.split("/"))]
+                dirs.setdefault(f"{head}/{batch}", []).append(obj["Key"])
+    incomplete = [d for d, keys in dirs.items() if not any(k.endswith(MANIFEST) for k in keys)]
+    manifest, ids = None, []
+    for directory, keys in dirs.items():
+        if f"{directory}/{MANIFEST}" not in keys:
+            continue
+        body = json.loads(s3.get_object(Bucket=processed_bucket, Key=f"{directory}/{MANIFEST}")["Body"].read())
+        if body.get("source_uri") == source_uri:
+            manifest = {**body, "output_uri": f"s3://{processed_bucket}/{directory}"}
+            ids = _customer_ids(s3, body.get("files", []))
+    return manifest, ids, incomplete
+
+
+def _customer_ids(s3: Any, files: list[str]) -> list[str]:
+    import pyarrow.parquet as pq
+
+    ids: list[str] = []
+    for uri in files:
+        bucket, key = uri.removeprefix("s3://").split("/", 1)
+        table = pq.read_table(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)["Body"].read()), columns=["customer_id"])
+        ids.extend(str(v) for v in table.column("customer_id").to_pylist())
+    return ids
