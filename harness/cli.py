@@ -30,6 +30,28 @@ STATE_HOME = Path(os.environ.get("STEPBRICKS_HOME", ".stepbricks"))
 ENDPOINTS_FILE = STATE_HOME / "endpoints.json"
 
 
+_BACKEND_HELP = ("embedded (a running `stepbricks up`) | external (endpoints from the environment) | docker "
+                 "(a running docker-compose.yml stack); default: a running `stepbricks up`, else the environment")
+
+
+def _backend_env(backend: str) -> dict[str, str]:
+    """The endpoints of an already running backend (harness/backends.py); exit 2 with the reason if unusable."""
+    from harness.backends import BackendError, open_backend
+
+    if backend == "embedded":
+        saved = _saved_env()
+        if saved is None:
+            console.print("[red]No simulator is running here[/red] (start one with `stepbricks up`).")
+            raise typer.Exit(2)
+        return {**os.environ, **saved}
+    try:
+        with open_backend(backend) as handle:
+            return handle.env
+    except BackendError as exc:
+        console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from exc
+
+
 def _saved_env() -> dict[str, str] | None:
     if ENDPOINTS_FILE.exists():
         return json.loads(ENDPOINTS_FILE.read_text())["env"]
@@ -48,6 +70,7 @@ def up(
         STATE_HOME / "state"
     ),
     databricks: Annotated[bool, typer.Option(help="Also start the fake Databricks workspace.")] = True,
+    host: Annotated[str, typer.Option(help="Interface to bind (0.0.0.0 inside a container).")] = "127.0.0.1",
 ) -> None:
     """Start the simulator in the foreground; print its endpoints and the environment to export."""
     from harness.views import endpoints_table, export_lines
@@ -57,7 +80,7 @@ def up(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     spinner = console.status("starting the simulator…")
     spinner.start()
-    with Simulator.start(state_dir=state_dir, databricks=databricks) as sim:
+    with Simulator.start(state_dir=state_dir, databricks=databricks, host=host) as sim:
         spinner.stop()
         env = sim.env
         STATE_HOME.mkdir(parents=True, exist_ok=True)
@@ -172,12 +195,14 @@ def logs(
 def deploy(
     prefix: Annotated[str, typer.Option(help="Name prefix for every resource.")] = "",
     poll_seconds: Annotated[int, typer.Option(help="Wait between Databricks status polls.")] = 30,
+    backend: Annotated[str | None, typer.Option(help=_BACKEND_HELP)] = None,
 ) -> None:
     """Deploy the pipeline to the endpoints of the environment (a running `stepbricks up`, or real AWS)."""
     from harness.deploy import DeployConfig
     from harness.deploy import deploy as do_deploy
 
-    deployment = do_deploy(_target_env(), DeployConfig(prefix=prefix, poll_seconds=poll_seconds))
+    env = _backend_env(backend) if backend else _target_env()
+    deployment = do_deploy(env, DeployConfig(prefix=prefix, poll_seconds=poll_seconds))
     STATE_HOME.mkdir(parents=True, exist_ok=True)
     (STATE_HOME / "deployment.json").write_text(deployment.to_json())
     console.print_json(deployment.to_json())
@@ -202,6 +227,10 @@ def run(
         Path | None,
         typer.Option("--faults", help="A fault plan (YAML/JSON) or a Step Functions Local MockConfigFile."),
     ] = None,
+    backend: Annotated[
+        str, typer.Option(help="embedded (start a simulator, default) | external (the environment's endpoints) | "
+                          "docker (a running docker-compose.yml stack)")
+    ] = "embedded",
 ) -> None:
     """Up, deploy, upload, follow the execution live, then summarise. Exit code 0 only on success."""
     if pipeline == "glue-lab":
@@ -212,11 +241,11 @@ def run(
     if pipeline != "reference":
         console.print(f"[red]--pipeline must be reference or glue-lab[/red], got {pipeline!r}")
         raise typer.Exit(2)
+    from harness.backends import BackendError, open_backend
     from harness.deploy import VARIANTS, DeployConfig
     from harness.deploy import deploy as do_deploy
     from harness.runner import run_pipeline
     from harness.views import summary_panel, trace_table
-    from sim.simulator import Simulator
 
     if variant not in VARIANTS:
         console.print(f"[red]--variant must be one of {', '.join(VARIANTS)}[/red], got {variant!r}")
@@ -232,11 +261,16 @@ def run(
         elif not input.exists():
             console.print(f"[red]--input {input} does not exist[/red]")
             raise typer.Exit(2)
-        with console.status("starting the simulator (moto, fake Databricks workspace)…"):
-            sim_cm = Simulator.start(state_dir=state_dir, real_time=real_time, fault_plan=_load_faults(faults))
-            sim = sim_cm.__enter__()
+        with console.status(f"starting the {backend} backend…"):
+            sim_cm = open_backend(backend, state_dir=state_dir, real_time=real_time, fault_plan=_load_faults(faults))
+            try:
+                handle = sim_cm.__enter__()
+            except BackendError as exc:
+                console.print(f"[red]{exc}[/red]", highlight=False)
+                raise typer.Exit(2) from exc
+        sim = handle.simulator  # None unless embedded
         try:
-            env = {**os.environ, **sim.env}
+            env = handle.env
             with console.status("deploying the pipeline (buckets, topic, secret, Lambdas, jobs, state machines)…"):
                 deployment = do_deploy(env, DeployConfig(poll_seconds=poll_seconds))
             console.print(f"deployed: {len(deployment.functions)} Lambdas, jobs {deployment.jobs}, "
@@ -248,20 +282,20 @@ def run(
                     input,
                     variant=variant,
                     on_update=lambda trace: live.update(trace_table(trace)),
-                    notifications=lambda: sim.aws.sns_messages(deployment.topic_arn),
+                    notifications=(lambda: sim.aws.sns_messages(deployment.topic_arn)) if sim else None,
                 )
             console.print(summary_panel(result))
             _print_artifacts(result, deployment)
             from harness.reporting import report_for_result
 
             name = result.execution_arn.rsplit(":", 1)[-1]
-            applied = [vars(a) for a in sim.faults.applied]
+            applied = [vars(a) for a in sim.faults.applied] if sim else []
             if applied:
                 console.print(f"faults applied: {len(applied)} (see the report)")
             report = report_for_result(env, result, STATE_HOME / "reports" / f"{name}.html", faults=applied)
             console.print(f"report: {report}")
         finally:
-            with console.status("stopping the simulator…"):
+            with console.status(f"stopping the {backend} backend…"):
                 sim_cm.__exit__(*sys.exc_info())
     raise typer.Exit(0 if result.succeeded else 1)
 
@@ -279,6 +313,21 @@ def _load_faults(path: Path | None):  # -> FaultPlan | None
     except (OSError, PlanError) as exc:
         console.print(f"[red]--faults {path}: {exc}[/red]")
         raise typer.Exit(2) from exc
+
+
+@app.command()
+def doctor(
+    backend: Annotated[str | None, typer.Option(help=_BACKEND_HELP)] = None,
+) -> None:
+    """Check every configured endpoint against what the pipeline needs; exit 0 only if all required pass."""
+    from harness.doctor import diagnose, doctor_table
+
+    results = diagnose(_backend_env(backend) if backend else _target_env())
+    console.print(doctor_table(results))
+    failed = [r.check for r in results if r.required and not r.ok]
+    if failed:
+        console.print(f"[red]{len(failed)} required check(s) failed:[/red] {', '.join(failed)}", highlight=False)
+    raise typer.Exit(1 if failed else 0)
 
 
 @app.command()

@@ -2,7 +2,10 @@
 
 Thin and session-warm, like pytest-httpserver: the costly simulator (moto, fake workspace, Spark cluster)
 starts once per test session; per-test fixtures only reset faults. Tests use the same fixtures whatever
-the backend: `embedded` (the in-process simulator) or `external` (endpoints from the environment).
+the backend (harness/backends.py): `embedded` (the in-process simulator), `external` (endpoints from the
+environment) or `docker` (docker-compose.yml through pytest-docker, then as `external`). A test that needs
+what only the simulator offers is marked `simulator_only` or calls `stepbricks.require_simulator(...)`:
+elsewhere it is skipped with the reason, never silently passed.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 import pytest
 
-BACKENDS = ("embedded", "external")
+from harness.backends import BACKENDS, BackendError, docker_stack, external_env
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -24,7 +27,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=BACKENDS,
         default=os.environ.get("STEPBRICKS_BACKEND", "embedded"),
         help="embedded: start the simulator in-process (default); external: use the endpoints in the "
-        "environment (AWS_ENDPOINT_URL, DATABRICKS_HOST/TOKEN, MLFLOW_*), e.g. another `stepbricks up`.",
+        "environment (AWS_ENDPOINT_URL, DATABRICKS_HOST/TOKEN, MLFLOW_*), e.g. another `stepbricks up`; "
+        "docker: bring docker-compose.yml up through pytest-docker, then run as external.",
+    )
+    group.addoption(
+        "--stepbricks-compose-command",
+        default=os.environ.get("STEPBRICKS_COMPOSE_COMMAND", "docker compose"),
+        help="The Docker Compose command of the docker backend (e.g. docker-compose, podman compose).",
+    )
+    group.addoption(
+        "--stepbricks-keep-stack",
+        action="store_true",
+        help="docker backend: leave the compose stack running after the session (no `down -v`).",
     )
     group.addoption("--asl-cov", action="store_true", help="Report which states and edges of each state machine ran.")
     group.addoption("--asl-cov-json", metavar="PATH", help="Also write the state machine coverage as JSON here.")
@@ -39,9 +53,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for marker in (
         "e2e: flies the whole pipeline through the simulator",
-        "simulator_only: needs a feature only the embedded simulator offers (skipped on external backends)",
+        "simulator_only(feature): needs a feature only the embedded simulator offers (virtual clock, fault "
+        "plans on AWS services, the SNS outbox); skipped with the reason on the external and docker backends",
     ):
         config.addinivalue_line("markers", marker)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`simulator_only` tests are skipped, with what they need, when no simulator runs in-process."""
+    backend = config.getoption("--stepbricks-backend")
+    if backend == "embedded":
+        return
+    for item in items:
+        marker = item.get_closest_marker("simulator_only")
+        if marker is not None:
+            feature = marker.args[0] if marker.args else marker.kwargs.get("feature", "this test")
+            item.add_marker(pytest.mark.skip(reason=_needs_simulator(feature, backend)))
+
+
+def _needs_simulator(feature: str, backend: str) -> str:
+    return f"{feature} needs the embedded simulator; backend is {backend}"
 
 
 @dataclass
@@ -68,11 +99,19 @@ class StepbricksSession:
     def require_simulator(self, feature: str) -> Any:
         """Skip (never silently pass) when the backend cannot offer `feature`."""
         if self.simulator is None:
-            pytest.skip(f"{feature} needs the embedded simulator; backend is {self.backend}")
+            pytest.skip(_needs_simulator(feature, self.backend))
         return self.simulator
 
     def sns_messages(self, topic_arn: str | None = None) -> list[dict]:
-        return self.require_simulator("reading published SNS messages").aws.sns_messages(topic_arn)
+        return self.require_simulator("reading published SNS messages directly").aws.sns_messages(topic_arn)
+
+    def clock(self) -> Any:
+        """The simulator's clock (virtual unless started real-time); skips on other backends."""
+        return self.require_simulator("the virtual clock").clock
+
+    def faults(self) -> Any:
+        """The active fault plan (`sim.faults.FaultPlan`); skips on other backends."""
+        return self.require_simulator("fault plans on AWS services").faults
 
     def reset(self) -> None:
         if self.simulator is not None and self.simulator.databricks is not None:
@@ -89,6 +128,14 @@ def stepbricks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         session = StepbricksSession(backend=backend, env=_external_env(os.environ))
         yield session
         _collect_coverage(request.config, session)
+        return
+    if backend == "docker":
+        opt = request.config.getoption
+        with docker_stack(compose_command=opt("--stepbricks-compose-command"),
+                          keep=opt("--stepbricks-keep-stack")) as env:
+            session = StepbricksSession(backend=backend, env={**os.environ, **env})
+            yield session
+            _collect_coverage(request.config, session)
         return
     from sim.simulator import Simulator
 
@@ -184,7 +231,7 @@ def _aws_defaults() -> dict[str, str]:
 
 
 def _external_env(environ: Mapping[str, str]) -> dict[str, str]:
-    missing = [v for v in ("DATABRICKS_HOST", "DATABRICKS_TOKEN") if not environ.get(v)]
-    if missing:
-        raise pytest.UsageError(f"--stepbricks-backend=external needs {', '.join(missing)} in the environment")
-    return dict(environ)
+    try:
+        return external_env(environ)
+    except BackendError as exc:
+        raise pytest.UsageError(f"--stepbricks-backend=external: {exc}") from None
