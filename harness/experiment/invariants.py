@@ -99,6 +99,10 @@ def designed_terminal_state(obs: Observation) -> list[str]:
                                 f"({', '.join(sorted(fail_errors))}): {(trace.cause or '')[:200]}")
         else:
             problems.append(f"{name}: ended {trace.status}, which no state of the definition leads to")
+        if obs.expected.get("rejected"):
+            if trace.status != "FAILED" or (obs.expects_success and trace.error != "InputRejected"):
+                problems.append(f"{name}: an invalid input ended {trace.status} ({trace.error}), not rejected")
+            continue
         if obs.expects_success and trace.status != "SUCCEEDED":
             problems.append(f"{name}: every fault was within the retries, yet it ended {trace.status} "
                             f"({trace.error}: {(trace.cause or '')[:200]})")
@@ -119,7 +123,7 @@ def rows_conserved(obs: Observation) -> list[str]:
     if m["rows_in"] != m["rows_written"] + m["rows_quarantined"]:
         problems.append(f"{obs.key}: rows in {m['rows_in']} != written {m['rows_written']} + quarantined "
                         f"{m['rows_quarantined']}")
-    if exp and (m["rows_in"], m["rows_written"]) != (exp["rows"], exp["clean_rows"]):
+    if "rows" in exp and (m["rows_in"], m["rows_written"]) != (exp["rows"], exp["clean_rows"]):
         problems.append(f"{obs.key}: manifest says {m['rows_in']} in / {m['rows_written']} written, the input "
                         f"had {exp['rows']} rows of which {exp['clean_rows']} clean")
     if len(obs.written_ids) != m["rows_written"]:

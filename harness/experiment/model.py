@@ -51,6 +51,15 @@ class PlannedFault:
     def is_global(self) -> bool:
         return self.kind in GLOBAL_KINDS
 
+    def with_attempts(self, attempts: tuple[int, ...]) -> PlannedFault:
+        """The same fault on other attempts; whether it exceeds the retries is worked out again."""
+        hard = self.hard
+        if self.kind == "lambda" and "error" in self.effect:
+            hard = len(attempts) > STATE_RETRIES
+        elif self.kind == "databricks_task" and "slow_start_seconds" not in self.effect:
+            hard = len(attempts) > JOB_RETRIES.get(self.target, 0)
+        return replace(self, attempts=attempts, hard=hard)
+
     def describe(self) -> str:
         where = self.target + (f"/{self.detail}" if self.detail else "")
         effect = ", ".join(f"{k}={v}" for k, v in self.effect.items())
@@ -86,7 +95,7 @@ class ExperimentPlan:
         """The sim.faults plan of this plan's simulator faults, names bound to the deployment `prefix`."""
         plan = FaultPlan(seed=seed)
         for fault in self.faults:
-            label = fault.label or f"plan {self.index}"
+            label = f"plan {self.index}: {fault.label or fault.kind}"
             if fault.kind == "lambda":
                 plan.add("lambda", f"{prefix}stepbricks-{fault.target}", attempts=fault.attempts, label=label,
                          **fault.effect)

@@ -1,0 +1,270 @@
+"""Runs experiment plans against the deployed pipeline, concurrently, and judges each one.
+
+Fault plans are process-global (`sim.faults.activate`), so concurrency is arranged to keep one plan's
+faults off another's execution:
+- each concurrency *slot* is its own deployment (prefix `""`, `x1-`, `x2-`…): own Lambdas, jobs, state
+  machines and buckets, so a Lambda / Databricks-task fault bound to a slot's names hits only its
+  execution, and occurrences ("attempts 1-2") count that execution's calls alone;
+- a *batch* runs one plan per slot under the union of their bound plans; a plan with a fault that
+  cannot be scoped to one deployment (`model.GLOBAL_KINDS`: AWS API faults, workspace HTTP faults, the
+  shared cluster's worker) runs in a batch of its own.
+So verdicts do not depend on scheduling: same seed ⇒ same plans ⇒ same verdicts.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.clients import aws_client
+from harness.deploy import DeployConfig, Deployment, deploy, set_trigger_target
+from harness.experiment import invariants as inv
+from harness.experiment.model import ExperimentPlan
+from harness.experiment.observe import (
+    Observation,
+    batch_evidence,
+    executions_for,
+    notifications_for,
+    runs_for_input,
+    traces_of,
+)
+from harness.follow import TERMINAL
+from sim.data.generator import generate
+from sim.faults import FaultPlan, activate
+
+# Writes one execution's input file and says what the pipeline should make of it: {"rows", "clean_rows"}
+# for data, or {"rejected": True} for a file the pipeline must turn away on its invalid path.
+InputMaker = Callable[[Path, ExperimentPlan, "ExperimentConfig"], dict]
+
+
+def generated_input(path: Path, plan: ExperimentPlan, config: ExperimentConfig) -> dict:
+    """Customer data from the seeded generator, which knows exactly how many rows are clean."""
+    report = generate(path, rows=config.rows, seed=plan.data_seed, fmt="csv", dirty_share=config.dirty_share)
+    return {"rows": report.rows, "clean_rows": report.clean_rows}
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    rows: int = 1000
+    dirty_share: float = 0.02
+    concurrency: int = 2
+    poll_seconds: int = 30
+    timeout: float = 900.0  # wall seconds one execution may take before the run is called stuck
+    invariants: tuple[str, ...] | None = None  # None: every registered invariant
+    make_input: InputMaker = generated_input
+
+
+@dataclass
+class Verdict:
+    """One plan's outcome: what was injected, how the execution ended, which invariants broke."""
+
+    plan: ExperimentPlan
+    key: str = ""
+    execution_arns: list[str] = field(default_factory=list)
+    status: str = ""
+    applied: list[dict] = field(default_factory=list)  # faults actually applied (sim.faults records)
+    violations: dict[str, list[str]] = field(default_factory=dict)  # invariant -> messages (non-empty only)
+    wall_seconds: float = 0.0
+    virtual_seconds: float = 0.0
+    observation: Observation | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def signature(self) -> tuple[str, ...]:
+        """What the verdict says, independent of timing and names: compared across identical runs."""
+        return (self.status, *sorted(self.violations))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"plan": self.plan.to_dict(), "key": self.key, "executions": self.execution_arns,
+                "status": self.status, "applied": self.applied, "violations": self.violations,
+                "wall_seconds": round(self.wall_seconds, 2), "virtual_seconds": round(self.virtual_seconds, 2)}
+
+
+@dataclass
+class Slot:
+    index: int
+    deployment: Deployment
+
+    @property
+    def prefix(self) -> str:
+        return self.deployment.config.prefix
+
+
+def slot_prefix(index: int) -> str:
+    return "" if index == 0 else f"x{index}-"
+
+
+def prepare_slots(env: Mapping[str, str], count: int, *, poll_seconds: int = 30) -> list[Slot]:
+    """One deployment per slot (idempotent: deploying again updates in place). Slot 0 is the default,
+    unprefixed deployment (it also creates `stepbricks-mlflow`, which training's artifact root names)."""
+    slots = []
+    for index in range(count):
+        deployment = deploy(env, DeployConfig(prefix=slot_prefix(index), poll_seconds=poll_seconds))
+        set_trigger_target(env, deployment, "polling")
+        slots.append(Slot(index, deployment))
+    return slots
+
+
+def batches(plans: list[ExperimentPlan], width: int) -> list[list[ExperimentPlan]]:
+    """Plans in order, grouped `width` at a time; a plan with unscopable faults runs alone."""
+    out: list[list[ExperimentPlan]] = []
+    current: list[ExperimentPlan] = []
+    for plan in plans:
+        if plan.is_global:
+            out.append([plan])
+            continue
+        current.append(plan)
+        if len(current) == width:
+            out.append(current)
+            current = []
+    if current:
+        out.append(current)
+    return out
+
+
+class Runner:
+    """Flies plans on a running simulator (`sim`: sim.simulator.Simulator) with its deployments."""
+
+    def __init__(self, sim: Any, env: Mapping[str, str], slots: list[Slot], config: ExperimentConfig,
+                 *, workdir: Path | None = None, tag: str = "exp") -> None:
+        self.sim, self.env, self.slots, self.config = sim, dict(env), slots, config
+        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="stepbricks-exp-"))
+        self.tag = tag
+        self._runs = 0
+        self._lock = threading.Lock()
+
+    def run(self, plans: list[ExperimentPlan], *, on_verdict: Callable[[Verdict], None] = lambda _v: None
+            ) -> list[Verdict]:
+        verdicts: dict[int, Verdict] = {}
+        for batch in batches(plans, len(self.slots)):
+            for verdict in self.run_batch(batch):
+                verdicts[id(verdict.plan)] = verdict
+                on_verdict(verdict)
+        return [verdicts[id(p)] for p in plans]
+
+    def run_one(self, plan: ExperimentPlan) -> Verdict:
+        return self.run_batch([plan])[0]
+
+    def run_batch(self, batch: list[ExperimentPlan]) -> list[Verdict]:
+        assert len(batch) <= len(self.slots), "a batch has at most one plan per slot"
+        pairs = list(zip(self.slots, batch, strict=False))
+        combined = FaultPlan(seed=0)
+        for slot, plan in pairs:
+            combined.faults.extend(plan.fault_plan(slot.prefix).faults)
+        http_fired: dict[int, list[dict]] = {}
+        with (self._faults(combined, [p for _, p in pairs], http_fired),
+              ThreadPoolExecutor(max_workers=len(pairs), thread_name_prefix="experiment") as pool):
+            verdicts = list(pool.map(lambda sp: self._fly(*sp), pairs))
+        for verdict in verdicts:
+            tag = f"plan {verdict.plan.index}"
+            verdict.applied = [
+                {"target": a.target, "occurrence": a.occurrence, "effect": dict(a.effect), "at": a.at}
+                for a in combined.applied if a.label.split(":")[0] == tag
+            ] + http_fired.get(verdict.plan.index, [])
+            verdict.applied += [{"target": "s3-event", "occurrence": n + 2, "effect": {"redeliver": True}}
+                                for n in range(verdict.plan.deliveries)]
+        return verdicts
+
+    @contextmanager
+    def _faults(self, plan: FaultPlan, plans: list[ExperimentPlan], fired: dict[int, list[dict]]) -> Iterator[None]:
+        """Activate the union plan and the workspace's HTTP faults; on exit record which HTTP faults fired."""
+        workspace = self.sim.databricks
+        owners = {}
+        for experiment_plan in plans:
+            for kwargs in experiment_plan.http_faults():
+                owners[workspace.faults.http(**kwargs).fault_id] = experiment_plan.index
+        previous = activate(plan)
+        try:
+            yield
+        finally:
+            activate(previous)
+            for fault in workspace.faults.list():
+                if fault["fault_id"] in owners and fault.get("fired"):
+                    fired.setdefault(owners[fault["fault_id"]], []).append(
+                        {"target": f"workspace:{fault['pattern']}", "occurrence": fault["fired"],
+                         "effect": {"status_code": fault["status_code"], "after_handler": fault["after_handler"]}})
+            workspace.faults.reset()
+
+    # --- one execution -----------------------------------------------------------------------------
+    def _fly(self, slot: Slot, plan: ExperimentPlan) -> Verdict:
+        started, virtual_start = time.monotonic(), self.sim.clock.now()
+        with self._lock:
+            self._runs += 1
+            run_number = self._runs
+        name = f"{self.tag}-{plan.index:04d}-r{run_number}.csv"
+        path = self.workdir / name
+        expected = self.config.make_input(path, plan, self.config)
+        d = slot.deployment
+        bucket, key = d.buckets["raw"], f"incoming/{name}"
+        aws_client("s3", self.env).upload_file(str(path), bucket, key)
+        path.unlink(missing_ok=True)
+        self._redeliver(bucket, key, plan.deliveries)
+        arns = self._settle(d.state_machines["polling"], bucket, key)
+        verdict = Verdict(plan=plan, key=key, execution_arns=arns)
+        obs = self.observe(slot, plan, key, expected)
+        verdict.observation = obs
+        verdict.status = ",".join(sorted({t.status for t in obs.traces})) or "NO_EXECUTION"
+        verdict.violations = {k: v for k, v in inv.check_all(obs, self.config.invariants).items() if v}
+        verdict.wall_seconds = time.monotonic() - started
+        verdict.virtual_seconds = self.sim.clock.now() - virtual_start
+        return verdict
+
+    def _redeliver(self, bucket: str, key: str, times: int) -> None:
+        """Send the S3 notification for this object again, `times` times, exactly as S3 built it."""
+        if not times:
+            return
+        deadline = time.monotonic() + 60
+        delivery = None
+        while delivery is None and time.monotonic() < deadline:
+            delivery = next((x for x in self.sim.aws.s3_deliveries(bucket) if x.key == key), None)
+            if delivery is None:
+                time.sleep(0.1)
+        if delivery is None:
+            raise RuntimeError(f"S3 never notified the trigger about s3://{bucket}/{key}")
+        lam = aws_client("lambda", self.env)
+        for _ in range(times):
+            lam.invoke(FunctionName=delivery.function_arn, InvocationType="Event",
+                       Payload=json.dumps(delivery.event).encode())
+
+    def _settle(self, sm_arn: str, bucket: str, key: str) -> list[str]:
+        """Wait for the upload's executions to start and end (every one a trigger started)."""
+        sfn = aws_client("stepfunctions", self.env)
+        deadline = time.monotonic() + self.config.timeout
+        arns: list[str] = []
+        while time.monotonic() < deadline:
+            self.sim.aws.wait_for_async(1.0)
+            arns = executions_for(self.env, sm_arn, bucket, key)
+            statuses = [sfn.describe_execution(executionArn=a)["status"] for a in arns]
+            async_done = all(d.done for d in self.sim.aws.s3_deliveries(bucket) if d.key == key)
+            if arns and async_done and all(s in TERMINAL for s in statuses):
+                return arns
+            time.sleep(0.5)
+        return arns
+
+    def observe(self, slot: Slot, plan: ExperimentPlan, key: str, expected: Mapping[str, Any]) -> Observation:
+        d = slot.deployment
+        bucket = d.buckets["raw"]
+        input_uri = f"s3://{bucket}/{key}"
+        sfn = aws_client("stepfunctions", self.env)
+        definition = json.loads(sfn.describe_state_machine(stateMachineArn=d.state_machines["polling"])["definition"])
+        traces = traces_of(self.env, executions_for(self.env, d.state_machines["polling"], bucket, key))
+        obs = Observation(input_uri=input_uri, key=key, expected=expected, expects_success=plan.expects_success,
+                          definition=definition, traces=traces)
+        manifest, _ids, _ = batch_evidence(self.env, d.buckets["processed"], source_uri=input_uri)
+        obs.runs_by_job, obs.unsettled_runs = runs_for_input(
+            self.env, d.jobs, input_uri, manifest["output_uri"] if manifest else None)
+        # Re-read after the runs settled: a run still writing at first sight has finished (or not) now.
+        obs.manifest, obs.written_ids, obs.incomplete_batches = batch_evidence(
+            self.env, d.buckets["processed"], source_uri=input_uri)
+        obs.notifications = notifications_for(self.sim.aws.sns_messages(d.topic_arn), key)
+        return obs
