@@ -290,7 +290,9 @@ def metric_totals(cloudwatch: Any, deployment: LabDeployment, *, hours: int = 24
     start = now - datetime.timedelta(hours=hours)
     queries = [("AWS/States", m, [{"Name": "StateMachineArn", "Value": deployment.state_machine_arn}])
                for m in ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed")]
-    queries += [("AWS/Lambda", m, []) for m in ("Invocations", "Errors")]
+    # Per function: moto's GetMetricStatistics matches no-dimension queries against every dimension set.
+    queries += [("AWS/Lambda", m, [{"Name": "FunctionName", "Value": arn.rsplit(":", 1)[-1]}])
+                for m in ("Invocations", "Errors") for arn in deployment.functions.values()]
     queries += [("Glue", "glue.driver.aggregate.numFailedTasks",
                  [{"Name": "JobName", "Value": job}, {"Name": "JobRunId", "Value": "ALL"},
                   {"Name": "Type", "Value": "count"}]) for job in GLUE_JOBS]
@@ -300,7 +302,7 @@ def metric_totals(cloudwatch: Any, deployment: LabDeployment, *, hours: int = 24
                                                   StartTime=start, EndTime=now + datetime.timedelta(minutes=1),
                                                   Period=hours * 3600, Statistics=["Sum"])["Datapoints"]
         label = f"{namespace} {name}" + "".join(f" {d['Value']}" for d in dims if d["Name"] == "JobName")
-        totals[label] = sum(p["Sum"] for p in points)
+        totals[label] = totals.get(label, 0.0) + sum(p["Sum"] for p in points)
     return totals
 
 

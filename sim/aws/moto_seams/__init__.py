@@ -10,6 +10,8 @@ from __future__ import annotations
 # Sibling seam modules register themselves on import.
 from sim.aws.moto_seams import (  # noqa: F401
     aws_faults,
+    cloudwatch,
+    glue,
     sfn_api,
     sfn_faults,
     sfn_history,

@@ -1,0 +1,202 @@
+"""Glue job runs that really run: moto's Glue API routed to `sim.aws.glue.GlueService`.
+
+moto's `FakeJobRun` goes STARTING -> RUNNING -> SUCCEEDED on successive reads without running anything,
+and moto has no BatchStopJobRun. Here StartJobRun downloads the job's script and runs it on a local
+Spark cluster (see sim/aws/glue/service.py); GetJobRun / GetJobRuns keep moto's code (the run object
+quacks like its FakeJobRun); BatchStopJobRun is added to moto's response class.
+
+The service is created on the first StartJobRun, against the newest running simulator (its endpoint is
+`MOTO_PORT`), and shut down — cluster worker included — once no simulator is running any more.
+`configure()` lets the simulator choose the state directory and environment first.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from moto.core.responses import ActionResult
+from moto.glue.exceptions import ConcurrentRunsExceededException
+from moto.glue.models import FakeJob
+from moto.glue.responses import GlueResponse
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_glue import (
+    StateTaskServiceGlue,
+)
+
+from sim import clock
+from sim.aws.glue import GlueJob, GlueJobRun, GlueService
+from sim.aws.glue.runs import ACTIVE_STATES
+from sim.aws.moto_seams import core
+from sim.aws.moto_seams.core import Seam, register
+
+__all__ = ["configure", "service", "shutdown"]
+
+_lock = threading.Lock()
+_service: GlueService | None = None
+_settings: dict[str, Any] = {}
+_listeners: list[Any] = []
+
+
+def configure(*, state_dir: Path | None = None, base_env: dict[str, str] | None = None) -> None:
+    """Where the next Glue service keeps scripts and its cluster, and the environment its runs get."""
+    with _lock:
+        _settings.update({k: v for k, v in {"state_dir": state_dir, "base_env": base_env}.items() if v is not None})
+
+
+def add_listener(listener: Any) -> None:
+    """Call `listener(run, job)` when any run ends (metrics); kept across service restarts."""
+    with _lock:
+        _listeners.append(listener)
+    current = _service
+    if current is not None and listener not in current.listeners:
+        current.listeners.append(listener)
+
+
+def service() -> GlueService:
+    """The running Glue service, started on first use."""
+    global _service
+    with _lock:
+        if _service is None:
+            port = os.environ.get("MOTO_PORT", "5000")
+            env = _settings.get("base_env") or {
+                "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+            _service = GlueService(state_dir=_settings.get("state_dir"), base_env=env)
+            _service.listeners.extend(_listeners)
+            threading.Thread(target=_watch, args=(_service,), daemon=True, name="glue-watchdog").start()
+        return _service
+
+
+def shutdown() -> None:
+    """Stop the Glue service (runs and cluster worker); the next StartJobRun starts a new one."""
+    global _service
+    with _lock:
+        current, _service = _service, None
+        _settings.clear()
+    if current is not None:
+        current.shutdown()
+
+
+def _watch(watched: GlueService) -> None:
+    """Shut the service down once no simulator runs (AwsSimulator.stop has no hook for it)."""
+    idle = threading.Event()
+    while _service is watched:
+        if core.running_hosts() == 0:
+            if _service is watched:
+                shutdown()
+            return
+        clock.poll(idle, 0.5)
+
+
+atexit.register(shutdown)
+
+
+def _job_spec(job: FakeJob) -> GlueJob:
+    command = job.command or {}
+    return GlueJob(
+        name=job.name, script_location=str(command.get("ScriptLocation") or ""),
+        account_id=job.backend.account_id, region=job.backend.region_name,
+        default_arguments=dict(job.default_arguments or {}),
+        non_overridable_arguments=dict(job.non_overridable_arguments or {}),
+        max_retries=int(job.max_retries or 0), timeout_minutes=job.timeout, worker_type=job.worker_type,
+        number_of_workers=job.number_of_workers,
+        max_capacity=None if job.max_capacity is None else float(job.max_capacity),
+        glue_version=job.glue_version, execution_class=job.execution_class or "STANDARD",
+    )
+
+
+def _start_job_run(self: FakeJob, allocated_capacity: int | None, max_capacity: float | None, timeout: int | None,
+                   worker_type: str | None, security_configuration: str | None, number_of_workers: int | None,
+                   notification_property: dict[str, int] | None, previous_run_id: str | None,
+                   arguments: dict[str, str] | None) -> str:
+    """Replaces `moto.glue.models.FakeJob.start_job_run`.
+
+    Restores: the run executes the job's script on local Spark with Glue's states, ErrorMessage,
+    ExecutionTime, Timeout and MaxRetries (moto's run succeeds on the third read without running
+    anything). MaxConcurrentRuns is checked as moto and AWS do. Newest runs are listed first.
+    """
+    running = [r for r in self.job_runs if r.status in ACTIVE_STATES]
+    if len(running) >= int((self.execution_property or {}).get("MaxConcurrentRuns", 1)):
+        raise ConcurrentRunsExceededException(f"Job with name {self.name} already running")
+
+    def attach(run: GlueJobRun) -> None:
+        self.job_runs.insert(0, run)
+
+    run = service().start_run(_job_spec(self), arguments=arguments, timeout_minutes=timeout, attach=attach,
+                              previous_run_id=previous_run_id, worker_type=worker_type,
+                              number_of_workers=number_of_workers, max_capacity=max_capacity)
+    return run.job_run_id
+
+
+def _batch_stop_job_run(self: GlueResponse) -> ActionResult:
+    """BatchStopJobRun (moto lacks it): stops each active run; unknown or finished runs are listed in
+    `Errors` with an ErrorDetail, as the API reference describes."""
+    job_name = self._get_param("JobName")
+    job = self.glue_backend.get_job(job_name)  # EntityNotFoundException for an unknown job, as on AWS
+    successes, errors = [], []
+    for run_id in self._get_param("JobRunIds") or []:
+        run = next((r for r in job.job_runs if r.job_run_id == run_id), None)
+        if not isinstance(run, GlueJobRun):
+            errors.append({"JobName": job_name, "JobRunId": run_id, "ErrorDetail": {
+                "ErrorCode": "EntityNotFoundException", "ErrorMessage": f"Job run {run_id} not found."}})
+        elif run.done:
+            errors.append({"JobName": job_name, "JobRunId": run_id, "ErrorDetail": {
+                "ErrorCode": "InvalidInputException",
+                "ErrorMessage": f"Job run {run_id} is in terminal state {run.status} and cannot be stopped."}})
+        else:
+            service().stop_run(run)
+            successes.append({"JobName": job_name, "JobRunId": run_id})
+    return ActionResult({"SuccessfulSubmissions": successes, "Errors": errors})
+
+
+def _glue_eval_integration_pattern(self: StateTaskServiceGlue, env: Any, resource_runtime_part: Any,
+                                   normalised_parameters: dict, state_credentials: Any) -> None:
+    """Replaces `StateTaskServiceGlue._eval_integration_pattern` (inherited from StateTaskServiceCallback).
+
+    Restores: `arn:aws:states:::glue:startJobRun.sync` waits for the run and outputs its JobRun, or fails
+    the state with States.TaskFailed and the JobRun as cause (FAILED/TIMEOUT/ERROR), as AWS does. moto's
+    inherited code always ended in `callback_endpoint.interrupt_all()` on a None endpoint (Glue has no
+    .waitForTaskToken), so every .sync state failed with States.Runtime "'NoneType' object has no
+    attribute 'interrupt_all'". Polls GetJobRun through moto's resolver, on the simulator's clock.
+    """
+    task_output = env.stack.pop()
+    self.timeout.eval(env=env)
+    timeout_seconds = env.stack.pop()
+    if self.heartbeat:  # a Glue run sends no heartbeats; the value is evaluated to keep the stack balanced
+        self.heartbeat.eval(env=env)
+        env.stack.pop()
+    if self.resource.condition != ResourceCondition.Sync:
+        raise RuntimeError(f"Unsupported integration pattern in resource {self.resource.resource_arn}")
+    env.stack.append(task_output)
+    resolver = self._build_sync_resolver(env=env, resource_runtime_part=resource_runtime_part,
+                                         normalised_parameters=normalised_parameters,
+                                         state_credentials=state_credentials)
+    outcome = self._eval_sync(env=env, sync_resolver=resolver, timeout_seconds=timeout_seconds,
+                              callback_endpoint=None, heartbeat_endpoint=None)
+    env.stack.append(outcome)
+
+
+# Added, not patched: moto has no such action, so there is nothing to restore.
+GlueResponse.batch_stop_job_run = _batch_stop_job_run  # type: ignore[attr-defined]
+
+register(
+    [(FakeJob, "start_job_run", _start_job_run),
+     (StateTaskServiceGlue, "_eval_integration_pattern", _glue_eval_integration_pattern)],
+    [
+        Seam(StateTaskServiceGlue, "_eval_integration_pattern",
+             ("self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials"),
+             _glue_eval_integration_pattern.__doc__ or ""),
+        Seam(StateTaskServiceGlue, "_eval_sync",
+             ("self", "env", "sync_resolver", "timeout_seconds", "callback_endpoint", "heartbeat_endpoint"),
+             "the .sync polling loop the Glue integration reuses"),
+        Seam(FakeJob, "start_job_run", ("self", "allocated_capacity", "max_capacity", "timeout", "worker_type",
+                                        "security_configuration", "number_of_workers", "notification_property",
+                                        "previous_run_id", "arguments"), _start_job_run.__doc__ or ""),
+        Seam(FakeJob, "get_job_run", ("self", "run_id"), "GetJobRun reads FakeJob.job_runs, where runs are attached"),
+        Seam(FakeJob, "get_job_runs", ("self",), "GetJobRuns reads FakeJob.job_runs, where runs are attached"),
+    ],
+)
