@@ -11,6 +11,7 @@ from __future__ import annotations
 from sim.aws.moto_seams import (  # noqa: F401
     aws_faults,
     cloudwatch,
+    events,
     glue,
     sfn_api,
     sfn_faults,
