@@ -98,21 +98,25 @@ def docker_env(
     """The standard variables (docs/contracts.md) pointing every client at the Docker stack."""
     ports = ports or DockerPorts()
     environ = os.environ if environ is None else environ
+    urls = {target: f"http://{hosts[target]}:{getattr(ports, target)}" for target in hosts}
+    return routed_env(urls, token=environ.get(DOCKER_TOKEN_VAR) or DOCKER_DEFAULT_TOKEN)
 
-    def url(target: str) -> str:
-        return f"http://{hosts[target]}:{getattr(ports, target)}"
 
+def routed_env(urls: Mapping[str, str], *, token: str) -> dict[str, str]:
+    """The environment for `urls` (localstack, stepfunctions, aws, databricks, mlflow -> base URL), with
+    each AWS API sent where DOCKER_ROUTES says. The stepbricks container gives the same routes (with
+    in-network names) to its Lambdas and clusters."""
     env = {
-        "AWS_ENDPOINT_URL": url("localstack"),
+        "AWS_ENDPOINT_URL": urls["localstack"],
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_DEFAULT_REGION": "us-east-1",
-        "DATABRICKS_HOST": url("databricks"),
-        "DATABRICKS_TOKEN": environ.get(DOCKER_TOKEN_VAR) or DOCKER_DEFAULT_TOKEN,
-        "MLFLOW_TRACKING_URI": url("mlflow"),
-        "MLFLOW_S3_ENDPOINT_URL": url("localstack"),
+        "DATABRICKS_HOST": urls["databricks"],
+        "DATABRICKS_TOKEN": token,
+        "MLFLOW_TRACKING_URI": urls["mlflow"],
+        "MLFLOW_S3_ENDPOINT_URL": urls["localstack"],
     }
-    env.update({f"AWS_ENDPOINT_URL_{service}": url(target) for service, target in DOCKER_ROUTES.items()})
+    env.update({f"AWS_ENDPOINT_URL_{service}": urls[target] for service, target in DOCKER_ROUTES.items()})
     return env
 
 
