@@ -104,12 +104,14 @@ def slot_prefix(index: int) -> str:
     return "" if index == 0 else f"x{index}-"
 
 
-def prepare_slots(env: Mapping[str, str], count: int, *, poll_seconds: int = 30) -> list[Slot]:
+def prepare_slots(env: Mapping[str, str], count: int, *, poll_seconds: int = 30,
+                  prefixes: list[str] | None = None) -> list[Slot]:
     """One deployment per slot (idempotent: deploying again updates in place). Slot 0 is the default,
-    unprefixed deployment (it also creates `stepbricks-mlflow`, which training's artifact root names)."""
+    unprefixed deployment (it also creates `stepbricks-mlflow`, which training's artifact root names
+    whatever the prefix)."""
     slots = []
-    for index in range(count):
-        deployment = deploy(env, DeployConfig(prefix=slot_prefix(index), poll_seconds=poll_seconds))
+    for index, prefix in enumerate(prefixes or [slot_prefix(i) for i in range(count)]):
+        deployment = deploy(env, DeployConfig(prefix=prefix, poll_seconds=poll_seconds))
         set_trigger_target(env, deployment, "polling")
         slots.append(Slot(index, deployment))
     return slots
@@ -242,10 +244,11 @@ class Runner:
         deadline = time.monotonic() + self.config.timeout
         arns: list[str] = []
         while time.monotonic() < deadline:
-            self.sim.aws.wait_for_async(1.0)
+            # Every Event invocation settled (S3's own and our redeliveries), else a late duplicate is missed.
+            async_done = self.sim.aws.wait_for_async(1.0)
+            async_done = async_done and all(d.done for d in self.sim.aws.s3_deliveries(bucket) if d.key == key)
             arns = executions_for(self.env, sm_arn, bucket, key)
             statuses = [sfn.describe_execution(executionArn=a)["status"] for a in arns]
-            async_done = all(d.done for d in self.sim.aws.s3_deliveries(bucket) if d.key == key)
             if arns and async_done and all(s in TERMINAL for s in statuses):
                 return arns
             time.sleep(0.5)
