@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 
 import pytest
@@ -57,7 +58,7 @@ def test_a_day_of_hourly_runs_starts_24_executions_on_the_virtual_clock() -> Non
         executions = sfn.list_executions(stateMachineArn=machine)["executions"]
         assert len(executions) == 24
         times = sorted(e["startDate"] for e in executions)
-        gaps = {round((b - a).total_seconds() / 60) for a, b in zip(times, times[1:], strict=False)}
+        gaps = {round((b - a).total_seconds() / 60) for a, b in itertools.pairwise(times)}
         assert gaps == {60}
         first = json.loads(sfn.describe_execution(executionArn=executions[0]["executionArn"])["input"])
         assert first["detail-type"] == "Scheduled Event"
