@@ -322,7 +322,9 @@ def doctor(
     """Check every configured endpoint against what the pipeline needs; exit 0 only if all required pass."""
     from harness.doctor import diagnose, doctor_table
 
-    results = diagnose(_backend_env(backend) if backend else _target_env())
+    # external: the environment as it is, even half configured; reporting what is missing is the point.
+    env = dict(os.environ) if backend == "external" else _backend_env(backend) if backend else _target_env()
+    results = diagnose(env)
     console.print(doctor_table(results))
     failed = [r.check for r in results if r.required and not r.ok]
     if failed:
