@@ -30,6 +30,7 @@ from botocore.config import Config
 from sim.aws import moto_seams
 from sim.aws.lambda_endpoint import LambdaInvokeEndpoint
 from sim.aws.lambda_runtime.runtime import AWS_ASYNC_RETRY_DELAYS_S, LambdaRuntime
+from sim.aws.moto_seams import glue
 from sim.aws.s3_events import S3Delivery
 
 REGION = "us-east-1"
@@ -61,6 +62,8 @@ class AwsSimulator:
             "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIAL,
             "AWS_DEFAULT_REGION": REGION,
         }
+        # Glue job runs keep their scripts and Spark worker under this simulator's state directory.
+        glue.configure(state_dir=self.state_dir / "glue", base_env=dict(self.env))
         self._lock = threading.Lock()
         self._sns: list[dict[str, Any]] = []
         self._s3_deliveries: list[S3Delivery] = []
@@ -114,6 +117,7 @@ class AwsSimulator:
         self.runtime.close()
         moto_seams.uninstall(self._host)
         if moto_seams.running_hosts() == 0:
+            glue.shutdown()  # its Spark worker is the last simulator's
             self._post_moto_api("/moto-api/reset", None)
         self._server.stop()
         if os.environ.get("MOTO_PORT") == str(self.port):
