@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: run test lint check-java clean bench
+.PHONY: run test test-external lint check-java clean bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: $(STAMP)
 test: $(STAMP) check-java lint
 	@scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest $(ARGS)
+
+# The whole end-to-end suite against a `stepbricks up` in another process (--stepbricks-backend=external).
+test-external: $(STAMP) check-java
+	STEPBRICKS_EXTERNAL_E2E=all $(BIN)/python -m pytest tests/backends/test_external_backend.py $(ARGS)
 
 bench: $(STAMP) check-java
 	$(BIN)/python -m bench $(ARGS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 
 import pytest
 
@@ -92,3 +93,30 @@ def test_a_fault_plan_on_a_non_embedded_backend_is_refused_not_ignored():
 def test_an_unknown_backend_is_refused_with_the_choices():
     with pytest.raises(BackendError, match="embedded, external, docker"), open_backend("cloud"):
         pass
+
+
+FAKE_COMPOSE = '''import sys
+args = sys.argv[1:]
+with open({log!r}, "a") as fh:
+    fh.write(" ".join(args) + "\\n")
+if "port" in args:
+    print("127.0.0.1:" + args[-1])  # published under the container's own number, as the compose file does
+'''
+
+
+def test_the_docker_stack_is_brought_up_waited_on_and_taken_down_through_pytest_docker(tmp_path):
+    log = tmp_path / "compose.log"
+    script = tmp_path / "fake_compose.py"
+    script.write_text(FAKE_COMPOSE.format(log=str(log)))
+    from harness.backends import docker_stack
+
+    # Nothing answers the health URLs, so the wait gives up; the stack must still be taken down.
+    with pytest.raises(Exception, match="Timeout reached while waiting on service"), \
+            docker_stack(compose_command=f"{sys.executable} {script}", project="sbtest", timeout_s=0.5):
+        pass
+
+    calls = log.read_text().splitlines()
+    assert calls[0].endswith("-p sbtest up --build --wait") and "docker-compose.yml" in calls[0]
+    assert {c.split(" port ")[1] for c in calls if " port " in c} == {
+        "localstack 4566", "stepfunctions 8083", "stepbricks 4510", "stepbricks 4511", "stepbricks 8079", "mlflow 5050"}
+    assert calls[-1].endswith("down -v")
