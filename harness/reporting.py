@@ -43,9 +43,36 @@ def report_for_result(
         training=_dict(result.step_output("train")),
         evaluation=_dict(result.step_output("evaluate")),
         session_coverage=session_coverage,
+        metrics=state_machine_metrics(env, described["stateMachineArn"]),
         secrets=secrets_of(env),
     )
     return write_report(data, path)
+
+
+STATES_METRICS = ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut", "ExecutionTime")
+
+
+def state_machine_metrics(env: Mapping[str, str], state_machine_arn: str) -> list[dict[str, Any]]:
+    """The AWS/States metrics of the state machine (the simulator emits them as AWS does), summed."""
+    from datetime import UTC, datetime, timedelta
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    cloudwatch = aws_client("cloudwatch", env)
+    end = datetime.now(UTC) + timedelta(days=2)  # the simulator's clock may run ahead of the wall clock
+    rows = []
+    for name in STATES_METRICS:
+        try:
+            points = cloudwatch.get_metric_statistics(
+                Namespace="AWS/States", MetricName=name, StartTime=end - timedelta(days=16), EndTime=end,
+                Period=86400, Statistics=["Sum"],
+                Dimensions=[{"Name": "StateMachineArn", "Value": state_machine_arn}],
+            )["Datapoints"]
+        except (BotoCoreError, ClientError):
+            return rows
+        if points:
+            rows.append({"namespace": "AWS/States", "name": name, "value": sum(p["Sum"] for p in points)})
+    return rows
 
 
 def report_for_execution(
