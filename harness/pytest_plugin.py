@@ -114,7 +114,12 @@ class StepbricksSession:
         return self.require_simulator("fault plans on AWS services").faults
 
     def reset(self) -> None:
-        if self.simulator is not None and self.simulator.databricks is not None:
+        if self.simulator is None:
+            return
+        from sim import faults as sim_faults
+
+        sim_faults.active().reset()
+        if self.simulator.databricks is not None:
             self.simulator.databricks.faults.reset()
 
 
@@ -209,21 +214,88 @@ def _stepbricks_reset(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def deployed_pipeline(stepbricks: StepbricksSession) -> Any:
-    """The reference pipeline deployed once per session into the backend (idempotent deploy)."""
+    """The reference pipeline deployed once per session into the backend (idempotent deploy).
+
+    On the simulator it polls every 30 s as on AWS (virtual time skips the waits); elsewhere every 2 s."""
     from harness.deploy import DeployConfig, deploy
 
     prefix = os.environ.get("STEPBRICKS_TEST_PREFIX", "")
-    return deploy(stepbricks.env, DeployConfig(prefix=prefix, poll_seconds=1))
+    virtual = stepbricks.simulator is not None and getattr(stepbricks.simulator.clock, "virtual", False)
+    return deploy(stepbricks.env, DeployConfig(prefix=prefix, poll_seconds=30 if virtual else 2))
 
 
-@pytest.fixture(scope="session")
-def notification_inbox(stepbricks: StepbricksSession, deployed_pipeline: Any) -> Any:
-    """What the pipeline published to its SNS topic, read through an SQS subscription: works on any backend."""
-    from harness.inbox import NotificationInbox
+@pytest.fixture
+def fault_plan(stepbricks: StepbricksSession) -> Iterator[Any]:
+    """A fresh, active fault plan for this test (`fault_plan.add("lambda", name, attempts=1, error=...)`);
+    the previous plan is back after the test. Skips on backends without the simulator."""
+    stepbricks.require_simulator("fault plans")
+    from sim import faults as sim_faults
 
-    inbox = NotificationInbox.subscribe(stepbricks.env, deployed_pipeline.topic_arn, name="stepbricks-test-inbox")
-    yield inbox
-    inbox.close()
+    plan = sim_faults.FaultPlan()
+    previous = sim_faults.activate(plan)
+    try:
+        yield plan
+    finally:
+        sim_faults.activate(previous)
+
+
+@pytest.fixture
+def virtual_clock(stepbricks: StepbricksSession) -> Any:
+    """The simulator's clock: `now()`, `advance(seconds)`, `busy()`. Skips on other backends."""
+    return stepbricks.clock()
+
+
+_BEFORE = pytest.StashKey[set]()
+
+
+def _execution_arns(session: StepbricksSession) -> set[str]:
+    sfn = session.client("stepfunctions")
+    arns = set()
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        for machine in page["stateMachines"]:
+            for ex_page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine["stateMachineArn"]):
+                arns.update(ex["executionArn"] for ex in ex_page["executions"])
+    return arns
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Remember which executions existed before a stepbricks test, to report the ones it started."""
+    if "stepbricks" in getattr(item, "fixturenames", ()):
+        try:
+            item.stash[_BEFORE] = _execution_arns(item._request.getfixturevalue("stepbricks"))  # type: ignore[attr-defined]
+        except Exception:  # an unreachable backend fails the test itself, with its own message
+            pass
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """A failing test that flew executions gets their HTML reports, named in the failure output."""
+    outcome = yield
+    report = outcome.get_result()
+    if call.when != "call" or not report.failed or _BEFORE not in item.stash:
+        return
+    try:
+        paths = _reports_for_failed_test(item)
+    except Exception as exc:  # a report that cannot be written must not hide the test's own failure
+        report.sections.append(("stepbricks reports", f"could not write reports: {type(exc).__name__}: {exc}"))
+        return
+    if paths:
+        report.sections.append(("stepbricks reports", "\n".join(str(p) for p in paths)))
+
+
+def _reports_for_failed_test(item: pytest.Item, limit: int = 20) -> list[Any]:
+    import re
+    from pathlib import Path
+
+    from harness.reporting import report_for_execution
+
+    session: StepbricksSession = item._request.getfixturevalue("stepbricks")  # type: ignore[attr-defined]
+    new = sorted(_execution_arns(session) - item.stash[_BEFORE])[:limit]
+    folder = Path(os.environ.get("STEPBRICKS_HOME", ".stepbricks")) / "reports" / "tests"
+    folder /= re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid)[-150:]
+    return [report_for_execution(session.env, arn, folder / f"{arn.rsplit(':', 1)[-1]}.html") for arn in new]
 
 
 def _aws_defaults() -> dict[str, str]:
