@@ -75,7 +75,8 @@ def direct_leg(path: Path, work: Path) -> dict[str, float]:
     with AwsSimulator.start(state_dir=work / "aws") as aws:
         os.environ.update(aws.env)
         os.environ.update({"MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow.db'}",
-                           "MLFLOW_S3_ENDPOINT_URL": aws.endpoint, "STEPBRICKS_STORAGE_MODE": "staged"})
+                           "MLFLOW_S3_ENDPOINT_URL": aws.endpoint, "STEPBRICKS_STORAGE_MODE": "staged",
+                           "STEPBRICKS_MLFLOW_ARTIFACT_ROOT": "s3://bench-mlflow"})
         s3 = aws.client("s3")
         for bucket in ("raw", "processed", "models", "results", "mlflow"):
             s3.create_bucket(Bucket=f"bench-{bucket}")
