@@ -1,7 +1,6 @@
 """ml: where the training and evaluation jobs spend their time, and what each cost-saving choice buys.
 
-Run: .venv/bin/python tests/ml/bench_ml.py [--rows N]
-(kept under tests/ml because bench/ is outside the ML room's files; move it to bench/bench_ml.py as is)
+Run: .venv/bin/python bench/bench_ml.py [--rows N]
 
 Measured in one run, against a real moto server (S3) and fresh SQLite MLflow stores:
 - `import mlflow` in a fresh interpreter (what every job process pays once);
