@@ -211,7 +211,7 @@ class Runner:
         aws_client("s3", self.env).upload_file(str(path), bucket, key)
         path.unlink(missing_ok=True)
         self._redeliver(bucket, key, plan.deliveries)
-        arns = self._settle(d.state_machines["polling"], bucket, key)
+        arns = self.settle(d.state_machines["polling"], bucket, key)
         verdict = Verdict(plan=plan, key=key, execution_arns=arns)
         obs = self.observe(slot, plan, key, expected)
         verdict.observation = obs
@@ -238,7 +238,7 @@ class Runner:
             lam.invoke(FunctionName=delivery.function_arn, InvocationType="Event",
                        Payload=json.dumps(delivery.event).encode())
 
-    def _settle(self, sm_arn: str, bucket: str, key: str) -> list[str]:
+    def settle(self, sm_arn: str, bucket: str, key: str) -> list[str]:
         """Wait for the upload's executions to start and end (every one a trigger started)."""
         sfn = aws_client("stepfunctions", self.env)
         deadline = time.monotonic() + self.config.timeout

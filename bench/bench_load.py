@@ -1,0 +1,61 @@
+"""Load: N files uploaded at once → N executions of the reference pipeline; all must succeed with complete
+outputs. Prints executions per minute, peak RSS of the whole process tree (clusters, Lambda workers,
+JVMs), and the speed-up over flying the same files one at a time (a single flight measured in this run).
+
+Run: .venv/bin/python bench/bench_load.py [--files 100] [--rows 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bench_pipeline import PeakSampler
+from harness.experiment.load import fly_many
+from harness.experiment.runner import ExperimentConfig, Runner, prepare_slots
+from sim.simulator import Simulator
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--files", type=int, default=100)
+    parser.add_argument("--rows", type=int, default=1000)
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    with Simulator.start() as sim:
+        env = {**os.environ, **sim.env}
+        (slot,) = prepare_slots(env, 1)
+        runner = Runner(sim, env, [slot], ExperimentConfig(rows=args.rows))
+        fly_many(runner, slot, 1, rows=args.rows, tag="warm")  # clusters, MLflow store, Lambda workers warm
+        single = fly_many(runner, slot, 1, rows=args.rows, tag="single")
+        with PeakSampler() as peak:
+            load = fly_many(runner, slot, args.files, rows=args.rows, tag="load")
+    broken = [v for v in load.verdicts if not v.ok]
+    sequential = single.wall_seconds * args.files
+    rows = [
+        ("files uploaded at once", f"{args.files}"),
+        ("executions SUCCEEDED", f"{load.succeeded}/{len(load.verdicts)}"),
+        ("executions with a violated invariant", f"{len(broken)}"),
+        ("wall time, all files", f"{load.wall_seconds:,.1f} s"),
+        ("virtual time, all files", f"{load.virtual_seconds:,.1f} s"),
+        ("executions per minute", f"{load.executions_per_minute:,.2f}"),
+        ("one file alone (wall)", f"{single.wall_seconds:,.1f} s"),
+        ("speed-up vs one at a time", f"{sequential / load.wall_seconds:,.2f}x"),
+        ("peak RSS, process tree", f"{peak.peak:,.0f} MB"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    print(f"\nbench_load ({args.rows} rows a file)")
+    for key, value in rows:
+        print(f"  {key:<{width}}  {value:>14}")
+    for verdict in broken[:5]:
+        print(f"  ! {verdict.key}: {verdict.status} {verdict.violations}")
+    return 0 if not broken and load.succeeded == args.files else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
