@@ -76,13 +76,23 @@ def runs_for_input(env: Mapping[str, str], jobs: Mapping[str, int], input_uri: s
     while True:
         by_job: dict[str, list[dict]] = {}
         for key, job_id in jobs.items():
-            listed = w.api_client.do("GET", "/api/2.1/jobs/runs/list", query={"job_id": job_id, "limit": 25})
-            by_job[key] = [r for r in listed.get("runs", []) if _names(r, input_uri, batch_uri)]
+            by_job[key] = [r for r in _all_runs(w, job_id) if _names(r, input_uri, batch_uri)]
         active = [r["run_id"] for runs in by_job.values() for r in runs
                   if r.get("state", {}).get("life_cycle_state") in ACTIVE_STATES]
         if not active or time.monotonic() >= deadline:
             return by_job, active
         time.sleep(0.5)
+
+
+def _all_runs(w: Any, job_id: int) -> list[dict]:
+    """Every run of the job, page by page (runs/list returns at most 25 at a time)."""
+    runs: list[dict] = []
+    while True:
+        page = w.api_client.do("GET", "/api/2.1/jobs/runs/list",
+                               query={"job_id": job_id, "limit": 25, "offset": len(runs)})
+        runs.extend(page.get("runs", []))
+        if not page.get("has_more") or not page.get("runs"):
+            return runs
 
 
 def _names(run: Mapping[str, Any], input_uri: str, batch_uri: str | None) -> bool:

@@ -98,3 +98,39 @@ def test_usable_file_with_bad_rows_is_processed_and_every_bad_row_quarantined_wi
         reasons = spark.read.parquet(summary["quarantine_uri"]).select("reason").collect()
         assert len(reasons) == summary["rows_quarantined"]
         assert all(r.reason for r in reasons)
+
+
+@pytest.mark.slow
+def test_a_huge_file_is_validated_streaming_in_bounded_lambda_memory(stepbricks, deployed_pipeline, tmp_path):
+    """STEPBRICKS_BIG_FILE_MB (default 256; 2048 for the issue's 2 GB) of CSV, written and uploaded streaming;
+    validate-file reads it in one pass, and the function's peak memory (REPORT's Max Memory Used, the
+    worker's VmHWM) stays far below the file's size."""
+    import os
+    import re
+
+    megabytes = int(os.environ.get("STEPBRICKS_BIG_FILE_MB", "256"))
+    path = tmp_path / "huge.csv"
+    line = (GOOD + "\n").encode()
+    rows = megabytes * 1024 * 1024 // len(line)
+    with path.open("wb") as fh:
+        fh.write((HEADER + "\n").encode())
+        block = line * 10_000
+        for _ in range(rows // 10_000):
+            fh.write(block)
+        fh.write(line * (rows % 10_000))
+    bucket, key = deployed_pipeline.buckets["raw"], "corpus/huge.csv"
+    stepbricks.client("s3").upload_file(str(path), bucket, key)
+    path.unlink()
+    function = deployed_pipeline.functions["validate-file"]
+
+    response = stepbricks.client("lambda").invoke(
+        FunctionName=function, Payload=json.dumps({"bucket": bucket, "key": key}).encode(), LogType="Tail")
+
+    result = json.loads(response["Payload"].read())
+    assert result["isValid"] is True and result["rowCount"] == rows, result
+    import base64
+
+    report = base64.b64decode(response["LogResult"]).decode()
+    used = int(re.search(r"Max Memory Used: (\d+) MB", report).group(1))
+    assert 0 < used < min(512, megabytes), report
+    stepbricks.client("s3").delete_object(Bucket=bucket, Key=key)
