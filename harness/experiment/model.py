@@ -57,13 +57,19 @@ class PlannedFault:
         if self.kind == "lambda" and "error" in self.effect:
             hard = len(attempts) > STATE_RETRIES
         elif self.kind == "databricks_task" and "slow_start_seconds" not in self.effect:
-            hard = len(attempts) > JOB_RETRIES.get(self.target, 0)
+            hard = _task_fault_is_hard(self.target, self.effect, attempts)
         return replace(self, attempts=attempts, hard=hard)
 
     def describe(self) -> str:
         where = self.target + (f"/{self.detail}" if self.detail else "")
         effect = ", ".join(f"{k}={v}" for k, v in self.effect.items())
         return f"{self.kind}:{where} attempts {list(self.attempts)} → {effect}" + (" (hard)" if self.hard else "")
+
+
+def _task_fault_is_hard(job: str, effect: Mapping[str, Any], attempts: tuple[int, ...]) -> bool:
+    """A failed attempt is retried up to the task's max_retries; a TIMEDOUT one only with retry_on_timeout,
+    which the pipeline's jobs leave false (Jobs API default; sim/databricks/runs/scheduler.py agrees)."""
+    return bool(effect.get("timeout")) or len(attempts) > JOB_RETRIES.get(job, 0)
 
 
 @dataclass(frozen=True)
@@ -222,7 +228,7 @@ class FaultModel:
         effect = rng.choice([{"result_state": "FAILED"}, {"internal_error": True}, {"timeout": True}])
         attempts = tuple(range(1, rng.randint(1, 2) + 1))
         return PlannedFault("databricks_task", job, effect, attempts, detail=job,
-                            hard=len(attempts) > JOB_RETRIES[job], label="Databricks task failure")
+                            hard=_task_fault_is_hard(job, effect, attempts), label="Databricks task failure")
 
     @staticmethod
     def _slow_cluster(rng: random.Random) -> PlannedFault:

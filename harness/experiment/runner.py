@@ -199,6 +199,15 @@ class Runner:
 
     # --- one execution -----------------------------------------------------------------------------
     def _fly(self, slot: Slot, plan: ExperimentPlan) -> Verdict:
+        """Fly and judge; a flight the harness could not complete is a verdict too, not the end of the run."""
+        started = time.monotonic()
+        try:
+            return self._fly_and_judge(slot, plan)
+        except Exception as exc:  # recorded under its own name: never counted as the pipeline passing
+            return Verdict(plan=plan, status="NOT_JUDGED", wall_seconds=time.monotonic() - started,
+                           violations={"flight_completed": [f"{type(exc).__name__}: {exc}"]})
+
+    def _fly_and_judge(self, slot: Slot, plan: ExperimentPlan) -> Verdict:
         started, virtual_start = time.monotonic(), self.sim.clock.now()
         with self._lock:
             self._runs += 1

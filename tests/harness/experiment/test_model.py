@@ -70,3 +70,8 @@ def test_workspace_http_faults_become_workspace_fault_arguments():
                                                   (2, 3)),))
     assert plan.http_faults() == [{"pattern": "POST /api/2.*/jobs/run-now", "times": 2, "offset": 1,
                                    "status_code": 503, "retry_after": 0, "after_handler": True}]
+
+
+def test_a_timed_out_task_is_hard_even_where_a_failed_one_is_retried():
+    timed_out = PlannedFault("databricks_task", "etl", {"timeout": True}, (1, 2), detail="etl", hard=True)
+    assert timed_out.with_attempts((1,)).hard is True  # retry_on_timeout is false in resources/jobs.yml
