@@ -40,7 +40,8 @@ def summary_table(result: ExperimentResult) -> Table:
     return table
 
 
-def run_command(*, plans: int, seed: int, concurrency: int, rows: int, shrink: bool, out: Path) -> int:
+def run_command(*, plans: int, seed: int, concurrency: int, rows: int, shrink: bool, out: Path,
+                poll_seconds: int = 30) -> int:
     from harness.experiment import invariants
     from harness.experiment.runner import ExperimentConfig, Runner, prepare_slots
     from sim.simulator import Simulator
@@ -55,8 +56,8 @@ def run_command(*, plans: int, seed: int, concurrency: int, rows: int, shrink: b
     try:
         env = {**os.environ, **sim.env}
         with console.status(f"deploying {concurrency} pipeline(s)…"):
-            slots = prepare_slots(env, max(1, concurrency))
-        runner = Runner(sim, env, slots, ExperimentConfig(rows=rows, concurrency=concurrency), tag=f"s{seed}")
+            slots = prepare_slots(env, max(1, concurrency), poll_seconds=poll_seconds)
+        runner = Runner(sim, env, slots, ExperimentConfig(rows=rows, concurrency=concurrency, poll_seconds=poll_seconds), tag=f"s{seed}")
         columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), TextColumn("{task.fields[violations]} violation(s)"))
         with Progress(*columns, console=console) as progress:

@@ -14,6 +14,8 @@ def experiment(
     concurrency: Annotated[int, typer.Option(help="Executions in flight at once (one deployment each).")] = 2,
     rows: Annotated[int, typer.Option(help="Raw rows in each execution's input file.")] = 1000,
     shrink: Annotated[bool, typer.Option(help="Shrink each violation to a minimal plan and save it.")] = True,
+    poll_seconds: Annotated[int, typer.Option(help="The pipeline's Wait between Databricks polls (as deployed: 30). "
+                                              "Concurrent flights wait it in real time while another computes.")] = 30,
     out: Annotated[Path, typer.Option(help="Where plans, verdicts and reports are written.")] = Path(
         ".stepbricks/experiments"
     ),
@@ -26,4 +28,5 @@ def experiment(
     Exit code 0 only when no invariant was violated."""
     from harness.experiment.cli_run import run_command
 
-    raise typer.Exit(run_command(plans=plans, seed=seed, concurrency=concurrency, rows=rows, shrink=shrink, out=out))
+    raise typer.Exit(run_command(plans=plans, seed=seed, concurrency=concurrency, rows=rows, shrink=shrink, out=out,
+                                 poll_seconds=poll_seconds))
