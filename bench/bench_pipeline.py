@@ -116,7 +116,11 @@ def simulated_leg(path: Path, poll_seconds: int) -> dict[str, float]:
         deployment = deploy(env, DeployConfig(poll_seconds=poll_seconds))
         t_deploy = time.perf_counter() - t1
         result = run_pipeline(env, deployment, path, timeout=7200)
-        assert result.succeeded, (result.trace.error, result.trace.cause)
+        if not result.succeeded:
+            failed = [(v.name, v.error, v.output) for v in result.trace.visits if v.error or v.name.startswith("Notify")]
+            errors = {run_id: (o.get("error"), (o.get("error_trace") or "")[-1500:])
+                      for run_id, o in result.run_outputs.items() if o.get("error")}
+            raise SystemExit(f"the simulated pipeline failed: {failed}\nDatabricks task errors: {errors}")
         job_seconds = sum((r["end_time"] - r["start_time"]) / 1000 for r in result.databricks_runs)
     return {"up": t_up, "deploy": t_deploy, "flight": result.wall_seconds or 0.0, "jobs": job_seconds,
             "total": time.perf_counter() - t0}
