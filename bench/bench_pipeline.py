@@ -71,12 +71,15 @@ def direct_leg(path: Path, work: Path) -> dict[str, float]:
     from ml.evaluate import run_evaluation
     from ml.train import run_training
     from sim.aws import AwsSimulator
+    from sim.simulator import patched_environ
 
-    with AwsSimulator.start(state_dir=work / "aws") as aws:
-        os.environ.update(aws.env)
-        os.environ.update({"MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow.db'}",
-                           "MLFLOW_S3_ENDPOINT_URL": aws.endpoint, "STEPBRICKS_STORAGE_MODE": "staged",
-                           "STEPBRICKS_MLFLOW_ARTIFACT_ROOT": "s3://bench-mlflow"})
+    with AwsSimulator.start(state_dir=work / "aws") as aws, patched_environ({
+        **aws.env,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow.db'}",
+        "MLFLOW_S3_ENDPOINT_URL": aws.endpoint,
+        "STEPBRICKS_STORAGE_MODE": "staged",
+        "STEPBRICKS_MLFLOW_ARTIFACT_ROOT": "s3://bench-mlflow",
+    }):
         s3 = aws.client("s3")
         for bucket in ("raw", "processed", "models", "results", "mlflow"):
             s3.create_bucket(Bucket=f"bench-{bucket}")
