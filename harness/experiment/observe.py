@@ -43,15 +43,21 @@ class Observation:
         return self.traces[0] if self.traces else None
 
 
+_INPUTS: dict[str, tuple[str, str]] = {}  # execution ARN -> (bucket, key) of its input: never changes
+
+
 def executions_for(env: Mapping[str, str], state_machine_arn: str, bucket: str, key: str) -> list[str]:
     """Every execution of the state machine whose input names s3://bucket/key."""
     sfn = aws_client("stepfunctions", env)
     found = []
     for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn):
         for ex in page["executions"]:
-            data = json.loads(sfn.describe_execution(executionArn=ex["executionArn"]).get("input") or "{}")
-            if data.get("bucket") == bucket and data.get("key") == key:
-                found.append(ex["executionArn"])
+            arn = ex["executionArn"]
+            if arn not in _INPUTS:
+                data = json.loads(sfn.describe_execution(executionArn=arn).get("input") or "{}")
+                _INPUTS[arn] = (str(data.get("bucket")), str(data.get("key")))
+            if _INPUTS[arn] == (bucket, key):
+                found.append(arn)
     return found
 
 

@@ -17,6 +17,7 @@ import json
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -141,7 +142,9 @@ class Runner:
                  *, workdir: Path | None = None, tag: str = "exp") -> None:
         self.sim, self.env, self.slots, self.config = sim, dict(env), slots, config
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="stepbricks-exp-"))
-        self.tag = tag
+        # Input keys are unique per runner: another runner (or an earlier experiment) in the same deployment
+        # must never have uploaded the same key, or its execution would count as this input's.
+        self.tag = f"{tag}-{uuid.uuid4().hex[:8]}"
         self._runs = 0
         self._lock = threading.Lock()
 

@@ -51,5 +51,24 @@ def planted_slot(stepbricks, experiment_env, tmp_path_factory) -> Slot:
     return slot
 
 
+@pytest.fixture(scope="session")
+def planted_start_slot(stepbricks, experiment_env, tmp_path_factory) -> Slot:
+    """A deployment whose start-job Lambda calls run-now without an idempotency token: a 503 after the
+    run started ("it ran, the client saw an error") makes its retry start a second run."""
+    root = tmp_path_factory.mktemp("planted-start")
+    shutil.copytree(PROJECT_ROOT / "lambdas", root / "lambdas", ignore=shutil.ignore_patterns("__pycache__"))
+    client = root / "lambdas" / "_databricks.py"
+    source = client.read_text()
+    planted = source.replace('            "idempotency_token": idempotency_token,\n', "")
+    assert planted != source, "the client changed shape: re-plant the bug"
+    client.write_text(planted)
+    (slot,) = prepare_slots(experiment_env, 1, prefixes=["bugstart-"])
+    lam = stepbricks.client("lambda")
+    name = slot.deployment.functions["start-databricks-job"].rsplit(":", 1)[-1]
+    lam.update_function_code(FunctionName=name, ZipFile=build_lambda_zip(root))
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+    return slot
+
+
 def make_runner(stepbricks, env, slots, **config) -> Runner:
     return Runner(stepbricks.simulator, env, slots, ExperimentConfig(**config))

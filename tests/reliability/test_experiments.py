@@ -103,3 +103,23 @@ def test_shipped_pipeline_passes_random_fault_plans_with_no_violations(stepbrick
                for v in result.verdicts if not v.ok}
     assert not details, details
     assert sum(result.faults_by_kind.values()) > 0
+
+
+@pytest.mark.slow
+def test_runner_finds_a_start_job_lambda_without_idempotency_token_and_shrinks_it_to_the_lost_answer(
+    stepbricks, experiment_env, planted_start_slot, tmp_path
+):
+    lost_answer = PlannedFault("workspace_http", "POST /api/2.*/jobs/run-now",
+                               {"status_code": 503, "retry_after": 0, "after_handler": True}, (1,))
+    noise = PlannedFault("lambda", "send-notification", {"delay_seconds": 20}, (1,))
+    runner = make_runner(stepbricks, experiment_env, [planted_start_slot], rows=1000)
+    verdict = runner.run_one(ExperimentPlan(0, faults=(noise, lost_answer)))
+    assert "one_run_per_job" in verdict.violations, verdict.violations
+
+    from harness.experiment.experiment import minimize
+
+    finding = minimize(runner, verdict, out=tmp_path)
+
+    assert finding.shrunk.minimal.faults == (lost_answer,)
+    assert "one_run_per_job" in finding.minimal_verdict.violations
+    assert finding.report_file is not None and "run-now" in finding.report_file.read_text()
