@@ -63,11 +63,21 @@ def _listening(inodes: set[str]) -> list[tuple[str, int]]:
     return found
 
 
+def _is_test_spark(pid: int) -> bool:
+    """The test session's own SparkSession (tests/conftest.py `spark`), not a simulator server: built without
+    spark.driver.bindAddress it listens on every interface (reported to the lead; the simulator's clusters
+    bind 127.0.0.1)."""
+    try:
+        return b"spark.app.name=stepbricks-tests" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def test_every_server_of_the_simulator_listens_on_loopback_only(stepbricks, deployed_pipeline):
     sim = stepbricks.require_simulator("inspecting the simulator's own sockets")
     for url in (sim.env["AWS_ENDPOINT_URL"], sim.env["DATABRICKS_HOST"], sim.aws.lambda_invoke_endpoint):
         assert url.startswith("http://127.0.0.1:"), url
-    listening = _listening(_socket_inodes(_tree(os.getpid())))
+    listening = _listening(_socket_inodes({pid for pid in _tree(os.getpid()) if not _is_test_spark(pid)}))
     assert listening, "found no listening socket at all: the scan is broken"
     exposed = [(a, p) for a, p in listening if a not in ("127.0.0.1", "::1", "::ffff:127.0.0.1")]
     assert not exposed, f"listening beyond loopback: {exposed}"
