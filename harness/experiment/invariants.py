@@ -100,13 +100,13 @@ def designed_terminal_state(obs: Observation) -> list[str]:
         else:
             problems.append(f"{name}: ended {trace.status}, which no state of the definition leads to")
         if obs.expected.get("rejected"):
-            if trace.status != "FAILED" or (obs.expects_success and trace.error != "InputRejected"):
+            if trace.status != "FAILED" or (obs.expects_success is True and trace.error != "InputRejected"):
                 problems.append(f"{name}: an invalid input ended {trace.status} ({trace.error}), not rejected")
             continue
-        if obs.expects_success and trace.status != "SUCCEEDED":
+        if obs.expects_success is True and trace.status != "SUCCEEDED":
             problems.append(f"{name}: every fault was within the retries, yet it ended {trace.status} "
                             f"({trace.error}: {(trace.cause or '')[:200]})")
-        if not obs.expects_success and trace.status == "SUCCEEDED":
+        if obs.expects_success is False and trace.status == "SUCCEEDED":
             problems.append(f"{name}: a fault past the retry budget was injected, yet it SUCCEEDED")
     return problems
 

@@ -44,7 +44,9 @@ class PlannedFault:
     effect: Mapping[str, Any]
     attempts: tuple[int, ...] = (1,)
     detail: str | None = None
-    hard: bool = False  # True: the execution must take the failure path; False: retries must absorb it
+    # True: the execution must take the failure path; False: retries must absorb it; None: either (a worker
+    # kill that may land after a short task already finished).
+    hard: bool | None = False
     label: str = ""
 
     @property
@@ -63,7 +65,8 @@ class PlannedFault:
     def describe(self) -> str:
         where = self.target + (f"/{self.detail}" if self.detail else "")
         effect = ", ".join(f"{k}={v}" for k, v in self.effect.items())
-        return f"{self.kind}:{where} attempts {list(self.attempts)} → {effect}" + (" (hard)" if self.hard else "")
+        outcome = {True: " (hard)", None: " (hard if it lands)"}.get(self.hard, "")
+        return f"{self.kind}:{where} attempts {list(self.attempts)} → {effect}{outcome}"
 
 
 def _task_fault_is_hard(job: str, effect: Mapping[str, Any], attempts: tuple[int, ...]) -> bool:
@@ -85,8 +88,11 @@ class ExperimentPlan:
         return any(f.is_global for f in self.faults)
 
     @property
-    def expects_success(self) -> bool:
-        return not any(f.hard for f in self.faults)
+    def expects_success(self) -> bool | None:
+        """True / False when the plan's faults decide the outcome, None when one of them may or may not land."""
+        if any(f.hard for f in self.faults):
+            return False
+        return None if any(f.hard is None for f in self.faults) else True
 
     @property
     def deliveries(self) -> int:
@@ -239,8 +245,9 @@ class FaultModel:
     @staticmethod
     def _kill_worker(rng: random.Random) -> PlannedFault:
         job = rng.choice(JOBS)
-        return PlannedFault("cluster", job, {"kill_worker": True}, (1,), detail=job, hard=JOB_RETRIES[job] == 0,
-                            label="worker killed mid-task")
+        # Retried for the ETL; for train/evaluate the kill fails the run only if it lands before the task ends.
+        return PlannedFault("cluster", job, {"kill_worker": True}, (1,), detail=job,
+                            hard=None if JOB_RETRIES[job] == 0 else False, label="worker killed mid-task")
 
     @staticmethod
     def _workspace_429(rng: random.Random) -> PlannedFault:

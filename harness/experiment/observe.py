@@ -28,7 +28,7 @@ class Observation:
     input_uri: str
     key: str
     expected: Mapping[str, Any]
-    expects_success: bool
+    expects_success: bool | None  # None: the plan's faults may or may not change the outcome
     definition: Mapping[str, Any]
     traces: list[ExecutionTrace] = field(default_factory=list)
     runs_by_job: dict[str, list[dict]] = field(default_factory=dict)  # job key -> runs/get of this input's runs

@@ -27,7 +27,8 @@ def test_two_hundred_plans_cover_every_fault_kind_of_the_issue():
                      "Databricks task failure", "slow cluster start", "worker killed mid-task",
                      "workspace 429", "S3 event delivered again"):
         assert expected in labels, expected
-    assert any(p.expects_success for p in plans) and any(not p.expects_success for p in plans)
+    outcomes = {p.expects_success for p in plans}
+    assert outcomes == {True, False, None}  # None: a worker kill on a short task may land or not
 
 
 def test_a_plan_survives_a_round_trip_through_its_plan_file(tmp_path):
