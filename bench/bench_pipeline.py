@@ -142,12 +142,13 @@ def main() -> None:
         t = time.perf_counter()
         generate(path, rows=args.rows, seed=11, fmt="csv", dirty_share=0.01)
         t_gen = time.perf_counter() - t
+        size_mb = path.stat().st_size / 1e6
         with PeakSampler() as direct_mem:
             direct = direct_leg(path, work)
         with PeakSampler() as sim_mem:
             simulated = simulated_leg(path, args.poll_seconds)
     overhead = simulated["flight"] - direct["compute"]
-    print(f"rows {args.rows:,} (generated in {t_gen:.1f} s, {path.stat().st_size / 1e6:.0f} MB) — same run, both legs")
+    print(f"rows {args.rows:,} (generated in {t_gen:.1f} s, {size_mb:.0f} MB) — same run, both legs")
     print(f"{'leg':<34}{'seconds':>10}")
     for name, value in (
         ("direct: Spark start (warm after)", direct["spark_start"]),
