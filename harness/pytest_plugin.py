@@ -298,6 +298,16 @@ def _reports_for_failed_test(item: pytest.Item, limit: int = 20) -> list[Any]:
     return [report_for_execution(session.env, arn, folder / f"{arn.rsplit(':', 1)[-1]}.html") for arn in new]
 
 
+@pytest.fixture(scope="session")
+def notification_inbox(stepbricks: StepbricksSession, deployed_pipeline: Any) -> Iterator[Any]:
+    """What the pipeline published to its SNS topic, read through an SQS subscription: works on any backend."""
+    from harness.inbox import NotificationInbox
+
+    inbox = NotificationInbox.subscribe(stepbricks.env, deployed_pipeline.topic_arn, name="stepbricks-test-inbox")
+    yield inbox
+    inbox.close()
+
+
 def _aws_defaults() -> dict[str, str]:
     return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 
