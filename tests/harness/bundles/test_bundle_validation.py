@@ -18,7 +18,9 @@ def _validate(tmp_path: Path, jobs_yaml: str) -> str:
 
 
 def test_the_minimal_bundle_is_valid(tmp_path: Path) -> None:
-    validate(load_bundle(write_bundle(tmp_path, MINIMAL), environ={}))
+    bundle = load_bundle(write_bundle(tmp_path, MINIMAL), environ={})
+    assert validate(bundle) is None  # raises BundleError listing every problem otherwise
+    assert bundle.jobs
 
 
 def test_misspelled_job_field_is_an_unknown_field(tmp_path: Path) -> None:
