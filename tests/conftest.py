@@ -31,3 +31,15 @@ def spark() -> Iterator[object]:
     )
     session.sparkContext.setLogLevel("ERROR")
     yield session
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests on the session simulator run last, together.
+
+    moto's in-process `mock_aws` (used by Lambda unit tests) resets moto's process-global backends when it
+    stops — the same backends the session simulator's server serves — so a deployment made earlier in the
+    session would vanish under the tests that come after it.
+    """
+    on_simulator = [item for item in items if "stepbricks" in getattr(item, "fixturenames", ())]
+    others = [item for item in items if "stepbricks" not in getattr(item, "fixturenames", ())]
+    items[:] = others + on_simulator
