@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: run test test-external lint check-java clean bench
+.PHONY: run test test-full test-external lint check-java clean bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: $(STAMP) check-java lint
 # The whole end-to-end suite against a `stepbricks up` in another process (--stepbricks-backend=external).
 test-external: $(STAMP) check-java
 	STEPBRICKS_EXTERNAL_E2E=all $(BIN)/python -m pytest tests/backends/test_external_backend.py $(ARGS)
+
+# Also the on-demand reliability runs (random fault-plan experiments, the load test): ~10 more minutes.
+test-full: $(STAMP) check-java lint
+	@scripts/ensure-chromium.sh
+	STEPBRICKS_FULL=1 $(BIN)/python -m pytest $(ARGS)
 
 bench: $(STAMP) check-java
 	$(BIN)/python -m bench $(ARGS)

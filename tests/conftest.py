@@ -43,3 +43,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     on_simulator = [item for item in items if "stepbricks" in getattr(item, "fixturenames", ())]
     others = [item for item in items if "stepbricks" not in getattr(item, "fixturenames", ())]
     items[:] = others + on_simulator
+    # The on-demand reliability runs (random experiment plans, the load test) take ~10 minutes on 2 cores:
+    # `make test-full` (STEPBRICKS_FULL=1) runs them; `make test` says why they were skipped.
+    if not os.environ.get("STEPBRICKS_FULL"):
+        on_demand = pytest.mark.skip(reason="on-demand reliability run (~10 min): make test-full runs it")
+        for item in items:
+            path = str(item.path)
+            if item.get_closest_marker("slow") and ("tests/reliability/test_experiments.py" in path
+                                                    or "tests/reliability/test_load.py" in path):
+                item.add_marker(on_demand)
