@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from asl.graph import EdgeKind
 
+from asl.graph import EdgeKind
 from harness.coverage import coverage_for
 from harness.follow import poll_history
 from harness.scenarios import INJECTED, fault_scenarios
