@@ -90,9 +90,20 @@ class ExperimentPlan:
     @property
     def expects_success(self) -> bool | None:
         """True / False when the plan's faults decide the outcome, None when one of them may or may not land."""
-        if any(f.hard for f in self.faults):
+        hard = [self._shadowed(i) if f.hard else f.hard for i, f in enumerate(self.faults)]
+        if any(h is True for h in hard):
             return False
-        return None if any(f.hard is None for f in self.faults) else True
+        return None if any(h is None for h in hard) else True
+
+    def _shadowed(self, index: int) -> bool | None:
+        """True for a hard fault no earlier fault can pre-empt; None when an earlier fault on the same target
+        takes some of its attempts (first match wins in sim.faults), so it may never land."""
+        fault = self.faults[index]
+        for earlier in self.faults[:index]:
+            same = (earlier.kind, earlier.target, earlier.detail) == (fault.kind, fault.target, fault.detail)
+            if same and set(earlier.attempts) & set(fault.attempts):
+                return None
+        return True
 
     @property
     def deliveries(self) -> int:

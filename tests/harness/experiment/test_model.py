@@ -76,3 +76,13 @@ def test_workspace_http_faults_become_workspace_fault_arguments():
 def test_a_timed_out_task_is_hard_even_where_a_failed_one_is_retried():
     timed_out = PlannedFault("databricks_task", "etl", {"timeout": True}, (1, 2), detail="etl", hard=True)
     assert timed_out.with_attempts((1,)).hard is True  # retry_on_timeout is false in resources/jobs.yml
+
+
+def test_a_hard_fault_pre_empted_by_an_earlier_fault_on_the_same_attempt_may_not_land():
+    """Found by the 200-plan run (seed 7, plan 91): a slow start took train's only attempt, so the
+    INTERNAL_ERROR planned for it never fired and the execution rightly succeeded."""
+    slow = PlannedFault("databricks_task", "train", {"slow_start_seconds": 300}, (1,), detail="train")
+    broken = PlannedFault("databricks_task", "train", {"internal_error": True}, (1, 2), detail="train", hard=True)
+    assert ExperimentPlan(91, faults=(slow, broken)).expects_success is None
+    assert ExperimentPlan(91, faults=(broken, slow)).expects_success is False
+    assert FaultModel().draw_many(7, 92)[91].expects_success is None
