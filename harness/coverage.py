@@ -85,7 +85,7 @@ class MachineCoverage:
         candidates = [e for e in self.graph.edges_from(source) if e.target == target]
         if not candidates:
             # A failure inside the state ended it (the exit follows a failed task): a catch edge.
-            error = self._error_before(source_event, by_id)
+            error = self._last_error(source_event, by_id)
             if error:
                 self._record_catch(source, error, target)
             return
@@ -96,7 +96,7 @@ class MachineCoverage:
         if EdgeKind.NEXT in kinds:
             self.edges[next(e for e in candidates if e.kind is EdgeKind.NEXT)] += 1
         else:
-            error = self._error_before(source_event, by_id)
+            error = self._last_error(source_event, by_id)
             self._record_catch(source, error or "States.ALL", target)
 
     def _record_choice(self, state: str, target: str, state_input: Any) -> None:
@@ -153,9 +153,6 @@ class MachineCoverage:
                 return self._error_of(prev)
             prev = by_id.get(prev.get("previousEventId", 0))
         return None
-
-    def _error_before(self, exited: dict, by_id: Mapping[int, dict]) -> str | None:
-        return self._last_error(exited, by_id)
 
     def _input_of(self, exited: dict, by_id: Mapping[int, dict]) -> Any:
         prev = by_id.get(exited.get("previousEventId", 0))

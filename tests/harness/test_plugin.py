@@ -30,9 +30,7 @@ def test_the_virtual_clock_fixture_skips_time(virtual_clock):
     assert virtual_clock.now() - before >= 3600
 
 
-def test_a_failing_test_that_flew_an_execution_gets_its_report(tmp_path):
-    test_file = tmp_path / "test_fails.py"
-    test_file.write_text(textwrap.dedent('''
+FAILING_TEST = textwrap.dedent('''
         import json
 
         def test_fails_after_an_execution(stepbricks):
@@ -42,7 +40,12 @@ def test_a_failing_test_that_flew_an_execution_gets_its_report(tmp_path):
             arn = sfn.create_state_machine(name="m", definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
             sfn.start_execution(stateMachineArn=arn, name="will-be-reported")
             assert False, "deliberately failing"
-    '''))
+''')
+
+
+def test_a_failing_test_that_flew_an_execution_gets_its_report(tmp_path):
+    test_file = tmp_path / "test_fails.py"
+    test_file.write_text(FAILING_TEST)
     home = tmp_path / "home"
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file), "-o", "addopts="],

@@ -10,26 +10,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from harness.proctree import descendants
+
 WORKSPACE_ERROR_KEYS = {"error_code", "message"}
-
-
-def _tree(pid: int) -> set[int]:
-    """`pid` and every descendant (clusters, Lambda workers, JVMs), from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    seen, stack = set(), [pid]
-    while stack:
-        p = stack.pop()
-        if p not in seen:
-            seen.add(p)
-            stack.extend(children.get(p, []))
-    return seen
 
 
 def _socket_inodes(pids: set[int]) -> set[str]:
@@ -77,7 +60,7 @@ def test_every_server_of_the_simulator_listens_on_loopback_only(stepbricks, depl
     sim = stepbricks.require_simulator("inspecting the simulator's own sockets")
     for url in (sim.env["AWS_ENDPOINT_URL"], sim.env["DATABRICKS_HOST"], sim.aws.lambda_invoke_endpoint):
         assert url.startswith("http://127.0.0.1:"), url
-    listening = _listening(_socket_inodes({pid for pid in _tree(os.getpid()) if not _is_test_spark(pid)}))
+    listening = _listening(_socket_inodes({pid for pid in descendants(os.getpid()) if not _is_test_spark(pid)}))
     assert listening, "found no listening socket at all: the scan is broken"
     exposed = [(a, p) for a, p in listening if a not in ("127.0.0.1", "::1", "::ffff:127.0.0.1")]
     assert not exposed, f"listening beyond loopback: {exposed}"
