@@ -63,10 +63,10 @@ def main(argv: list[str] | None = None) -> int:
                          "databricks": f"http://127.0.0.1:{args.databricks_port}", "mlflow": args.mlflow},
                         token=token)
     aws_only = {k: v for k, v in routes.items() if k.startswith("AWS_")}
-    with AwsSimulator.start(state_dir=state / "aws", host=args.host, port=args.aws_port) as aws:
-        # The runtime gives its own moto endpoint to every function; here functions must reach LocalStack
-        # and Step Functions Local too. No public setter yet (asked of sim/aws): update the base env.
-        aws.runtime._base_env.update(aws_only)
+    # The runtime gives its own moto endpoint to every function; here functions must reach LocalStack
+    # and Step Functions Local too, so their environment starts from the stack's routes.
+    with AwsSimulator.start(state_dir=state / "aws", host=args.host, port=args.aws_port,
+                            lambda_env=aws_only) as aws:
         invoke = LambdaInvokeEndpoint(
             lambda: aws.client("lambda", retries={"max_attempts": 0}, read_timeout=905),
             host=args.host, port=args.lambda_port,

@@ -19,7 +19,7 @@ import random
 import threading
 import urllib.request
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -42,7 +42,7 @@ class AwsSimulator:
     """The AWS side of stepbricks on one loopback port. Use `AwsSimulator.start(...)` as a context manager."""
 
     def __init__(self, *, state_dir: Path, host: str, port: int, seed: int,
-                 async_retry_delays: Sequence[float]) -> None:
+                 async_retry_delays: Sequence[float], lambda_env: Mapping[str, str] | None = None) -> None:
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         # werkzeug logs every request to stderr at INFO; the simulator is quiet unless something fails.
@@ -68,7 +68,8 @@ class AwsSimulator:
         self._sns: list[dict[str, Any]] = []
         self._s3_deliveries: list[S3Delivery] = []
         self.runtime = LambdaRuntime(
-            state_dir=self.state_dir, base_env=self.env, log_sink=moto_seams.deliver_lambda_logs,
+            state_dir=self.state_dir, base_env={**self.env, **(lambda_env or {})},
+            log_sink=moto_seams.deliver_lambda_logs,
             async_retry_delays=async_retry_delays, seed=seed,
         )
         self._host = moto_seams.SeamHost(self.runtime, self._record_s3_delivery, self._record_sns)
@@ -93,13 +94,20 @@ class AwsSimulator:
         port: int = 0,
         seed: int = 0,
         async_retry_delays: Sequence[float] = AWS_ASYNC_RETRY_DELAYS_S,
+        lambda_env: Mapping[str, str] | None = None,
     ) -> AwsSimulator:
         """Start moto on `host:port` (0 = a free port) with Lambda and Step Functions really executing.
 
         `async_retry_delays` are the waits between retries of failed asynchronous invocations (AWS:
         about 60 s then 120 s); tests on the real clock pass small ones.
+
+        `lambda_env` is laid over `env` in every function's environment, for a stack whose functions
+        must reach other endpoints than this simulator (docker/serve.py routes them to LocalStack and
+        Step Functions Local). It is fixed at start, so no warm worker runs with an older base; a
+        function's own Environment and Lambda's reserved variables (AWS_REGION, ...) still win over it.
         """
-        return cls(state_dir=state_dir, host=host, port=port, seed=seed, async_retry_delays=async_retry_delays)
+        return cls(state_dir=state_dir, host=host, port=port, seed=seed, async_retry_delays=async_retry_delays,
+                   lambda_env=lambda_env)
 
     def __enter__(self) -> AwsSimulator:
         return self

@@ -1,0 +1,76 @@
+"""`AwsSimulator.start(lambda_env=...)`: the public way to give every Lambda function extra endpoints
+(docker/serve.py routes functions to LocalStack and Step Functions Local this way)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sim.aws import AwsSimulator
+
+ECHO_ENV = """
+import os
+
+def handler(event, context):
+    return {name: os.environ.get(name) for name in event["names"]}
+"""
+ROUTES = {
+    "AWS_ENDPOINT_URL_SNS": "http://127.0.0.1:9",
+    "STEPBRICKS_ROUTE_MARKER": "from-lambda-env",
+    "AWS_REGION": "eu-west-9",  # reserved: Lambda sets it from the function's region whatever the base says
+}
+
+
+def _echo_function(sim: AwsSimulator, build_zip: Callable[[dict[str, str]], bytes], env: dict[str, str]) -> str:
+    role = sim.client("iam").create_role(
+        RoleName="lambda-base-env", AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}'
+    )["Role"]["Arn"]
+    sim.client("lambda").create_function(
+        FunctionName="echo-base-env", Runtime="python3.11", Role=role, Handler="app.handler",
+        Code={"ZipFile": build_zip({"app.py": ECHO_ENV})}, Timeout=10, Environment={"Variables": env},
+    )
+    return "echo-base-env"
+
+
+def _seen(sim: AwsSimulator, name: str, names: list[str]) -> dict[str, Any]:
+    result = sim.invoke(name, {"names": names})
+    assert result["FunctionError"] is None, result["Payload"]
+    return result["Payload"]
+
+
+def test_lambda_env_reaches_every_function_under_its_own_environment_and_the_reserved_variables(
+        aws: AwsSimulator, build_zip, tmp_path: Path):
+    # A second simulator in the process handles invocations while it runs (sim/aws/simulator.py docstring).
+    with AwsSimulator.start(state_dir=tmp_path, lambda_env=ROUTES) as routed:
+        name = _echo_function(routed, build_zip, {"STEPBRICKS_ROUTE_MARKER": "function-wins"})
+        seen = _seen(routed, name, ["AWS_ENDPOINT_URL_SNS", "STEPBRICKS_ROUTE_MARKER", "AWS_REGION",
+                                    "AWS_ENDPOINT_URL"])
+        routed.client("lambda").delete_function(FunctionName=name)
+        routed.client("iam").delete_role(RoleName="lambda-base-env")
+    assert seen == {
+        "AWS_ENDPOINT_URL_SNS": "http://127.0.0.1:9",
+        "STEPBRICKS_ROUTE_MARKER": "function-wins",
+        "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": routed.endpoint,  # keys lambda_env does not name keep the simulator's own
+    }
+
+
+def test_lambda_env_overrides_the_simulator_endpoint_but_not_the_simulator_env(
+        aws: AwsSimulator, build_zip, tmp_path: Path):
+    elsewhere = "http://127.0.0.1:4566"
+    with AwsSimulator.start(state_dir=tmp_path, lambda_env={"AWS_ENDPOINT_URL": elsewhere}) as routed:
+        name = _echo_function(routed, build_zip, {})
+        seen = _seen(routed, name, ["AWS_ENDPOINT_URL"])
+        routed.client("lambda").delete_function(FunctionName=name)
+        routed.client("iam").delete_role(RoleName="lambda-base-env")
+        assert routed.env["AWS_ENDPOINT_URL"] == routed.endpoint  # what clients of the simulator use
+    assert seen == {"AWS_ENDPOINT_URL": elsewhere}
+
+
+def test_without_lambda_env_functions_see_the_simulator_endpoint(aws: AwsSimulator, make_function):
+    name = make_function(ECHO_ENV)
+    assert _seen(aws, name, ["AWS_ENDPOINT_URL", "STEPBRICKS_ROUTE_MARKER"]) == {
+        "AWS_ENDPOINT_URL": aws.endpoint,
+        "STEPBRICKS_ROUTE_MARKER": None,
+    }
