@@ -4,26 +4,25 @@ Layout (docs/contracts.md, written by `etl/`):
 `{processed_root}/batch_id=<id>/processing_date=<d>/part-*.parquet`, and `batch_id=<id>/_manifest.json`
 written last. A batch without its manifest is still being written (or its writer died): it is skipped,
 so training never sees half a batch. A manifest's `files` list (etl/pipeline.py writes one) is the
-batch's content: a stray part file left by an interrupted earlier attempt is not read.
+batch's content: a stray part file left by an interrupted earlier attempt is not read. Those rules live
+in `etl.batches` (`find_batches`), shared with the ETL's Spark reader; this module reads in pandas.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import re
 from dataclasses import dataclass
 
 import pandas as pd
 import pyarrow.parquet as pq
 
+from etl.batches import MANIFEST_NAME, find_batches
 from ml.features import ID_COLUMN
 from ml.storage import LocalOrS3Store, ObjectStore
 
 __all__ = ["MANIFEST_NAME", "NoProcessedDataError", "ProcessedData", "read_processed"]
 
-MANIFEST_NAME = "_manifest.json"
-_BATCH = re.compile(r"(?:^|/)batch_id=([^/]+)/")
 _PARTITION = re.compile(r"/processing_date=([^/]+)/")
 
 
@@ -43,46 +42,31 @@ class ProcessedData:
 def read_processed(processed_uri: str, *, storage: ObjectStore | None = None) -> ProcessedData:
     """Every committed batch under `processed_uri` (or the one batch it names), one row per customer.
 
-    A customer present in several batches keeps its latest record (by `processing_date`, then batch
-    order), so a re-delivered file cannot weight a customer twice.
+    Which batches are committed and which files each holds is `etl.batches.find_batches`' answer, the
+    same the ETL's own reader gets. A customer present in several batches keeps its latest record (by
+    `processing_date`, then batch order), so a re-delivered file cannot weight a customer twice.
     """
     store = storage or LocalOrS3Store()
-    root = processed_uri.rstrip("/")
-    uris = store.list(root)
-    by_batch: dict[str, list[str]] = {}
-    manifests: dict[str, str] = {}
-    for uri in uris:
-        match = _BATCH.search(uri)
-        if not match:
-            continue
-        batch = match.group(1)
-        name = uri.rsplit("/", 1)[-1]
-        if name == MANIFEST_NAME:
-            manifests[batch] = uri
-        elif name.endswith(".parquet") and not name.startswith(("_", ".")):
-            by_batch.setdefault(batch, []).append(uri)
-    batches = sorted(manifests)
-    skipped = sorted(set(by_batch) - set(manifests))
-    if not batches:
+    found = find_batches(store, processed_uri)
+    committed = [b for b in found if b.committed]
+    skipped = [b.batch_id for b in found if not b.committed and b.data_files]
+    if not committed:
         raise NoProcessedDataError(
-            f"no committed batch under {processed_uri!r}: found {len(by_batch)} batch folder(s) "
+            f"no committed batch under {processed_uri!r}: found {len(skipped)} batch folder(s) "
             f"{skipped[:5]} but none has {MANIFEST_NAME}; run the ETL job first (expected "
             f"batch_id=<id>/processing_date=<d>/part-*.parquet plus batch_id=<id>/{MANIFEST_NAME})"
         )
-    for batch in batches:
-        listed = json.loads(_read(store, manifests[batch])).get("files")
-        if listed is not None:
-            by_batch[batch] = sorted(listed)
     frames = []
-    for batch in batches:
-        for uri in by_batch.get(batch, []):
+    for batch in committed:
+        for uri in batch.files:
             table = pq.read_table(io.BytesIO(_read(store, uri)))
             frame = table.to_pandas()
             part = _PARTITION.search(uri)
             if "processing_date" not in frame.columns and part:
                 frame["processing_date"] = part.group(1)
-            frame["batch_id"] = batch
+            frame["batch_id"] = batch.batch_id
             frames.append(frame)
+    batches = [b.batch_id for b in committed]
     if not frames:
         raise NoProcessedDataError(
             f"the committed batches under {processed_uri!r} ({', '.join(batches)}) hold no rows: nothing to train on"
