@@ -40,12 +40,14 @@ def run_evaluation(
     min_roc_auc: float = 0.70,
     storage: ObjectStore | None = None,
     threshold: float = 0.5,
+    resource_prefix: str = "",
 ) -> dict[str, Any]:
     """The evaluation job. Returns the JSON-able summary the notebook exits with.
 
     Result keys: `metrics`, `gate` {metric, threshold, value, passed}, `metrics_uri`, `champion_set`,
     plus `mlflow_run_id` (the evaluation run), `training_run_id`, `holdout_rows`, `model_name`,
-    `model_version`.
+    `model_version`. The evaluation run joins its training run's experiment (so its artifacts land in
+    that deployment's root); `resource_prefix` names the deployment's experiment when there is none.
     """
     store = storage or LocalOrS3Store()
     version = str(model_version).strip()  # widgets arrive as strings; "3" and 3 name the same version
@@ -77,7 +79,9 @@ def run_evaluation(
     experiment_id = (
         training_run.info.experiment_id
         if training_run
-        else tracking.ensure_experiment(tracking.experiment_name_for(model_name))
+        else tracking.ensure_experiment(
+            tracking.experiment_name_for(model_name, resource_prefix=resource_prefix), resource_prefix=resource_prefix
+        )
     )
     tags = {
         "stepbricks.job": "evaluate",

@@ -122,11 +122,13 @@ def run_training(
     storage: ObjectStore | None = None,
     experiment_name: str | None = None,
     artifact_root: str | None = None,
+    resource_prefix: str = "",
 ) -> dict[str, Any]:
     """The training job. Returns the JSON-able summary the notebook exits with.
 
     MLflow is configured only through the environment (`MLFLOW_TRACKING_URI`, `MLFLOW_S3_ENDPOINT_URL`);
-    see `ml.tracking` for the experiment and its artifact location.
+    see `ml.tracking` for the experiment and its artifact location, which follow `resource_prefix` (the
+    deployment's prefix, the job's `resource_prefix` parameter).
     """
     store = storage or LocalOrS3Store()
     data = read_processed(processed_uri, storage=store)
@@ -135,7 +137,7 @@ def run_training(
 
     mlflow = tracking.mlflow_module()
     experiment_id = tracking.ensure_experiment(
-        tracking.experiment_name_for(model_name, experiment_name), artifact_root
+        tracking.experiment_name_for(model_name, experiment_name, resource_prefix), artifact_root, resource_prefix
     )
     with mlflow.start_run(experiment_id=experiment_id, run_name=f"train-{model_name}") as run:
         mlflow.set_tags(

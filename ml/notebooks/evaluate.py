@@ -16,6 +16,9 @@ dbutils.widgets.text("model_version", "", "Registered model version to evaluate"
 dbutils.widgets.text("results_root", "", "Results root (s3://bucket/prefix)")
 dbutils.widgets.text("min_roc_auc", "0.70", "Quality gate: minimum holdout ROC AUC")
 dbutils.widgets.text("task_token", "", "Step Functions task token (empty = none)")
+dbutils.widgets.text(
+    "resource_prefix", "", "The deployment's resource prefix (MLflow experiment and artifact bucket)"
+)
 
 processed_uri = dbutils.widgets.get("processed_uri")
 model_name = dbutils.widgets.get("model_name")
@@ -23,6 +26,7 @@ model_version = dbutils.widgets.get("model_version")
 results_root = dbutils.widgets.get("results_root")
 min_roc_auc = dbutils.widgets.get("min_roc_auc")
 task_token = dbutils.widgets.get("task_token")
+resource_prefix = dbutils.widgets.get("resource_prefix")
 
 # COMMAND ----------
 
@@ -50,6 +54,7 @@ with report_to_step_functions(task_token) as report:
         model_version=model_version,
         results_root=results_root,
         min_roc_auc=threshold,
+        resource_prefix=resource_prefix,
     )
     report.succeed(result)
 

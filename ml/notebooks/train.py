@@ -15,12 +15,16 @@ dbutils.widgets.text("model_name", "", "Registered model name")
 dbutils.widgets.text("models_root", "", "Models root (s3://bucket/prefix)")
 dbutils.widgets.text("seed", "42", "Random seed")
 dbutils.widgets.text("task_token", "", "Step Functions task token (empty = none)")
+dbutils.widgets.text(
+    "resource_prefix", "", "The deployment's resource prefix (MLflow experiment and artifact bucket)"
+)
 
 processed_uri = dbutils.widgets.get("processed_uri")
 model_name = dbutils.widgets.get("model_name")
 models_root = dbutils.widgets.get("models_root")
 seed = dbutils.widgets.get("seed")
 task_token = dbutils.widgets.get("task_token")
+resource_prefix = dbutils.widgets.get("resource_prefix")
 
 # COMMAND ----------
 
@@ -40,7 +44,11 @@ with report_to_step_functions(task_token) as report:
     if not seed.strip().lstrip("-").isdigit():
         raise ValueError(f"widget 'seed' must be an integer, got {seed!r}")
     result = run_training(
-        processed_uri=processed_uri, model_name=model_name, models_root=models_root, seed=int(seed)
+        processed_uri=processed_uri,
+        model_name=model_name,
+        models_root=models_root,
+        seed=int(seed),
+        resource_prefix=resource_prefix,
     )
     report.succeed(result)
 
