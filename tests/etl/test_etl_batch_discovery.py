@@ -30,15 +30,7 @@ def _batch(store: LocalOrS3Store, root: str, batch: str, *, manifest: object = N
     return files
 
 
-@pytest.fixture(params=["local", "s3"])
-def root(request, tmp_path) -> str:
-    if request.param == "s3":
-        request.getfixturevalue("s3_stack")
-        return f"{PROCESSED}/discovery"
-    return str(tmp_path / "processed")
-
-
-def test_committed_and_uncommitted_batches_are_told_apart_and_markers_are_not_data(root):
+def _committed_and_uncommitted_are_told_apart(root: str) -> None:
     store = LocalOrS3Store()
     done = _batch(store, root, "b-done", manifest={"batch_id": "b-done", "files": []})
     _batch(store, root, "a-writing")
@@ -50,9 +42,19 @@ def test_committed_and_uncommitted_batches_are_told_apart_and_markers_are_not_da
     assert found[1].uri == f"{root}/batch_id=b-done"
     assert list(found[1].data_files) == done  # `_SUCCESS` and the manifest are not data
     assert committed_manifests(store, root) == [{"batch_id": "b-done", "files": []}]
+    assert [b.batch_id for b in find_batches(store, f"{root}/batch_id=b-done/")] == ["b-done"]
 
 
-def test_the_manifest_file_list_is_what_a_batch_holds_and_without_one_the_data_files_are(root):
+def test_committed_and_uncommitted_batches_are_told_apart_and_markers_are_not_data(tmp_path):
+    _committed_and_uncommitted_are_told_apart(str(tmp_path / "processed"))
+
+
+def test_batches_on_s3_are_found_as_on_local_paths(s3_stack):
+    _committed_and_uncommitted_are_told_apart(f"{PROCESSED}/discovery")
+
+
+def test_the_manifest_file_list_is_what_a_batch_holds_and_without_one_the_data_files_are(tmp_path):
+    root = str(tmp_path / "processed")
     store = LocalOrS3Store()
     listed = _batch(store, root, "listed", parts=3)
     store.put_bytes(f"{root}/batch_id=listed/{MANIFEST_NAME}", json.dumps({"files": listed[1:]}).encode())
@@ -64,7 +66,8 @@ def test_the_manifest_file_list_is_what_a_batch_holds_and_without_one_the_data_f
     assert by_id["older"].files == older
 
 
-def test_a_uri_naming_one_batch_finds_only_that_batch(root):
+def test_a_uri_naming_one_batch_finds_only_that_batch(tmp_path):
+    root = str(tmp_path / "processed")
     store = LocalOrS3Store()
     _batch(store, root, "one", manifest={"batch_id": "one"})
     two = _batch(store, root, "two", manifest={"batch_id": "two"})
@@ -75,13 +78,15 @@ def test_a_uri_naming_one_batch_finds_only_that_batch(root):
     assert committed_manifests(store, f"{root}/batch_id=two") == [{"batch_id": "two"}]
 
 
-def test_a_manifest_that_is_not_a_json_object_leaves_its_batch_uncommitted(root):
+def test_a_manifest_that_is_not_a_json_object_leaves_its_batch_uncommitted(tmp_path):
+    root = str(tmp_path / "processed")
     store = LocalOrS3Store()
     _batch(store, root, "odd", manifest=b"[1, 2]")
     assert [(b.batch_id, b.committed) for b in find_batches(store, root)] == [("odd", False)]
 
 
-def test_an_empty_or_missing_root_has_no_batches(root):
+def test_an_empty_or_missing_root_has_no_batches(tmp_path):
+    root = str(tmp_path / "processed")
     assert find_batches(LocalOrS3Store(), f"{root}/nothing-here") == []
 
 
