@@ -12,10 +12,12 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from dataclasses import asdict
 from multiprocessing.connection import Connection, answer_challenge, deliver_challenge
@@ -109,6 +111,7 @@ class LocalCluster:
         self.session: WorkerReady | None = None
         self.restarts = 0
         self._process: subprocess.Popen[bytes] | None = None
+        self._tmp_dir: Path | None = None  # the worker's temp dir (Spark's and Python's), removed on reap
         self._connection: Connection | None = None
         self._queued: list[AttemptHandle] = []
         self._in_flight: dict[int, AttemptHandle] = {}
@@ -188,23 +191,31 @@ class LocalCluster:
             self._settled.wait(timeout)
         return self._running.is_set()
 
-    def _spark_conf(self) -> dict[str, str]:
+    def _spark_conf(self, tmp_dir: Path) -> dict[str, str]:
         conf = {
             **DEFAULT_SPARK_CONF,
             "spark.app.name": f"stepbricks-{self.cluster_id}",
             "spark.sql.warehouse.dir": str(self.directory / "spark-warehouse"),
+            # Spark's scratch (blockmgr-*, spark-*, artifacts-*, native libs) in a dir this cluster removes,
+            # not /tmp: a killed worker never cleans up after itself.
+            "spark.local.dir": str(tmp_dir),
         }
         conf.update({str(k): str(v) for k, v in (self.spec.get("spark_conf") or {}).items()})
+        java_tmp = f"-Djava.io.tmpdir={tmp_dir}"
+        conf["spark.driver.extraJavaOptions"] = " ".join(
+            filter(None, [java_tmp, conf.get("spark.driver.extraJavaOptions", "")]))
         return conf
 
     def _spawn(self, address: tuple[str, int], authkey: bytes) -> subprocess.Popen[bytes]:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._dbfs_root.mkdir(parents=True, exist_ok=True)
+        self._tmp_dir = tmp_dir = Path(tempfile.mkdtemp(prefix="tmp-", dir=self.directory))
         env = {**os.environ, **self._base_env}
         env.update({str(k): str(v) for k, v in (self.spec.get("spark_env_vars") or {}).items()})
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SHIM_DIR), env.get("PYTHONPATH", "")]))
-        env.update(PYSPARK_PYTHON=sys.executable, PYTHONUNBUFFERED="1", SPARK_LOCAL_IP="127.0.0.1")
-        config = WorkerConfig(self.cluster_id, self._spark_conf(), str(self._dbfs_root))
+        env.update(PYSPARK_PYTHON=sys.executable, PYTHONUNBUFFERED="1", SPARK_LOCAL_IP="127.0.0.1",
+                   TMPDIR=str(tmp_dir))  # tasks' tempfile too: a cluster's /tmp goes with the cluster
+        config = WorkerConfig(self.cluster_id, self._spark_conf(tmp_dir), str(self._dbfs_root))
         with self.log_path.open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "sim.databricks.compute.worker", f"{address[0]}:{address[1]}"],
@@ -276,6 +287,9 @@ class LocalCluster:
         process, self._process, self._connection = self._process, None, None
         if process is not None and process.poll() is None:
             _kill(process)
+        tmp_dir, self._tmp_dir = self._tmp_dir, None
+        if tmp_dir is not None:
+            shutil.rmtree(tmp_dir, ignore_errors=True)
         self._state, self.state_message, self.session = state, message, None
         self._running.clear()
         self._settled.set()
