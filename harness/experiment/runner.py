@@ -14,10 +14,12 @@ So verdicts do not depend on scheduling: same seed ⇒ same plans ⇒ same verdi
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -142,6 +144,8 @@ class Runner:
                  *, workdir: Path | None = None, tag: str = "exp") -> None:
         self.sim, self.env, self.slots, self.config = sim, dict(env), slots, config
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="stepbricks-exp-"))
+        if workdir is None:  # ours: removed with the runner (or at exit), like tempfile.TemporaryDirectory
+            weakref.finalize(self, shutil.rmtree, self.workdir, ignore_errors=True)
         # Input keys are unique per runner: another runner (or an earlier experiment) in the same deployment
         # must never have uploaded the same key, or its execution would count as this input's.
         self.tag = f"{tag}-{uuid.uuid4().hex[:8]}"

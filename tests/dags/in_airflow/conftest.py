@@ -8,9 +8,11 @@ shape databricks-jobs-api.md gives: host 127.0.0.1, the port, schema http, the t
 
 from __future__ import annotations
 
+import atexit
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,6 +26,7 @@ from tests.dags.in_airflow.airflow_support import JOB_NAME, NOTEBOOK_PATH, PROJE
 
 DAG_TESTS = Path(__file__).resolve().parents[1]  # tests/dags: workspace_server.py, notebooks/
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="stepbricks-airflow-"))
+atexit.register(shutil.rmtree, AIRFLOW_HOME, ignore_errors=True)  # made at import, so removed at exit
 os.environ.update({
     "AIRFLOW_HOME": str(AIRFLOW_HOME),
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
