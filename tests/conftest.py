@@ -35,6 +35,24 @@ def spark() -> Iterator[object]:
     yield session
 
 
+@pytest.fixture(scope="session")
+def shared_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One plain fake workspace for every test folder that needs one (tests/sim/databricks, tests/lambdas).
+
+    Its default cluster's Spark start-up is the costly part (13 s idle, 25-40 s on a busy machine), so the
+    folders share it rather than each starting its own; tests reset its faults before they run and name
+    their jobs and paths apart. `mounted_dir` is the local directory mounted at /Repos/stepbricks.
+    A test that must kill, fuzz or reconfigure a workspace starts a private one and says why.
+    """
+    from sim.databricks import Workspace
+
+    mounted = tmp_path_factory.mktemp("repo")
+    with Workspace.start(state_dir=tmp_path_factory.mktemp("workspace"),
+                         mounts={"/Repos/stepbricks": mounted}) as ws:
+        ws.mounted_dir = mounted  # type: ignore[attr-defined]
+        yield ws
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests on the session simulator run last, together.
 

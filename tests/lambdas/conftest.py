@@ -35,11 +35,9 @@ def s3(aws: None):
 
 
 @pytest.fixture(scope="session")
-def workspace(tmp_path_factory: pytest.TempPathFactory):
-    from sim.databricks import Workspace
-
-    with Workspace.start(state_dir=tmp_path_factory.mktemp("workspace")) as ws:
-        yield ws
+def workspace(shared_workspace):
+    """The session's shared fake workspace (tests/conftest.py): one default cluster start, not one more."""
+    return shared_workspace
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,10 @@
-"""One fake workspace per test session (its default cluster's warm Spark is the costly part); faults are
-reset before every test."""
+"""The session's shared fake workspace (tests/conftest.py: its default cluster's warm Spark is the costly
+part, so tests/lambdas uses the same one); faults are reset before every test."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,12 +13,9 @@ from sim.databricks import Workspace
 
 
 @pytest.fixture(scope="session")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    mounted = tmp_path_factory.mktemp("repo")
-    with Workspace.start(state_dir=tmp_path_factory.mktemp("workspace"),
-                         mounts={"/Repos/stepbricks": mounted}) as ws:
-        ws.mounted_dir = mounted  # type: ignore[attr-defined]
-        yield ws
+def workspace(shared_workspace: Workspace) -> Workspace:
+    """`mounted_dir` is the local directory mounted at /Repos/stepbricks."""
+    return shared_workspace
 
 
 @pytest.fixture(autouse=True)
