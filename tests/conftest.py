@@ -15,12 +15,19 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
 @pytest.fixture(scope="session")
-def spark() -> Iterator[object]:
-    """A small local SparkSession shared by every test that needs one; never stopped between tests."""
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A small local SparkSession shared by every test that needs one; never stopped between tests.
+
+    Its scratch (spark-*, blockmgr-*, artifacts-*, native libs) goes under pytest's temp dir, which pytest
+    rotates, rather than straight into /tmp where every session used to leave some behind.
+    """
     from pyspark.sql import SparkSession
 
+    scratch = tmp_path_factory.mktemp("spark-scratch")
     session = (
         SparkSession.builder.master("local[1]")
+        .config("spark.local.dir", str(scratch))
+        .config("spark.driver.extraJavaOptions", f"-Djava.io.tmpdir={scratch}")
         .appName("stepbricks-tests")
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.default.parallelism", "1")
@@ -33,6 +40,7 @@ def spark() -> Iterator[object]:
     )
     session.sparkContext.setLogLevel("ERROR")
     yield session
+    session.stop()
 
 
 @pytest.fixture(scope="session")
