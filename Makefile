@@ -26,9 +26,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# --durations: CI logs name the slowest tests (cluster start-ups, flights), so a regression shows at once.
 test: $(STAMP) check-java lint
 	@scripts/ensure-chromium.sh
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest --durations=25 $(ARGS)
 
 # The whole end-to-end suite against a `stepbricks up` in another process (--stepbricks-backend=external).
 test-external: $(STAMP) check-java
@@ -37,7 +38,7 @@ test-external: $(STAMP) check-java
 # Also the on-demand reliability runs (random fault-plan experiments, the load test): ~10 more minutes.
 test-full: $(STAMP) check-java lint
 	@scripts/ensure-chromium.sh
-	STEPBRICKS_FULL=1 $(BIN)/python -m pytest $(ARGS)
+	STEPBRICKS_FULL=1 $(BIN)/python -m pytest --durations=25 $(ARGS)
 
 bench: $(STAMP) check-java
 	$(BIN)/python -m bench $(ARGS)
