@@ -9,6 +9,7 @@ from pydantic import Field
 
 from sim.databricks.backend import Backend, backend
 from sim.databricks.http import ApiModel, json_body, parse, query_bool, query_int, query_token
+from sim.databricks.jobs.array_pages import JOB_ARRAYS, first_page_only, page_arrays, paged
 from sim.databricks.paging import page_fields
 
 router = APIRouter()
@@ -47,7 +48,12 @@ def create(body: dict = Depends(json_body), b: Backend = Depends(backend)) -> di
 def get(request: Request, b: Backend = Depends(backend)) -> dict:
     q = request.query_params
     job_id = query_int(q.get("job_id"), "job_id", 0)
-    return b.jobs.get(job_id).to_api()
+    body = b.jobs.get(job_id).to_api()
+    if paged(request):
+        token = page_arrays(body["settings"], JOB_ARRAYS, query_token(q.get("page_token")))
+        if token:
+            body["next_page_token"] = token
+    return body
 
 
 @router.get("/jobs/list")
@@ -60,7 +66,13 @@ def list_jobs(request: Request, b: Backend = Depends(backend)) -> dict:
         name=q.get("name") or None,
     )
     expand = query_bool(q.get("expand_tasks"), "expand_tasks")
-    return page_fields(page, "jobs", [j.to_api(expand_tasks=expand) for j in page.items])
+    items = []
+    for job in page.items:
+        item = job.to_api(expand_tasks=expand)
+        if expand and paged(request) and first_page_only(item["settings"], JOB_ARRAYS):
+            item["has_more"] = True
+        items.append(item)
+    return page_fields(page, "jobs", items)
 
 
 @router.post("/jobs/reset")

@@ -11,12 +11,14 @@ from sim import clock
 from sim.databricks.errors import InvalidParameterValue, InvalidState, RunDoesNotExist
 from sim.databricks.jobs.models import TASK_TYPES, JobsBackend, job_tasks, validate_tasks
 from sim.databricks.paging import Page, paginate
-from sim.databricks.runs.models import Run, RunState, TaskRun
+from sim.databricks.runs import repair as repairs
+from sim.databricks.runs.models import RepairRecord, Run, RunState, TaskRun
 from sim.databricks.store import Store
 
 LEGACY_PARAMS = ("notebook_params", "python_params", "python_named_params", "jar_params",
                  "spark_submit_params", "sql_params", "dbt_commands", "pipeline_params")
 MAX_RUNS_LIMIT = 25
+REPAIR_ID_START = 734650698524280  # the docs' example repair id: ids look like a workspace's, never like run ids
 RESTART_MESSAGE = (
     "The workspace server stopped while this run was in flight (stepbricks restart); the run was not "
     "resumed."
@@ -36,6 +38,7 @@ class RunsBackend:
         self._task_parent: dict[int, int] = {}
         self._idempotency: dict[str, int] = {}
         self.start: Callable[[Run], None] = lambda run: None
+        self.start_repair: Callable[[Run, list[str]], None] = lambda run, keys: None
         for doc in store.all("run"):
             run = Run.from_dict(doc)
             if not run.state.terminal:
@@ -47,11 +50,7 @@ class RunsBackend:
     def run_now(self, body: dict[str, Any]) -> Run:
         job = self._jobs.get(int(body.get("job_id") or 0))
         token = _idempotency_token(body)
-        if body.get("job_parameters") and any(body.get(p) for p in LEGACY_PARAMS):
-            raise InvalidParameterValue(
-                "Job parameters cannot be used together with legacy task parameters "
-                f"({', '.join(p for p in LEGACY_PARAMS if body.get(p))})."
-            )
+        _check_parameter_slots(body)
         settings = job.settings
         tasks = copy.deepcopy(job_tasks(settings))
         only = body.get("only")
@@ -142,6 +141,57 @@ class RunsBackend:
             self.start(run)
         return run
 
+    def repair(self, body: dict[str, Any]) -> int:
+        """Re-run tasks of a finished run as part of that run; returns the new repair id.
+
+        The run goes back to PENDING before this returns, so a client polling right after the answer
+        (databricks-sdk's `repair_run(...).result()`) never mistakes the previous verdict for the repair's."""
+        run_id = int(body.get("run_id") or 0)
+        run = self.get(run_id)
+        _check_parameter_slots(body)
+        job_tasks_now = None
+        if run.run_type == "JOB_RUN" and run.job_id is not None:
+            job_tasks_now = job_tasks(self._jobs.get(run.job_id).settings)
+        with self.lock:
+            latest = body.get("latest_repair_id")
+            repairs.check_repairable(run, run_id, None if latest is None else int(latest))
+            keys = repairs.select_tasks(
+                run, rerun_tasks=body.get("rerun_tasks"),
+                rerun_all_failed_tasks=bool(body.get("rerun_all_failed_tasks")),
+                rerun_dependent_tasks=bool(body.get("rerun_dependent_tasks")),
+            )
+            specs = repairs.current_specs(run, keys, job_tasks_now)
+            in_run = {t["task_key"] for t in run.tasks_spec}
+            run.tasks_spec = [
+                {**specs[t["task_key"]],
+                 "depends_on": [d for d in specs[t["task_key"]].get("depends_on") or [] if d["task_key"] in in_run]}
+                if t["task_key"] in specs else t
+                for t in run.tasks_spec
+            ]
+            self._apply_repair_parameters(run, body)
+            if not run.repairs:
+                run.repairs.append(RepairRecord("ORIGINAL", run.start_time, run.end_time,
+                                                state=copy.deepcopy(run.state),
+                                                task_run_ids=[t.run_id for t in run.tasks]))
+            repair_id = self._store.next_id("repair", REPAIR_ID_START)
+            run.repairs.append(RepairRecord("REPAIR", clock.now_ms(), id=repair_id))
+            run.state = RunState("PENDING")
+            run.end_time = 0
+            run.cancel_requested = False
+            self.save(run)
+        self.start_repair(run, keys)
+        return repair_id
+
+    def _apply_repair_parameters(self, run: Run, body: dict[str, Any]) -> None:
+        """A repair's parameters replace the run's for the re-run tasks (as run-now's would)."""
+        given = {k: str(v) for k, v in (body.get("job_parameters") or {}).items()}
+        for param in run.job_parameters:
+            if param["name"] in given:
+                param["value"] = given.pop(param["name"])
+        run.job_parameters += [{"name": k, "value": v} for k, v in given.items()]
+        run.overriding_parameters.update(
+            {p: body[p] for p in (*LEGACY_PARAMS, "job_parameters") if body.get(p) is not None})
+
     # --- queries ---------------------------------------------------------------------------------
     def get(self, run_id: int) -> Run:
         run = self._runs.get(run_id)
@@ -218,6 +268,8 @@ class RunsBackend:
     def add_task_run(self, run: Run, task_run: TaskRun) -> None:
         with self.lock:
             run.tasks.append(task_run)
+            if task_run.repair_id is not None and run.repairs and run.repairs[-1].id == task_run.repair_id:
+                run.repairs[-1].task_run_ids.append(task_run.run_id)
             self._task_parent[task_run.run_id] = run.run_id
             self.save(run)
 
@@ -231,7 +283,7 @@ class RunsBackend:
     def page_url(self, run: Run, run_id: int | None = None) -> str:
         return f"{self._run_page_base}#job/{run.job_id or run.run_id}/run/{run_id or run.run_id}"
 
-    def to_api(self, run: Run, *, task_run: TaskRun | None = None) -> dict[str, Any]:
+    def to_api(self, run: Run, *, task_run: TaskRun | None = None, include_history: bool = False) -> dict[str, Any]:
         if task_run is not None:
             tasks = [task_run.to_api(self.page_url(run, task_run.run_id))]
             return {
@@ -250,7 +302,8 @@ class RunsBackend:
             "creator_user_name": "stepbricks@localhost", "start_time": run.start_time,
             "end_time": run.end_time, "setup_duration": 0, "execution_duration": duration,
             "cleanup_duration": 0, "run_duration": duration, "state": run.state.to_api(),
-            "status": run.state.status_api(), "tasks": [t.to_api(self.page_url(run, t.run_id)) for t in run.tasks],
+            "status": run.state.status_api(),
+            "tasks": [t.to_api(self.page_url(run, t.run_id)) for t in run.visible_tasks()],
             "format": "MULTI_TASK", "trigger": "ONE_TIME", "attempt_number": 0,
         }
         if run.job_id is not None:
@@ -261,6 +314,8 @@ class RunsBackend:
             body["overriding_parameters"] = run.overriding_parameters
         if run.job_clusters:
             body["job_clusters"] = run.job_clusters
+        if include_history:
+            body["repair_history"] = run.history_api()
         return body
 
     def _index(self, run: Run) -> None:
@@ -278,6 +333,14 @@ def _idempotency_token(body: dict[str, Any]) -> str | None:
     return None if token in (None, "") else str(token)
 
 
+def _check_parameter_slots(body: dict[str, Any]) -> None:
+    if body.get("job_parameters") and any(body.get(p) for p in LEGACY_PARAMS):
+        raise InvalidParameterValue(
+            "Job parameters cannot be used together with legacy task parameters "
+            f"({', '.join(p for p in LEGACY_PARAMS if body.get(p))})."
+        )
+
+
 def _mark_interrupted(run: Run) -> None:
     now = clock.now_ms()
     for task in run.tasks:
@@ -288,3 +351,6 @@ def _mark_interrupted(run: Run) -> None:
     run.state = RunState("INTERNAL_ERROR", "FAILED", RESTART_MESSAGE,
                          termination_code="INTERNAL_ERROR", termination_type="INTERNAL_ERROR")
     run.end_time = now
+    if run.repairs and run.repairs[-1].state is None:
+        run.repairs[-1].state = copy.deepcopy(run.state)
+        run.repairs[-1].end_time = now

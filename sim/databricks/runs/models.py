@@ -1,7 +1,9 @@
 """Runs and task runs as the Jobs API reports them (the `Run` and `RunTask` objects).
 
 A run keeps one `TaskRun` per attempt of each task: a retry appends a new entry with the next
-`attempt_number` and its own `run_id`, as a workspace does.
+`attempt_number` and its own `run_id`, as a workspace does. A repair (runs/repair) appends fresh task
+runs tagged with its `repair_id`; the API's `tasks` then shows, per task, only the attempts of the
+execution that ran it last, and `repair_history` keeps the ORIGINAL and every REPAIR.
 """
 
 from __future__ import annotations
@@ -82,6 +84,9 @@ class TaskRun:
     cluster_id: str | None = None
     output: TaskOutput = field(default_factory=TaskOutput)
     spark_session_reused: bool = False
+    repair_id: int | None = None  # None: ran in the original run
+    # dbutils.jobs.taskValues set by this attempt: kept so a repair's downstream tasks can still read them.
+    task_values: dict[str, Any] = field(default_factory=dict)
 
     def to_api(self, run_page_url: str) -> dict[str, Any]:
         body = {k: v for k, v in self.task.items() if k not in ("max_retries",)}
@@ -106,6 +111,30 @@ class TaskRun:
 
 
 @dataclass
+class RepairRecord:
+    """One `repair_history` item: the ORIGINAL execution (snapshot taken at the first repair) or a REPAIR.
+
+    The open (latest) repair has no `state` of its own yet: it reports the run's live state until the
+    scheduler closes it with the run's verdict."""
+
+    type: str  # ORIGINAL | REPAIR
+    start_time: int
+    end_time: int = 0
+    id: int | None = None
+    state: RunState | None = None
+    task_run_ids: list[int] = field(default_factory=list)
+
+    def to_api(self, live: RunState) -> dict[str, Any]:
+        state = self.state or live
+        body: dict[str, Any] = {"type": self.type, "start_time": self.start_time, "end_time": self.end_time,
+                                "state": state.to_api(), "status": state.status_api(),
+                                "task_run_ids": list(self.task_run_ids)}
+        if self.id is not None:
+            body["id"] = self.id
+        return body
+
+
+@dataclass
 class Run:
     run_id: int
     run_type: str  # JOB_RUN | SUBMIT_RUN
@@ -122,16 +151,35 @@ class Run:
     state: RunState = field(default_factory=RunState)
     tasks: list[TaskRun] = field(default_factory=list)
     cancel_requested: bool = False
+    repairs: list[RepairRecord] = field(default_factory=list)  # [ORIGINAL, REPAIR, ...] once repaired
 
     @property
     def multi_task(self) -> bool:
         return len(self.tasks_spec) > 1
+
+    @property
+    def latest_repair_id(self) -> int | None:
+        return self.repairs[-1].id if self.repairs else None
 
     def latest_attempts(self) -> dict[str, TaskRun]:
         latest: dict[str, TaskRun] = {}
         for task_run in self.tasks:
             latest[task_run.task_key] = task_run
         return latest
+
+    def visible_tasks(self) -> list[TaskRun]:
+        """What `tasks` shows: per task, the attempts of the execution (original or repair) that ran it last."""
+        current = {key: t.repair_id for key, t in self.latest_attempts().items()}
+        return [t for t in self.tasks if t.repair_id == current[t.task_key]]
+
+    def history_api(self) -> list[dict[str, Any]]:
+        """`repair_history`: a never-repaired run still has its ORIGINAL item (Airflow's
+        DatabricksHook.get_latest_repair_id reads `repair_history[-1]` and expects one item then)."""
+        if not self.repairs:
+            original = RepairRecord("ORIGINAL", self.start_time, self.end_time,
+                                    task_run_ids=[t.run_id for t in self.tasks])
+            return [original.to_api(self.state)]
+        return [r.to_api(self.state) for r in self.repairs]
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -143,5 +191,9 @@ class Run:
         data["tasks"] = [
             TaskRun(**{**t, "state": RunState(**t["state"]), "output": TaskOutput(**t["output"])})
             for t in data["tasks"]
+        ]
+        data["repairs"] = [
+            RepairRecord(**{**r, "state": RunState(**r["state"]) if r.get("state") else None})
+            for r in data.get("repairs") or []
         ]
         return cls(**data)

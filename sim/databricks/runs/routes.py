@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from sim.databricks.backend import Backend, backend
 from sim.databricks.errors import InvalidParameterValue
 from sim.databricks.http import ApiModel, json_body, parse, query_bool, query_int, query_token
+from sim.databricks.jobs.array_pages import RUN_ARRAYS, first_page_only, page_arrays, paged
 from sim.databricks.paging import page_fields
 
 router = APIRouter()
@@ -39,6 +40,24 @@ class RunIdRequest(ApiModel):
     run_id: int
 
 
+class RepairRequest(ApiModel):
+    # No run_id reaches the lookup as run 0: "Run 0 does not exist.", like run-now's job_id.
+    run_id: int = 0
+    rerun_tasks: list[str] | None = None
+    rerun_all_failed_tasks: bool | None = None
+    rerun_dependent_tasks: bool | None = None
+    latest_repair_id: int | None = None
+    job_parameters: dict[str, Any] | None = None
+    notebook_params: dict[str, Any] | None = None
+    python_params: list[str] | None = None
+    python_named_params: dict[str, Any] | None = None
+    jar_params: list[str] | None = None
+    spark_submit_params: list[str] | None = None
+    sql_params: dict[str, Any] | None = None
+    pipeline_params: dict[str, Any] | None = None
+    dbt_commands: list[str] | None = None
+
+
 class CancelAllRequest(ApiModel):
     job_id: int | None = None
     all_queued_runs: bool = False
@@ -57,11 +76,24 @@ def submit(body: dict = Depends(json_body), b: Backend = Depends(backend)) -> di
     return {"run_id": b.runs.submit(body).run_id}
 
 
+@router.post("/jobs/runs/repair")
+def repair(body: dict = Depends(json_body), b: Backend = Depends(backend)) -> dict:
+    req = parse(RepairRequest, body)
+    return {"repair_id": b.runs.repair(req.model_dump(exclude_none=True))}
+
+
 @router.get("/jobs/runs/get")
 def get(request: Request, b: Backend = Depends(backend)) -> dict:
-    run_id = query_int(request.query_params.get("run_id"), "run_id", 0) or 0
+    q = request.query_params
+    run_id = query_int(q.get("run_id"), "run_id", 0) or 0
     run = b.runs.get(run_id)
-    return b.runs.to_api(run, task_run=b.runs.task_run(run_id))
+    body = b.runs.to_api(run, task_run=b.runs.task_run(run_id),
+                         include_history=query_bool(q.get("include_history"), "include_history"))
+    if paged(request):
+        token = page_arrays(body, RUN_ARRAYS, query_token(q.get("page_token")))
+        if token:
+            body["next_page_token"] = token
+    return body
 
 
 @router.get("/jobs/runs/get-output")
@@ -114,6 +146,8 @@ def list_runs(request: Request, b: Backend = Depends(backend)) -> dict:
         item = b.runs.to_api(run)
         if not expand:
             item.pop("tasks", None)
+        elif paged(request) and first_page_only(item, RUN_ARRAYS):
+            item["has_more"] = True
         items.append(item)
     return page_fields(page, "runs", items)
 

@@ -4,6 +4,9 @@ One thread per run walks the task graph; one thread per running task drives its 
 through the `ClusterPool` seam (`compute/contract.py`). Every state change is saved (and so visible
 to runs/get) the moment it happens. Time comes from `sim.clock` only.
 
+A repair (runs/repair) walks the same graph with only the chosen tasks pending: the others keep their
+latest result (and task values) as already-finished upstreams.
+
 Failure reporting (`failure_style`):
 - "workspace" (default, what real workspaces report today): a failed task ends TERMINATED/FAILED and
   the parent run ends INTERNAL_ERROR/FAILED "Task <key> failed with message: ...", status TERMINATED
@@ -13,6 +16,7 @@ Failure reporting (`failure_style`):
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from collections.abc import Callable
@@ -76,9 +80,16 @@ class Scheduler:
         self._threads: list[threading.Thread] = []
         self._contexts: list[_RunContext] = []
         runs.start = self.start
+        runs.start_repair = self.start_repair
 
     def start(self, run: Run) -> None:
         thread = threading.Thread(target=self._execute, args=(run,), name=f"run-{run.run_id}", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def start_repair(self, run: Run, keys: list[str]) -> None:
+        """Re-run `keys` of a finished run (the backend has already opened the repair record)."""
+        thread = threading.Thread(target=self._execute, args=(run, keys), name=f"repair-{run.run_id}", daemon=True)
         self._threads.append(thread)
         thread.start()
 
@@ -93,7 +104,7 @@ class Scheduler:
             thread.join(timeout)
 
     # --- one run ---------------------------------------------------------------------------------
-    def _execute(self, run: Run) -> None:
+    def _execute(self, run: Run, rerun: list[str] | None = None) -> None:
         try:
             self._wait_in_queue(run)
             ctx = _RunContext(run, clock.now() + run.timeout_seconds if run.timeout_seconds else None)
@@ -101,7 +112,7 @@ class Scheduler:
             self._set(run, run.state, "PENDING", "")
             try:
                 with clock.get().alarm(ctx.deadline):  # timeout_seconds: a virtual clock stops there
-                    self._run_graph(ctx)
+                    self._run_graph(ctx, rerun)
             finally:
                 if not self._stopping.is_set():
                     self._set(run, run.state, "TERMINATING", "")
@@ -119,6 +130,7 @@ class Scheduler:
                 run.state = RunState("INTERNAL_ERROR", "FAILED", f"Internal error in the fake workspace: {e}",
                                      termination_code="INTERNAL_ERROR", termination_type="INTERNAL_ERROR")
                 run.end_time = clock.now_ms()
+                _close_repair(run)
                 self._runs.save(run)
 
     def _wait_in_queue(self, run: Run) -> None:
@@ -134,13 +146,24 @@ class Scheduler:
                 return
             clock.poll(self._stopping, POLL_SECONDS * 4)  # polling, not a timer: time skips past it
 
-    def _run_graph(self, ctx: _RunContext) -> None:
+    def _run_graph(self, ctx: _RunContext, rerun: list[str] | None = None) -> None:
         run = ctx.run
         specs = {t["task_key"]: t for t in run.tasks_spec}
+        repair_id = None
+        if rerun is not None:  # a repair: the other tasks are finished upstreams with their last result
+            repair_id = run.latest_repair_id
+            latest = run.latest_attempts()
+            for key in specs.keys() - set(rerun):
+                if key in latest:
+                    ctx.results[key] = latest[key].state.result_state or "FAILED"
+                    ctx.task_values[key] = dict(latest[key].task_values)
+                else:  # never ran (a run skipped before it started): counts as not run
+                    ctx.results[key] = "UPSTREAM_CANCELED"
+            specs = {k: specs[k] for k in rerun}
         first: dict[str, TaskRun] = {}
         for key, spec in specs.items():
             waiting = "BLOCKED" if spec.get("depends_on") else "PENDING"
-            first[key] = TaskRun(self._runs.new_task_run_id(), key, 0, spec, RunState(waiting))
+            first[key] = TaskRun(self._runs.new_task_run_id(), key, 0, spec, RunState(waiting), repair_id=repair_id)
             self._runs.add_task_run(run, first[key])
         self._set(run, run.state, "RUNNING", "")
         pending = dict(specs)
@@ -195,7 +218,7 @@ class Scheduler:
                 if not retry or exhausted or ctx.stop.is_set():
                     break
                 task_run = TaskRun(self._runs.new_task_run_id(), task_run.task_key, task_run.attempt_number + 1,
-                                   spec, RunState("WAITING_FOR_RETRY"))
+                                   spec, RunState("WAITING_FOR_RETRY"), repair_id=task_run.repair_id)
                 self._runs.add_task_run(ctx.run, task_run)
                 if interval:
                     clock.get().wait(ctx.stop, interval)
@@ -304,6 +327,7 @@ class Scheduler:
         task_run.output = TaskOutput(result.notebook_result, result.error, result.error_trace, result.logs)
         task_run.spark_session_reused = result.spark_session_reused
         task_run.end_time = clock.now_ms()
+        task_run.task_values = dict(result.task_values)
         if result.task_values:
             with ctx.lock:
                 ctx.task_values[task_run.task_key] = dict(result.task_values)
@@ -341,12 +365,14 @@ class Scheduler:
                 state = RunState("TERMINATED", "SUCCESS_WITH_FAILURES", "", False, "SUCCESS_WITH_FAILURES",
                                  "SUCCESS")
             else:
-                culprit = failed[0] if failed else next(iter(latest.values()))
+                not_ok = [t for t in leaves if t.state.result_state not in ("SUCCESS", "EXCLUDED")]
+                culprit = failed[0] if failed else (not_ok or list(latest.values()))[0]
                 message = f"Task {culprit.task_key} failed with message: {culprit.state.state_message.rstrip('.')}."
                 life = "INTERNAL_ERROR" if self._failure_style == "workspace" else "TERMINATED"
                 state = RunState(life, "FAILED", message, False, "RUN_EXECUTION_ERROR", "CLIENT_ERROR")
         run.state = state
         run.end_time = clock.now_ms()
+        _close_repair(run)
         self._runs.save(run)
 
     def _set(self, run: Run, state: RunState, life_cycle_state: str, message: str) -> None:
@@ -357,6 +383,13 @@ class Scheduler:
 
 class ClusterNotFound(Exception):
     pass
+
+
+def _close_repair(run: Run) -> None:
+    """The open repair's history item takes the run's verdict and end time."""
+    if run.repairs and run.repairs[-1].state is None:
+        run.repairs[-1].state = copy.deepcopy(run.state)
+        run.repairs[-1].end_time = run.end_time
 
 
 def _run_if(condition: str, upstream: list[str]) -> str | None:
