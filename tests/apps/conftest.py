@@ -41,6 +41,8 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    # Private, not the session `stepbricks` simulator: the backend and its job run on the real clock (the
+    # session simulator's is virtual and would skip the callback's waits) and SNS is read whole.
     from sim.aws import AwsSimulator
     from sim.databricks import Workspace
 

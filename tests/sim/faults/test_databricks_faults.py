@@ -19,6 +19,7 @@ from sim.simulator import Simulator
 
 @pytest.fixture(scope="module")
 def dbx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
+    # Private, not the session `stepbricks` simulator: a test here kills the cluster's worker on purpose.
     with Simulator.start(state_dir=tmp_path_factory.mktemp("dbx-faults"), keep_state=False) as simulator:
         yield simulator
 
