@@ -2,7 +2,9 @@
 
 Every route, the fault control API and the OpenAPI document included, needs `Authorization: Bearer
 <token>`; only `/.well-known/databricks-config` (which databricks-sdk fetches unauthenticated when it
-builds a Config) is open. The same routers serve `/api/2.0`, `/api/2.1` and `/api/2.2`.
+builds a Config) is open. The same routers serve `/api/2.0`, `/api/2.1` and `/api/2.2`. The OpenAPI
+document describes request bodies and query parameters (`openapi_shapes.py`) although the handlers read
+raw JSON, so bad input keeps the workspace's 400 shape.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sim.databricks.clusters import routes as clusters_routes
 from sim.databricks.faults import routes as faults_routes
 from sim.databricks.http import describe_validation_errors
 from sim.databricks.jobs import routes as jobs_routes
+from sim.databricks.openapi_shapes import install as describe_requests
 from sim.databricks.runs import routes as runs_routes
 from sim.databricks.secrets import routes as secrets_routes
 from sim.databricks.workspace import routes as workspace_routes
@@ -31,10 +34,13 @@ OPEN_PATHS = frozenset({"/.well-known/databricks-config"})
 def build_app(backend: Backend) -> FastAPI:
     app = FastAPI(title="stepbricks fake Databricks workspace", docs_url=None, redoc_url=None)
     app.state.backend = backend
+    api_routers = [m.router for m in (jobs_routes, runs_routes, secrets_routes, workspace_routes, clusters_routes)]
     for version in API_VERSIONS:
-        for module in (jobs_routes, runs_routes, secrets_routes, workspace_routes, clusters_routes):
-            app.include_router(module.router, prefix=f"/api/{version}")
+        for router in api_routers:
+            app.include_router(router, prefix=f"/api/{version}")
     app.include_router(faults_routes.router)
+    # The document shows request bodies and query parameters; the handlers still read raw JSON.
+    describe_requests(app, [*api_routers, faults_routes.router])
 
     @app.get("/.well-known/databricks-config", include_in_schema=False)
     def databricks_config() -> dict:
