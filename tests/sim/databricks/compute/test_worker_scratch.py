@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from compute_support import WAIT_SECONDS, finished, invocation
+from compute_support import finished, invocation
 
 from sim.databricks.compute import ClusterManager
 
@@ -38,7 +38,6 @@ def test_a_worker_that_exits_takes_its_temp_dir_with_it(manager: ClusterManager,
     script = tmp_path / "never.py"
     script.write_text("print('never runs')\n")
     result = finished(cluster.run(invocation(kind="python_file", source_path=script)))
-    assert result.outcome == "INTERNAL_ERROR"
-    assert cluster.wait_until_running(WAIT_SECONDS) is False
+    assert result.outcome == "INTERNAL_ERROR"  # ended when the worker was reaped, after its temp dir went
     assert (cluster.directory / "driver.log").exists()  # the worker ran in this directory…
     assert list(cluster.directory.glob("tmp-*")) == []  # …and its temp dir is gone with it
