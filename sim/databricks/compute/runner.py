@@ -2,20 +2,18 @@
 
 Notebook, python_file and python_wheel tasks as Databricks runs them; the caller (the worker's
 executor) owns the thread, the Spark job group and stopping. Process-wide state a task changes —
-`sys.argv`, `sys.path`, `os.environ` — is set for the attempt and restored after it; attempts running
-concurrently on one cluster therefore see each other's changes (as notebooks sharing a cluster do).
+`sys.argv`, `sys.path`, `os.environ` — is set for the attempt and restored once no running attempt needs
+it (`task_environment`); attempts running concurrently on one cluster see each other's changes (as
+notebooks sharing a cluster do).
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.metadata
-import os
 import runpy
 import sys
-import sysconfig
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,63 +21,13 @@ from sim.databricks.compute import errors, notebook_source, runtime
 from sim.databricks.compute.context import TaskContext
 from sim.databricks.compute.contract import Outcome, TaskInvocation
 from sim.databricks.compute.dbutils.errors import NotebookExit
+from sim.databricks.compute.task_environment import task_environment
 
 FIVE_MB = 5 * 1024 * 1024
 
 
 class TaskDefinitionError(Exception):
     """The task cannot start: missing file, package or entry point."""
-
-
-@contextmanager
-def _task_environment(invocation: TaskInvocation, argv: list[str] | None) -> Iterator[None]:
-    saved_env = {key: os.environ.get(key) for key in invocation.env}
-    saved_argv, added = sys.argv, [p for p in invocation.sys_path if p not in sys.path]
-    modules_before = set(sys.modules)
-    os.environ.update(invocation.env)
-    sys.path[:0] = added
-    if argv is not None:
-        sys.argv = argv
-    importlib.invalidate_caches()
-    try:
-        yield
-    finally:
-        sys.argv = saved_argv
-        for entry in added:
-            if entry in sys.path:
-                sys.path.remove(entry)
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        _forget_new_modules_under(invocation.sys_path, modules_before)
-
-
-# The cluster's own modules must survive even when a task's sys_path is the project root.
-_PROTECTED = ("sim", "dbruntime", "databricks", "pyspark", "py4j")
-# Installed packages are the cluster's libraries, never the task's code — even when the environment lives
-# under the project root (.venv): dropping a C-extension module makes its next import fail
-# ("cannot load module more than once per process", seen with numpy.fft).
-_INSTALLED = tuple(
-    str(Path(p).resolve()) + os.sep for p in {sys.prefix, sys.base_prefix, *sysconfig.get_paths().values()} if p
-)
-
-
-def _forget_new_modules_under(paths: list[str], before: set[str]) -> None:
-    """Modules a task imported from its own sys_path are imported afresh by the next task, not reused stale."""
-    roots = tuple(str(Path(p).resolve()) + os.sep for p in paths)
-    if not roots:
-        return
-    for name in set(sys.modules) - before:
-        if name.split(".")[0] in _PROTECTED:
-            continue
-        file = getattr(sys.modules.get(name), "__file__", None)
-        if not file:
-            continue
-        resolved = str(Path(file).resolve())
-        if resolved.startswith(roots) and not resolved.startswith(_INSTALLED):
-            sys.modules.pop(name, None)
 
 
 def _run_notebook(path: Path, log: Callable[[str], None]) -> None:
@@ -148,16 +96,16 @@ def _require_file(invocation: TaskInvocation) -> Path:
 def _body(context: TaskContext, log: Callable[[str], None]) -> None:
     invocation = context.invocation
     if invocation.kind == "notebook":
-        with _task_environment(invocation, None):
+        with task_environment(invocation, None):
             _run_notebook(_require_file(invocation), log)
     elif invocation.kind == "python_file":
         path = _require_file(invocation)
-        with _task_environment(invocation, _argv(invocation, str(path))):
+        with task_environment(invocation, _argv(invocation, str(path))):
             runpy.run_path(str(path), run_name="__main__")
     elif invocation.kind == "python_wheel":
         if not invocation.package_name or not invocation.entry_point:
             raise TaskDefinitionError("python_wheel_task needs package_name and entry_point")
-        with _task_environment(invocation, _argv(invocation, invocation.entry_point)):
+        with task_environment(invocation, _argv(invocation, invocation.entry_point)):
             _wheel_entry_point(invocation.package_name, invocation.entry_point)()
     else:
         raise TaskDefinitionError(f"unknown task kind {invocation.kind!r}")
