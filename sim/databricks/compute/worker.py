@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sim import clock
-from sim.databricks.compute import capture, errors, runtime
+from sim.databricks.compute import capture, errors, mlflow_registry, runtime
 from sim.databricks.compute.dbutils import DBUtils
 from sim.databricks.compute.executor import Executor
 from sim.databricks.compute.protocol import (
@@ -97,6 +97,9 @@ def main() -> int:
             connection.send(message)
 
     capture.install()
+    # MLflow's import costs ~2 s: done while the JVM starts, finished before the first task arrives.
+    registry = threading.Thread(target=mlflow_registry.install, name="mlflow-registry", daemon=True)
+    registry.start()
     try:
         spark, ready = _start_spark(config)
     except BaseException as failure:
@@ -104,6 +107,7 @@ def main() -> int:
         return 1
     runtime.install(spark, DBUtils(Path(config.dbfs_root)))
     _refuse_stop()
+    registry.join()
     send(ready)
     _serve(connection, Executor(spark, send, ready))
     sys.__stderr__.flush()
