@@ -321,12 +321,14 @@ class Scheduler:
                                "INTERNAL_ERROR"),
         }
         life, res, message, code, kind = states[outcome]
-        task_run.state = RunState(life, res, message_override or message,
-                                  user_cancelled_or_timedout=outcome in ("CANCELED", "TIMEDOUT"),
-                                  termination_code=code, termination_type=kind)
+        # Output and end time first: a concurrent runs/get-output that sees the terminal state must also
+        # see the result it goes with.
         task_run.output = TaskOutput(result.notebook_result, result.error, result.error_trace, result.logs)
         task_run.spark_session_reused = result.spark_session_reused
         task_run.end_time = clock.now_ms()
+        task_run.state = RunState(life, res, message_override or message,
+                                  user_cancelled_or_timedout=outcome in ("CANCELED", "TIMEDOUT"),
+                                  termination_code=code, termination_type=kind)
         task_run.task_values = dict(result.task_values)
         if result.task_values:
             with ctx.lock:
