@@ -110,8 +110,8 @@ def slot_prefix(index: int) -> str:
 def prepare_slots(env: Mapping[str, str], count: int, *, poll_seconds: int = 30,
                   prefixes: list[str] | None = None) -> list[Slot]:
     """One deployment per slot (idempotent: deploying again updates in place). Slot 0 is the default,
-    unprefixed deployment (it also creates `stepbricks-mlflow`, which training's artifact root names
-    whatever the prefix)."""
+    unprefixed deployment; each slot's training logs to its own MLflow experiment and artifact bucket
+    (the jobs' `resource_prefix` parameter)."""
     slots = []
     for index, prefix in enumerate(prefixes or [slot_prefix(i) for i in range(count)]):
         deployment = deploy(env, DeployConfig(prefix=prefix, poll_seconds=poll_seconds))
