@@ -31,6 +31,15 @@ def test_harness_deploy_still_reads_the_three_pipeline_jobs_with_shared_notebook
     assert {"name": "processed_root", "default": "s3://t-stepbricks-processed/customers"} in jobs["etl"]["parameters"]
 
 
+def test_pipeline_jobs_queue_a_burst_past_their_concurrency_limit_and_name_their_deployment() -> None:
+    """Without `queue`, Databricks SKIPS a run past max_concurrent_runs: 100 files uploaded at once
+    (bench/bench_load.py) failed most executions that way."""
+    jobs = load_jobs(PROJECT_ROOT / "resources", {"cluster_id": "c-1", "bucket_prefix": "t-"})
+    assert all(j["queue"] == {"enabled": True} for j in jobs.values())
+    for key in ("train", "evaluate"):  # MLflow experiment and artifact bucket follow the deployment
+        assert {"name": "resource_prefix", "default": "t-"} in jobs[key]["parameters"]
+
+
 def test_the_project_bundle_deploys_in_development_mode_with_the_cluster_looked_up(
     bundle_targets: Targets, tmp_path: Path
 ) -> None:
