@@ -54,8 +54,10 @@ def fly_many(runner: Runner, slot: Slot, files: int, *, rows: int = 1000, seed: 
     with ThreadPoolExecutor(max_workers=min(16, files)) as pool:
         keys = list(pool.map(upload, paths))
     result = LoadResult(files=files)
-    for key, (path, expected) in zip(keys, paths, strict=True):
-        arns = runner.settle(slot.deployment.state_machines["polling"], bucket, key)
+    # Every execution settles before any is judged: an output another execution is still writing is
+    # in progress, not half-written (judging file 0 while file 99's ETL ran flagged its batch).
+    settled = [runner.settle(slot.deployment.state_machines["polling"], bucket, key) for key in keys]
+    for key, arns, (path, expected) in zip(keys, settled, paths, strict=True):
         path.unlink(missing_ok=True)
         verdict = Verdict(plan=ExperimentPlan(len(result.verdicts)), key=key, execution_arns=arns)
         verdict.observation = obs = runner.observe(slot, verdict.plan, key, expected)
