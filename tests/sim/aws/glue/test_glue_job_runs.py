@@ -25,9 +25,15 @@ def glue_sim() -> Iterator[tuple[Simulator, FaultPlan]]:
 
 
 def _wait(glue, job: str, run_id: str) -> dict:
+    """Until the run ends. A MaxRetries retry appears a moment after its predecessor FAILED (as on AWS,
+    nothing orders the two), so a run not there yet is waited for too."""
     tick = clock.ClockEvent()
     while True:
-        run = glue.get_job_run(JobName=job, RunId=run_id)["JobRun"]
+        try:
+            run = glue.get_job_run(JobName=job, RunId=run_id)["JobRun"]
+        except glue.exceptions.EntityNotFoundException:
+            clock.poll(tick, 0.2)
+            continue
         if run["JobRunState"] not in ("STARTING", "RUNNING", "STOPPING"):
             return run
         clock.poll(tick, 0.2)
