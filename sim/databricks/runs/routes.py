@@ -16,15 +16,20 @@ router = APIRouter()
 OUTPUT_LIMIT = 5 * 1024 * 1024  # notebook result: first 5 MB; logs: last 5 MB
 
 
-class RunNowRequest(ApiModel):
-    # A body without job_id reaches the lookup as job 0: "Job 0 does not exist." as on a workspace.
-    job_id: int = 0
+class RunParameters(ApiModel):
+    """The parameter slots run-now and runs/repair share."""
+
     job_parameters: dict[str, Any] | None = None
     notebook_params: dict[str, Any] | None = None
     python_params: list[str] | None = None
     python_named_params: dict[str, Any] | None = None
     jar_params: list[str] | None = None
     spark_submit_params: list[str] | None = None
+
+
+class RunNowRequest(RunParameters):
+    # A body without job_id reaches the lookup as job 0: "Job 0 does not exist." as on a workspace.
+    job_id: int = 0
     idempotency_token: str | None = None
     only: list[str] | None = None
 
@@ -40,19 +45,13 @@ class RunIdRequest(ApiModel):
     run_id: int
 
 
-class RepairRequest(ApiModel):
+class RepairRequest(RunParameters):
     # No run_id reaches the lookup as run 0: "Run 0 does not exist.", like run-now's job_id.
     run_id: int = 0
     rerun_tasks: list[str] | None = None
     rerun_all_failed_tasks: bool | None = None
     rerun_dependent_tasks: bool | None = None
     latest_repair_id: int | None = None
-    job_parameters: dict[str, Any] | None = None
-    notebook_params: dict[str, Any] | None = None
-    python_params: list[str] | None = None
-    python_named_params: dict[str, Any] | None = None
-    jar_params: list[str] | None = None
-    spark_submit_params: list[str] | None = None
     sql_params: dict[str, Any] | None = None
     pipeline_params: dict[str, Any] | None = None
     dbt_commands: list[str] | None = None
