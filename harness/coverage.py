@@ -30,6 +30,7 @@ class MachineCoverage:
     states: Counter[str] = field(default_factory=Counter)
     edges: Counter[Edge] = field(default_factory=Counter)
     choice_rules: dict[str, list[dict]] = field(default_factory=dict)
+    definition: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def state_percent(self) -> float:
@@ -187,7 +188,7 @@ def _error_matches(error_equals: Iterable[str], error: str | None) -> bool:
 
 def coverage_for(name: str, definition: Mapping[str, Any], histories: Iterable[list[dict]]) -> MachineCoverage:
     graph = Graph.from_definition(definition)
-    cov = MachineCoverage(name=name, graph=graph, choice_rules=_collect_choices(definition))
+    cov = MachineCoverage(name=name, graph=graph, choice_rules=_collect_choices(definition), definition=definition)
     for events in histories:
         cov.add_history(events)
     return cov
@@ -221,6 +222,43 @@ def collect(sfn: Any) -> list[MachineCoverage]:
                         histories.append(poll_history(sfn, ex["executionArn"]))
             result.append(coverage_for(sm["name"], definition, histories))
     return result
+
+
+def merge(coverages: Iterable[MachineCoverage]) -> list[MachineCoverage]:
+    """One row per state machine (same name and definition), summing executions, states and edges.
+
+    pytest-xdist gives every worker its own simulator, so each sees only its share of the executions.
+    """
+    merged: dict[tuple[str, str], MachineCoverage] = {}
+    for cov in coverages:
+        key = (cov.name, json.dumps(cov.definition, sort_keys=True))
+        if key not in merged:
+            merged[key] = coverage_for(cov.name, cov.definition, ())
+        into = merged[key]
+        into.executions += cov.executions
+        into.states.update(cov.states)
+        into.edges.update(cov.edges)
+    return list(merged.values())
+
+
+def to_wire(coverages: Iterable[MachineCoverage]) -> list[dict[str, Any]]:
+    """Plain data an xdist worker can send its controller (edge counts in the graph's own edge order)."""
+    return [
+        {"name": c.name, "definition": c.definition, "executions": c.executions, "states": dict(c.states),
+         "edges": [c.edges[e] for e in c.graph.edges]}
+        for c in coverages
+    ]
+
+
+def from_wire(rows: Iterable[Mapping[str, Any]]) -> list[MachineCoverage]:
+    covs = []
+    for row in rows:
+        cov = coverage_for(row["name"], row["definition"], ())
+        cov.executions = row["executions"]
+        cov.states.update(row["states"])
+        cov.edges.update({edge: n for edge, n in zip(cov.graph.edges, row["edges"], strict=True) if n})
+        covs.append(cov)
+    return covs
 
 
 def to_json(coverages: Iterable[MachineCoverage]) -> dict[str, Any]:

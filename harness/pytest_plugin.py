@@ -124,6 +124,7 @@ class StepbricksSession:
 
 
 _COVERAGE = pytest.StashKey[list]()
+_WIRE = "stepbricks_asl_coverage"  # key of a pytest-xdist worker's coverage in its workeroutput
 
 
 @pytest.fixture(scope="session")
@@ -160,7 +161,25 @@ def _collect_coverage(config: pytest.Config, session: StepbricksSession) -> None
         return
     from harness.coverage import collect
 
-    config.stash[_COVERAGE] = collect(session.client("stepfunctions"))
+    coverages = collect(session.client("stepfunctions"))
+    config.stash[_COVERAGE] = coverages
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: its controller reports the merged coverage
+        from harness.coverage import to_wire
+
+        workeroutput[_WIRE] = to_wire(coverages)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist controller: fold each worker's coverage into one report (every worker has its own simulator)."""
+    rows = getattr(node, "workeroutput", {}).get(_WIRE)
+    if rows is None:
+        return
+    from harness.coverage import from_wire, merge
+
+    config = node.config
+    config.stash[_COVERAGE] = merge([*config.stash.get(_COVERAGE, []), *from_wire(rows)])
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from asl.graph import EdgeKind
-from harness.coverage import collect, coverage_for, to_json
+from harness.coverage import collect, coverage_for, from_wire, merge, to_json, to_wire
 from harness.follow import poll_history
 from tests.harness.executions import run_to_end
 
@@ -45,3 +45,43 @@ def test_collect_reads_every_machine_and_reports_missed_edges(stepbricks, small_
     assert small["executions"] >= 1
     assert 0 < small["edge_percent"] <= 100
     assert all("->" in edge for edge in small["missed_edges"])
+
+
+def test_coverage_split_across_xdist_workers_merges_into_the_coverage_of_all_executions(stepbricks, small_machine):
+    """Under pytest-xdist each worker has its own simulator: the controller must report the union."""
+    sfn = stepbricks.client("stepfunctions")
+    retried = poll_history(sfn, run_to_end(stepbricks, small_machine["arn"], {"key": "cov-w1", "fail_times": 1},
+                                           "cov-w1"))
+    caught = poll_history(sfn, run_to_end(stepbricks, small_machine["arn"], {"key": "cov-w2", "always_fail": True},
+                                          "cov-w2"))
+    definition = small_machine["definition"]
+    shares = [coverage_for("small", definition, [retried]), coverage_for("small", definition, [caught])]
+
+    (merged,) = merge(cov for share in shares for cov in from_wire(to_wire([share])))  # via the wire, as sent
+    whole = coverage_for("small", definition, [retried, caught])
+
+    assert merged.executions == whole.executions == 2
+    assert merged.states == whole.states
+    assert merged.edges == whole.edges
+    assert _edge_hits(merged, EdgeKind.CATCH, "CallFlaky") == {"Failed": 1}
+    assert _edge_hits(merged, EdgeKind.RETRY, "CallFlaky") == {"CallFlaky": 1}
+
+
+def test_the_xdist_controller_folds_each_workers_coverage_into_its_report(small_machine):
+    from types import SimpleNamespace
+
+    import pytest
+
+    from harness import pytest_plugin
+
+    definition = small_machine["definition"]
+    config = SimpleNamespace(stash=pytest.Stash())
+    for executions in (1, 2):
+        share = coverage_for("small", definition, ())
+        share.executions = executions
+        pytest_plugin.pytest_testnodedown(SimpleNamespace(config=config, workeroutput={
+            pytest_plugin._WIRE: to_wire([share])}), error=None)
+    pytest_plugin.pytest_testnodedown(SimpleNamespace(config=config, workeroutput={}), error=None)  # no coverage
+
+    (folded,) = config.stash[pytest_plugin._COVERAGE]
+    assert folded.executions == 3
