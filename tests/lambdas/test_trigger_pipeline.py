@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import boto3
 import pytest
@@ -31,6 +32,16 @@ def sfn(aws, monkeypatch):
     monkeypatch.setenv("STATE_MACHINE_ARN", arn)
     client.arn = arn
     return client
+
+
+def _wait_until_ended(sfn, arn: str, deadline_s: float = 10.0) -> None:
+    """moto's in-process interpreter reflects a stop from its worker thread, a moment after StopExecution
+    returns (under load, after the redelivery): the redelivery must come after the execution has ended."""
+    end = time.monotonic() + deadline_s
+    while (status := sfn.describe_execution(executionArn=arn)["status"]) == "RUNNING":
+        assert time.monotonic() < end, f"{arn} still RUNNING {deadline_s} s after StopExecution"
+        time.sleep(0.01)
+    assert status == "ABORTED", status
 
 
 def _executions(sfn) -> list[dict]:
@@ -65,6 +76,7 @@ def test_a_redelivery_after_the_execution_ended_is_reported_as_already_started(s
     event = {"Records": [_record("incoming/a.csv")]}
     first = lambda_handler(event)["executions"][0]
     sfn.stop_execution(executionArn=first["executionArn"])
+    _wait_until_ended(sfn, first["executionArn"])
     again = lambda_handler(event)["executions"][0]
     assert again == {**first, "alreadyStarted": True}
     assert len(_executions(sfn)) == 1
