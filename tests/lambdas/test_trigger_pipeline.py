@@ -38,10 +38,9 @@ def _wait_until_ended(sfn, arn: str, deadline_s: float = 10.0) -> None:
     """moto's in-process interpreter reflects a stop from its worker thread, a moment after StopExecution
     returns (under load, after the redelivery): the redelivery must come after the execution has ended."""
     end = time.monotonic() + deadline_s
-    while (status := sfn.describe_execution(executionArn=arn)["status"]) == "RUNNING":
+    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
         assert time.monotonic() < end, f"{arn} still RUNNING {deadline_s} s after StopExecution"
         time.sleep(0.01)
-    assert status == "ABORTED", status
 
 
 def _executions(sfn) -> list[dict]:
