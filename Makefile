@@ -12,9 +12,7 @@ TEST_WORKERS ?= 3
 .PHONY: run test test-full test-external lint check-java clean bench
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet -e '.[test]'
+	@scripts/install.sh $(PYTHON) $(VENV)
 	@touch $(STAMP)
 
 check-java:
