@@ -7,8 +7,6 @@ nulls silently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pyspark.sql.types import (
     BinaryType,
     BooleanType,
@@ -21,33 +19,12 @@ from pyspark.sql.types import (
     StructType,
 )
 
+from etl.columns import RAW_COLUMNS, RAW_NAMES
+
 SCHEMA_VERSION = 1
 CORRUPT_COLUMN = "_corrupt_record"
 
 
-@dataclass(frozen=True)
-class RawColumn:
-    """One raw column: its processed type and the inclusive range the business allows."""
-
-    name: str
-    kind: str  # "id" | "date" | "int" | "double" | "text" | "plan" | "flag"
-    low: float | None = None
-    high: float | None = None
-
-
-RAW_COLUMNS: tuple[RawColumn, ...] = (
-    RawColumn("customer_id", "id"),
-    RawColumn("signup_date", "date"),
-    RawColumn("age", "int", 18, 120),
-    RawColumn("city", "text"),
-    RawColumn("plan", "plan"),
-    RawColumn("tenure_months", "int", 0, 600),
-    RawColumn("monthly_charges", "double", 0, 10_000),
-    RawColumn("total_charges", "double", 0, 10_000_000),
-    RawColumn("support_calls", "int", 0, 100),
-    RawColumn("churned", "flag"),
-)
-RAW_NAMES: tuple[str, ...] = tuple(c.name for c in RAW_COLUMNS)
 PLANS: tuple[str, ...] = ("basic", "standard", "premium")
 CUSTOMER_ID_PATTERN = r"^C[0-9]+$"
 LONG_TENURE_MONTHS = 24

@@ -14,6 +14,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from etl import reasons
+from etl.columns import RawColumn
 from etl.schema import (
     AGE_BANDS,
     CORRUPT_COLUMN,
@@ -26,7 +27,6 @@ from etl.schema import (
     RAW_COLUMNS,
     RAW_NAMES,
     RAW_SCHEMA_WITH_CORRUPT,
-    RawColumn,
 )
 
 _INT = r"^[+-]?[0-9]{1,9}(\.0+)?$"

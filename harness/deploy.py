@@ -19,6 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from asl import loader as asl_loader
+from etl.columns import RAW_NAMES
 from harness.bundle import load_jobs
 from harness.clients import aws_client, workspace_client
 
@@ -136,6 +137,8 @@ def deploy(env: Mapping[str, str] | None = None, config: DeployConfig | None = N
         "DATABRICKS_TOKEN_SECRET": f"{config.prefix}{TOKEN_SECRET}",
         "TOPIC_ARN": topic_arn,
         "STATE_MACHINE_ARN": sm_arns["polling"],
+        # validate-file refuses a CSV lacking any of them, naming it, instead of quarantining every row.
+        "REQUIRED_COLUMNS": ",".join(RAW_NAMES),
     }
     for key, (handler, timeout) in FUNCTIONS.items():
         fn_arns[key] = _ensure_function(lam, names[key], handler, timeout, code, lambda_role, common_env, config)

@@ -7,6 +7,10 @@ Bad bytes are decoded as U+FFFD rather than crashing; record-level dirt (a malfo
 encoding) is the ETL's to quarantine, so only problems that make the whole file unusable make it
 invalid. `rowCount` counts non-blank lines (minus the CSV header), not CSV records spanning lines.
 
+A CSV must carry every column named in `REQUIRED_COLUMNS` (comma-separated, set by the deploy from the
+dataset's schema; matched as the ETL matches them: trimmed, case-insensitive): without one, every record
+would be quarantined as `missing <column>` and the failure would surface only at training.
+
 Input: {bucket, key}
 Output: {isValid, fileType (csv|json|jsonl), rowCount, bucket, key, size, error?, columns? (CSV)}
 """
@@ -29,6 +33,7 @@ EXTENSIONS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jso
 SAMPLE_LINES = int(os.environ.get("VALIDATE_SAMPLE_LINES", "1000"))
 MAX_JSON_DOCUMENT_BYTES = int(os.environ.get("VALIDATE_MAX_JSON_DOCUMENT_BYTES", str(64 * 1024 * 1024)))
 CHUNK_BYTES = 1024 * 1024
+REQUIRED_COLUMNS_ENV = "REQUIRED_COLUMNS"
 
 
 class _Invalid(Exception):
@@ -128,9 +133,18 @@ def _check_csv(lines: Iterable[bytes]) -> dict[str, Any]:
     duplicates = sorted({n for n in header if header.count(n) > 1})
     if duplicates:
         raise _Invalid(f"CSV header repeats column names {duplicates}")
+    missing = _missing_columns(header)
+    if missing:
+        raise _Invalid(f"CSV header lacks the required columns {missing} (it has {header})")
     if counted.count == 1:
         raise _Invalid(f"CSV file has a header but no data rows (columns {header})")
     return {"rowCount": counted.count - 1, "columns": header}
+
+
+def _missing_columns(header: list[str]) -> list[str]:
+    required = [c.strip() for c in os.environ.get(REQUIRED_COLUMNS_ENV, "").split(",") if c.strip()]
+    present = {name.lower() for name in header}
+    return [c for c in required if c.lower() not in present]
 
 
 def _check_json(raw: bytes) -> dict[str, Any]:

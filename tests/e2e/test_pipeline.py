@@ -73,16 +73,18 @@ def test_dirty_rows_are_quarantined_and_counted_exactly(stepbricks, deployed_pip
 
 
 @pytest.mark.parametrize(
-    ("name", "content"),
+    ("name", "content", "reason"),
     [
-        ("empty.csv", b""),
-        ("header-only.csv", b"customer_id,signup_date,age,city,plan,tenure_months,monthly_charges,total_charges,support_calls,churned\n"),
-        ("broken.json", b'[{"customer_id": "C1", '),
-        ("notes.txt", b"not a data file\n"),
+        ("empty.csv", b"", "File is empty"),
+        ("header-only.csv", b"customer_id,signup_date,age,city,plan,tenure_months,monthly_charges,total_charges,support_calls,churned\n", "no data rows"),
+        ("broken.json", b'[{"customer_id": "C1", ', "Invalid JSON"),
+        ("notes.txt", b"not a data file\n", "Unsupported file extension"),
+        # none of the dataset's columns: refused at validation, not quarantined row by row by the ETL
+        ("abc.csv", b"a,b,c\n1,2,3\n", "lacks the required columns ['customer_id', 'signup_date', 'age', 'city'"),
     ],
 )
 def test_invalid_files_take_the_invalid_path_and_notify(
-    stepbricks, deployed_pipeline, notification_inbox, tmp_path, name, content
+    stepbricks, deployed_pipeline, notification_inbox, tmp_path, name, content, reason
 ):
     path = tmp_path / name
     path.write_bytes(content)
@@ -95,6 +97,7 @@ def test_invalid_files_take_the_invalid_path_and_notify(
     assert result.databricks_runs == []
     notes = _notifications_for(notification_inbox, result.execution_arn)
     assert len(notes) == 1
+    assert reason in json.dumps(notes[0]), notes[0]
 
 
 def test_callback_variant_succeeds_with_task_tokens(stepbricks, deployed_pipeline, tmp_path):

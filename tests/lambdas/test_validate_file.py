@@ -126,3 +126,23 @@ def test_an_event_without_bucket_and_key_raises_InvalidInput(aws, event):
 
     with pytest.raises(InvalidInput):
         lambda_handler(event)
+
+
+REQUIRED = "customer_id,signup_date,age"
+
+
+def test_a_csv_lacking_required_columns_is_refused_naming_each_missing_one(s3, monkeypatch):
+    monkeypatch.setenv("REQUIRED_COLUMNS", REQUIRED)
+    result = _validate(s3, "incoming/abc.csv", "a,b,c\n1,2,3\n")
+    assert result["isValid"] is False
+    assert "lacks the required columns ['customer_id', 'signup_date', 'age']" in result["error"]
+    assert "it has ['a', 'b', 'c']" in result["error"]
+
+
+def test_required_columns_match_as_the_etl_matches_them_trimmed_and_in_any_case(s3, monkeypatch):
+    monkeypatch.setenv("REQUIRED_COLUMNS", REQUIRED)
+    result = _validate(s3, "incoming/ok.csv", "\ufeff Customer_ID ,AGE,signup_date,extra\nC1,30,2020-01-01,x\n")
+    assert (result["isValid"], result["rowCount"]) == (True, 1)
+    partial = _validate(s3, "incoming/partial.csv", "customer_id,age\nC1,30\n")
+    assert partial["isValid"] is False and "['signup_date']" in partial["error"]
+
