@@ -208,8 +208,24 @@ def deploy(
     console.print_json(deployment.to_json())
 
 
+# The glue lab flies seed 003's own uploads and designed failures on an embedded simulator without Databricks.
+_NOT_FOR_GLUE_LAB = ("variant", "faults", "backend", "poll_seconds", "rows", "dirty_share", "seed")
+
+
+def _refuse_options_glue_lab_ignores(ctx: typer.Context) -> None:
+    given = [p for p in ctx.command.params if p.name in _NOT_FOR_GLUE_LAB
+             and getattr(ctx.get_parameter_source(p.name), "name", "DEFAULT") != "DEFAULT"]  # fmt: skip
+    if given:
+        names = ", ".join(p.opts[0] for p in given)
+        console.print(f"[red]{names} cannot be used with --pipeline glue-lab[/red]: it flies seed 003's own "
+                      "uploads and designed failures on the embedded simulator (use --input FILE for your own "
+                      "upload, --state-dir and --real-time).", highlight=False)
+        raise typer.Exit(2)
+
+
 @app.command()
 def run(
+    ctx: typer.Context,
     input: Annotated[Path | None, typer.Option("--input", help="A raw CSV / JSON file to feed in.")] = None,
     rows: Annotated[int, typer.Option(help="Generate this many raw rows when no --input is given.")] = 5000,
     dirty_share: Annotated[float, typer.Option(help="Share of dirty generated records.")] = 0.02,
@@ -236,6 +252,7 @@ def run(
     if pipeline == "glue-lab":
         from harness.glue_lab import run_command
 
+        _refuse_options_glue_lab_ignores(ctx)
         raise typer.Exit(run_command(console, inputs=[input] if input else None, state_dir=state_dir,
                                      real_time=real_time))
     if pipeline != "reference":
