@@ -181,15 +181,22 @@ class LambdaRuntime:
                                      request_id)
                 return InvocationResult(request_id, payload_out, "Unhandled", "error")
             with clock.busy():  # an invocation is real work: the virtual clock must not skip past it
-                injected = self._inject_fault(config, request_id, log)
+                injected = self._inject_fault(config, code, request_id, log)
                 result = injected or self._run(config, code, payload, request_id, log)
         finally:
             with self._lock:
                 self._busy[config.name] -= 1
         return result
 
-    def _inject_fault(self, config: FunctionConfig, request_id: str, log: list[LogEvent]) -> InvocationResult | None:
-        """Apply the active fault plan's `lambda` fault for this invocation, if any (None: run for real)."""
+    def _inject_fault(
+        self, config: FunctionConfig, code: Callable[[], bytes], request_id: str, log: list[LogEvent],
+    ) -> InvocationResult | None:
+        """Apply the active fault plan's `lambda` fault for this invocation, if any (None: run for real).
+
+        The injected result still comes out of an execution environment of the function, as on AWS: a warm
+        one, or a cold start reported with its Init Duration; REPORT's Max Memory Used is that environment's
+        measured peak, and a timeout ends the environment as Lambda does.
+        """
         effect = faults.active().take("lambda", config.name)
         if effect is None:
             return None
@@ -198,18 +205,21 @@ class LambdaRuntime:
             clock.sleep(outcome.delay_seconds)  # simulated time: skipped by a virtual clock
         if outcome.payload is None:
             return None
-        stream = f"{clock.get().utcnow():%Y/%m/%d}/[{config.version}]{uuid.UUID(int=self._ids.getrandbits(128)).hex}"
+        worker = self._take_idle(config)
+        cold, init_ms = worker is None, None
+        if worker is None:
+            worker, init_ms, init_error = self._cold_start(config, code, log)
+            if init_error is not None:
+                return self._finish(config, worker, log, request_id, init_error, "error",
+                                    duration_ms=0.0, init_ms=init_ms, cold=True, keep=False, start=True)
+        worker.collect_into(log)
         _append(log, f"START RequestId: {request_id} Version: {config.version}")
         if outcome.status == "timeout":
             _append(log, f"{_iso_now()} {request_id} Task timed out after {config.timeout_s:.2f} seconds")
-        _append(log, f"END RequestId: {request_id}")
-        _append(log, f"REPORT RequestId: {request_id}\tDuration: {outcome.duration_ms:.2f} ms\t"
-                     f"Billed Duration: {max(math.ceil(outcome.duration_ms), 1)} ms\t"
-                     f"Memory Size: {config.memory_mb} MB\tMax Memory Used: 0 MB\t"
-                     + ("Status: timeout" if outcome.status == "timeout" else ""))
-        self._deliver_logs(config, stream, log)
-        return InvocationResult(request_id, outcome.payload, None if outcome.status == "success" else "Unhandled",
-                                outcome.status, log=log)
+            worker.kill()  # reads the peak first
+        return self._finish(config, worker, log, request_id, outcome.payload, outcome.status,
+                            duration_ms=outcome.duration_ms, init_ms=init_ms, cold=cold,
+                            keep=outcome.status != "timeout")
 
     def _run(
         self, config: FunctionConfig, code: Callable[[], bytes], payload: bytes, request_id: str,

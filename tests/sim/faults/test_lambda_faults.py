@@ -95,3 +95,35 @@ def test_async_retries_of_a_failing_function_wait_60_then_120_seconds_in_log_tim
     assert len(starts) == 3
     assert [(b - a) / 1000 for a, b in itertools.pairwise(starts)] == [
         pytest.approx(60, abs=1), pytest.approx(120, abs=1)]
+
+
+def _memory_used(report: str) -> int:
+    import re
+
+    return int(re.search(r"Max Memory Used: (\d+) MB", report).group(1))
+
+
+def test_an_injected_result_comes_from_a_real_environment_whose_measured_peak_is_reported(sim, plan, make_function):
+    """AWS runs the failing invocation in an execution environment: REPORT shows its Init Duration when it
+    was a cold start, and its measured Max Memory Used (a Python runtime holds several MB), never 0."""
+    name = make_function(HEALTHY)
+    plan.add("lambda", name, attempts="1-2", error="Lambda.Unknown")
+    _invoke(sim, name)
+    _invoke(sim, name)
+    logs = sim.aws.lambda_logs(name)
+    reports = [line for line in logs if line.startswith("REPORT RequestId:")]
+    assert len(reports) == 2
+    assert sum(line.startswith("INIT_START") for line in logs) == 1  # the second fault ran warm
+    assert "Init Duration:" in reports[0] and "Init Duration:" not in reports[1]
+    assert all(_memory_used(r) >= 5 for r in reports), reports
+
+
+def test_an_injected_timeout_reports_the_environments_peak_and_ends_it(sim, plan, make_function):
+    name = make_function(HEALTHY, timeout=3)
+    plan.add("lambda", name, attempts=1, timeout=True)
+    _invoke(sim, name)
+    assert _invoke(sim, name)[1] == {"ran": True}
+    logs = sim.aws.lambda_logs(name)
+    timed_out = next(line for line in logs if line.startswith("REPORT") and "Status: timeout" in line)
+    assert _memory_used(timed_out) >= 5
+    assert sum(line.startswith("INIT_START") for line in logs) == 2  # Lambda replaced the timed-out environment
