@@ -19,7 +19,9 @@ class StateVisit:
     exited: datetime | None = None
     attempts: int = 0  # task scheduled count (1 + retries)
     error: str | None = None
+    cause: str | None = None
     output: Any = None
+    result: Any = None  # the Task's own result (a Lambda's payload), before ResultPath merges it
 
     @property
     def seconds(self) -> float | None:
@@ -65,10 +67,12 @@ def trace_from_history(execution_arn: str, events: list[dict]) -> ExecutionTrace
         elif kind in ("TaskScheduled", "LambdaFunctionScheduled") and current is not None:
             current.attempts += 1
         elif kind in ("TaskSucceeded", "LambdaFunctionSucceeded") and current is not None:
-            current.error = None  # a retry recovered: the visit's result is the success
+            current.error = current.cause = None  # a retry recovered: the visit's result is the success
+            details = next((v for k, v in ev.items() if k.endswith("EventDetails")), {})
+            current.result = _task_result(_json(details.get("output")))
         elif kind in ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut", "LambdaFunctionTimedOut") and current:
             details = next((v for k, v in ev.items() if k.endswith("EventDetails")), {})
-            current.error = details.get("error")
+            current.error, current.cause = details.get("error"), details.get("cause")
         elif kind == "ExecutionSucceeded":
             trace.status = "SUCCEEDED"
             trace.output = _json(ev["executionSucceededEventDetails"].get("output"))
@@ -77,6 +81,13 @@ def trace_from_history(execution_arn: str, events: list[dict]) -> ExecutionTrace
             details = next((v for k, v in ev.items() if k.endswith("EventDetails")), {})
             trace.error, trace.cause = details.get("error"), details.get("cause")
     return trace
+
+
+def _task_result(output: Any) -> Any:
+    """`lambda:invoke` wraps the function's payload in {"Payload", "StatusCode", ...}: the payload is the result."""
+    if isinstance(output, dict) and "Payload" in output and "StatusCode" in output:
+        return output["Payload"]
+    return output
 
 
 def follow(

@@ -49,7 +49,7 @@ def trace_table(trace: ExecutionTrace) -> Table:
         row["attempts"] += visit.attempts
         row["seconds"] += visit.seconds or 0.0
         row["open"] = visit.seconds is None
-        row["result"] = _short_result(visit.error, visit.output)
+        row["result"] = result_summary(visit.error, visit.result)
     for name, row in rows.items():
         retries = row["attempts"] - row["visits"] if row["attempts"] > row["visits"] else 0
         table.add_row(
@@ -63,15 +63,46 @@ def trace_table(trace: ExecutionTrace) -> Table:
     return table
 
 
-def _short_result(error: str | None, output: Any) -> str:
+def result_summary(error: str | None, result: Any) -> str:
+    """One line of a Task's result: what validation found, which run and its state, rows, what was sent."""
     if error:
         return f"[red]{error}[/red]"
-    if isinstance(output, dict):
-        for key in ("life_cycle_state", "isValid", "run_id", "status"):
-            if key in output:
-                extra = output.get("result_state") or ""
-                return f"{key}={output[key]} {extra}".strip()
+    if not isinstance(result, dict):
+        return ""
+    if "isValid" in result:
+        if result["isValid"]:
+            return f"valid {result.get('fileType')}, {result.get('rowCount')} rows"
+        return f"[red]invalid[/red]: {_clip(str(result.get('error', '')))}"
+    if "run_id" in result:
+        state = " ".join(str(result[k]) for k in ("life_cycle_state", "result_state") if result.get(k))
+        text = f"run {result['run_id']}" + (f" {state}" if state else "")
+        output = result.get("output")
+        if isinstance(output, dict) and "rows_in" in output:
+            text += f", rows {output['rows_in']} → {output['rows_written']} + {output['rows_quarantined']} quarantined"
+        return text
+    if "messageId" in result:
+        return f"notified ({result['status']})" if result.get("status") else "notified"
     return ""
+
+
+def failure_reason(trace: ExecutionTrace) -> str | None:
+    """Which step went wrong and how, read from the states' own results: the summary says it, not only SNS."""
+    for visit in trace.visits:
+        result = visit.result if isinstance(visit.result, dict) else {}
+        if result.get("isValid") is False:
+            return f"{visit.name} refused the file: {result.get('error')}"
+        if result.get("is_complete") and not result.get("is_successful"):
+            state = " ".join(str(result[k]) for k in ("life_cycle_state", "result_state") if result.get(k))
+            return f"{visit.name}: Databricks run {result.get('run_id')} ended {state}: {result.get('state_message')}"
+    failed = [v for v in trace.visits if v.error]
+    if failed:
+        last = failed[-1]
+        return f"{last.name} failed with {last.error}" + (f": {_clip(last.cause or '', 300)}" if last.cause else "")
+    return None
+
+
+def _clip(text: str, width: int = 70) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def summary_panel(result: Any) -> Group:
@@ -82,7 +113,8 @@ def summary_panel(result: Any) -> Group:
         f"[{colour}]{trace.status}[/{colour}]  input {result.input_uri}\n"
         f"variant {result.variant}, {len(trace.visits)} states, {trace.retries} retries"
         + (f", {result.wall_seconds:.1f} s wall" if result.wall_seconds is not None else "")
-        + (f"\nerror {trace.error}: {trace.cause}" if trace.error else ""),
+        + (f"\nerror {trace.error}: {trace.cause}" if trace.error else "")
+        + (f"\n[bold]why[/bold]: {reason}" if not result.succeeded and (reason := failure_reason(trace)) else ""),
         title="pipeline",
     )
     parts: list[Any] = [head, trace_table(trace)]

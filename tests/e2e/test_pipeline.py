@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.runner import RunResult, run_pipeline
+from harness.views import failure_reason
 from sim.data.generator import generate
 
 pytestmark = pytest.mark.e2e
@@ -98,6 +99,7 @@ def test_invalid_files_take_the_invalid_path_and_notify(
     notes = _notifications_for(notification_inbox, result.execution_arn)
     assert len(notes) == 1
     assert reason in json.dumps(notes[0]), notes[0]
+    assert "ValidateFile refused the file: " in failure_reason(result.trace) and reason in failure_reason(result.trace)
 
 
 def test_callback_variant_succeeds_with_task_tokens(stepbricks, deployed_pipeline, tmp_path):
