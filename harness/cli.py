@@ -81,8 +81,12 @@ def up(
     spinner = console.status("starting the simulator…")
     spinner.start()
     with Simulator.start(state_dir=state_dir, databricks=databricks, host=host) as sim:
-        spinner.stop()
         env = sim.env
+        if sim.databricks is not None:
+            from harness.bundles.auth import LOCAL_TOKEN_SECRET, store_local_token
+
+            store_local_token(env, sim.databricks.token)
+        spinner.stop()
         STATE_HOME.mkdir(parents=True, exist_ok=True)
         fd = os.open(ENDPOINTS_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
@@ -91,6 +95,9 @@ def up(
         console.print("\nExport these to point boto3, databricks-sdk and mlflow at it:")
         console.print(export_lines({k: v for k, v in env.items() if "TOKEN" not in k}), highlight=False)
         console.print("(the workspace token is left out here: `eval \"$(stepbricks env)\"` includes it)")
+        if sim.databricks is not None:
+            console.print(f"The workspace token is also in Secrets Manager as {LOCAL_TOKEN_SECRET}, where "
+                          "`stepbricks bundle deploy --target local` reads it.", highlight=False)
         console.print("Ctrl-C stops it.")
         try:
             while not stop.wait(0.5):

@@ -31,12 +31,30 @@ class WorkspaceCredentials:
         return WorkspaceClient(host=self.host, token=self.token, auth_type="pat")
 
 
+LOCAL_TARGET = "local"
+LOCAL_TOKEN_SECRET = f"stepbricks/{LOCAL_TARGET}/databricks-token"  # token_secret's default for the local target
+
+
 def host_for(target: str, declared_host: str | None, env: Mapping[str, str]) -> str:
     host = env.get(f"DATABRICKS_HOST_{target.upper()}") or declared_host or env.get("DATABRICKS_HOST")
     if not host:
-        raise BundleError(f"targets.{target}.workspace.host: no workspace for target {target}: set "
-                          f"DATABRICKS_HOST_{target.upper()} or workspace.host in databricks.yml")  # fmt: skip
+        fix = ('start the simulator with `stepbricks up` and run `eval "$(stepbricks env)"`'
+               if target == LOCAL_TARGET else f"set DATABRICKS_HOST_{target.upper()} or workspace.host in databricks.yml")
+        raise BundleError(f"targets.{target}.workspace.host: no workspace for target {target}: {fix}")
     return host.rstrip("/")
+
+
+def store_local_token(env: Mapping[str, str], token: str, secret: str = LOCAL_TOKEN_SECRET) -> str:
+    """Put the local workspace's PAT where the bundle's `local` target reads it (`stepbricks up` does this),
+    so `stepbricks bundle deploy --target local` works against a fresh `up` without a pipeline deploy."""
+    sm = aws_client("secretsmanager", env)
+    try:
+        return sm.put_secret_value(SecretId=secret, SecretString=token)["ARN"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+    return sm.create_secret(Name=secret, SecretString=token,
+                            Description="The local fake workspace's token (stepbricks up)")["ARN"]  # fmt: skip
 
 
 def credentials_for(bundle: Bundle, env: Mapping[str, str]) -> WorkspaceCredentials:
@@ -57,5 +75,9 @@ def read_token(secret: str, target: str, env: Mapping[str, str]) -> str:
         return sm.get_secret_value(SecretId=secret)["SecretString"]
     except ClientError as exc:
         code = exc.response["Error"]["Code"]
+        fix = ("start the simulator with `stepbricks up` (it stores the local workspace's token there) and run "
+               '`eval "$(stepbricks env)"`' if target == LOCAL_TARGET else
+               f"store the workspace's PAT there first: `aws secretsmanager create-secret --name {secret} "
+               "--secret-string <PAT>`")
         raise BundleError(f"target {target}: cannot read the workspace token from Secrets Manager secret "
-                          f"'{secret}' ({code}): store the workspace's PAT there first") from None  # fmt: skip
+                          f"'{secret}' ({code}): {fix}") from None

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.bundles import BundleError, deploy, destroy, open_target
+from harness.bundles.auth import read_token
 from harness.bundles.state import DeploymentState
 from tests.harness.bundles.bundle_factory import MINIMAL, write_bundle
 from tests.harness.bundles.conftest import Targets
@@ -81,3 +82,11 @@ def test_a_target_without_its_token_secret_says_which_secret(demo: Path, bundle_
     with pytest.raises(BundleError, match=r"target dev: cannot read the workspace token from Secrets Manager secret "
                                           r"'stepbricks/dev/databricks-token' \(ResourceNotFoundException\)"):
         open_target(demo, "dev", env=env, variables={"cluster_id": "x"})
+
+
+def test_the_missing_secret_error_names_the_command_that_stores_it(demo: Path, bundle_targets: Targets) -> None:
+    env = {**bundle_targets.env, "DATABRICKS_HOST_DEV": bundle_targets.workspaces["qa"].host}
+    with pytest.raises(BundleError, match=r"aws secretsmanager create-secret --name stepbricks/dev/databricks-token"):
+        open_target(demo, "dev", env=env, variables={"cluster_id": "x"})
+    with pytest.raises(BundleError, match=r"target local: .* start the simulator with `stepbricks up` \(it stores"):
+        read_token("never-stored/token", "local", env)
