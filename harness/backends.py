@@ -108,6 +108,8 @@ def routed_env(urls: Mapping[str, str], *, token: str) -> dict[str, str]:
     in-network names) to its Lambdas and clusters."""
     env = {
         "AWS_ENDPOINT_URL": urls["localstack"],
+        # The harness's own clients reach LocalStack through localstack-client, as LocalStack users do.
+        "LOCALSTACK_HOST": urls["localstack"].split("://", 1)[1],
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_DEFAULT_REGION": "us-east-1",
