@@ -106,11 +106,8 @@ def _totals(lab) -> dict[str, float]:
     return {k.split(" ")[1]: v for k, v in totals.items() if k.startswith(("AWS/States", "AWS/Lambda"))}
 
 
-def test_the_lab_uses_the_seed_files_as_written() -> None:
-    seed = Path("/work/shared/seeds/003_dca122bab90f01bd.txt")
-    if not seed.exists():
-        pytest.skip("seed file not available")
-    text = seed.read_text()
+def test_the_lab_uses_the_seed_files_as_written(seed_text) -> None:
+    text = seed_text("003")
     root = Path(__file__).resolve().parents[2]
     for script in ("process_csv_data.py", "process_json_data.py"):
         body = (root / "glue_jobs" / script).read_text().split("\n", 2)[2]  # after the two-line header
