@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,23 @@ os.environ.setdefault("DATABRICKS_CONFIG_FILE", os.devnull)
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+# The seed files (the task descriptions the project was built from) sit beside the repository, not in it.
+SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
+
+
+@pytest.fixture
+def seed_text() -> Callable[[str], str]:
+    """The text of the seed whose file name starts with `number` (e.g. "003"); skips, saying where it
+    looked, only when the seeds are not beside this checkout."""
+
+    def read(number: str) -> str:
+        found = sorted(SEEDS.glob(f"{number}_*.txt")) if SEEDS.is_dir() else []
+        if not found:
+            pytest.skip(f"seed {number} not found: no {SEEDS}/{number}_*.txt beside this checkout")
+        return found[0].read_text(encoding="utf-8")
+
+    return read
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,8 @@ SUBSET = (
 )
 SIMULATOR_ONLY = ROOT / "tests" / "backends" / "test_simulator_only_features.py"
 
+UP_SECONDS = 180
+E2E_SECONDS = 1500  # the inner suite; the test's own timeout is set above it (and `stepbricks up`'s start-up)
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
@@ -40,7 +42,7 @@ def stepbricks_up(tmp_path_factory):
     proc = subprocess.Popen([str(STEPBRICKS), "up", "--state-dir", str(home / "state")], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     endpoints = home / "endpoints.json"
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + UP_SECONDS
     while not endpoints.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
@@ -57,7 +59,8 @@ def stepbricks_up(tmp_path_factory):
 
 def test_stepbricks_status_sees_the_other_process_up(stepbricks_up):
     result = subprocess.run([str(STEPBRICKS), "status"], cwd=ROOT, capture_output=True, text=True,
-                            env={**os.environ, "STEPBRICKS_HOME": str(stepbricks_up["home"]), "COLUMNS": "200"})
+                            env={**os.environ, "STEPBRICKS_HOME": str(stepbricks_up["home"]), "COLUMNS": "200"},
+                            timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count(" up") >= 2
 
@@ -77,6 +80,7 @@ def _outcomes(junit: Path) -> dict[str, tuple[str, str]]:
     return outcomes
 
 
+@pytest.mark.timeout(UP_SECONDS + E2E_SECONDS + 120)
 def test_the_end_to_end_suite_passes_on_the_external_backend_and_skips_simulator_only_tests(
     stepbricks_up, tmp_path
 ):
@@ -88,7 +92,7 @@ def test_the_end_to_end_suite_passes_on_the_external_backend_and_skips_simulator
     env = {**os.environ, **stepbricks_up["env"]}
     env.pop("STEPBRICKS_BACKEND", None)
 
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=E2E_SECONDS)
 
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     outcomes = _outcomes(junit)

@@ -6,19 +6,25 @@ Each test reads as the claim it proves; all of them share one simulator and one 
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from pathlib import Path
 
 import pytest
 
-from harness.runner import RunResult, run_pipeline
+from harness.follow import ExecutionTrace, follow
+from harness.runner import RunResult, databricks_runs_of, run_pipeline
 from harness.views import failure_reason
 from sim.data.generator import generate
 
 pytestmark = pytest.mark.e2e
+# One flight's patience, below pytest's per-test timeout (600 s) so that it, not pytest, reports a stuck
+# execution; a test that flies twice says so with its own timeout.
+FLIGHT_SECONDS = 360
 
 
 def _fly(stepbricks, deployed_pipeline, path: Path, variant: str = "polling") -> RunResult:
-    return run_pipeline(stepbricks.env, deployed_pipeline, path, variant=variant, timeout=600)
+    return run_pipeline(stepbricks.env, deployed_pipeline, path, variant=variant, timeout=FLIGHT_SECONDS)
 
 
 def _notifications_for(notification_inbox, execution_arn: str) -> list[dict]:
@@ -112,15 +118,63 @@ def test_callback_variant_succeeds_with_task_tokens(stepbricks, deployed_pipelin
     assert result.step_output("evaluate")["gate"]["passed"] is True
 
 
-def test_map_variant_processes_every_file_under_a_prefix(stepbricks, deployed_pipeline, tmp_path):
-    path = tmp_path / "map.jsonl"
-    generate(path, rows=1500, seed=4, fmt="jsonl")
+def _fly_map(stepbricks, deployed_pipeline, paths: list[Path]) -> tuple[ExecutionTrace, list[dict], str]:
+    """Upload `paths` under one fresh prefix and start the Map variant on it, as `run_pipeline` does
+    for one file; returns the trace, the Databricks runs it started, and the prefix."""
+    bucket, prefix = deployed_pipeline.buckets["raw"], f"batches/multi-{uuid.uuid4().hex[:12]}/"
+    for path in paths:
+        stepbricks.client("s3").upload_file(str(path), bucket, prefix + path.name)
+    sfn = stepbricks.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=deployed_pipeline.state_machines["map"],
+                              name=f"map-{prefix.split('-')[-1].rstrip('/')}",
+                              input=json.dumps({"bucket": bucket, "prefix": prefix}))["executionArn"]
+    trace = follow(sfn, arn, sleep=time.sleep, timeout=FLIGHT_SECONDS)
+    return trace, databricks_runs_of(stepbricks.env, deployed_pipeline, trace), prefix
 
-    result = _fly(stepbricks, deployed_pipeline, path, variant="map")
 
-    assert result.succeeded, (result.trace.error, result.trace.cause)
+def test_map_variant_processes_every_valid_file_under_a_prefix_and_skips_each_invalid_one_saying_why(
+    stepbricks, deployed_pipeline, tmp_path
+):
+    reports = {
+        "a.csv": generate(tmp_path / "a.csv", rows=1200, seed=4, fmt="csv", dirty_share=0.03),
+        "b.jsonl": generate(tmp_path / "b.jsonl", rows=800, seed=14, fmt="jsonl", dirty_share=0.03),
+    }
+    (tmp_path / "header-only.csv").write_bytes(
+        b"customer_id,signup_date,age,city,plan,tenure_months,monthly_charges,total_charges,support_calls,churned\n")
+    (tmp_path / "notes.txt").write_bytes(b"not a data file\n")
+    invalid = {"header-only.csv": "no data rows", "notes.txt": "Unsupported file extension '.txt'"}
+
+    trace, runs, prefix = _fly_map(stepbricks, deployed_pipeline, [tmp_path / n for n in [*reports, *invalid]])
+
+    assert trace.status == "SUCCEEDED", (trace.error, trace.cause)
+    items = {item["key"].removeprefix(prefix): item for item in trace.output["files"]}
+    assert set(items) == {*reports, *invalid}
+    for name, report in reports.items():
+        item = items[name]
+        assert item["skipped"] is False and item["rowCount"] == report.rows, item
+        etl = item["etl"]
+        assert (etl["rows_in"], etl["rows_written"], etl["rows_quarantined"]) == (
+            report.rows, report.clean_rows, report.rows - report.clean_rows), (name, etl)
+        assert etl["quarantine_reasons"] == report.expected_quarantine_reasons(), name
+    for name, words in invalid.items():
+        item = items[name]
+        assert item["skipped"] is True and item["validation"]["isValid"] is False, item
+        assert words in item["validation"]["error"], item["validation"]
+    etl_runs = [r for r in runs if r["job_id"] == deployed_pipeline.jobs["etl"]]
+    sources = sorted(p["value"] for r in etl_runs for p in r["job_parameters"] if p["name"] == "source_uri")
+    raw = deployed_pipeline.buckets["raw"]
+    assert sources == sorted(f"s3://{raw}/{prefix}{name}" for name in reports), "one ETL run per valid file"
+    assert all(r["state"]["result_state"] == "SUCCESS" for r in runs)
 
 
+def _runs_with_parameter(stepbricks, job_id: int, name: str, value: str) -> list[int]:
+    """Every run of the job (all pages) whose job parameter `name` is `value`."""
+    w = stepbricks.workspace()
+    return [r.run_id for r in w.jobs.list_runs(job_id=job_id)
+            if any(p.name == name and p.value == value for p in r.job_parameters or [])]
+
+
+@pytest.mark.timeout(2 * FLIGHT_SECONDS + 120)
 def test_reuploading_the_same_file_duplicates_neither_output_nor_databricks_runs(
     stepbricks, deployed_pipeline, tmp_path
 ):
@@ -136,10 +190,15 @@ def test_reuploading_the_same_file_duplicates_neither_output_nor_databricks_runs
 
     assert second.execution_arn == first.execution_arn, "the same object must map to the same execution"
     assert sorted(_list_keys(stepbricks, bucket, prefix)) == keys_before
-    runs = stepbricks.workspace().api_client.do(
-        "GET", "/api/2.1/jobs/runs/list", query={"job_id": deployed_pipeline.jobs["etl"], "limit": 25}
-    )
-    etl_runs_for_execution = [
-        r for r in runs.get("runs", []) if json.dumps(r.get("job_parameters", "")).find(etl["output_uri"]) >= 0
-    ]
-    assert len(etl_runs_for_execution) <= 1
+    # What ties a run to this file: the ETL's source_uri, then train's and evaluate's processed_uri (the
+    # ETL's output). Exactly one run of each job carries it, and it is the run the execution followed.
+    jobs = deployed_pipeline.jobs
+    found = {
+        "etl": _runs_with_parameter(stepbricks, jobs["etl"], "source_uri", first.input_uri),
+        "train": _runs_with_parameter(stepbricks, jobs["train"], "processed_uri", etl["output_uri"]),
+        "evaluate": _runs_with_parameter(stepbricks, jobs["evaluate"], "processed_uri", etl["output_uri"]),
+    }
+    followed = {step: [r["run_id"] for r in first.databricks_runs if r["job_id"] == jobs[step]] for step in jobs}
+    assert found == followed, "a job ran more than once for this file, or a run was missed"
+    assert all(len(ids) == 1 for ids in found.values()), found
+    assert sorted(r["run_id"] for r in second.databricks_runs) == sorted(r["run_id"] for r in first.databricks_runs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from harness.glue_lab import SAMPLES
+from sim import clock
 
 CSV = (SAMPLES / "sample_data.csv").read_bytes()
 JSON = (SAMPLES / "sample_data.json").read_bytes()
@@ -38,6 +40,10 @@ def test_csv_upload_runs_the_csv_glue_job_and_notifies_success(lab) -> None:
     runs = lab.client("glue").get_job_runs(JobName="process-csv-data")["JobRuns"]
     assert runs[0]["JobRunState"] == "SUCCEEDED"
     assert runs[0]["Arguments"]["--source_key"] == "incoming/people.csv"
+    # The Glue job metrics of this run, as Glue emits them (namespace Glue, Type=count).
+    assert _glue_metric(lab, "glue.driver.aggregate.numFailedTasks", "process-csv-data", runs[0]["Id"]) == [0.0]
+    (elapsed,) = _glue_metric(lab, "glue.driver.aggregate.elapsedTime", "process-csv-data", runs[0]["Id"])
+    assert 0 < elapsed <= (runs[0]["ExecutionTime"] + 1) * 1000
 
 
 def test_json_upload_runs_the_json_glue_job_and_notifies_success(lab) -> None:
@@ -60,7 +66,10 @@ def test_unsupported_or_empty_file_takes_the_invalid_path(lab, key: str, body: b
     assert f'"error": "{error}"' in run.notifications[0]["message"]
 
 
-def test_failing_glue_run_takes_the_failure_path_with_the_glue_error(lab) -> None:
+def test_failing_glue_run_takes_the_failure_path_with_the_glue_error_and_sets_off_the_glue_alarm(lab) -> None:
+    glue_alarm = _alarm_named(lab, "glue-lab-glue-job-failures")
+    assert _alarm_state(lab, glue_alarm) != "ALARM"
+    failed_before = _glue_metric(lab, "glue.driver.aggregate.numFailedTasks", "process-csv-data", "ALL")
     lab.plan.add("glue", "process-csv-data", error="OutOfMemoryError: simulated")
     run = lab.upload("incoming/doomed.csv", CSV)
     assert run.status == "SUCCEEDED"
@@ -69,18 +78,33 @@ def test_failing_glue_run_takes_the_failure_path_with_the_glue_error(lab) -> Non
     assert '"jobStatus": "FAILED"' in run.notifications[0]["message"]
     failed = lab.client("glue").get_job_runs(JobName="process-csv-data")["JobRuns"][0]
     assert (failed["JobRunState"], failed["ErrorMessage"]) == ("FAILED", "OutOfMemoryError: simulated")
+    assert _glue_metric(lab, "glue.driver.aggregate.numFailedTasks", "process-csv-data", failed["Id"]) == [1.0]
+    failed_after = _glue_metric(lab, "glue.driver.aggregate.numFailedTasks", "process-csv-data", "ALL")
+    assert sum(failed_after) - sum(failed_before) == 1.0
+    assert _glue_metric(lab, "glue.driver.aggregate.elapsedTime", "process-csv-data", failed["Id"])
+    assert _alarm_state(lab, glue_alarm) == "ALARM"
 
 
-def test_failed_execution_puts_the_executions_failed_alarm_in_alarm(lab) -> None:
-    alarm = lab.deployment.alarms[0]
+def test_failed_execution_puts_the_executions_failed_and_lambda_errors_alarms_in_alarm(lab) -> None:
+    alarms = [_alarm_named(lab, "data-processing-pipeline-executions-failed"),
+              _alarm_named(lab, "glue-lab-lambda-errors")]
     cloudwatch = lab.client("cloudwatch")
+    assert [_alarm_state(lab, a) for a in alarms] != ["ALARM", "ALARM"]
     # The notification Lambda fails on the invalid path: NotifyInvalidFile has no Catch, so the execution fails.
     lab.plan.add("lambda", "send-notification-function", error="RuntimeError")
     run = lab.upload("incoming/bad.txt", b"x\n")
     assert run.status == "FAILED"
-    state = cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]
-    assert state["StateValue"] == "ALARM"
-    assert "GreaterThanOrEqualToThreshold" in state["StateReason"]
+    for alarm in alarms:
+        state = cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]
+        assert state["StateValue"] == "ALARM", (alarm, state["StateReason"])
+        assert "were GreaterThanOrEqualToThreshold 1" in state["StateReason"], state["StateReason"]
+
+
+def test_the_lab_deploys_its_three_alarms_on_executions_lambda_errors_and_glue_failures(lab) -> None:
+    described = lab.client("cloudwatch").describe_alarms(AlarmNames=lab.deployment.alarms)["MetricAlarms"]
+    assert sorted((a["Namespace"], a["MetricName"]) for a in described) == [
+        ("AWS/Lambda", "Errors"), ("AWS/States", "ExecutionsFailed"),
+        ("Glue", "glue.driver.aggregate.numFailedTasks")]
 
 
 def test_execution_and_lambda_metrics_reach_cloudwatch(lab) -> None:
@@ -99,6 +123,27 @@ def test_execution_and_lambda_metrics_reach_cloudwatch(lab) -> None:
     assert {"file-validation-function", "send-notification-function"} <= names
 
 
+def _alarm_named(lab, suffix: str) -> str:
+    (name,) = [a for a in lab.deployment.alarms if a.endswith(suffix)]
+    return name
+
+
+def _alarm_state(lab, alarm: str) -> str:
+    return lab.client("cloudwatch").describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["StateValue"]
+
+
+def _glue_metric(lab, name: str, job: str, run_id: str) -> list[float]:
+    """The sums of each datapoint of a Glue job metric over the last day (one per period with data)."""
+    now = clock.utcnow()
+    points = lab.client("cloudwatch").get_metric_statistics(
+        Namespace="Glue", MetricName=name, Statistics=["Sum"], Period=86400,
+        Dimensions=[{"Name": "JobName", "Value": job}, {"Name": "JobRunId", "Value": run_id},
+                    {"Name": "Type", "Value": "count"}],
+        StartTime=now - datetime.timedelta(days=1), EndTime=now + datetime.timedelta(minutes=1),
+    )["Datapoints"]
+    return [p["Sum"] for p in points]
+
+
 def _totals(lab) -> dict[str, float]:
     from harness.glue_lab import metric_totals
 
@@ -106,11 +151,8 @@ def _totals(lab) -> dict[str, float]:
     return {k.split(" ")[1]: v for k, v in totals.items() if k.startswith(("AWS/States", "AWS/Lambda"))}
 
 
-def test_the_lab_uses_the_seed_files_as_written() -> None:
-    seed = Path("/work/shared/seeds/003_dca122bab90f01bd.txt")
-    if not seed.exists():
-        pytest.skip("seed file not available")
-    text = seed.read_text()
+def test_the_lab_uses_the_seed_files_as_written(seed_text) -> None:
+    text = seed_text("003")
     root = Path(__file__).resolve().parents[2]
     for script in ("process_csv_data.py", "process_json_data.py"):
         body = (root / "glue_jobs" / script).read_text().split("\n", 2)[2]  # after the two-line header

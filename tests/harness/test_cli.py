@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -92,3 +93,32 @@ def test_ctrl_c_stops_the_simulator_cleanly_and_removes_the_endpoints_file(up):
     assert up["proc"].wait(timeout=60) == 0
     assert not (up["home"] / "endpoints.json").exists()
     assert _cli(up["home"], "env").returncode == 1
+
+
+RUN_SECONDS = 480  # the simulator's start, one Spark cluster and three Databricks jobs on 1500 rows
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(RUN_SECONDS + 60)
+def test_run_flies_the_pipeline_to_success_and_summarises_it(tmp_path):
+    """`stepbricks run` is what `make run` calls: its success path, through the real CLI in a subprocess."""
+    env = {**os.environ, "STEPBRICKS_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
+
+    result = subprocess.run(
+        [str(STEPBRICKS), "run", "--rows", "1500", "--seed", "7", "--state-dir", str(tmp_path / "state")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=RUN_SECONDS,
+    )
+
+    out = result.stdout
+    assert result.returncode == 0, out[-4000:] + result.stderr[-2000:]
+    assert "generated customers-7-1500.csv: 1500 rows" in out
+    assert re.search(r"SUCCEEDED\s+input s3://\S+/incoming/customers-7-1500\.csv", out), out[-4000:]
+    runs = re.findall(r"│\s*(\d+)\s*│\s*(\d+)\s*│\s*(\S+)\s*│\s*TERMINATED SUCCESS", out)
+    assert {name.rsplit("-", 1)[-1] for _, _, name in runs} == {"etl", "train", "evaluate"}, out[-4000:]
+    data = re.search(r"│\s*1500\s*│\s*(\d+)\s*│\s*(\d+)\s*│\s*s3://", out)
+    assert data and int(data.group(1)) + int(data.group(2)) == 1500, "rows in == written + quarantined"
+    assert re.search(r"│\s*roc_auc\s*│\s*0\.\d{4}\s*│", out)
+    assert re.search(r"quality gate\s*│\s*roc_auc ≥ 0\.7: True", out)
+    report = re.search(r"report: (\S+\.html)", out)
+    assert report and Path(report.group(1)).is_file(), out[-2000:]
+    assert Path(report.group(1)).is_relative_to(tmp_path / "home" / "reports")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -56,3 +57,61 @@ def test_a_failing_test_that_flew_an_execution_gets_its_report(tmp_path):
     assert "stepbricks reports" in result.stdout
     reports = list(home.glob("reports/tests/*/will-be-reported.html"))
     assert len(reports) == 1
+
+
+COVERED_TEST = textwrap.dedent('''
+        import json
+        import time
+
+        def test_flies_one_branch_of_a_choice(stepbricks):
+            sfn, iam = stepbricks.client("stepfunctions"), stepbricks.client("iam")
+            role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+            definition = {"StartAt": "Route", "States": {
+                "Route": {"Type": "Choice", "Choices": [{"Variable": "$.go", "BooleanEquals": True, "Next": "Left"}],
+                          "Default": "Right"},
+                "Left": {"Type": "Pass", "End": True},
+                "Right": {"Type": "Pass", "End": True}}}
+            arn = sfn.create_state_machine(name="half", definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
+            execution = sfn.start_execution(stateMachineArn=arn, name="left", input=json.dumps({"go": True}))
+            deadline = time.monotonic() + 60
+            while sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "RUNNING":
+                assert time.monotonic() < deadline, "the execution still RUNNING after 60 s"
+                time.sleep(0.05)
+''')
+
+
+def _pytest_with_coverage(tmp_path, *options: str) -> subprocess.CompletedProcess:
+    test_file = tmp_path / "test_covered.py"
+    test_file.write_text(COVERED_TEST)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file), "-o", "addopts=", *options],
+        capture_output=True, text=True, timeout=240, cwd=tmp_path,
+        env={**__import__("os").environ, "STEPBRICKS_HOME": str(tmp_path / "home")},
+    )
+
+
+def test_asl_cov_json_writes_each_machines_coverage_and_fail_under_above_it_fails_the_session(tmp_path):
+    out = tmp_path / "coverage.json"
+
+    result = _pytest_with_coverage(tmp_path, f"--asl-cov-json={out}", "--asl-cov-fail-under=75")
+
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "1 passed" in result.stdout, "the session fails on coverage alone, not on a test"
+    assert "FAIL: state machine edge coverage 50.0% is under --asl-cov-fail-under=75.0%" in result.stdout
+    assert json.loads(out.read_text()) == {"total_edge_percent": 50.0, "state_machines": {"half": {
+        "executions": 1,
+        "states": {"covered": 2, "total": 3},
+        "edges": {"covered": 1, "total": 2},
+        "state_percent": 66.7,
+        "edge_percent": 50.0,
+        "missed_edges": ["Route -[default]-> Right"],
+        "missed_states": ["Right"],
+    }}}
+
+
+def test_asl_cov_fail_under_at_or_below_the_coverage_passes_the_session(tmp_path):
+    result = _pytest_with_coverage(tmp_path, "--asl-cov-fail-under=50")
+
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "state machine coverage (stepbricks)" in result.stdout
+    assert "FAIL: state machine edge coverage" not in result.stdout

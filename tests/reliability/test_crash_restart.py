@@ -92,7 +92,8 @@ def test_pipeline_client_rides_out_a_sigkilled_workspace_and_sees_the_in_flight_
         # The Step Functions Retry of StartEtl: the same execution and step, hence the same idempotency token.
         again = start_databricks_job.lambda_handler(event, client=client)
     finally:
-        restarter.join()
+        restarter.join(90)  # 1.5 s, then _start's own 60 s deadline
+    assert not restarter.is_alive(), "the workspace restart never finished"
 
     assert len(processes) == 2
     assert again["run_id"] == started["run_id"], "a retried start after the crash started a second run"

@@ -6,12 +6,19 @@ SELECT-then-INSERT, and the loser of two concurrent calls fails with `UNIQUE con
 registered_model_aliases...` (seen in the 100-file load bench: two evaluations passing their gate at
 once). The worker therefore serialises alias writes and retries one that lost a race with another
 process. Installed in cluster workers only; pipeline code stays unmodified.
+
+Cluster workers are separate processes, so a thread lock alone serialises nothing between them (six
+worker processes moving one alias lost the race three times in a row): on a SQLite store the writes also
+hold an exclusive `flock` on a lock file beside the database, which every worker of the workspace shares.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 _lock = threading.Lock()
@@ -36,11 +43,24 @@ def _lost_a_race(error: Exception) -> bool:
     return any(mark in text for mark in ("IntegrityError", "StaleDataError", "expected to update", "expected to delete"))
 
 
+@contextlib.contextmanager
+def _exclusive(store: Any) -> Iterator[None]:
+    """This thread, and every process on the same SQLite file, one at a time."""
+    uri = str(getattr(store, "db_uri", ""))
+    with _lock:
+        if not uri.startswith("sqlite:///"):
+            yield
+            return
+        with open(uri.removeprefix("sqlite:///") + ".alias-lock", "a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)  # released when the file closes
+            yield
+
+
 def _serialised(original: Any) -> Any:
     @functools.wraps(original)
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
         for attempt in range(RETRIES):
-            with _lock:
+            with _exclusive(self):
                 try:
                     return original(self, *args, **kwargs)
                 except Exception as error:  # MlflowException wrapping IntegrityError, or StaleDataError

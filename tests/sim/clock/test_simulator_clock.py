@@ -29,5 +29,6 @@ def test_real_time_waits_for_real(tmp_path):
         started = time.monotonic()
         arn = sim.aws.start_execution(machine)
         while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+            assert time.monotonic() - started < 60, f"execution {arn} still RUNNING after 60 s (a 2 s Wait)"
             time.sleep(0.05)
         assert time.monotonic() - started >= 2

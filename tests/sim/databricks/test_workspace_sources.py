@@ -31,7 +31,8 @@ def test_concurrent_runs_of_one_notebook_always_read_it_whole(tmp_path):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(60)
+    assert not any(t.is_alive() for t in threads), "a reader never finished its 40 reads in 60 s"
 
     assert set(seen) == {len(NOTEBOOK)}
 

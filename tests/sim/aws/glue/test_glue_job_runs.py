@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -24,19 +25,26 @@ def glue_sim() -> Iterator[tuple[Simulator, FaultPlan]]:
         yield sim, plan
 
 
-def _wait(glue, job: str, run_id: str) -> dict:
+WAIT_SECONDS = 120.0  # wall-clock: the virtual clock may jump (a Timeout), a test's patience must not
+
+
+def _wait(glue, job: str, run_id: str, timeout: float = WAIT_SECONDS) -> dict:
     """Until the run ends. A MaxRetries retry appears a moment after its predecessor FAILED (as on AWS,
-    nothing orders the two), so a run not there yet is waited for too."""
+    nothing orders the two), so a run not there yet is waited for too — for `timeout` seconds at most."""
     tick = clock.ClockEvent()
-    while True:
+    deadline = time.monotonic() + timeout
+    run = None
+    while time.monotonic() < deadline:
         try:
             run = glue.get_job_run(JobName=job, RunId=run_id)["JobRun"]
         except glue.exceptions.EntityNotFoundException:
-            clock.poll(tick, 0.2)
-            continue
-        if run["JobRunState"] not in ("STARTING", "RUNNING", "STOPPING"):
+            run = None
+        if run is not None and run["JobRunState"] not in ("STARTING", "RUNNING", "STOPPING"):
             return run
         clock.poll(tick, 0.2)
+    if run is None:
+        raise AssertionError(f"Glue job run {run_id} of {job} never appeared in {timeout:.0f} s")
+    raise AssertionError(f"Glue job run {run_id} of {job} still {run['JobRunState']} after {timeout:.0f} s")
 
 
 def test_unsupported_awsglue_api_fails_the_run_naming_it_and_max_retries_retry_it(glue_sim) -> None:
@@ -86,8 +94,9 @@ def test_start_job_run_sync_fails_the_state_with_the_job_run_as_cause(glue_sim) 
         "StartAt": "Run", "States": {"Run": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync",
                                              "Parameters": {"JobName": "sync-fails"}, "End": True}}}))["stateMachineArn"]
     arn = sim.aws.start_execution(machine, {})
-    tick = clock.ClockEvent()
+    tick, deadline = clock.ClockEvent(), time.monotonic() + WAIT_SECONDS
     while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, f"execution {arn} still RUNNING after {WAIT_SECONDS:.0f} s"
         clock.poll(tick, 0.2)
     assert described["error"] == "States.TaskFailed"
     cause = json.loads(described["cause"])

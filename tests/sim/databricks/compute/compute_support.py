@@ -96,6 +96,10 @@ class StartSignal:
         self.connect = f"import socket\nsocket.create_connection(('127.0.0.1', {self.port})).close()\n"
 
     def wait(self) -> None:
-        connection, _ = self.server.accept()
+        try:
+            connection, _ = self.server.accept()
+        except TimeoutError:
+            raise AssertionError(f"the task never started running: no connection in {WAIT_SECONDS} s") from None
+        finally:
+            self.server.close()
         connection.close()
-        self.server.close()

@@ -77,7 +77,8 @@ def test_many_attempts_entering_and_leaving_at_once_never_break_the_import_syste
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join()
+            thread.join(60)
+        assert not any(t.is_alive() for t in threads), "an attempt's task environment never closed in 60 s"
     finally:
         sys.path.remove(missing)
 
@@ -110,6 +111,7 @@ def test_import_caches_are_invalidated_by_one_attempt_at_a_time(tmp_path, monkey
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(60)
+    assert not any(t.is_alive() for t in threads), "an attempt's task environment never closed in 60 s"
 
     assert most[0] == 1
