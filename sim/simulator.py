@@ -58,6 +58,7 @@ class Simulator:
         keep_state: bool | None = None,
         real_time: bool = False,
         fault_plan: sim_faults.FaultPlan | None = None,
+        warm_cluster: bool = True,
     ) -> Iterator[Simulator]:
         """Start local AWS and (unless `databricks=False`) the fake workspace; stop both on exit.
 
@@ -67,13 +68,16 @@ class Simulator:
         Time is virtual unless `real_time=True`: waits, back-off and timeouts skip ahead whenever no actor
         is doing real work (`sim.clock.VirtualClock`). `fault_plan` becomes the active plan every service
         consults (`sim.faults.active()`). Both are process-global and restored on exit.
+
+        `warm_cluster` starts the default cluster's Spark in the background at once (the user's first run
+        then waits less, or not at all); pass False when no task will run.
         """
         installed = sim_clock.Clock() if real_time else sim_clock.VirtualClock()
         previous_clock = sim_clock.install(installed)
         previous_plan = sim_faults.activate(fault_plan) if fault_plan is not None else None
         try:
             with cls._start(state_dir=state_dir, databricks=databricks, project_root=project_root, host=host,
-                            keep_state=keep_state) as simulator:
+                            keep_state=keep_state, warm_cluster=warm_cluster) as simulator:
                 yield simulator
         finally:
             if previous_plan is not None:
@@ -84,7 +88,7 @@ class Simulator:
     @classmethod
     @contextmanager
     def _start(cls, *, state_dir: Path | None, databricks: bool, project_root: Path, host: str,
-               keep_state: bool | None) -> Iterator[Simulator]:
+               keep_state: bool | None, warm_cluster: bool) -> Iterator[Simulator]:
         owned = state_dir is None
         state = Path(state_dir or tempfile.mkdtemp(prefix="stepbricks-")).resolve()
         state.mkdir(parents=True, exist_ok=True)
@@ -108,6 +112,7 @@ class Simulator:
                     host=host,
                     cluster_env=cluster_env,
                     mounts={REPO_MOUNT: project_root},
+                    warm_default_cluster=warm_cluster,
                 ) as workspace:
                     yield cls(state_dir=state, aws=aws, databricks=workspace, mlflow_uri=mlflow_uri)
         finally:

@@ -52,6 +52,7 @@ class Workspace:
         cluster_env: Mapping[str, str] | None = None,
         mounts: Mapping[str, Path] | None = None,
         failure_style: FailureStyle = "workspace",
+        warm_default_cluster: bool = False,
     ) -> Workspace:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -74,6 +75,11 @@ class Workspace:
                 backend.close()
                 raise RuntimeError(f"the fake Databricks workspace did not start on {url}")
             clock.get().wait(started, 0.01)
+        if warm_default_cluster:
+            # Spark starts in the background while the caller deploys and uploads: a run that arrives before
+            # it is up waits, and reports that wait as its setup_duration, as on Databricks.
+            pool = backend.compute()
+            pool.get(pool.default_cluster_id())
         return cls(backend, server, thread)
 
     @property

@@ -64,6 +64,7 @@ class AttemptHandle:
         self._result: TaskResult | None = None
         self.stop_reason: StopReason | None = None
         self.started_ms = 0
+        self.running_at_ms: int | None = None  # the simulator clock when the worker began the code
 
     def wait(self, timeout: float | None = None) -> TaskResult | None:
         clock.get().wait(self._done, timeout)
@@ -215,7 +216,8 @@ class LocalCluster:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SHIM_DIR), env.get("PYTHONPATH", "")]))
         env.update(PYSPARK_PYTHON=sys.executable, PYTHONUNBUFFERED="1", SPARK_LOCAL_IP="127.0.0.1",
                    TMPDIR=str(tmp_dir))  # tasks' tempfile too: a cluster's /tmp goes with the cluster
-        config = WorkerConfig(self.cluster_id, self._spark_conf(tmp_dir), str(self._dbfs_root))
+        config = WorkerConfig(self.cluster_id, self._spark_conf(tmp_dir), str(self._dbfs_root),
+                              warm_engine=not self.ephemeral)
         with self.log_path.open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "sim.databricks.compute.worker", f"{address[0]}:{address[1]}"],
@@ -321,6 +323,7 @@ class LocalCluster:
         if handle is None:
             return
         handle.started_ms = message.started_ms
+        handle.running_at_ms = clock.now_ms()
         if handle.invocation.timeout_seconds > 0:
             threading.Thread(target=self._time_out, args=(handle,), daemon=True).start()
 

@@ -67,6 +67,8 @@ class TaskResult:
 
 
 class TaskHandle(Protocol):
+    running_at_ms: int | None  # the simulator clock when the cluster began the code (None: it never did)
+
     def wait(self, timeout: float | None = None) -> TaskResult | None:
         """The result once the attempt ended, or None if `timeout` passed first."""
 

@@ -22,6 +22,9 @@ class WorkerConfig:
     spark_conf: dict[str, str]
     dbfs_root: str
     warm_up: bool = True
+    # All-purpose clusters also run sim.databricks.compute.warmup while PENDING: they are started ahead of
+    # their first task (in the background at `up`) and live long; a job cluster starts lean, as on Databricks.
+    warm_engine: bool = False
 
 
 # manager → worker

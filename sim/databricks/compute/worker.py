@@ -11,13 +11,14 @@ import json
 import os
 import socket
 import sys
+import tempfile
 import threading
 from multiprocessing.connection import Client, Connection
 from pathlib import Path
 from typing import Any
 
 from sim import clock
-from sim.databricks.compute import capture, errors, mlflow_registry, runtime
+from sim.databricks.compute import capture, errors, mlflow_registry, runtime, warmup
 from sim.databricks.compute.dbutils import DBUtils
 from sim.databricks.compute.executor import Executor
 from sim.databricks.compute.protocol import (
@@ -48,6 +49,8 @@ def _start_spark(config: WorkerConfig) -> tuple[Any, WorkerReady]:
     spark.sparkContext.setLogLevel("WARN")
     if config.warm_up:  # the first action costs seconds: pay it while the cluster is PENDING
         spark.range(1).count()
+    if config.warm_engine:
+        warmup.warm_engine(spark, Path(tempfile.gettempdir()))
     startup_ms = clock.now_ms() - started_ms
     print(
         f"[stepbricks] SparkSession {spark.version} created in {startup_ms} ms "
@@ -56,6 +59,12 @@ def _start_spark(config: WorkerConfig) -> tuple[Any, WorkerReady]:
         flush=True,
     )
     return spark, WorkerReady(os.getpid(), spark.version, started_ms, startup_ms)
+
+
+def _install_libraries(config: WorkerConfig) -> None:
+    mlflow_registry.install()
+    if config.warm_engine:
+        warmup.warm_libraries()
 
 
 def _refuse_stop() -> None:
@@ -98,7 +107,7 @@ def main() -> int:
 
     capture.install()
     # MLflow's import costs ~2 s: done while the JVM starts, finished before the first task arrives.
-    registry = threading.Thread(target=mlflow_registry.install, name="mlflow-registry", daemon=True)
+    registry = threading.Thread(target=_install_libraries, args=(config,), name="mlflow-registry", daemon=True)
     registry.start()
     try:
         spark, ready = _start_spark(config)

@@ -300,7 +300,9 @@ class RunsBackend:
             "run_id": run.run_id, "number_in_job": run.run_id, "original_attempt_run_id": run.run_id,
             "run_name": run.run_name, "run_type": run.run_type, "run_page_url": self.page_url(run),
             "creator_user_name": "stepbricks@localhost", "start_time": run.start_time,
-            "end_time": run.end_time, "setup_duration": 0, "execution_duration": duration,
+            # A MULTI_TASK run: setup/execution/cleanup are 0 and run_duration is the total (Jobs API 2.2,
+            # databricks-sdk's Run docstrings); each task run carries its own three.
+            "end_time": run.end_time, "setup_duration": 0, "execution_duration": 0,
             "cleanup_duration": 0, "run_duration": duration, "state": run.state.to_api(),
             "status": run.state.status_api(),
             "tasks": [t.to_api(self.page_url(run, t.run_id)) for t in run.visible_tasks()],

@@ -81,12 +81,23 @@ class TaskRun:
     state: RunState = field(default_factory=RunState)
     start_time: int = 0
     end_time: int = 0
+    # Jobs API task timings: setup = waiting for the cluster (a cold start, a PENDING cluster) before the
+    # code ran; execution = the code; cleanup = after it, until the task run ended.
+    setup_duration: int = 0
+    cleanup_duration: int = 0
     cluster_id: str | None = None
     output: TaskOutput = field(default_factory=TaskOutput)
     spark_session_reused: bool = False
     repair_id: int | None = None  # None: ran in the original run
     # dbutils.jobs.taskValues set by this attempt: kept so a repair's downstream tasks can still read them.
     task_values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def execution_duration(self) -> int:
+        """The task run's duration less its setup and cleanup (the three sum to it, as the API says)."""
+        if not self.end_time:
+            return 0
+        return max(0, self.end_time - self.start_time - self.setup_duration - self.cleanup_duration)
 
     def to_api(self, run_page_url: str) -> dict[str, Any]:
         body = {k: v for k, v in self.task.items() if k not in ("max_retries",)}
@@ -98,9 +109,9 @@ class TaskRun:
             status=self.state.status_api(),
             start_time=self.start_time,
             end_time=self.end_time,
-            setup_duration=0,
-            execution_duration=max(0, self.end_time - self.start_time) if self.end_time else 0,
-            cleanup_duration=0,
+            setup_duration=self.setup_duration,
+            execution_duration=self.execution_duration,
+            cleanup_duration=self.cleanup_duration,
             run_duration=max(0, self.end_time - self.start_time) if self.end_time else 0,
             run_page_url=run_page_url,
         )

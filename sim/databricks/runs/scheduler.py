@@ -281,8 +281,11 @@ class Scheduler:
                     handle.cancel()
                     result = handle.wait(CANCEL_GRACE_SECONDS) or TaskResult("CANCELED")
                     self._check_stopping()
+        result_at = clock.now_ms()
         self._set(run, task_run.state, "TERMINATING", "")
-        self._end_task(ctx, task_run, result)
+        if handle.running_at_ms is not None:  # the code ran: what came before it was the cluster's setup
+            task_run.setup_duration = max(0, handle.running_at_ms - task_run.start_time)
+        self._end_task(ctx, task_run, result, result_at=result_at)
 
     def _cluster_for(self, ctx: _RunContext, spec: dict[str, Any]) -> Cluster:
         pool = self._compute()
@@ -306,7 +309,7 @@ class Scheduler:
             return ctx.clusters[key]
 
     def _end_task(self, ctx: _RunContext, task_run: TaskRun, result: TaskResult,
-                  message_override: str | None = None) -> None:
+                  message_override: str | None = None, result_at: int | None = None) -> None:
         outcome = result.outcome
         if outcome == "CANCELED" and ctx.timed_out:
             outcome = "TIMEDOUT"
@@ -326,6 +329,8 @@ class Scheduler:
         task_run.output = TaskOutput(result.notebook_result, result.error, result.error_trace, result.logs)
         task_run.spark_session_reused = result.spark_session_reused
         task_run.end_time = clock.now_ms()
+        if result_at is not None:
+            task_run.cleanup_duration = max(0, task_run.end_time - result_at)
         task_run.state = RunState(life, res, message_override or message,
                                   user_cancelled_or_timedout=outcome in ("CANCELED", "TIMEDOUT"),
                                   termination_code=code, termination_type=kind)

@@ -9,7 +9,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from databricks.sdk.service import jobs
+from databricks.sdk.service import compute, jobs
 
 from sim import clock
 from sim.databricks import Workspace
@@ -222,3 +222,34 @@ def test_legacy_cli_run_now_of_seed_002(workspace: Workspace, client, upload_not
     assert response["number_in_job"] == response["run_id"]
     assert run.overriding_parameters.notebook_params == {"promise_id": "p-1", "url": "http://example.invalid"}
     assert run.state.result_state == jobs.RunResultState.SUCCESS
+
+
+def test_task_timings_split_the_cluster_wait_from_the_code_as_the_jobs_api_defines_them(client, upload_notebook):
+    """A task run's setup_duration is the wait for its cluster (a new job cluster's Spark start), its
+    execution_duration the code, and the three sum to its run_duration; a MULTI_TASK run reports 0 for the
+    three and its total as run_duration (Jobs API 2.2; databricks-sdk RunTask/Run docstrings)."""
+    path = upload_notebook("/Shared/tests/timed", "print(spark.range(3).count())\n")
+    cold = client.jobs.submit(run_name="timed", tasks=[jobs.SubmitTask(
+        task_key="main", notebook_task=jobs.NotebookTask(notebook_path=path),
+        new_cluster=compute.ClusterSpec(spark_version="15.4.x-scala2.12", num_workers=0),
+    )]).result(timeout=timedelta(minutes=5))
+    on_default = [jobs.SubmitTask(task_key="main", notebook_task=jobs.NotebookTask(notebook_path=path))]
+    _wait_terminal(client, client.jobs.submit(run_name="timed-warm", tasks=on_default).run_id)  # cluster up
+    warm = _wait_terminal(client, client.jobs.submit(run_name="timed-warm", tasks=on_default).run_id)
+
+    task = cold.tasks[0]
+    assert task.setup_duration > 1000, "a new cluster's Spark start is setup, not execution"
+    assert task.execution_duration > 0
+    assert task.setup_duration + task.execution_duration + task.cleanup_duration == task.run_duration
+    assert (cold.setup_duration, cold.execution_duration, cold.cleanup_duration) == (0, 0, 0)
+    assert cold.run_duration >= task.run_duration
+    assert warm.tasks[0].setup_duration < task.setup_duration
+
+
+def test_a_workspace_asked_to_warm_starts_its_default_cluster_before_any_run(tmp_path) -> None:
+    """`stepbricks up` / `Simulator.start` warm Spark in the background while the user deploys."""
+    with Workspace.start(state_dir=tmp_path / "ws", warm_default_cluster=True) as warmed:
+        assert [c.state for c in warmed.backend.compute().list()] in (["PENDING"], ["RUNNING"])
+    with Workspace.start(state_dir=tmp_path / "lazy") as lazy:
+        pool = lazy.backend.compute()
+        assert [c.state for c in pool.list()] == ["TERMINATED"]
