@@ -283,24 +283,33 @@ def _nothing() -> Iterator[None]:
 
 class ClockEvent(threading.Event):
     """A `threading.Event` whose `wait` goes through the simulator's clock (for code that calls
-    `event.wait(timeout)` itself, such as moto's interpreter)."""
+    `event.wait(timeout)` itself, such as moto's interpreter).
+
+    `set` wakes the clocks of the threads waiting on it (they may work for different simulators)."""
 
     generation = 0
 
     def set(self) -> None:
         self.generation += 1
         super().set()
-        _clock.notify()
+        for clock in list(getattr(self, "_sb_waiting", ())) or [get()]:
+            clock.notify()
 
     def wait(self, timeout: float | None = None) -> bool:
-        return _clock.wait(self, timeout)
+        return get().wait(self, timeout)
 
 
 class ActorThread(threading.Thread):
-    """A thread that is an actor (busy) while it runs, except while it waits through the clock."""
+    """A thread that is an actor (busy) while it runs, except while it waits through the clock.
+
+    Like `sim.context.Thread` it works for the context of the thread that created it, and an exception it
+    dies of goes to that context's error sink."""
 
     def start(self) -> None:
-        self._sb_clock = _clock
+        from sim import context
+
+        self._sb_context = context.current()
+        self._sb_clock = self._sb_context.clock
         self._sb_clock.claim()
         self._sb_done = ClockEvent()
         try:
@@ -312,8 +321,11 @@ class ActorThread(threading.Thread):
 
     def run(self) -> None:
         try:
-            with self._sb_clock.adopt():
-                super().run()
+            with self._sb_context.bound(), self._sb_clock.adopt():
+                try:
+                    super().run()
+                except BaseException as error:
+                    self._sb_context.errors.report(error, f"thread {self.name}")
         finally:
             self._sb_done.set()
 
@@ -324,43 +336,45 @@ class ActorThread(threading.Thread):
         super().join(None if done is not None else timeout)
 
 
-_clock: Clock = Clock()
-
-
 def get() -> Clock:
-    return _clock
+    """The clock of the simulator the calling thread works for (`sim.context.current()`)."""
+    from sim import context
+
+    return context.current().clock
 
 
 def install(clock: Clock) -> Clock:
-    """Make `clock` the simulator's clock; returns the previous one."""
-    global _clock
-    previous, _clock = _clock, clock
+    """Make `clock` the clock of the calling thread's context; returns the previous one."""
+    from sim import context
+
+    ctx = context.current()
+    previous, ctx.clock = ctx.clock, clock
     return previous
 
 
 def now() -> float:
-    return _clock.now()
+    return get().now()
 
 
 def now_ms() -> int:
-    return _clock.now_ms()
+    return get().now_ms()
 
 
 def utcnow() -> datetime:
-    return _clock.utcnow()
+    return get().utcnow()
 
 
 def sleep(seconds: float) -> None:
-    _clock.sleep(seconds)
+    get().sleep(seconds)
 
 
 def wait(event: threading.Event, timeout: float | None, *, release: bool = True) -> bool:
-    return _clock.wait(event, timeout, release=release)
+    return get().wait(event, timeout, release=release)
 
 
 def poll(event: threading.Event, seconds: float) -> bool:
-    return _clock.poll(event, seconds)
+    return get().poll(event, seconds)
 
 
 def busy() -> AbstractContextManager[None]:
-    return _clock.busy()
+    return get().busy()

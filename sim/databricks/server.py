@@ -20,6 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from sim import clock
+from sim import context as sim_context
 from sim.databricks.app import build_app
 from sim.databricks.backend import Backend
 from sim.databricks.faults.models import FaultList
@@ -64,7 +65,7 @@ class Workspace:
         )
         config = uvicorn.Config(build_app(backend), log_level="warning", access_log=False, lifespan="off")
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="databricks-api",
+        thread = sim_context.Thread(target=server.run, kwargs={"sockets": [sock]}, name="databricks-api",
                                   daemon=True)
         thread.start()
         started = threading.Event()

@@ -37,6 +37,7 @@ from sim.aws.moto_seams.core import (
     running_hosts,
     signature_of,
     uninstall,
+    wrap_server_app,
 )
 
 __all__ = [
@@ -54,4 +55,5 @@ __all__ = [
     "running_hosts",
     "signature_of",
     "uninstall",
+    "wrap_server_app",
 ]

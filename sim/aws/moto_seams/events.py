@@ -20,6 +20,7 @@ import boto3
 from moto.events.models import EventsBackend, events_backends
 
 from sim import clock
+from sim import context as sim_context
 from sim.aws.moto_seams import core
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.schedules import ScheduleError, parse
@@ -67,7 +68,7 @@ def _ensure_thread() -> None:
     global _thread
     with _lock:
         if _thread is None or not _thread.is_alive():
-            _thread = threading.Thread(target=_run, daemon=True, name="eventbridge-scheduler")
+            _thread = sim_context.Thread(target=_run, daemon=True, name="eventbridge-scheduler")
             _thread.start()
 
 
