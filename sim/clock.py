@@ -91,12 +91,23 @@ class Clock:
 class VirtualClock(Clock):
     """Time that skips ahead when every actor is waiting on a timer.
 
-    Scope and limits: one clock per process, global to every thread that uses this module (like
-    Temporal's "time skipping is global to the environment"). Work done in other processes (Lambda and
-    cluster workers) counts as busy through the in-process thread that waits for it.
+    Conditions, not polling: every change the skipper cares about (an actor becomes busy or idle, a timer
+    is added or removed, skipping is switched back on) notifies one condition variable. The skipper
+    sleeps on it until the clock is idle (no busy actor, at least one timer); it then gives the actors
+    `settle` seconds to claim work (a hand-off between two threads that does not go through
+    `ActorThread`, e.g. an HTTP request on its way to a server thread) and jumps only if nothing changed
+    meanwhile. Waiters sleep on the same condition until their deadline (in real seconds, which is right
+    between jumps since time runs at wall speed then) and are woken by a jump or by the `ClockEvent`
+    they wait on being set; a plain `threading.Event` cannot notify, so waiting on one checks it every
+    `PLAIN_EVENT_CHECK_S` (simulator code uses `ClockEvent`s).
+
+    Scope and limits: one clock per simulator (`sim.context`), shared by every thread working for that
+    simulator (like Temporal's "time skipping is global to the environment"). Work done in other
+    processes (Lambda and cluster workers) counts as busy through the in-process thread that waits for it.
     """
 
     virtual = True
+    PLAIN_EVENT_CHECK_S = 0.05
 
     def __init__(self, *, start: float | None = None, settle: float = 0.02, auto_skip: bool = True) -> None:
         self._cond = threading.Condition()
@@ -107,9 +118,10 @@ class VirtualClock(Clock):
         self._local = threading.local()
         self._settle = settle
         self._auto_skip = auto_skip
-        self._changed = time.monotonic()
+        self._version = 0  # bumped on every change of busy actors or timers (the skipper's settle check)
         self._closed = False
         self.skipped_seconds = 0.0
+        self.jumps = 0
         self._thread = threading.Thread(target=self._skipper, name="stepbricks-virtual-clock", daemon=True)
         self._thread.start()
 
@@ -131,11 +143,15 @@ class VirtualClock(Clock):
             if depth == 0:
                 self._add_busy(-1)
 
+    def _changed(self) -> None:
+        """Record a change and wake the skipper and waiters (hold `_cond`)."""
+        self._version += 1
+        self._cond.notify_all()
+
     def _add_busy(self, delta: int) -> None:
         with self._cond:
             self._busy += delta
-            self._changed = time.monotonic()
-            self._cond.notify_all()
+            self._changed()
 
     @contextmanager
     def _released(self) -> Iterator[None]:
@@ -153,7 +169,7 @@ class VirtualClock(Clock):
     def sleep(self, seconds: float) -> None:
         if seconds <= 0:
             return
-        self.wait(threading.Event(), seconds)
+        self.wait(ClockEvent(), seconds)
 
     def claim(self) -> None:
         self._add_busy(+1)
@@ -173,24 +189,29 @@ class VirtualClock(Clock):
 
     def notify(self) -> None:
         with self._cond:
-            self._cond.notify_all()
+            self._changed()  # an event was set: its waiter is about to act, so the skipper starts over
 
     @contextmanager
-    def alarm(self, at: float | None) -> Iterator[None]:
-        if at is None:
-            yield
-            return
+    def _timer(self, at: float) -> Iterator[None]:
         timer = (at, next(self._seq))
         with self._cond:
             heapq.heappush(self._timers, timer)
-            self._changed = time.monotonic()
+            self._changed()
         try:
             yield
         finally:
             with self._cond:
                 self._timers.remove(timer)
                 heapq.heapify(self._timers)
-                self._changed = time.monotonic()
+                self._changed()
+
+    @contextmanager
+    def alarm(self, at: float | None) -> Iterator[None]:
+        if at is None:
+            yield
+            return
+        with self._timer(at):
+            yield
 
     def poll(self, event: threading.Event, seconds: float) -> bool:
         with self._released():
@@ -201,42 +222,39 @@ class VirtualClock(Clock):
             return True
         if timeout is not None and timeout >= FOREVER_S:
             timeout = None
-        # A `ClockEvent` notifies the clock when set and counts its sets, so a set-then-clear pulse (moto's
-        # `program_state_event`) is not missed and its waiters need not poll often.
-        generation = getattr(event, "generation", None)
-        poll = 0.25 if generation is not None else 0.01
+        # A `ClockEvent` wakes this clock when set and counts its sets, so a set-then-clear pulse (moto's
+        # `program_state_event`) is not missed.
+        notifies = isinstance(event, ClockEvent)
+        generation = event.generation if notifies else None  # type: ignore[attr-defined]
+        check = None if notifies else self.PLAIN_EVENT_CHECK_S
 
         def fired() -> bool:
-            return event.is_set() or (generation is not None and event.generation != generation)  # type: ignore[attr-defined]
+            return event.is_set() or (notifies and event.generation != generation)  # type: ignore[attr-defined]
 
-        with self._released() if release else _nothing():
-            if timeout is None:
-                while not fired():
-                    with self._cond:
-                        if not fired():
-                            self._cond.wait(poll)
-                return True
-            deadline = self.now() + timeout
-            timer = (deadline, next(self._seq))
+        def block(seconds: float | None) -> None:
             with self._cond:
-                heapq.heappush(self._timers, timer)
-                self._changed = time.monotonic()
-                self._cond.notify_all()
-            try:
-                while not fired():
-                    remaining = deadline - self.now()
-                    if remaining <= 0:
-                        break
-                    # Short real waits: the event may be set by another thread, the clock may jump.
-                    with self._cond:
-                        if not fired():
-                            self._cond.wait(min(remaining, poll))
-                return fired()
-            finally:
-                with self._cond:
-                    self._timers.remove(timer)
-                    heapq.heapify(self._timers)
-                    self._changed = time.monotonic()
+                if not fired():
+                    self._cond.wait(seconds if check is None else min(seconds or check, check))
+
+        if notifies:
+            event.watch(self)  # type: ignore[attr-defined]
+        try:
+            with self._released() if release else _nothing():
+                if timeout is None:
+                    while not fired():
+                        block(None)
+                    return True
+                deadline = self.now() + timeout
+                with self._timer(deadline):
+                    while not fired():
+                        remaining = deadline - self.now()
+                        if remaining <= 0:
+                            break
+                        block(remaining)
+                    return fired()
+        finally:
+            if notifies:
+                event.unwatch(self)  # type: ignore[attr-defined]
 
     # --- control --------------------------------------------------------------------------------------
     def advance(self, seconds: float) -> None:
@@ -244,7 +262,7 @@ class VirtualClock(Clock):
         with self._cond:
             self._offset += seconds
             self.skipped_seconds += seconds
-            self._cond.notify_all()
+            self._changed()
 
     @contextmanager
     def auto_skipping_disabled(self) -> Iterator[None]:
@@ -253,27 +271,42 @@ class VirtualClock(Clock):
         try:
             yield
         finally:
-            self._auto_skip = previous
+            with self._cond:
+                self._auto_skip = previous
+                self._changed()
 
     def close(self) -> None:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
 
+    def _idle(self) -> bool:
+        return self._busy <= 0 and bool(self._timers) and self._auto_skip
+
     def _skipper(self) -> None:
-        while True:
-            with self._cond:
-                if self._closed:
-                    return
-                self._cond.wait(self._settle / 2)
-                idle = self._busy <= 0 and self._timers and self._auto_skip
-                if not idle or time.monotonic() - self._changed < self._settle:
+        with self._cond:
+            while not self._closed:
+                if not self._idle():
+                    self._cond.wait()  # until an actor, a timer or the switch changes
+                    continue
+                # Idle: give the actors `settle` seconds to claim work; any change restarts the count.
+                seen = self._version
+                settle_until = time.monotonic() + self._settle
+                while not self._closed and self._version == seen and self._idle():
+                    left = settle_until - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
+                if self._closed or self._version != seen or not self._idle():
                     continue
                 jump = self._timers[0][0] - self.now()
                 if jump > 0:
                     self._offset += jump
                     self.skipped_seconds += jump
-                    self._cond.notify_all()
+                    self.jumps += 1
+                    self._changed()
+                else:  # the earliest timer is due already: its waiter is waking; wait for it to leave
+                    self._cond.wait()
 
 
 @contextmanager
@@ -292,8 +325,20 @@ class ClockEvent(threading.Event):
     def set(self) -> None:
         self.generation += 1
         super().set()
-        for clock in list(getattr(self, "_sb_waiting", ())) or [get()]:
+        for clock in self._watchers() or [get()]:
             clock.notify()
+
+    def _watchers(self) -> list[Clock]:
+        return list(self.__dict__.get("_sb_watchers", ()))
+
+    def watch(self, clock: Clock) -> None:
+        """`clock` has a waiter on this event: `set` must wake it (its simulator may not be the setter's)."""
+        self.__dict__.setdefault("_sb_watchers", []).append(clock)
+
+    def unwatch(self, clock: Clock) -> None:
+        watchers = self.__dict__.get("_sb_watchers", [])
+        if clock in watchers:
+            watchers.remove(clock)
 
     def wait(self, timeout: float | None = None) -> bool:
         return get().wait(self, timeout)

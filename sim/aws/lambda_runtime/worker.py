@@ -25,7 +25,7 @@ class Worker:
         self._collector: list[LogEvent] = []
         self._messages: deque[dict[str, Any]] = deque()
         self._eof = False
-        self._arrived = threading.Event()  # set while a message is queued or the worker has exited
+        self._arrived = clock.ClockEvent()  # set while a message is queued or the worker has exited
         self._peak_mb = 0
         self.process = subprocess.Popen(
             # -I: ignore PYTHON* variables and the user site; -S: no site-packages. sys.path is then the

@@ -61,7 +61,7 @@ class AttemptHandle:
         self.attempt_id = next(_attempt_ids)
         self.invocation = invocation
         self._cluster = cluster
-        self._done = threading.Event()
+        self._done = clock.ClockEvent()
         self._result: TaskResult | None = None
         self.stop_reason: StopReason | None = None
         self.started_ms = 0

@@ -39,7 +39,7 @@ class _Attempt:
     reused: bool
     thread: threading.Thread | None = None
     done: bool = False
-    finished: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=clock.ClockEvent)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 

@@ -49,8 +49,8 @@ class _Stopping(Exception):
 class _RunContext:
     run: Run
     deadline: float | None
-    stop: threading.Event = field(default_factory=threading.Event)  # cancel or timeout: stop every task
-    wakeup: threading.Event = field(default_factory=threading.Event)
+    stop: threading.Event = field(default_factory=clock.ClockEvent)  # cancel or timeout: stop every task
+    wakeup: threading.Event = field(default_factory=clock.ClockEvent)
     lock: threading.Lock = field(default_factory=threading.Lock)
     clusters: dict[tuple[str, str], Cluster] = field(default_factory=dict)
     results: dict[str, str] = field(default_factory=dict)
@@ -77,7 +77,7 @@ class Scheduler:
         self._compute = compute
         self._job_settings = job_settings
         self._failure_style = failure_style
-        self._stopping = threading.Event()
+        self._stopping = clock.ClockEvent()
         self._threads: list[threading.Thread] = []
         self._contexts: list[_RunContext] = []
         runs.start = self.start
