@@ -112,6 +112,11 @@ class IdSource:
         """A version-4 shaped UUID string."""
         return str(uuid.UUID(int=self.bits(kind, 128), version=4))
 
+    def fraction(self, kind: str) -> float:
+        """A float in [0, 1)."""
+        with self._lock:
+            return self._stream(kind).random()
+
     def hex(self, kind: str, chars: int) -> str:
         return f"{self.bits(kind, chars * 4):0{chars}x}"
 

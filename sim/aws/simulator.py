@@ -17,10 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import random
 import threading
 import urllib.request
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -88,7 +86,6 @@ class AwsSimulator:
         moto_seams.sfn_time.seed_jitter(seed)  # Retry's FULL jitter: reproducible per (seed, execution)
         self._post_moto_api("/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
         self._stopped = False
-        self._names = random.Random(seed)
         # moto serves Invoke too, but only to signed requests; this endpoint (Step Functions Local's
         # LAMBDA_ENDPOINT) also takes unsigned ones and forwards them through the same Lambda API.
         self._invoke_endpoint = LambdaInvokeEndpoint(self._lambda_client, host=host)
@@ -199,7 +196,7 @@ class AwsSimulator:
     def start_execution(self, state_machine_arn: str, input: Any = None, *, name: str | None = None) -> str:
         """StartExecution, always with a name (see the module docstring); returns the execution ARN."""
         response = self.client("stepfunctions").start_execution(
-            stateMachineArn=state_machine_arn, name=name or str(uuid.UUID(int=self._names.getrandbits(128), version=4)),
+            stateMachineArn=state_machine_arn, name=name or self.context.ids.uuid("execution"),
             input=json.dumps(input if input is not None else {}),
         )
         return response["executionArn"]

@@ -16,6 +16,7 @@ from sim.aws.moto_seams import (  # noqa: F401
     sfn_api,
     sfn_faults,
     sfn_history,
+    sfn_ids,
     sfn_integrations,
     sfn_language,
     sfn_logging,

@@ -13,7 +13,6 @@ import datetime
 import json
 import os
 import threading
-import uuid
 from typing import Any
 
 import boto3
@@ -116,7 +115,7 @@ def _run() -> None:
 
 def _fire(rule: Any, at: datetime.datetime) -> None:
     region = rule.arn.split(":")[3]
-    event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+    event = {"version": "0", "id": sim_context.current().ids.uuid("event"), "detail-type": "Scheduled Event", "source": "aws.events",
              "account": rule.created_by, "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": region,
              "resources": [rule.arn], "detail": {}}
     client = boto3.client("stepfunctions", endpoint_url=f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '5000')}",
@@ -127,7 +126,7 @@ def _fire(rule: Any, at: datetime.datetime) -> None:
         if ":states:" in arn and ":stateMachine:" in arn:
             try:
                 record["execution_arn"] = client.start_execution(
-                    stateMachineArn=arn, name=str(uuid.uuid4()), input=target.get("Input") or json.dumps(event))["executionArn"]
+                    stateMachineArn=arn, name=sim_context.current().ids.uuid("execution"), input=target.get("Input") or json.dumps(event))["executionArn"]
             except Exception as exc:  # EventBridge drops a failed delivery (no DLQ configured)
                 record["error"] = f"{type(exc).__name__}: {exc}"
         else:

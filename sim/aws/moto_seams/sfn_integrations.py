@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import threading
-import uuid
 from typing import Any
 
 from moto.core.responses import ActionResult
@@ -22,6 +21,7 @@ from moto.stepfunctions.parser.backend.activity import Activity
 from moto.stepfunctions.responses import StepFunctionResponse, get_backend
 
 from sim import clock
+from sim import context as sim_context
 from sim.aws.moto_seams.core import Seam, register
 
 __all__ = ["ACTIVITY_POLL_S"]
@@ -65,7 +65,7 @@ def _sfn_normalise_parameters(self: StateTaskServiceSfn, parameters: dict, boto_
             parameters[key[:1].lower() + key[1:]] = parameters.pop(key)
         if self._get_boto_service_action() == "start_execution" and not parameters.get("name"):
             # AWS names an unnamed execution with a UUID; moto would name every one "None".
-            parameters["name"] = str(uuid.uuid4())
+            parameters["name"] = sim_context.current().ids.uuid("execution")
 
 
 def _sfn_normalise_response(self: StateTaskServiceSfn, response: Any, boto_service_name: str | None = None,
