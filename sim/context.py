@@ -141,6 +141,16 @@ class SimContext:
 
     def __post_init__(self) -> None:
         self.ids = IdSource(self.seed)
+        self.lock = threading.RLock()
+        self._memo: dict[Any, Any] = {}
+
+    def memo(self, key: Any, factory: Callable[[], Any]) -> Any:
+        """This simulator's value for `key`, made by `factory` the first time (per-simulator state that used
+        to be a module dict, e.g. Retry's jitter generator per execution)."""
+        with self.lock:
+            if key not in self._memo:
+                self._memo[key] = factory()
+            return self._memo[key]
 
     @contextmanager
     def bound(self) -> Iterator[SimContext]:

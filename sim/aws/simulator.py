@@ -83,7 +83,9 @@ class AwsSimulator:
         self._previous_moto_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(bound_port)
         moto_seams.install(self._host)
-        moto_seams.sfn_time.seed_jitter(seed)  # Retry's FULL jitter: reproducible per (seed, execution)
+        # moto's own ids (request ids, version ids, ...) come from its process-wide `mock_random`: seeded
+        # here, they repeat from flight to flight (two simulators side by side share that one stream).
+        self._post_moto_api(f"/moto-api/seed?a={seed}", None)
         self._post_moto_api("/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
         self._stopped = False
         # moto serves Invoke too, but only to signed requests; this endpoint (Step Functions Local's

@@ -56,3 +56,31 @@ def test_a_failing_test_that_flew_an_execution_gets_its_report(tmp_path):
     assert "stepbricks reports" in result.stdout
     reports = list(home.glob("reports/tests/*/will-be-reported.html"))
     assert len(reports) == 1
+
+
+BACKGROUND_FAILURE = textwrap.dedent('''
+        from sim import context
+
+        def test_starts_background_work_that_fails(stepbricks):
+            stepbricks.require_simulator("the error sink")
+            worker = context.Thread(target=lambda: 1 / 0, name="scheduler")
+            worker.start()
+            worker.join()
+
+        def test_the_next_test_is_not_blamed(stepbricks):
+            pass
+''')
+
+
+def test_a_background_failure_fails_the_test_that_started_the_work(tmp_path):
+    test_file = tmp_path / "test_background.py"
+    test_file.write_text(BACKGROUND_FAILURE)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file), "-o", "addopts=", "-rE"],
+        capture_output=True, text=True, timeout=300,
+        env={**__import__("os").environ, "STEPBRICKS_HOME": str(tmp_path / "home")}, cwd=tmp_path,
+    )
+    assert result.returncode == 1, result.stdout[-2000:]
+    assert "2 passed, 1 error" in result.stdout, result.stdout[-2000:]
+    assert "ERROR at teardown of test_starts_background_work_that_fails" in result.stdout
+    assert "BackgroundFailure" in result.stdout and "ZeroDivisionError" in result.stdout
