@@ -24,6 +24,9 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 
+# Where a frozen (deterministic) virtual clock starts: 2026-01-01T00:00:00Z.
+DETERMINISTIC_EPOCH = 1_767_225_600.0
+
 # Step Functions' "no timeout" (the default TimeoutSeconds of a Task): a wait this long is a wait for an
 # event only, never a timer to skip to — or an idle simulator would time out every callback at once.
 FOREVER_S = 99_999_999
@@ -109,9 +112,18 @@ class VirtualClock(Clock):
     virtual = True
     PLAIN_EVENT_CHECK_S = 0.05
 
-    def __init__(self, *, start: float | None = None, settle: float = 0.02, auto_skip: bool = True) -> None:
+    def __init__(self, *, start: float | None = None, settle: float = 0.02, auto_skip: bool = True,
+                 frozen: bool = False) -> None:
+        """`frozen=True` is the deterministic time base: time starts at `start` (default
+        `DETERMINISTIC_EPOCH`) and moves only by jumps to timers and `advance`, never with wall time, so
+        work takes no virtual time and the same flight gives the same timestamps. A deadline on real work
+        (`wait(release=False)`, a Lambda's timeout) is then measured in wall seconds instead."""
         self._cond = threading.Condition()
-        self._offset = 0.0 if start is None else start - time.time()
+        self.frozen = frozen
+        if frozen:
+            self._offset = DETERMINISTIC_EPOCH if start is None else start
+        else:
+            self._offset = 0.0 if start is None else start - time.time()
         self._busy = 0
         self._timers: list[tuple[float, int]] = []  # (virtual deadline, id), a heap
         self._seq = itertools.count()
@@ -127,7 +139,7 @@ class VirtualClock(Clock):
 
     # --- reading time ---------------------------------------------------------------------------------
     def now(self) -> float:
-        return time.time() + self._offset
+        return self._offset if self.frozen else time.time() + self._offset
 
     # --- actors ---------------------------------------------------------------------------------------
     @contextmanager
@@ -232,9 +244,14 @@ class VirtualClock(Clock):
             return event.is_set() or (notifies and event.generation != generation)  # type: ignore[attr-defined]
 
         def block(seconds: float | None) -> None:
+            if self.frozen and seconds is not None:
+                seconds = None  # frozen time moves only by jumps, and every jump notifies
             with self._cond:
                 if not fired():
                     self._cond.wait(seconds if check is None else min(seconds or check, check))
+
+        if self.frozen and not release and timeout is not None:
+            return Clock.wait(self, event, timeout)  # a deadline on real work: wall seconds
 
         if notifies:
             event.watch(self)  # type: ignore[attr-defined]

@@ -85,6 +85,7 @@ class Simulator:
         real_time: bool = False,
         fault_plan: sim_faults.FaultPlan | None = None,
         seed: int = 0,
+        deterministic: bool = False,
     ) -> Iterator[Simulator]:
         """Start local AWS and (unless `databricks=False`) the fake workspace; stop both on exit.
 
@@ -100,11 +101,15 @@ class Simulator:
         simulator consults (`sim.faults.active()` in its threads); without one, the plan active where it
         was started. `seed` seeds every id the simulator makes up (execution names, run and request ids,
         task tokens), so the same pipeline with the same seed and plan gives the same ids.
+
+        `deterministic=True` also fixes time: the virtual clock starts at `sim.clock.DETERMINISTIC_EPOCH`
+        and moves only when every actor waits on a timer (real work takes no virtual time), so the same
+        flight with the same seed and plan gives byte-identical histories, timestamps included.
         """
         outer = sim_context.current()
         ctx = sim_context.SimContext(
             seed=seed,
-            clock=sim_clock.Clock() if real_time else sim_clock.VirtualClock(),
+            clock=sim_clock.Clock() if real_time else sim_clock.VirtualClock(frozen=deterministic),
             faults=fault_plan if fault_plan is not None else outer.faults,
             name=f"simulator-{seed}",
         )
