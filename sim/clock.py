@@ -112,12 +112,16 @@ class VirtualClock(Clock):
     virtual = True
     PLAIN_EVENT_CHECK_S = 0.05
 
-    def __init__(self, *, start: float | None = None, settle: float = 0.02, auto_skip: bool = True,
+    def __init__(self, *, start: float | None = None, settle: float | None = None, auto_skip: bool = True,
                  frozen: bool = False) -> None:
         """`frozen=True` is the deterministic time base: time starts at `start` (default
         `DETERMINISTIC_EPOCH`) and moves only by jumps to timers and `advance`, never with wall time, so
         work takes no virtual time and the same flight gives the same timestamps. A deadline on real work
-        (`wait(release=False)`, a Lambda's timeout) is then measured in wall seconds instead."""
+        (`wait(release=False)`, a Lambda's timeout) is then measured in wall seconds instead.
+
+        `settle` (default 20 ms, 100 ms when frozen) is how long every actor must stay idle before a jump:
+        it covers hand-offs between threads that do not pass a busy claim on. A frozen clock waits longer,
+        so that a hand-off delayed by a loaded machine does not change where a jump falls."""
         self._cond = threading.Condition()
         self.frozen = frozen
         if frozen:
@@ -128,7 +132,7 @@ class VirtualClock(Clock):
         self._timers: list[tuple[float, int]] = []  # (virtual deadline, id), a heap
         self._seq = itertools.count()
         self._local = threading.local()
-        self._settle = settle
+        self._settle = settle if settle is not None else (0.1 if frozen else 0.02)
         self._auto_skip = auto_skip
         self._version = 0  # bumped on every change of busy actors or timers (the skipper's settle check)
         self._closed = False

@@ -74,7 +74,7 @@ class Workspace:
             if not thread.is_alive() or clock.get().monotonic() > deadline:
                 backend.close()
                 raise RuntimeError(f"the fake Databricks workspace did not start on {url}")
-            clock.get().wait(started, 0.01)
+            clock.get().poll(started, 0.01)  # start-up, not a timer: virtual time must not jump for it
         return cls(backend, server, thread)
 
     @property

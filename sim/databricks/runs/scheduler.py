@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sim import clock
-from sim import context as sim_context
 from sim.databricks.compute.contract import Cluster, ClusterPool, TaskResult
 from sim.databricks.faults.models import FaultList
 from sim.databricks.faults.plan_bridge import kill_worker_mid_task, task_fault_from_plan
@@ -84,13 +83,15 @@ class Scheduler:
         runs.start_repair = self.start_repair
 
     def start(self, run: Run) -> None:
-        thread = sim_context.Thread(target=self._execute, args=(run,), name=f"run-{run.run_id}", daemon=True)
+        # An actor from the moment run-now returns: a run between two of its steps (queue, cluster, task
+        # hand-offs) is work, so the virtual clock does not skip a caller's Wait past it.
+        thread = clock.ActorThread(target=self._execute, args=(run,), name=f"run-{run.run_id}", daemon=True)
         self._threads.append(thread)
         thread.start()
 
     def start_repair(self, run: Run, keys: list[str]) -> None:
         """Re-run `keys` of a finished run (the backend has already opened the repair record)."""
-        thread = sim_context.Thread(target=self._execute, args=(run, keys), name=f"repair-{run.run_id}", daemon=True)
+        thread = clock.ActorThread(target=self._execute, args=(run, keys), name=f"repair-{run.run_id}", daemon=True)
         self._threads.append(thread)
         thread.start()
 
@@ -181,7 +182,7 @@ class Scheduler:
                 del pending[key]
                 verdict = _run_if(spec.get("run_if") or "ALL_SUCCESS", upstream)
                 if verdict is None and not ctx.stop.is_set():
-                    worker = sim_context.Thread(target=self._run_task, args=(ctx, first[key]),
+                    worker = clock.ActorThread(target=self._run_task, args=(ctx, first[key]),
                                               name=f"run-{run.run_id}-{key}", daemon=True)
                     workers[key] = worker
                     worker.start()
