@@ -160,6 +160,7 @@ def open_backend(
     real_time: bool = False,
     fault_plan: Any = None,
     seed: int = 0,
+    deterministic: bool = False,
 ) -> Iterator[BackendHandle]:
     """Use backend `name` for the duration. `embedded` starts (and stops) a simulator; `external` reads
     the environment; `docker` expects the compose stack to be up already (`docker compose up -d --wait`;
@@ -182,7 +183,8 @@ def open_backend(
         return
     from sim.simulator import Simulator
 
-    with Simulator.start(state_dir=state_dir, real_time=real_time, fault_plan=fault_plan, seed=seed) as sim:
+    with Simulator.start(state_dir=state_dir, real_time=real_time, fault_plan=fault_plan, seed=seed,
+                         deterministic=deterministic) as sim:
         yield BackendHandle(name, {**environ, **sim.env}, simulator=sim)
 
 

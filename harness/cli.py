@@ -237,6 +237,10 @@ def run(
     pipeline: Annotated[str, typer.Option(help="reference | glue-lab (seed 003: Lambdas + Glue on local Spark)")] = (
         "reference"
     ),
+    deterministic: Annotated[
+        bool, typer.Option("--deterministic", help="Replayable: virtual time starts at 2026-01-01 and moves only by "
+                           "timer jumps, so the same --seed and --faults give the same history and report.")
+    ] = False,
     faults: Annotated[
         Path | None,
         typer.Option("--faults", help="A fault plan (YAML/JSON) or a Step Functions Local MockConfigFile."),
@@ -277,7 +281,7 @@ def run(
             raise typer.Exit(2)
         with console.status(f"starting the {backend} backend…"):
             sim_cm = open_backend(backend, state_dir=state_dir, real_time=real_time, fault_plan=_load_faults(faults),
-                                  seed=seed)
+                                  seed=seed, deterministic=deterministic)
             try:
                 handle = sim_cm.__enter__()
             except BackendError as exc:

@@ -119,9 +119,9 @@ class VirtualClock(Clock):
         work takes no virtual time and the same flight gives the same timestamps. A deadline on real work
         (`wait(release=False)`, a Lambda's timeout) is then measured in wall seconds instead.
 
-        `settle` (default 20 ms, 100 ms when frozen) is how long every actor must stay idle before a jump:
-        it covers hand-offs between threads that do not pass a busy claim on. A frozen clock waits longer,
-        so that a hand-off delayed by a loaded machine does not change where a jump falls."""
+        `settle` (default 20 ms) is how long every actor must stay idle before a jump: it covers hand-offs
+        between threads that do not pass a busy claim on. It must stay well under a polling client's
+        interval, because a request in flight is busy (`aws_faults`) and restarts the count."""
         self._cond = threading.Condition()
         self.frozen = frozen
         if frozen:
@@ -132,7 +132,7 @@ class VirtualClock(Clock):
         self._timers: list[tuple[float, int]] = []  # (virtual deadline, id), a heap
         self._seq = itertools.count()
         self._local = threading.local()
-        self._settle = settle if settle is not None else (0.1 if frozen else 0.02)
+        self._settle = 0.02 if settle is None else settle
         self._auto_skip = auto_skip
         self._version = 0  # bumped on every change of busy actors or timers (the skipper's settle check)
         self._closed = False
@@ -322,7 +322,9 @@ class VirtualClock(Clock):
                     continue
                 jump = self._timers[0][0] - self.now()
                 if jump > 0:
-                    self._offset += jump
+                    # Frozen time lands exactly on the timer (adding the difference can fall an ulp short
+                    # and leave its waiter a hair before its deadline, forever).
+                    self._offset = self._timers[0][0] if self.frozen else self._offset + jump
                     self.skipped_seconds += jump
                     self.jumps += 1
                     self._changed()

@@ -138,6 +138,7 @@ class SimContext:
     ids: IdSource = field(init=False)
     name: str = "base"
     aws_account_id: str = "123456789012"  # moto's account this simulator's AWS state lives in
+    deterministic: bool = False  # time frozen between timer jumps, ids seeded everywhere (replayable flights)
 
     def __post_init__(self) -> None:
         self.ids = IdSource(self.seed)

@@ -21,6 +21,7 @@ from sim import mlflow_store
 from sim.aws import AwsSimulator
 from sim.aws.simulator import DEFAULT_ACCOUNT_ID
 from sim.databricks import Workspace
+from sim.databricks.compute.seeded_ids import SEED_VARIABLE
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -111,6 +112,7 @@ class Simulator:
             seed=seed,
             clock=sim_clock.Clock() if real_time else sim_clock.VirtualClock(frozen=deterministic),
             faults=fault_plan if fault_plan is not None else outer.faults,
+            deterministic=deterministic,
             name=f"simulator-{seed}",
         )
         try:
@@ -144,6 +146,8 @@ class Simulator:
                     # Clusters stage s3:// through the S3 API: the pyspark wheel has no s3a jars (stack-facts.md).
                     "STEPBRICKS_STORAGE_MODE": "staged",
                 }
+                if context.deterministic:  # MLflow's run ids in the cluster workers come from the seed too
+                    cluster_env[SEED_VARIABLE] = str(context.seed)
                 with Workspace.start(
                     state_dir=state / "databricks",
                     host=host,

@@ -366,7 +366,7 @@ def _busy_until_done(handle: AttemptHandle) -> None:
     clock must not skip ahead, or its timeout and cancel grace would fire at once. A real-time wait on
     purpose: going through the clock would release the claim."""
     with clock.busy():
-        handle._done.wait()
+        threading.Event.wait(handle._done)  # `_done` is a ClockEvent, whose own wait would release
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
