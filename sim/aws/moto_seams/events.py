@@ -67,7 +67,9 @@ def _ensure_thread() -> None:
     global _thread
     with _lock:
         if _thread is None or not _thread.is_alive():
-            _thread = sim_context.Thread(target=_run, daemon=True, name="eventbridge-scheduler")
+            # An actor: between waking at a rule's time and its StartExecution being in flight it is
+            # working, so the virtual clock does not skip the next hours past a firing.
+            _thread = clock.ActorThread(target=_run, daemon=True, name="eventbridge-scheduler")
             _thread.start()
 
 
