@@ -161,6 +161,8 @@ def open_backend(
     state_dir: Path | None = None,
     real_time: bool = False,
     fault_plan: Any = None,
+    seed: int = 0,
+    deterministic: bool = False,
 ) -> Iterator[BackendHandle]:
     """Use backend `name` for the duration. `embedded` starts (and stops) a simulator; `external` reads
     the environment; `docker` expects the compose stack to be up already (`docker compose up -d --wait`;
@@ -183,7 +185,8 @@ def open_backend(
         return
     from sim.simulator import Simulator
 
-    with Simulator.start(state_dir=state_dir, real_time=real_time, fault_plan=fault_plan) as sim:
+    with Simulator.start(state_dir=state_dir, real_time=real_time, fault_plan=fault_plan, seed=seed,
+                         deterministic=deterministic) as sim:
         yield BackendHandle(name, {**environ, **sim.env}, simulator=sim)
 
 

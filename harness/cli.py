@@ -9,7 +9,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -71,6 +71,7 @@ def up(
     ),
     databricks: Annotated[bool, typer.Option(help="Also start the fake Databricks workspace.")] = True,
     host: Annotated[str, typer.Option(help="Interface to bind (0.0.0.0 inside a container).")] = "127.0.0.1",
+    seed: Annotated[int, typer.Option(help="Seed of every id the simulator makes up (replayable runs).")] = 0,
 ) -> None:
     """Start the simulator in the foreground; print its endpoints and the environment to export."""
     from harness.views import endpoints_table, export_lines
@@ -80,7 +81,7 @@ def up(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     spinner = console.status("starting the simulator…")
     spinner.start()
-    with Simulator.start(state_dir=state_dir, databricks=databricks, host=host) as sim:
+    with Simulator.start(state_dir=state_dir, databricks=databricks, host=host, seed=seed) as sim:
         env = sim.env
         if sim.databricks is not None:
             from harness.bundles.auth import LOCAL_TOKEN_SECRET, store_local_token
@@ -107,6 +108,18 @@ def up(
         finally:
             ENDPOINTS_FILE.unlink(missing_ok=True)
             console.print("stopping…")
+        _exit_on_background_failure(sim)
+
+
+def _exit_on_background_failure(sim: Any) -> None:
+    """A background thread of the simulator failed: say so and exit 1 (it is never only logged)."""
+    from sim.context import BackgroundFailure
+
+    try:
+        sim.raise_background_failures()
+    except BackgroundFailure as exc:
+        console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(1) from exc
 
 
 @app.command()
@@ -236,7 +249,8 @@ def run(
     input: Annotated[Path | None, typer.Option("--input", help="A raw CSV / JSON file to feed in.")] = None,
     rows: Annotated[int, typer.Option(help="Generate this many raw rows when no --input is given.")] = 5000,
     dirty_share: Annotated[float, typer.Option(help="Share of dirty generated records.")] = 0.02,
-    seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 7,
+    seed: Annotated[int, typer.Option(help="Seed of the generated data and of every id the simulator makes up: "
+                                            "the same seed and --faults replay the same flight.")] = 7,
     variant: Annotated[str, typer.Option(help="polling | callback | map")] = "polling",
     poll_seconds: Annotated[int, typer.Option(help="Wait state seconds between Databricks polls (as on AWS).")] = 30,
     state_dir: Annotated[Path | None, typer.Option(help="Keep the simulator's state here.")] = None,
@@ -246,6 +260,10 @@ def run(
     pipeline: Annotated[str, typer.Option(help="reference | glue-lab (seed 003: Lambdas + Glue on local Spark)")] = (
         "reference"
     ),
+    deterministic: Annotated[
+        bool, typer.Option("--deterministic", help="Replayable: virtual time starts at 2026-01-01 and moves only by "
+                           "timer jumps, so the same --seed and --faults give the same history and report.")
+    ] = False,
     faults: Annotated[
         Path | None,
         typer.Option("--faults", help="A fault plan (YAML/JSON) or a Step Functions Local MockConfigFile."),
@@ -286,7 +304,8 @@ def run(
             console.print(f"[red]--input {input} does not exist[/red]")
             raise typer.Exit(2)
         with console.status(f"starting the {backend} backend…"):
-            sim_cm = open_backend(backend, state_dir=state_dir, real_time=real_time, fault_plan=_load_faults(faults))
+            sim_cm = open_backend(backend, state_dir=state_dir, real_time=real_time, fault_plan=_load_faults(faults),
+                                  seed=seed, deterministic=deterministic)
             try:
                 handle = sim_cm.__enter__()
             except BackendError as exc:
@@ -318,6 +337,8 @@ def run(
                 console.print(f"faults applied: {len(applied)} (see the report)")
             report = report_for_result(env, result, STATE_HOME / "reports" / f"{name}.html", faults=applied)
             console.print(f"report: {report}")
+            if sim:
+                _exit_on_background_failure(sim)
         finally:
             with console.status(f"stopping the {backend} backend…"):
                 sim_cm.__exit__(*sys.exc_info())

@@ -40,6 +40,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="docker backend: leave the compose stack running after the session (no `down -v`).",
     )
+    group.addoption(
+        "--seed",
+        dest="stepbricks_seed",
+        type=int,
+        default=int(os.environ.get("STEPBRICKS_SEED", "0")),
+        help="Seed of the embedded simulator's ids (execution names, run and request ids, task tokens).",
+    )
     group.addoption("--asl-cov", action="store_true", help="Report which states and edges of each state machine ran.")
     group.addoption("--asl-cov-json", metavar="PATH", help="Also write the state machine coverage as JSON here.")
     group.addoption(
@@ -145,7 +152,8 @@ def stepbricks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         return
     from sim.simulator import Simulator
 
-    with Simulator.start(state_dir=tmp_path_factory.mktemp("stepbricks-state")) as sim:
+    seed = request.config.getoption("stepbricks_seed")
+    with Simulator.start(state_dir=tmp_path_factory.mktemp("stepbricks-state"), seed=seed) as sim:
         session = StepbricksSession(backend=backend, env={**_aws_defaults(), **sim.env}, simulator=sim)
         yield session
         _collect_coverage(request.config, session)  # histories are read before the simulator stops
@@ -225,10 +233,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 @pytest.fixture(autouse=True)
 def _stepbricks_reset(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Faults never leak from one test into the next."""
+    """Faults never leak from one test into the next, and a background thread of the simulator that failed
+    during a test fails that test (at teardown) instead of only being logged."""
     yield
     if "stepbricks" in request.fixturenames:
-        request.getfixturevalue("stepbricks").reset()
+        session = request.getfixturevalue("stepbricks")
+        session.reset()
+        if session.simulator is not None:
+            session.simulator.raise_background_failures()
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,9 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 
+# Where a frozen (deterministic) virtual clock starts: 2026-01-01T00:00:00Z.
+DETERMINISTIC_EPOCH = 1_767_225_600.0
+
 # Step Functions' "no timeout" (the default TimeoutSeconds of a Task): a wait this long is a wait for an
 # event only, never a timer to skip to — or an idle simulator would time out every callback at once.
 FOREVER_S = 99_999_999
@@ -91,31 +94,56 @@ class Clock:
 class VirtualClock(Clock):
     """Time that skips ahead when every actor is waiting on a timer.
 
-    Scope and limits: one clock per process, global to every thread that uses this module (like
-    Temporal's "time skipping is global to the environment"). Work done in other processes (Lambda and
-    cluster workers) counts as busy through the in-process thread that waits for it.
+    Conditions, not polling: every change the skipper cares about (an actor becomes busy or idle, a timer
+    is added or removed, skipping is switched back on) notifies one condition variable. The skipper
+    sleeps on it until the clock is idle (no busy actor, at least one timer); it then gives the actors
+    `settle` seconds to claim work (a hand-off between two threads that does not go through
+    `ActorThread`, e.g. an HTTP request on its way to a server thread) and jumps only if nothing changed
+    meanwhile. Waiters sleep on the same condition until their deadline (in real seconds, which is right
+    between jumps since time runs at wall speed then) and are woken by a jump or by the `ClockEvent`
+    they wait on being set; a plain `threading.Event` cannot notify, so waiting on one checks it every
+    `PLAIN_EVENT_CHECK_S` (simulator code uses `ClockEvent`s).
+
+    Scope and limits: one clock per simulator (`sim.context`), shared by every thread working for that
+    simulator (like Temporal's "time skipping is global to the environment"). Work done in other
+    processes (Lambda and cluster workers) counts as busy through the in-process thread that waits for it.
     """
 
     virtual = True
+    PLAIN_EVENT_CHECK_S = 0.05
 
-    def __init__(self, *, start: float | None = None, settle: float = 0.02, auto_skip: bool = True) -> None:
+    def __init__(self, *, start: float | None = None, settle: float | None = None, auto_skip: bool = True,
+                 frozen: bool = False) -> None:
+        """`frozen=True` is the deterministic time base: time starts at `start` (default
+        `DETERMINISTIC_EPOCH`) and moves only by jumps to timers and `advance`, never with wall time, so
+        work takes no virtual time and the same flight gives the same timestamps. A deadline on real work
+        (`wait(release=False)`, a Lambda's timeout) is then measured in wall seconds instead.
+
+        `settle` (default 20 ms) is how long every actor must stay idle before a jump: it covers hand-offs
+        between threads that do not pass a busy claim on. It must stay well under a polling client's
+        interval, because a request in flight is busy (`aws_faults`) and restarts the count."""
         self._cond = threading.Condition()
-        self._offset = 0.0 if start is None else start - time.time()
+        self.frozen = frozen
+        if frozen:
+            self._offset = DETERMINISTIC_EPOCH if start is None else start
+        else:
+            self._offset = 0.0 if start is None else start - time.time()
         self._busy = 0
         self._timers: list[tuple[float, int]] = []  # (virtual deadline, id), a heap
         self._seq = itertools.count()
         self._local = threading.local()
-        self._settle = settle
+        self._settle = 0.02 if settle is None else settle
         self._auto_skip = auto_skip
-        self._changed = time.monotonic()
+        self._version = 0  # bumped on every change of busy actors or timers (the skipper's settle check)
         self._closed = False
         self.skipped_seconds = 0.0
+        self.jumps = 0
         self._thread = threading.Thread(target=self._skipper, name="stepbricks-virtual-clock", daemon=True)
         self._thread.start()
 
     # --- reading time ---------------------------------------------------------------------------------
     def now(self) -> float:
-        return time.time() + self._offset
+        return self._offset if self.frozen else time.time() + self._offset
 
     # --- actors ---------------------------------------------------------------------------------------
     @contextmanager
@@ -131,11 +159,15 @@ class VirtualClock(Clock):
             if depth == 0:
                 self._add_busy(-1)
 
+    def _changed(self) -> None:
+        """Record a change and wake the skipper and waiters (hold `_cond`)."""
+        self._version += 1
+        self._cond.notify_all()
+
     def _add_busy(self, delta: int) -> None:
         with self._cond:
             self._busy += delta
-            self._changed = time.monotonic()
-            self._cond.notify_all()
+            self._changed()
 
     @contextmanager
     def _released(self) -> Iterator[None]:
@@ -153,7 +185,7 @@ class VirtualClock(Clock):
     def sleep(self, seconds: float) -> None:
         if seconds <= 0:
             return
-        self.wait(threading.Event(), seconds)
+        self.wait(ClockEvent(), seconds)
 
     def claim(self) -> None:
         self._add_busy(+1)
@@ -173,24 +205,29 @@ class VirtualClock(Clock):
 
     def notify(self) -> None:
         with self._cond:
-            self._cond.notify_all()
+            self._changed()  # an event was set: its waiter is about to act, so the skipper starts over
 
     @contextmanager
-    def alarm(self, at: float | None) -> Iterator[None]:
-        if at is None:
-            yield
-            return
+    def _timer(self, at: float) -> Iterator[None]:
         timer = (at, next(self._seq))
         with self._cond:
             heapq.heappush(self._timers, timer)
-            self._changed = time.monotonic()
+            self._changed()
         try:
             yield
         finally:
             with self._cond:
                 self._timers.remove(timer)
                 heapq.heapify(self._timers)
-                self._changed = time.monotonic()
+                self._changed()
+
+    @contextmanager
+    def alarm(self, at: float | None) -> Iterator[None]:
+        if at is None:
+            yield
+            return
+        with self._timer(at):
+            yield
 
     def poll(self, event: threading.Event, seconds: float) -> bool:
         with self._released():
@@ -201,42 +238,44 @@ class VirtualClock(Clock):
             return True
         if timeout is not None and timeout >= FOREVER_S:
             timeout = None
-        # A `ClockEvent` notifies the clock when set and counts its sets, so a set-then-clear pulse (moto's
-        # `program_state_event`) is not missed and its waiters need not poll often.
-        generation = getattr(event, "generation", None)
-        poll = 0.25 if generation is not None else 0.01
+        # A `ClockEvent` wakes this clock when set and counts its sets, so a set-then-clear pulse (moto's
+        # `program_state_event`) is not missed.
+        notifies = isinstance(event, ClockEvent)
+        generation = event.generation if notifies else None  # type: ignore[attr-defined]
+        check = None if notifies else self.PLAIN_EVENT_CHECK_S
 
         def fired() -> bool:
-            return event.is_set() or (generation is not None and event.generation != generation)  # type: ignore[attr-defined]
+            return event.is_set() or (notifies and event.generation != generation)  # type: ignore[attr-defined]
 
-        with self._released() if release else _nothing():
-            if timeout is None:
-                while not fired():
-                    with self._cond:
-                        if not fired():
-                            self._cond.wait(poll)
-                return True
-            deadline = self.now() + timeout
-            timer = (deadline, next(self._seq))
+        def block(seconds: float | None) -> None:
+            if self.frozen and seconds is not None:
+                seconds = None  # frozen time moves only by jumps, and every jump notifies
             with self._cond:
-                heapq.heappush(self._timers, timer)
-                self._changed = time.monotonic()
-                self._cond.notify_all()
-            try:
-                while not fired():
-                    remaining = deadline - self.now()
-                    if remaining <= 0:
-                        break
-                    # Short real waits: the event may be set by another thread, the clock may jump.
-                    with self._cond:
-                        if not fired():
-                            self._cond.wait(min(remaining, poll))
-                return fired()
-            finally:
-                with self._cond:
-                    self._timers.remove(timer)
-                    heapq.heapify(self._timers)
-                    self._changed = time.monotonic()
+                if not fired():
+                    self._cond.wait(seconds if check is None else min(seconds or check, check))
+
+        if self.frozen and not release and timeout is not None:
+            return Clock.wait(self, event, timeout)  # a deadline on real work: wall seconds
+
+        if notifies:
+            event.watch(self)  # type: ignore[attr-defined]
+        try:
+            with self._released() if release else _nothing():
+                if timeout is None:
+                    while not fired():
+                        block(None)
+                    return True
+                deadline = self.now() + timeout
+                with self._timer(deadline):
+                    while not fired():
+                        remaining = deadline - self.now()
+                        if remaining <= 0:
+                            break
+                        block(remaining)
+                    return fired()
+        finally:
+            if notifies:
+                event.unwatch(self)  # type: ignore[attr-defined]
 
     # --- control --------------------------------------------------------------------------------------
     def advance(self, seconds: float) -> None:
@@ -244,7 +283,7 @@ class VirtualClock(Clock):
         with self._cond:
             self._offset += seconds
             self.skipped_seconds += seconds
-            self._cond.notify_all()
+            self._changed()
 
     @contextmanager
     def auto_skipping_disabled(self) -> Iterator[None]:
@@ -253,27 +292,44 @@ class VirtualClock(Clock):
         try:
             yield
         finally:
-            self._auto_skip = previous
+            with self._cond:
+                self._auto_skip = previous
+                self._changed()
 
     def close(self) -> None:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
 
+    def _idle(self) -> bool:
+        return self._busy <= 0 and bool(self._timers) and self._auto_skip
+
     def _skipper(self) -> None:
-        while True:
-            with self._cond:
-                if self._closed:
-                    return
-                self._cond.wait(self._settle / 2)
-                idle = self._busy <= 0 and self._timers and self._auto_skip
-                if not idle or time.monotonic() - self._changed < self._settle:
+        with self._cond:
+            while not self._closed:
+                if not self._idle():
+                    self._cond.wait()  # until an actor, a timer or the switch changes
+                    continue
+                # Idle: give the actors `settle` seconds to claim work; any change restarts the count.
+                seen = self._version
+                settle_until = time.monotonic() + self._settle
+                while not self._closed and self._version == seen and self._idle():
+                    left = settle_until - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
+                if self._closed or self._version != seen or not self._idle():
                     continue
                 jump = self._timers[0][0] - self.now()
                 if jump > 0:
-                    self._offset += jump
+                    # Frozen time lands exactly on the timer (adding the difference can fall an ulp short
+                    # and leave its waiter a hair before its deadline, forever).
+                    self._offset = self._timers[0][0] if self.frozen else self._offset + jump
                     self.skipped_seconds += jump
-                    self._cond.notify_all()
+                    self.jumps += 1
+                    self._changed()
+                else:  # the earliest timer is due already: its waiter is waking; wait for it to leave
+                    self._cond.wait()
 
 
 @contextmanager
@@ -283,24 +339,45 @@ def _nothing() -> Iterator[None]:
 
 class ClockEvent(threading.Event):
     """A `threading.Event` whose `wait` goes through the simulator's clock (for code that calls
-    `event.wait(timeout)` itself, such as moto's interpreter)."""
+    `event.wait(timeout)` itself, such as moto's interpreter).
+
+    `set` wakes the clocks of the threads waiting on it (they may work for different simulators)."""
 
     generation = 0
 
     def set(self) -> None:
         self.generation += 1
         super().set()
-        _clock.notify()
+        for clock in self._watchers() or [get()]:
+            clock.notify()
+
+    def _watchers(self) -> list[Clock]:
+        return list(self.__dict__.get("_sb_watchers", ()))
+
+    def watch(self, clock: Clock) -> None:
+        """`clock` has a waiter on this event: `set` must wake it (its simulator may not be the setter's)."""
+        self.__dict__.setdefault("_sb_watchers", []).append(clock)
+
+    def unwatch(self, clock: Clock) -> None:
+        watchers = self.__dict__.get("_sb_watchers", [])
+        if clock in watchers:
+            watchers.remove(clock)
 
     def wait(self, timeout: float | None = None) -> bool:
-        return _clock.wait(self, timeout)
+        return get().wait(self, timeout)
 
 
 class ActorThread(threading.Thread):
-    """A thread that is an actor (busy) while it runs, except while it waits through the clock."""
+    """A thread that is an actor (busy) while it runs, except while it waits through the clock.
+
+    Like `sim.context.Thread` it works for the context of the thread that created it, and an exception it
+    dies of goes to that context's error sink."""
 
     def start(self) -> None:
-        self._sb_clock = _clock
+        from sim import context
+
+        self._sb_context = context.current()
+        self._sb_clock = self._sb_context.clock
         self._sb_clock.claim()
         self._sb_done = ClockEvent()
         try:
@@ -312,8 +389,11 @@ class ActorThread(threading.Thread):
 
     def run(self) -> None:
         try:
-            with self._sb_clock.adopt():
-                super().run()
+            with self._sb_context.bound(), self._sb_clock.adopt():
+                try:
+                    super().run()
+                except BaseException as error:
+                    self._sb_context.errors.report(error, f"thread {self.name}")
         finally:
             self._sb_done.set()
 
@@ -324,43 +404,45 @@ class ActorThread(threading.Thread):
         super().join(None if done is not None else timeout)
 
 
-_clock: Clock = Clock()
-
-
 def get() -> Clock:
-    return _clock
+    """The clock of the simulator the calling thread works for (`sim.context.current()`)."""
+    from sim import context
+
+    return context.current().clock
 
 
 def install(clock: Clock) -> Clock:
-    """Make `clock` the simulator's clock; returns the previous one."""
-    global _clock
-    previous, _clock = _clock, clock
+    """Make `clock` the clock of the calling thread's context; returns the previous one."""
+    from sim import context
+
+    ctx = context.current()
+    previous, ctx.clock = ctx.clock, clock
     return previous
 
 
 def now() -> float:
-    return _clock.now()
+    return get().now()
 
 
 def now_ms() -> int:
-    return _clock.now_ms()
+    return get().now_ms()
 
 
 def utcnow() -> datetime:
-    return _clock.utcnow()
+    return get().utcnow()
 
 
 def sleep(seconds: float) -> None:
-    _clock.sleep(seconds)
+    get().sleep(seconds)
 
 
 def wait(event: threading.Event, timeout: float | None, *, release: bool = True) -> bool:
-    return _clock.wait(event, timeout, release=release)
+    return get().wait(event, timeout, release=release)
 
 
 def poll(event: threading.Event, seconds: float) -> bool:
-    return _clock.poll(event, seconds)
+    return get().poll(event, seconds)
 
 
 def busy() -> AbstractContextManager[None]:
-    return _clock.busy()
+    return get().busy()

@@ -16,6 +16,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from sim import context as sim_context
+
 _MIGRATE = (
     "import sys; from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore; "
     "SqlAlchemyStore('sqlite:///' + sys.argv[1], sys.argv[2])"
@@ -70,6 +72,6 @@ def prepare_in_background(db_path: Path) -> threading.Thread:
         except (OSError, subprocess.SubprocessError):
             pass  # MLflow then migrates the store itself on first use: slower, never wrong
 
-    thread = threading.Thread(target=run, name="stepbricks-mlflow-store", daemon=True)
+    thread = sim_context.Thread(target=run, name="stepbricks-mlflow-store", daemon=True)
     thread.start()
     return thread

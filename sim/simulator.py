@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim import clock as sim_clock
+from sim import context as sim_context
 from sim import faults as sim_faults
 from sim import mlflow_store
 from sim.aws import AwsSimulator
+from sim.aws.simulator import DEFAULT_ACCOUNT_ID
 from sim.databricks import Workspace
+from sim.databricks.compute.seeded_ids import SEED_VARIABLE
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,14 +40,38 @@ class Endpoints:
 class Simulator:
     """A running simulator. Build it with `Simulator.start(...)`, never directly."""
 
-    def __init__(self, *, state_dir: Path, aws: AwsSimulator, databricks: Workspace | None, mlflow_uri: str):
+    def __init__(self, *, state_dir: Path, aws: AwsSimulator, databricks: Workspace | None, mlflow_uri: str,
+                 context: sim_context.SimContext):
         self.state_dir = state_dir
         self.aws = aws
         self.databricks = databricks
         self.mlflow_tracking_uri = mlflow_uri
-        # The simulator's clock (a VirtualClock unless started with real_time=True) and active fault plan.
-        self.clock: sim_clock.Clock = sim_clock.get()
-        self.faults: sim_faults.FaultPlan = sim_faults.active()
+        # Everything this simulator owns that is not a server: seed, clock, fault plan, error sink, ids.
+        self.context = context
+
+    @property
+    def seed(self) -> int:
+        return self.context.seed
+
+    @property
+    def clock(self) -> sim_clock.Clock:
+        """The simulator's clock (a VirtualClock unless started with real_time=True)."""
+        return self.context.clock
+
+    @property
+    def faults(self) -> sim_faults.FaultPlan:
+        """The fault plan every service of this simulator consults."""
+        return self.context.faults
+
+    @property
+    def errors(self) -> sim_context.ErrorSink:
+        """Failures of the simulator's background threads, raised by `raise_background_failures()`."""
+        return self.context.errors
+
+    def raise_background_failures(self) -> None:
+        """Raise `sim.context.BackgroundFailure` if a background thread of this simulator failed since the
+        last call (the pytest plugin calls it at each test's teardown, the CLI before it exits)."""
+        self.context.errors.raise_if_any()
 
     @classmethod
     @contextmanager
@@ -58,6 +85,8 @@ class Simulator:
         keep_state: bool | None = None,
         real_time: bool = False,
         fault_plan: sim_faults.FaultPlan | None = None,
+        seed: int = 0,
+        deterministic: bool = False,
         warm_cluster: bool = True,
     ) -> Iterator[Simulator]:
         """Start local AWS and (unless `databricks=False`) the fake workspace; stop both on exit.
@@ -65,40 +94,56 @@ class Simulator:
         Without `state_dir` the state lives in a temporary directory removed on exit; with one, it is kept
         (a restarted simulator finds its jobs, runs, secrets and MLflow store again).
 
+        The simulator's seed, clock, fault plan, error sink and id source form its context
+        (`sim.context.SimContext`, `simulator.context`), bound to the calling thread and carried by every
+        thread the simulator starts; two simulators in one process do not see each other's.
+
         Time is virtual unless `real_time=True`: waits, back-off and timeouts skip ahead whenever no actor
-        is doing real work (`sim.clock.VirtualClock`). `fault_plan` becomes the active plan every service
-        consults (`sim.faults.active()`). Both are process-global and restored on exit.
+        is doing real work (`sim.clock.VirtualClock`). `fault_plan` is the plan every service of this
+        simulator consults (`sim.faults.active()` in its threads); without one, the plan active where it
+        was started. `seed` seeds every id the simulator makes up (execution names, run and request ids,
+        task tokens), so the same pipeline with the same seed and plan gives the same ids.
+
+        `deterministic=True` also fixes time: the virtual clock starts at `sim.clock.DETERMINISTIC_EPOCH`
+        and moves only when every actor waits on a timer (real work takes no virtual time), so the same
+        flight with the same seed and plan gives byte-identical histories, timestamps included.
 
         `warm_cluster` starts the default cluster's Spark in the background at once (the user's first run
         then waits less, or not at all); pass False when no task will run.
         """
-        installed = sim_clock.Clock() if real_time else sim_clock.VirtualClock()
-        previous_clock = sim_clock.install(installed)
-        previous_plan = sim_faults.activate(fault_plan) if fault_plan is not None else None
+        outer = sim_context.current()
+        ctx = sim_context.SimContext(
+            seed=seed,
+            clock=sim_clock.Clock() if real_time else sim_clock.VirtualClock(frozen=deterministic),
+            faults=fault_plan if fault_plan is not None else outer.faults,
+            deterministic=deterministic,
+            name=f"simulator-{seed}",
+        )
         try:
-            with cls._start(state_dir=state_dir, databricks=databricks, project_root=project_root, host=host,
-                            keep_state=keep_state, warm_cluster=warm_cluster) as simulator:
+            with ctx.running(), cls._start(state_dir=state_dir, databricks=databricks, project_root=project_root,
+                                           host=host, keep_state=keep_state, context=ctx,
+                                           warm_cluster=warm_cluster) as simulator:
                 yield simulator
         finally:
-            if previous_plan is not None:
-                sim_faults.activate(previous_plan)
-            sim_clock.install(previous_clock)
-            installed.close()
+            ctx.clock.close()
 
     @classmethod
     @contextmanager
     def _start(cls, *, state_dir: Path | None, databricks: bool, project_root: Path, host: str,
-               keep_state: bool | None, warm_cluster: bool) -> Iterator[Simulator]:
+               keep_state: bool | None, context: sim_context.SimContext,
+               warm_cluster: bool) -> Iterator[Simulator]:
         owned = state_dir is None
         state = Path(state_dir or tempfile.mkdtemp(prefix="stepbricks-")).resolve()
         state.mkdir(parents=True, exist_ok=True)
+        context.state_dir = state
         mlflow_uri = f"sqlite:///{state / 'mlflow' / 'mlflow.db'}"
         (state / "mlflow").mkdir(exist_ok=True)
         mlflow_store.prepare_in_background(state / "mlflow" / "mlflow.db")
         try:
-            with AwsSimulator.start(state_dir=state / "aws", host=host) as aws:
+            with AwsSimulator.start(state_dir=state / "aws", host=host, context=context,
+                                    account_id=_free_account_id(context)) as aws:
                 if not databricks:
-                    yield cls(state_dir=state, aws=aws, databricks=None, mlflow_uri=mlflow_uri)
+                    yield cls(state_dir=state, aws=aws, databricks=None, mlflow_uri=mlflow_uri, context=context)
                     return
                 cluster_env = {
                     **aws.env,
@@ -107,6 +152,8 @@ class Simulator:
                     # Clusters stage s3:// through the S3 API: the pyspark wheel has no s3a jars (stack-facts.md).
                     "STEPBRICKS_STORAGE_MODE": "staged",
                 }
+                if context.deterministic:  # MLflow's run ids in the cluster workers come from the seed too
+                    cluster_env[SEED_VARIABLE] = str(context.seed)
                 with Workspace.start(
                     state_dir=state / "databricks",
                     host=host,
@@ -114,7 +161,7 @@ class Simulator:
                     mounts={REPO_MOUNT: project_root},
                     warm_default_cluster=warm_cluster,
                 ) as workspace:
-                    yield cls(state_dir=state, aws=aws, databricks=workspace, mlflow_uri=mlflow_uri)
+                    yield cls(state_dir=state, aws=aws, databricks=workspace, mlflow_uri=mlflow_uri, context=context)
         finally:
             if (keep_state is False) or (owned and keep_state is not True):
                 shutil.rmtree(state, ignore_errors=True)
@@ -145,6 +192,17 @@ class Simulator:
         """Export `env` into os.environ for the duration (restoring what was there)."""
         with patched_environ(self.env) as env:
             yield env
+
+
+def _free_account_id(ctx: sim_context.SimContext) -> str:
+    """moto's default account for the first simulator of the process; the next free one for a simulator
+    started beside others (moto's backends are per account, so their AWS state stays apart)."""
+    taken = {c.aws_account_id for c in sim_context.running() if c is not ctx}
+    account = int(DEFAULT_ACCOUNT_ID)
+    while str(account) in taken:
+        account += 1
+    ctx.aws_account_id = str(account)
+    return ctx.aws_account_id
 
 
 @contextmanager

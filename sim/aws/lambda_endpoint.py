@@ -19,6 +19,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from botocore.exceptions import ClientError
 
+from sim import context as sim_context
+
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 
 
@@ -87,7 +89,7 @@ class LambdaInvokeEndpoint:
         self._server.daemon_threads = True
         bound_host, bound_port = self._server.server_address[:2]
         self.url = f"http://{bound_host}:{bound_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="lambda-invoke-endpoint",
+        self._thread = sim_context.Thread(target=self._server.serve_forever, name="lambda-invoke-endpoint",
                                         daemon=True)
         self._thread.start()
 

@@ -8,16 +8,20 @@ the way S3 does it (form encoding: a space becomes `+`, `/` stays), which is why
 from __future__ import annotations
 
 import itertools
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus
 
-from sim import clock
+from sim import clock, context
 
-_sequence = itertools.count(1)
-_sequence_lock = threading.Lock()
+
+def _next_sequence() -> int:
+    """The simulator's next S3 sequence number (a per-simulator counter, so a replayed flight repeats it)."""
+    ctx = context.current()
+    counter = ctx.memo("s3-sequence", lambda: itertools.count(1))
+    with ctx.lock:
+        return next(counter)
 
 
 @dataclass(frozen=True)
@@ -34,8 +38,7 @@ class S3Object:
 
 def sequencer() -> str:
     """A hex string that orders events for the same key, increasing as S3's does (16+ hex digits)."""
-    with _sequence_lock:
-        return f"{clock.now_ms():012X}{next(_sequence) % 0x1000000:06X}"
+    return f"{clock.now_ms():012X}{_next_sequence() % 0x1000000:06X}"
 
 
 def event_record(event_name: str, obj: S3Object, configuration_id: str, *, account_id: str) -> dict[str, Any]:
@@ -61,7 +64,7 @@ def event_record(event_name: str, obj: S3Object, configuration_id: str, *, accou
         "eventName": name,
         "userIdentity": {"principalId": principal},
         "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-        "responseElements": {"x-amz-request-id": f"{next(_sequence):016X}",
+        "responseElements": {"x-amz-request-id": f"{_next_sequence():016X}",
                              "x-amz-id-2": "stepbricks/local"},
         "s3": {
             "s3SchemaVersion": "1.0",

@@ -1,8 +1,10 @@
 """`AwsSimulator`: moto's server in-process, with the local Lambda runtime and Step Functions execution.
 
-moto keeps its state in process-global backends, so simulators started in the same process share
-one AWS account's state; the newest running one handles Lambda invocations, and the last one to stop
-resets moto. Step Functions' interpreter calls Lambda back through `localhost:$MOTO_PORT`, which is
+moto keeps its state in process-global backends. Simulators started side by side in one process are
+kept apart by account: each serves its own port, and every request that reaches that port is handled
+in its simulator's context (`sim.context`) and in its account (moto's `x-moto-account-id` header, which
+`BaseResponse.get_current_account` reads before the access key). The first simulator of the process
+uses moto's default account 123456789012; the last one to stop resets moto. Step Functions' interpreter calls Lambda back through `localhost:$MOTO_PORT`, which is
 why `start()` sets `MOTO_PORT` in this process's environment.
 
 Quirk: moto's `StartExecution` without `name` gives every execution the ARN suffix `None`, so a second
@@ -15,10 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import random
 import threading
 import urllib.request
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -27,6 +27,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from sim import context as sim_context
 from sim.aws import moto_seams
 from sim.aws.lambda_endpoint import LambdaInvokeEndpoint
 from sim.aws.lambda_runtime.runtime import AWS_ASYNC_RETRY_DELAYS_S, LambdaRuntime
@@ -34,6 +35,7 @@ from sim.aws.moto_seams import glue
 from sim.aws.s3_events import S3Delivery
 
 REGION = "us-east-1"
+DEFAULT_ACCOUNT_ID = "123456789012"
 DUMMY_CREDENTIAL = "testing"
 LAMBDA_MAX_TIMEOUT_S = 900
 
@@ -42,7 +44,10 @@ class AwsSimulator:
     """The AWS side of stepbricks on one loopback port. Use `AwsSimulator.start(...)` as a context manager."""
 
     def __init__(self, *, state_dir: Path, host: str, port: int, seed: int,
-                 async_retry_delays: Sequence[float], lambda_env: Mapping[str, str] | None = None) -> None:
+                 async_retry_delays: Sequence[float], lambda_env: Mapping[str, str] | None = None,
+                 context: sim_context.SimContext | None = None, account_id: str = DEFAULT_ACCOUNT_ID) -> None:
+        self.context = context or sim_context.current()
+        self.account_id = account_id
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         # werkzeug logs every request to stderr at INFO; the simulator is quiet unless something fails.
@@ -53,6 +58,7 @@ class AwsSimulator:
             logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         self._server = moto_seams.ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self._server.start()
+        moto_seams.wrap_server_app(self._server, self._bind_requests)
         bound_host, bound_port = self._server.get_host_and_port()
         self.port = bound_port
         self.endpoint = f"http://{bound_host}:{bound_port}"
@@ -72,14 +78,16 @@ class AwsSimulator:
             log_sink=moto_seams.deliver_lambda_logs,
             async_retry_delays=async_retry_delays, seed=seed,
         )
-        self._host = moto_seams.SeamHost(self.runtime, self._record_s3_delivery, self._record_sns)
+        self._host = moto_seams.SeamHost(self.runtime, self._record_s3_delivery, self._record_sns,
+                                         context=self.context, port=bound_port)
         self._previous_moto_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(bound_port)
         moto_seams.install(self._host)
-        moto_seams.sfn_time.seed_jitter(seed)  # Retry's FULL jitter: reproducible per (seed, execution)
+        # moto's own ids (request ids, version ids, ...) come from its process-wide `mock_random`: seeded
+        # here, they repeat from flight to flight (two simulators side by side share that one stream).
+        self._post_moto_api(f"/moto-api/seed?a={seed}", None)
         self._post_moto_api("/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
         self._stopped = False
-        self._names = random.Random(seed)
         # moto serves Invoke too, but only to signed requests; this endpoint (Step Functions Local's
         # LAMBDA_ENDPOINT) also takes unsigned ones and forwards them through the same Lambda API.
         self._invoke_endpoint = LambdaInvokeEndpoint(self._lambda_client, host=host)
@@ -92,9 +100,11 @@ class AwsSimulator:
         state_dir: Path,
         host: str = "127.0.0.1",
         port: int = 0,
-        seed: int = 0,
+        seed: int | None = None,
         async_retry_delays: Sequence[float] = AWS_ASYNC_RETRY_DELAYS_S,
         lambda_env: Mapping[str, str] | None = None,
+        context: sim_context.SimContext | None = None,
+        account_id: str = DEFAULT_ACCOUNT_ID,
     ) -> AwsSimulator:
         """Start moto on `host:port` (0 = a free port) with Lambda and Step Functions really executing.
 
@@ -105,9 +115,13 @@ class AwsSimulator:
         must reach other endpoints than this simulator (docker/serve.py routes them to LocalStack and
         Step Functions Local). It is fixed at start, so no warm worker runs with an older base; a
         function's own Environment and Lambda's reserved variables (AWS_REGION, ...) still win over it.
+
+        `context` is the simulator context it works in (default: the calling thread's); `seed` defaults to
+        the context's. `account_id` is the AWS account every request to this server is served in.
         """
-        return cls(state_dir=state_dir, host=host, port=port, seed=seed, async_retry_delays=async_retry_delays,
-                   lambda_env=lambda_env)
+        ctx = context or sim_context.current()
+        return cls(state_dir=state_dir, host=host, port=port, seed=ctx.seed if seed is None else seed,
+                   async_retry_delays=async_retry_delays, lambda_env=lambda_env, context=ctx, account_id=account_id)
 
     def __enter__(self) -> AwsSimulator:
         return self
@@ -184,12 +198,23 @@ class AwsSimulator:
     def start_execution(self, state_machine_arn: str, input: Any = None, *, name: str | None = None) -> str:
         """StartExecution, always with a name (see the module docstring); returns the execution ARN."""
         response = self.client("stepfunctions").start_execution(
-            stateMachineArn=state_machine_arn, name=name or str(uuid.UUID(int=self._names.getrandbits(128), version=4)),
+            stateMachineArn=state_machine_arn, name=name or self.context.ids.uuid("execution"),
             input=json.dumps(input if input is not None else {}),
         )
         return response["executionArn"]
 
     # -- internals ---------------------------------------------------------------------------------------
+
+    def _bind_requests(self, app: Any) -> Any:
+        """moto's app, serving each request in this simulator's context and account."""
+        account = self.account_id
+
+        def in_account(environ: dict[str, Any], start_response: Any) -> Any:
+            if account != DEFAULT_ACCOUNT_ID:
+                environ.setdefault("HTTP_X_MOTO_ACCOUNT_ID", account)
+            return app(environ, start_response)
+
+        return self.context.wsgi(in_account)
 
     def _lambda_client(self) -> Any:
         # No client-side retries (a 429 must reach the caller) and room for a 900 s function timeout.

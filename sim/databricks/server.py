@@ -20,6 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from sim import clock
+from sim import context as sim_context
 from sim.databricks.app import build_app
 from sim.databricks.backend import Backend
 from sim.databricks.faults.models import FaultList
@@ -65,7 +66,7 @@ class Workspace:
         )
         config = uvicorn.Config(build_app(backend), log_level="warning", access_log=False, lifespan="off")
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="databricks-api",
+        thread = sim_context.Thread(target=server.run, kwargs={"sockets": [sock]}, name="databricks-api",
                                   daemon=True)
         thread.start()
         started = threading.Event()
@@ -74,7 +75,7 @@ class Workspace:
             if not thread.is_alive() or clock.get().monotonic() > deadline:
                 backend.close()
                 raise RuntimeError(f"the fake Databricks workspace did not start on {url}")
-            clock.get().wait(started, 0.01)
+            clock.get().poll(started, 0.01)  # start-up, not a timer: virtual time must not jump for it
         if warm_default_cluster:
             # Spark starts in the background while the caller deploys and uploads: a run that arrives before
             # it is up waits, and reports that wait as its setup_duration, as on Databricks.

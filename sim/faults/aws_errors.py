@@ -11,11 +11,12 @@ parses the real one (botocore/parsers.py: RestXMLParser, QueryParser, JSONParser
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
+
+from sim import context as sim_context
 
 __all__ = ["WireError", "error_for"]
 
@@ -52,7 +53,7 @@ class WireError:
 
 def error_for(effect: Mapping[str, Any], *, service: str, protocol: str, request_id: str | None = None) -> WireError:
     """The response for an `aws` fault effect (`throttle`, `error`, `status`, `message`) on `service`."""
-    request_id = request_id or str(uuid.uuid4())
+    request_id = request_id or sim_context.current().ids.uuid("request")
     code, status, message = _code_status_message(effect, service, protocol)
     sender = status < 500
     if protocol == "rest-xml":

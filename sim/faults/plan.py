@@ -286,18 +286,18 @@ def _build_fault(raw: Any, index: int) -> Fault:
     )
 
 
-_active = FaultPlan()
-_active_lock = threading.Lock()
-
-
 def active() -> FaultPlan:
-    """The plan every component consults (an empty plan: no faults)."""
-    return _active
+    """The plan of the simulator the calling thread works for (`sim.context.current().faults`); an empty
+    plan (no faults) unless one was given."""
+    from sim import context
+
+    return context.current().faults
 
 
 def activate(plan: FaultPlan | None) -> FaultPlan:
-    """Install `plan` (None: no faults); returns the previous plan."""
-    global _active
-    with _active_lock:
-        previous, _active = _active, plan or FaultPlan()
+    """Install `plan` (None: no faults) in the calling thread's context; returns the previous plan."""
+    from sim import context
+
+    ctx = context.current()
+    previous, ctx.faults = ctx.faults, plan or FaultPlan()
     return previous

@@ -115,3 +115,31 @@ def test_asl_cov_fail_under_at_or_below_the_coverage_passes_the_session(tmp_path
     assert result.returncode == 0, result.stdout[-3000:]
     assert "state machine coverage (stepbricks)" in result.stdout
     assert "FAIL: state machine edge coverage" not in result.stdout
+
+
+BACKGROUND_FAILURE = textwrap.dedent('''
+        from sim import context
+
+        def test_starts_background_work_that_fails(stepbricks):
+            stepbricks.require_simulator("the error sink")
+            worker = context.Thread(target=lambda: 1 / 0, name="scheduler")
+            worker.start()
+            worker.join()
+
+        def test_the_next_test_is_not_blamed(stepbricks):
+            pass
+''')
+
+
+def test_a_background_failure_fails_the_test_that_started_the_work(tmp_path):
+    test_file = tmp_path / "test_background.py"
+    test_file.write_text(BACKGROUND_FAILURE)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file), "-o", "addopts=", "-rE"],
+        capture_output=True, text=True, timeout=300,
+        env={**__import__("os").environ, "STEPBRICKS_HOME": str(tmp_path / "home")}, cwd=tmp_path,
+    )
+    assert result.returncode == 1, result.stdout[-2000:]
+    assert "2 passed, 1 error" in result.stdout, result.stdout[-2000:]
+    assert "ERROR at teardown of test_starts_background_work_that_fails" in result.stdout
+    assert "BackgroundFailure" in result.stdout and "ZeroDivisionError" in result.stdout

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sim import clock, faults
+from sim import context as sim_context
 from sim.aws.lambda_runtime.code import CodeStore
 from sim.aws.lambda_runtime.faults import fault_outcome
 from sim.aws.lambda_runtime.interpreters import interpreter_for
@@ -96,7 +97,7 @@ class LambdaRuntime:
         request_id = self._new_request_id()
         with self._lock:
             self._pending += 1
-        thread = threading.Thread(
+        thread = sim_context.Thread(
             target=self._run_async, args=(config, code, payload, request_id, on_done),
             name=f"lambda-event-{config.name}", daemon=True,
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sim import clock
+from sim import context as sim_context
 from sim.aws.lambda_runtime.models import LogEvent
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
@@ -24,7 +25,7 @@ class Worker:
         self._collector: list[LogEvent] = []
         self._messages: deque[dict[str, Any]] = deque()
         self._eof = False
-        self._arrived = threading.Event()  # set while a message is queued or the worker has exited
+        self._arrived = clock.ClockEvent()  # set while a message is queued or the worker has exited
         self._peak_mb = 0
         self.process = subprocess.Popen(
             # -I: ignore PYTHON* variables and the user site; -S: no site-packages. sys.path is then the
@@ -38,8 +39,8 @@ class Worker:
             start_new_session=True,
         )
         assert self.process.stdout is not None and self.process.stderr is not None
-        threading.Thread(target=self._read_protocol, args=(self.process.stdout,), daemon=True).start()
-        threading.Thread(target=self._read_stderr, args=(self.process.stderr,), daemon=True).start()
+        sim_context.Thread(target=self._read_protocol, args=(self.process.stdout,), daemon=True).start()
+        sim_context.Thread(target=self._read_stderr, args=(self.process.stderr,), daemon=True).start()
 
     @property
     def pid(self) -> int:

@@ -13,6 +13,7 @@ from sim.aws.moto_seams import (  # noqa: F401
     cloudwatch,
     events,
     glue,
+    ids,
     sfn_api,
     sfn_faults,
     sfn_history,
@@ -37,6 +38,7 @@ from sim.aws.moto_seams.core import (
     running_hosts,
     signature_of,
     uninstall,
+    wrap_server_app,
 )
 
 __all__ = [
@@ -54,4 +56,5 @@ __all__ = [
     "running_hosts",
     "signature_of",
     "uninstall",
+    "wrap_server_app",
 ]

@@ -26,6 +26,7 @@ if moto.__version__ != MOTO_VERSION:  # pragma: no cover - exercised by hand on 
         f"sim/aws/moto_seams/ against the new version and update MOTO_VERSION"
     )
 
+from moto import settings as moto_settings  # noqa: E402
 from moto.awslambda.exceptions import LambdaClientError  # noqa: E402
 from moto.awslambda.models import LambdaFunction  # noqa: E402
 from moto.awslambda.utils import get_backend as _lambda_backend  # noqa: E402
@@ -33,6 +34,7 @@ from moto.logs.models import LogsBackend, logs_backends  # noqa: E402
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: E402
 from moto.s3 import notifications as s3_notifications  # noqa: E402
 from moto.sns.models import Topic  # noqa: E402
+from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client  # noqa: E402
 
 from sim import clock  # noqa: E402
 from sim.aws.lambda_runtime.models import FunctionConfig, LogEvent, TooManyRequests  # noqa: E402
@@ -60,6 +62,10 @@ class SeamHost:
     runtime: LambdaRuntime
     on_s3_delivery: Callable[[S3Delivery], None]
     on_sns_publish: Callable[[dict[str, Any]], None]
+    # The simulator's context and moto port: with two simulators running, a request is served by the one
+    # whose context the handling thread works for (its server binds it), not by the newest.
+    context: Any = None
+    port: int = 0
 
 
 class TooManyRequestsException(LambdaClientError):
@@ -83,10 +89,21 @@ _originals: dict[tuple[Any, str], Any] = {}
 
 
 def _host() -> SeamHost:
+    from sim import context
+
+    ctx = context.current()
     with _lock:
         if not _hosts:
             raise RuntimeError("no stepbricks AwsSimulator is running in this process")
-        return _hosts[-1]
+        return next((h for h in reversed(_hosts) if h.context is ctx), _hosts[-1])
+
+
+def _moto_server_port() -> str:
+    """The port of the simulator the calling thread works for: Step Functions' interpreter calls Lambda and
+    the other services back on `localhost:<port>`, and with two simulators `$MOTO_PORT` names only one."""
+    with _lock:
+        hosted = bool(_hosts)
+    return str(_host().port) if hosted else moto_settings.moto_server_port()
 
 
 # -- Lambda ------------------------------------------------------------------------------------------
@@ -237,6 +254,7 @@ _PATCHES: list[tuple[Any, str, Any]] = [
     (s3_notifications, "_get_s3_event", _s3_event),
     (s3_notifications, "_invoke_awslambda", _s3_invoke_lambda),
     (Topic, "publish", _topic_publish),
+    (sfn_boto_client, "moto_server_port", _moto_server_port),
 ]
 
 SEAMS: list[Seam] = [
@@ -250,6 +268,7 @@ SEAMS: list[Seam] = [
                             "deduplication_id", "message_structure"), _topic_publish.__doc__ or ""),
     Seam(LogsBackend, "put_log_events",
          ("self", "log_group_name", "log_stream_name", "log_events"), deliver_lambda_logs.__doc__ or ""),
+    Seam(sfn_boto_client, "moto_server_port", (), _moto_server_port.__doc__ or ""),
     Seam(ThreadedMotoServer, "__init__", ("self", "ip_address", "port", "verbose"),
          "the in-process server; Step Functions' interpreter calls it back on localhost:$MOTO_PORT"),
 ]
@@ -302,9 +321,17 @@ FUNCTION_ATTRIBUTES = ("function_name", "version", "function_arn", "handler", "r
                        "reserved_concurrency", "event_invoke_config")
 
 
+def wrap_server_app(server: ThreadedMotoServer, wrap: Callable[[Any], Any]) -> None:
+    """Put `wrap(app)` in front of a started server's WSGI app (moto keeps the werkzeug server private)."""
+    werkzeug_server = server._server
+    if werkzeug_server is None:
+        raise RuntimeError("start the server before wrapping its app")
+    werkzeug_server.app = wrap(werkzeug_server.app)
+
+
 def running_hosts() -> int:
     with _lock:
         return len(_hosts)
 
 
-__all__ += ["FUNCTION_ATTRIBUTES", "TooManyRequestsException", "function_config", "running_hosts"]
+__all__ += ["FUNCTION_ATTRIBUTES", "TooManyRequestsException", "function_config", "running_hosts", "wrap_server_app"]

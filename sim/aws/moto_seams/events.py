@@ -13,13 +13,13 @@ import datetime
 import json
 import os
 import threading
-import uuid
 from typing import Any
 
 import boto3
 from moto.events.models import EventsBackend, events_backends
 
 from sim import clock
+from sim import context as sim_context
 from sim.aws.moto_seams import core
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.schedules import ScheduleError, parse
@@ -67,7 +67,9 @@ def _ensure_thread() -> None:
     global _thread
     with _lock:
         if _thread is None or not _thread.is_alive():
-            _thread = threading.Thread(target=_run, daemon=True, name="eventbridge-scheduler")
+            # An actor: between waking at a rule's time and its StartExecution being in flight it is
+            # working, so the virtual clock does not skip the next hours past a firing.
+            _thread = clock.ActorThread(target=_run, daemon=True, name="eventbridge-scheduler")
             _thread.start()
 
 
@@ -115,7 +117,7 @@ def _run() -> None:
 
 def _fire(rule: Any, at: datetime.datetime) -> None:
     region = rule.arn.split(":")[3]
-    event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+    event = {"version": "0", "id": sim_context.current().ids.uuid("event"), "detail-type": "Scheduled Event", "source": "aws.events",
              "account": rule.created_by, "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": region,
              "resources": [rule.arn], "detail": {}}
     client = boto3.client("stepfunctions", endpoint_url=f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '5000')}",
@@ -126,7 +128,7 @@ def _fire(rule: Any, at: datetime.datetime) -> None:
         if ":states:" in arn and ":stateMachine:" in arn:
             try:
                 record["execution_arn"] = client.start_execution(
-                    stateMachineArn=arn, name=str(uuid.uuid4()), input=target.get("Input") or json.dumps(event))["executionArn"]
+                    stateMachineArn=arn, name=sim_context.current().ids.uuid("execution"), input=target.get("Input") or json.dumps(event))["executionArn"]
             except Exception as exc:  # EventBridge drops a failed delivery (no DLQ configured)
                 record["error"] = f"{type(exc).__name__}: {exc}"
         else:

@@ -28,6 +28,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 )
 
 from sim import clock
+from sim import context as sim_context
 from sim.aws.glue import GlueJob, GlueJobRun, GlueService
 from sim.aws.glue.runs import ACTIVE_STATES
 from sim.aws.moto_seams import core
@@ -67,7 +68,7 @@ def service() -> GlueService:
                 "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
             _service = GlueService(state_dir=_settings.get("state_dir"), base_env=env)
             _service.listeners.extend(_listeners)
-            threading.Thread(target=_watch, args=(_service,), daemon=True, name="glue-watchdog").start()
+            sim_context.Thread(target=_watch, args=(_service,), daemon=True, name="glue-watchdog").start()
         return _service
 
 

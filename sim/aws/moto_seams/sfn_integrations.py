@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import threading
-import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from moto.core.responses import ActionResult
@@ -22,6 +22,7 @@ from moto.stepfunctions.parser.backend.activity import Activity
 from moto.stepfunctions.responses import StepFunctionResponse, get_backend
 
 from sim import clock
+from sim import context as sim_context
 from sim.aws.moto_seams.core import Seam, register
 
 __all__ = ["ACTIVITY_POLL_S"]
@@ -65,7 +66,7 @@ def _sfn_normalise_parameters(self: StateTaskServiceSfn, parameters: dict, boto_
             parameters[key[:1].lower() + key[1:]] = parameters.pop(key)
         if self._get_boto_service_action() == "start_execution" and not parameters.get("name"):
             # AWS names an unnamed execution with a UUID; moto would name every one "None".
-            parameters["name"] = str(uuid.uuid4())
+            parameters["name"] = sim_context.current().ids.uuid("execution")
 
 
 def _sfn_normalise_response(self: StateTaskServiceSfn, response: Any, boto_service_name: str | None = None,
@@ -90,9 +91,17 @@ def _sfn_eval_service_task(self: StateTaskServiceSfn, env: Any, resource_runtime
 
 # -- activities ------------------------------------------------------------------------------------
 
-_lock = threading.Lock()
-_activities: dict[str, Activity] = {}
-_arrivals: dict[str, threading.Event] = {}
+@dataclass
+class _ActivityQueues:
+    """A simulator's activity task queues and their arrival events (per simulator: `sim.context`)."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    activities: dict[str, Activity] = field(default_factory=dict)
+    arrivals: dict[str, threading.Event] = field(default_factory=dict)
+
+
+def _queues() -> _ActivityQueues:
+    return sim_context.current().memo("sfn-activity-queues", _ActivityQueues)
 
 
 def _moto_backend(activity_arn: str) -> Any:
@@ -104,12 +113,13 @@ def _moto_backend(activity_arn: str) -> Any:
 def _queue(activity_arn: str) -> Activity:
     """The task queue of an activity that exists in moto's backend (raises its ActivityDoesNotExist)."""
     _moto_backend(activity_arn).describe_activity(activity_arn)
-    with _lock:
-        activity = _activities.get(activity_arn)
+    queues = _queues()
+    with queues.lock:
+        activity = queues.activities.get(activity_arn)
         if activity is None:
             activity = Activity(arn=activity_arn, name=activity_arn.rsplit(":", 1)[-1])
-            _activities[activity_arn] = activity
-            _arrivals[activity_arn] = clock.ClockEvent()
+            queues.activities[activity_arn] = activity
+            queues.arrivals[activity_arn] = clock.ClockEvent()
         return activity
 
 
@@ -128,8 +138,9 @@ def _add_activity_task(self: CallbackPoolManager, callback_id: str, activity_arn
     if activity is not None:
         self._activity_store[activity_arn] = activity
     endpoint = _ORIGINAL_ADD_ACTIVITY_TASK(self, callback_id, activity_arn, activity_input)
-    with _lock:
-        arrival = _arrivals.get(activity_arn)
+    queues = _queues()
+    with queues.lock:
+        arrival = queues.arrivals.get(activity_arn)
     if arrival is not None:
         arrival.set()
     return endpoint
@@ -138,9 +149,10 @@ def _add_activity_task(self: CallbackPoolManager, callback_id: str, activity_arn
 def _take_task(activity_arn: str) -> Any:
     activity = _queue(activity_arn)
     deadline = clock.now() + ACTIVITY_POLL_S
+    queues = _queues()
     while True:
-        with _lock:
-            arrival = _arrivals[activity_arn]
+        with queues.lock:
+            arrival = queues.arrivals[activity_arn]
             try:
                 return activity.get_task()
             except IndexError:

@@ -14,7 +14,6 @@ import json
 import random
 import re
 import threading
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,6 +22,7 @@ from jsonata.functions import Functions
 from jsonata.utils import Utils
 
 from sim import clock
+from sim import context as sim_context
 
 __all__ = ["AWS_FUNCTIONS", "EvaluationError", "Undefined", "compile_check", "evaluate", "from_jsonata", "to_jsonata"]
 
@@ -101,12 +101,12 @@ def _hash(value: Any, algorithm: Any) -> str:
 
 def _random(seed: Any = None) -> float:
     """$random([seed]): a float in [0, 1); with a seed, the same seed gives the same number."""
-    return random.Random(seed).random() if seed is not None else random.random()
+    return random.Random(seed).random() if seed is not None else sim_context.current().ids.fraction("jsonata-random")
 
 
 def _uuid() -> str:
     """$uuid(): a version 4 UUID."""
-    return str(uuid.uuid4())
+    return sim_context.current().ids.uuid("jsonata-uuid")
 
 
 def _parse(text: Any) -> Any:

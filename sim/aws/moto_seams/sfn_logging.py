@@ -22,6 +22,7 @@ from moto.stepfunctions.parser.asl.eval.event.logging import (
 )
 from moto.stepfunctions.parser.backend.execution import Execution
 
+from sim import clock
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.moto_seams.sfn_api import json_text
 
@@ -69,7 +70,7 @@ def _execution_init(self: Execution, *args: Any, **kwargs: Any) -> None:
             state_machine_arn=machine.arn, logging_configuration={"includeExecutionData": False, **settings})
         if configuration is not None:
             configuration.log_stream_name = log_stream_name(
-                machine.name, kwargs.get("start_date") or datetime.datetime.now(datetime.UTC),
+                machine.name, kwargs.get("start_date") or clock.utcnow(),
                 kwargs.get("name") or "execution")
             kwargs["cloud_watch_logging_session"] = CloudWatchLoggingSession(
                 execution_arn=kwargs.get("exec_arn", ""), configuration=configuration)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import json
 import threading
-import uuid
 from typing import Any
 
 from moto.core.exceptions import AWSError
@@ -20,6 +19,7 @@ from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommu
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from sim import clock
+from sim import context as sim_context
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.moto_seams.sfn_api import InvalidDefinition, json_text
 
@@ -72,7 +72,7 @@ def _start_sync_execution(self: StepFunctionResponse) -> ActionResult:
     machine = backend.describe_state_machine(arn)
     if getattr(machine, "type", "STANDARD") != "EXPRESS":
         raise StateMachineTypeNotSupported("This operation is not supported by this type of state machine")
-    name = self._get_param("name") or str(uuid.uuid4())
+    name = self._get_param("name") or sim_context.current().ids.uuid("execution")
     execution = backend.start_execution(arn, name=name, execution_input=self._get_param("input") or "{}",
                                         trace_header=self._get_param("traceHeader"))
     finished = wait_until_finished(_interpreter_execution(backend, execution.execution_arn))
@@ -123,10 +123,10 @@ def _test_state(self: StepFunctionResponse) -> ActionResult:
     if "QueryLanguage" in state:
         definition["QueryLanguage"] = state["QueryLanguage"]
     role = self._get_param("roleArn") or "arn:aws:iam::123456789012:role/TestState"
-    machine = backend.create_state_machine(name=f"teststate-{uuid.uuid4().hex[:12]}", definition=json.dumps(definition),
+    machine = backend.create_state_machine(name=f"teststate-{sim_context.current().ids.hex('test-state', 12)}", definition=json.dumps(definition),
                                            roleArn=role, sm_type="EXPRESS")
     try:
-        execution = backend.start_execution(machine.arn, name=str(uuid.uuid4()),
+        execution = backend.start_execution(machine.arn, name=sim_context.current().ids.uuid("execution"),
                                             execution_input=self._get_param("input") or "{}")
         wait_until_finished(_interpreter_execution(backend, execution.execution_arn))
         described = _interpreter_execution(backend, execution.execution_arn)

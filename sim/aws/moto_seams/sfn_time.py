@@ -60,10 +60,10 @@ from moto.stepfunctions.parser.asl.eval.event import event_manager
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.backend import execution, execution_worker
 
-from sim import clock
+from sim import clock, context
 from sim.aws.moto_seams.core import Seam, register
 
-__all__ = ["execution_arn_of", "seed_jitter"]
+__all__ = ["execution_arn_of"]
 
 
 # -- clock-aware stand-ins for the modules moto imported --------------------------------------------
@@ -145,20 +145,6 @@ def _heartbeat_aware_from_error(self: StateTaskServiceCallback, env: Any, ex: Ex
     return _callback_from_error(self, env, ex)
 
 
-_jitter_lock = threading.Lock()
-_jitter_seed = 0
-_jitter_rngs: dict[str, random.Random] = {}
-
-
-def seed_jitter(seed: int) -> None:
-    """Seed Retry's `JitterStrategy: FULL` (the simulator's seed); each execution draws from its own
-    generator seeded with (seed, execution ARN), so concurrent executions do not perturb each other."""
-    global _jitter_seed
-    with _jitter_lock:
-        _jitter_seed = seed
-        _jitter_rngs.clear()
-
-
 def execution_arn_of(env: Any) -> str:
     """The execution ARN an interpreter environment belongs to (from its context object)."""
     try:
@@ -176,10 +162,9 @@ def _jitter(self: JitterStrategyDecl, env: Any) -> None:
         return
     interval_seconds = env.stack.pop()
     arn = execution_arn_of(env)
-    with _jitter_lock:
-        rng = _jitter_rngs.get(arn)
-        if rng is None:
-            rng = _jitter_rngs[arn] = random.Random(f"{_jitter_seed}:{arn}")
+    ctx = context.current()
+    rng = ctx.memo(("jitter", arn), lambda: random.Random(f"{ctx.seed}:{arn}"))
+    with ctx.lock:
         env.stack.append(rng.uniform(0, interval_seconds))
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sim import clock
+from sim import context as sim_context
 from sim.databricks.compute.contract import Outcome, TaskInvocation, TaskResult
 from sim.databricks.compute.protocol import (
     CancelTask,
@@ -60,7 +61,7 @@ class AttemptHandle:
         self.attempt_id = next(_attempt_ids)
         self.invocation = invocation
         self._cluster = cluster
-        self._done = threading.Event()
+        self._done = clock.ClockEvent()
         self._result: TaskResult | None = None
         self.stop_reason: StopReason | None = None
         self.started_ms = 0
@@ -128,7 +129,7 @@ class LocalCluster:
 
     def run(self, invocation: TaskInvocation) -> AttemptHandle:
         handle = AttemptHandle(self, invocation)
-        threading.Thread(
+        sim_context.Thread(
             target=_busy_until_done, args=(handle,), daemon=True, name=f"attempt-{handle.attempt_id}-busy"
         ).start()
         with self._lock:
@@ -174,7 +175,7 @@ class LocalCluster:
             server = socket.create_server(("127.0.0.1", 0))
             authkey = os.urandom(32)
             self._process = self._spawn(server.getsockname()[:2], authkey)
-            threading.Thread(
+            sim_context.Thread(
                 target=self._boot,
                 args=(server, authkey, self._process),
                 daemon=True,
@@ -325,7 +326,7 @@ class LocalCluster:
         handle.started_ms = message.started_ms
         handle.running_at_ms = clock.now_ms()
         if handle.invocation.timeout_seconds > 0:
-            threading.Thread(target=self._time_out, args=(handle,), daemon=True).start()
+            sim_context.Thread(target=self._time_out, args=(handle,), daemon=True).start()
 
     def _time_out(self, handle: AttemptHandle) -> None:
         if not clock.get().wait(handle._done, handle.invocation.timeout_seconds):
@@ -345,7 +346,7 @@ class LocalCluster:
             connection, process = self._connection, self._process
         if connection is not None and not self._send(connection, CancelTask(handle.attempt_id, reason)):
             return
-        threading.Thread(target=self._enforce_stop, args=(handle, process), daemon=True).start()
+        sim_context.Thread(target=self._enforce_stop, args=(handle, process), daemon=True).start()
 
     def _enforce_stop(self, handle: AttemptHandle, process: subprocess.Popen[bytes] | None) -> None:
         if clock.get().wait(handle._done, self._grace) or process is None:
@@ -368,7 +369,7 @@ def _busy_until_done(handle: AttemptHandle) -> None:
     clock must not skip ahead, or its timeout and cancel grace would fire at once. A real-time wait on
     purpose: going through the clock would release the claim."""
     with clock.busy():
-        handle._done.wait()
+        threading.Event.wait(handle._done)  # `_done` is a ClockEvent, whose own wait would release
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim import clock
+from sim import context as sim_context
 from sim.databricks.compute import context, runner
 from sim.databricks.compute.contract import TaskResult
 from sim.databricks.compute.errors import AttemptStopped
@@ -38,7 +39,7 @@ class _Attempt:
     reused: bool
     thread: threading.Thread | None = None
     done: bool = False
-    finished: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=clock.ClockEvent)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -56,7 +57,7 @@ class Executor:
             attempt = _Attempt(context.TaskContext(message.attempt_id, message.invocation), self._served > 0)
             self._served += 1
             self._attempts[message.attempt_id] = attempt
-        attempt.thread = threading.Thread(
+        attempt.thread = sim_context.Thread(
             target=self._run, args=(attempt,), daemon=True, name=f"attempt-{message.attempt_id}"
         )
         attempt.thread.start()
@@ -71,7 +72,7 @@ class Executor:
             self._spark.sparkContext.cancelJobGroup(str(attempt.context.invocation.run_id))
         except Exception as error:  # the JVM may be busy or gone: the thread interrupt still applies
             print(f"[stepbricks] cancelJobGroup failed: {error}", file=sys.__stderr__)
-        threading.Thread(target=self._interrupt, args=(attempt,), daemon=True).start()
+        sim_context.Thread(target=self._interrupt, args=(attempt,), daemon=True).start()
 
     def _interrupt(self, attempt: _Attempt) -> None:
         while True:

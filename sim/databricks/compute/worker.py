@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sim import clock
-from sim.databricks.compute import capture, errors, mlflow_registry, runtime, warmup
+from sim.databricks.compute import capture, errors, mlflow_registry, runtime, seeded_ids, warmup
 from sim.databricks.compute.dbutils import DBUtils
 from sim.databricks.compute.executor import Executor
 from sim.databricks.compute.protocol import (
@@ -117,6 +117,7 @@ def main() -> int:
     runtime.install(spark, DBUtils(Path(config.dbfs_root)))
     _refuse_stop()
     registry.join()
+    seeded_ids.install()
     send(ready)
     _serve(connection, Executor(spark, send, ready))
     sys.__stderr__.flush()

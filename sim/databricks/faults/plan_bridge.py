@@ -19,6 +19,7 @@ import threading
 from typing import Any
 
 from sim import clock, faults
+from sim import context as sim_context
 from sim.databricks.faults.models import TaskFault
 
 __all__ = ["kill_worker_mid_task", "task_fault_from_plan"]
@@ -46,7 +47,7 @@ def kill_worker_mid_task(cluster: Any, handle: Any, *, job_name: str, task_key: 
         return
     after = effect["kill_worker"]
     delay = 0.0 if after is True else float(after)
-    threading.Thread(target=_kill_when_started, args=(cluster, handle, delay), daemon=True,
+    sim_context.Thread(target=_kill_when_started, args=(cluster, handle, delay), daemon=True,
                      name=f"fault-kill-{cluster.cluster_id}").start()
 
 

@@ -48,8 +48,8 @@ class _Stopping(Exception):
 class _RunContext:
     run: Run
     deadline: float | None
-    stop: threading.Event = field(default_factory=threading.Event)  # cancel or timeout: stop every task
-    wakeup: threading.Event = field(default_factory=threading.Event)
+    stop: threading.Event = field(default_factory=clock.ClockEvent)  # cancel or timeout: stop every task
+    wakeup: threading.Event = field(default_factory=clock.ClockEvent)
     lock: threading.Lock = field(default_factory=threading.Lock)
     clusters: dict[tuple[str, str], Cluster] = field(default_factory=dict)
     results: dict[str, str] = field(default_factory=dict)
@@ -76,20 +76,22 @@ class Scheduler:
         self._compute = compute
         self._job_settings = job_settings
         self._failure_style = failure_style
-        self._stopping = threading.Event()
+        self._stopping = clock.ClockEvent()
         self._threads: list[threading.Thread] = []
         self._contexts: list[_RunContext] = []
         runs.start = self.start
         runs.start_repair = self.start_repair
 
     def start(self, run: Run) -> None:
-        thread = threading.Thread(target=self._execute, args=(run,), name=f"run-{run.run_id}", daemon=True)
+        # An actor from the moment run-now returns: a run between two of its steps (queue, cluster, task
+        # hand-offs) is work, so the virtual clock does not skip a caller's Wait past it.
+        thread = clock.ActorThread(target=self._execute, args=(run,), name=f"run-{run.run_id}", daemon=True)
         self._threads.append(thread)
         thread.start()
 
     def start_repair(self, run: Run, keys: list[str]) -> None:
         """Re-run `keys` of a finished run (the backend has already opened the repair record)."""
-        thread = threading.Thread(target=self._execute, args=(run, keys), name=f"repair-{run.run_id}", daemon=True)
+        thread = clock.ActorThread(target=self._execute, args=(run, keys), name=f"repair-{run.run_id}", daemon=True)
         self._threads.append(thread)
         thread.start()
 
@@ -180,7 +182,7 @@ class Scheduler:
                 del pending[key]
                 verdict = _run_if(spec.get("run_if") or "ALL_SUCCESS", upstream)
                 if verdict is None and not ctx.stop.is_set():
-                    worker = threading.Thread(target=self._run_task, args=(ctx, first[key]),
+                    worker = clock.ActorThread(target=self._run_task, args=(ctx, first[key]),
                                               name=f"run-{run.run_id}-{key}", daemon=True)
                     workers[key] = worker
                     worker.start()

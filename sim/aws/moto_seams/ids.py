@@ -1,0 +1,65 @@
+"""The ids moto makes up for Step Functions' interpreter and SNS come from the simulator's seeded id source.
+
+moto's interpreter draws task tokens (`.waitForTaskToken`), `States.UUID()` values and Map run ids from
+`uuid4` through `moto.stepfunctions.parser.utils.long_uid`; each module imported the name, so the seam
+replaces it where it is used. With the simulator's seed they repeat from flight to flight, which is
+what makes a recorded history (its task tokens included) replayable. SNS message ids come from moto's
+process-wide `mock_random`, which every moto request draws from (a client polling at wall speed draws
+a different number of times per flight): SNS gets a stand-in whose `uuid4` is seeded per simulator.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from moto.moto_api._internal import mock_random
+from moto.sns import models as sns_models
+from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction import states_function_uuid
+from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.unique_id_generation import (
+    uuid as unique_id_uuid,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
+    map_run_record,
+)
+from moto.stepfunctions.parser.asl.eval import states
+
+from sim import context
+from sim.aws.moto_seams.core import Seam, register
+
+__all__ = ["seeded_uid"]
+
+
+def _kind(kind: str) -> Any:
+    def seeded_uid() -> str:
+        """Replaces `long_uid` (a `uuid4` string): a seeded uuid of the simulator's id source."""
+        return context.current().ids.uuid(kind)
+
+    return seeded_uid
+
+
+seeded_uid = _kind("sfn-uid")
+
+
+class _SeededMotoRandom:
+    """moto's `mock_random` with `uuid4` drawn from the simulator's id source (`kind`); the rest is moto's."""
+
+    def __init__(self, kind: str) -> None:
+        self._kind = kind
+
+    def uuid4(self) -> uuid.UUID:
+        return uuid.UUID(context.current().ids.uuid(self._kind))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(mock_random, name)
+
+_GLOBALS: list[tuple[Any, str, Any, str]] = [
+    (states, "long_uid", _kind("task-token"), "task tokens of .waitForTaskToken tasks are seeded ids"),
+    (states_function_uuid, "long_uid", _kind("states-uuid"), "States.UUID() draws seeded ids"),
+    (unique_id_uuid, "long_uid", _kind("states-uuid"), "States.UUID() draws seeded ids"),
+    (map_run_record, "long_uid", _kind("map-run"), "Map run ids are seeded ids"),
+    (sns_models, "mock_random", _SeededMotoRandom("sns"), "SNS message and subscription ids are seeded ids"),
+]
+
+register([(owner, name, value) for owner, name, value, _ in _GLOBALS],
+         [Seam(owner, name, (), restores) for owner, name, _, restores in _GLOBALS])
