@@ -135,7 +135,9 @@ def _check_csv(lines: Iterable[bytes]) -> dict[str, Any]:
         raise _Invalid(f"CSV header repeats column names {duplicates}")
     missing = _missing_columns(header)
     if missing:
-        raise _Invalid(f"CSV header lacks the required columns {missing} (it has {header})")
+        hint = next((f" (is the file delimited by {d!r} rather than ','?)" for d in (";", "\t", "|")
+                     if len(header) == 1 and d in header[0]), "")
+        raise _Invalid(f"CSV header lacks the required columns {missing} (it has {header}){hint}")
     if counted.count == 1:
         raise _Invalid(f"CSV file has a header but no data rows (columns {header})")
     return {"rowCount": counted.count - 1, "columns": header}

@@ -54,7 +54,8 @@ CASES: dict[str, tuple[bytes, Refused | Processed]] = {
     "huge-field.csv": (f"{HEADER}\n{GOOD}\nC00000006,2021-01-01,40,{'x' * 2_000_000},basic,3,10.0,30.0,0,0\n"
                        .encode(), Refused("field larger than field limit")),
     "wrong-delimiter.csv": ((HEADER.replace(",", ";") + "\n" + GOOD.replace(",", ";") + "\n").encode(),
-                            Processed(1, 0, {"missing customer_id": 1})),
+                            Refused("delimited by ';'")),  # one column named 'customer_id;signup_date;…'
+
     "ragged.csv": (f"{HEADER}\n{GOOD}\nC00000003,2021-01-01,40\n{GOOD2},extra,cells\n".encode(),
                    Processed(3, 1, {"malformed line": 2})),
     "quotes-and-newlines.csv": (
