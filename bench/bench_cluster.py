@@ -10,8 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.databricks.compute.contract import TaskInvocation
-from sim.databricks.compute.manager import ClusterManager
+from sim.compute.contract import TaskInvocation
+from sim.compute.manager import ClusterManager
 
 N = 20
 

@@ -20,8 +20,8 @@ from sim import faults as sim_faults
 from sim import mlflow_store
 from sim.aws import AwsSimulator
 from sim.aws.simulator import DEFAULT_ACCOUNT_ID
+from sim.compute.seeded_ids import SEED_VARIABLE
 from sim.databricks import Workspace
-from sim.databricks.compute.seeded_ids import SEED_VARIABLE
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import Request
 
-from sim.databricks.compute.contract import ClusterPool
+from sim.compute.contract import ClusterPool
 from sim.databricks.errors import DatabricksError
 from sim.databricks.faults.models import FaultList
 from sim.databricks.jobs.models import JobsBackend
@@ -66,7 +66,7 @@ class Backend:
         with self._pool_lock:
             if self._pool is None:
                 try:
-                    from sim.databricks.compute.manager import ClusterManager
+                    from sim.compute.manager import ClusterManager
                 except ImportError as e:
                     raise ComputeUnavailable(f"Compute is not available in this workspace: {e}") from None
                 self._pool = ClusterManager(self.state_dir / "clusters", dict(self.base_env))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.compute.notebook_source import parse
 from sim.data import generate
-from sim.databricks.compute.notebook_source import parse
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "etl" / "notebooks" / "etl.py"
 WIDGETS = ["source_uri", "processed_root", "quarantine_root", "processing_date", "task_token"]

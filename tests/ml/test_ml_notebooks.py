@@ -15,7 +15,7 @@ import mlflow
 import pytest
 from conftest import BUCKETS
 
-from sim.databricks.compute import ClusterManager, TaskInvocation, TaskResult
+from sim.compute import ClusterManager, TaskInvocation, TaskResult
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = PROJECT_ROOT / "ml" / "notebooks"

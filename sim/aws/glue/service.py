@@ -27,7 +27,7 @@ import boto3
 
 from sim import clock, faults
 from sim.aws.glue.runs import DEFAULT_TIMEOUT_MINUTES, GlueJobRun
-from sim.databricks.compute import ClusterManager, TaskInvocation, TaskResult
+from sim.compute import ClusterManager, TaskInvocation, TaskResult
 
 __all__ = ["BOOTSTRAP", "RUNTIME_DIR", "GlueJob", "GlueService"]
 

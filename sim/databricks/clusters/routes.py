@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
+from sim.compute.contract import Cluster
 from sim.databricks.backend import Backend, backend
-from sim.databricks.compute.contract import Cluster
 from sim.databricks.errors import InvalidParameterValue
 from sim.databricks.http import ApiModel, json_body, parse
 

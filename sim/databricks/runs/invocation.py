@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sim.databricks.compute.contract import TaskInvocation
+from sim.compute.contract import TaskInvocation
 from sim.databricks.runs.models import Run, TaskRun
 from sim.databricks.workspace.models import ResolvedSource
 

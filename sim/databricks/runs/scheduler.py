@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sim import clock
-from sim.databricks.compute.contract import Cluster, ClusterPool, TaskResult
+from sim.compute.contract import Cluster, ClusterPool, TaskResult
 from sim.databricks.faults.models import FaultList
 from sim.databricks.faults.plan_bridge import kill_worker_mid_task, task_fault_from_plan
 from sim.databricks.runs.backend import RunsBackend

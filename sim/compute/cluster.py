@@ -1,0 +1,410 @@
+"""One cluster = one worker process with a warm SparkSession, seen from the workspace's side.
+
+States follow Databricks: PENDING while the worker builds Spark, RUNNING, RESTARTING after the worker
+died (it is started again on next use), TERMINATING/TERMINATED after `terminate()`. `run()` never
+blocks: an attempt sent before the worker is ready waits in a queue. A worker that dies — a task
+calling `os._exit`, a segfault, an OOM kill — ends its in-flight attempts INTERNAL_ERROR and never takes
+this process down.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import asdict
+from multiprocessing.connection import Connection, answer_challenge, deliver_challenge
+from pathlib import Path
+from typing import Any
+
+from sim import clock
+from sim import context as sim_context
+from sim.compute.contract import Outcome, TaskInvocation, TaskResult
+from sim.compute.protocol import (
+    CancelTask,
+    Shutdown,
+    StartTask,
+    StopReason,
+    TaskEnded,
+    TaskStarted,
+    WorkerConfig,
+    WorkerFailed,
+    WorkerReady,
+)
+
+SHIM_DIR = Path(__file__).parent / "dbruntime_shim"
+DEFAULT_SPARK_CONF = {
+    "spark.master": "local[1]",
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "1",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.driver.memory": "1g",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+}
+_attempt_ids = itertools.count(1)
+
+
+class AttemptHandle:
+    """A `TaskHandle`: the attempt's result once it ended; `cancel()` stops it for real."""
+
+    def __init__(self, cluster: LocalCluster, invocation: TaskInvocation) -> None:
+        self.attempt_id = next(_attempt_ids)
+        self.invocation = invocation
+        self._cluster = cluster
+        self._done = clock.ClockEvent()
+        self._result: TaskResult | None = None
+        self.stop_reason: StopReason | None = None
+        self.started_ms = 0
+        self.running_at_ms: int | None = None  # the simulator clock when the worker began the code
+
+    def wait(self, timeout: float | None = None) -> TaskResult | None:
+        clock.get().wait(self._done, timeout)
+        return self._result
+
+    def cancel(self) -> None:
+        self._cluster.stop_attempt(self, "CANCELED")
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def finish(self, result: TaskResult) -> bool:
+        """Set the result once; later calls (a result racing a worker death) are ignored."""
+        if self._done.is_set():
+            return False
+        self._result = result
+        self._done.set()
+        return True
+
+
+class LocalCluster:
+    def __init__(
+        self,
+        cluster_id: str,
+        spec: dict[str, Any],
+        *,
+        state_dir: Path,
+        base_env: dict[str, str],
+        ephemeral: bool = False,
+        cancel_grace_seconds: float = 10.0,
+    ) -> None:
+        self.cluster_id = cluster_id
+        self.spec = dict(spec)
+        self.cluster_name = spec.get("cluster_name", cluster_id)
+        self.ephemeral = ephemeral
+        self.directory = state_dir / "clusters" / cluster_id
+        self.log_path = self.directory / "driver.log"
+        self._dbfs_root = state_dir / "dbfs"
+        self._base_env = dict(base_env)
+        self._grace = cancel_grace_seconds
+        self._lock = threading.RLock()
+        self._state = "TERMINATED"
+        self.state_message = ""
+        self.session: WorkerReady | None = None
+        self.restarts = 0
+        self._process: subprocess.Popen[bytes] | None = None
+        self._tmp_dir: Path | None = None  # the worker's temp dir (Spark's and Python's), removed on reap
+        self._connection: Connection | None = None
+        self._queued: list[AttemptHandle] = []
+        self._in_flight: dict[int, AttemptHandle] = {}
+        self._running = threading.Event()
+        self._settled = threading.Event()  # the last start ended: RUNNING, or failed/killed
+        self._terminating = False
+        self._send_lock = threading.Lock()  # a Connection is not safe for concurrent senders
+
+    # --- the Cluster protocol -------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        return self._state
+
+    def run(self, invocation: TaskInvocation) -> AttemptHandle:
+        handle = AttemptHandle(self, invocation)
+        sim_context.Thread(
+            target=_busy_until_done, args=(handle,), daemon=True, name=f"attempt-{handle.attempt_id}-busy"
+        ).start()
+        with self._lock:
+            self._in_flight[handle.attempt_id] = handle
+            if self._state == "RUNNING" and self._connection is not None:
+                self._dispatch(handle)
+            else:
+                self._queued.append(handle)
+                self.start()
+        return handle
+
+    def terminate(self) -> None:
+        with self._lock:
+            if self._state == "TERMINATED":
+                return
+            self._state, self._terminating = "TERMINATING", True
+            connection, process = self._connection, self._process
+            queued, self._queued = self._queued, []
+        for handle in queued:
+            self._end(handle, "CANCELED", "cluster terminated before the attempt started")
+        if process is not None:
+            # A worker still building Spark reads no messages: kill it rather than wait for the grace.
+            if connection is None or not self._send(connection, Shutdown()):
+                _kill(process)
+            try:
+                process.wait(timeout=self._grace)
+            except subprocess.TimeoutExpired:
+                _kill(process)
+        with self._lock:
+            if self._process is process:
+                self._reap("TERMINATED", "terminated by request")
+
+    # --- life cycle -----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the worker if none runs (non-blocking; the state says PENDING/RESTARTING until ready)."""
+        with self._lock:
+            if self._process is not None:
+                return
+            self._state = "RESTARTING" if self._state == "RESTARTING" else "PENDING"
+            self._terminating = False
+            self._running.clear()
+            self._settled.clear()
+            server = socket.create_server(("127.0.0.1", 0))
+            authkey = os.urandom(32)
+            self._process = self._spawn(server.getsockname()[:2], authkey)
+            sim_context.Thread(
+                target=self._boot,
+                args=(server, authkey, self._process),
+                daemon=True,
+                name=f"cluster-{self.cluster_id}",
+            ).start()
+
+    def wait_until_running(self, timeout: float | None = None) -> bool:
+        """For the clusters API and tests: True once the worker is ready, False if it failed to start.
+
+        A start is real work in another process: `timeout` is in real seconds and a virtual clock is held
+        (not skipped ahead) meanwhile, as for attempts.
+        """
+        self.start()
+        with clock.busy():
+            self._settled.wait(timeout)
+        return self._running.is_set()
+
+    def _spark_conf(self, tmp_dir: Path) -> dict[str, str]:
+        conf = {
+            **DEFAULT_SPARK_CONF,
+            "spark.app.name": f"stepbricks-{self.cluster_id}",
+            "spark.sql.warehouse.dir": str(self.directory / "spark-warehouse"),
+            # Spark's scratch (blockmgr-*, spark-*, artifacts-*, native libs) in a dir this cluster removes,
+            # not /tmp: a killed worker never cleans up after itself.
+            "spark.local.dir": str(tmp_dir),
+        }
+        conf.update({str(k): str(v) for k, v in (self.spec.get("spark_conf") or {}).items()})
+        java_tmp = f"-Djava.io.tmpdir={tmp_dir}"
+        conf["spark.driver.extraJavaOptions"] = " ".join(
+            filter(None, [java_tmp, conf.get("spark.driver.extraJavaOptions", "")]))
+        return conf
+
+    def _spawn(self, address: tuple[str, int], authkey: bytes) -> subprocess.Popen[bytes]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._dbfs_root.mkdir(parents=True, exist_ok=True)
+        self._tmp_dir = tmp_dir = Path(tempfile.mkdtemp(prefix="tmp-", dir=self.directory))
+        env = {**os.environ, **self._base_env}
+        env.update({str(k): str(v) for k, v in (self.spec.get("spark_env_vars") or {}).items()})
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SHIM_DIR), env.get("PYTHONPATH", "")]))
+        env.update(PYSPARK_PYTHON=sys.executable, PYTHONUNBUFFERED="1", SPARK_LOCAL_IP="127.0.0.1",
+                   TMPDIR=str(tmp_dir))  # tasks' tempfile too: a cluster's /tmp goes with the cluster
+        config = WorkerConfig(self.cluster_id, self._spark_conf(tmp_dir), str(self._dbfs_root),
+                              warm_engine=not self.ephemeral)
+        with self.log_path.open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "sim.compute.worker", f"{address[0]}:{address[1]}"],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.directory,
+                env=env,
+                start_new_session=True,  # its own process group: the JVM child dies with it on kill
+            )
+        assert process.stdin is not None
+        process.stdin.write(authkey.hex().encode() + b"\n" + json.dumps(asdict(config)).encode() + b"\n")
+        process.stdin.close()
+        return process
+
+    def _boot(self, server: socket.socket, authkey: bytes, process: subprocess.Popen[bytes]) -> None:
+        """Accept the worker's connection, wait for Spark, then read its messages until it exits."""
+        connection = _accept(server, authkey, process)
+        if connection is None:
+            return self._worker_exited(process, "cluster worker exited before it connected")
+        try:
+            hello = connection.recv()
+        except (EOFError, OSError):
+            return self._worker_exited(process, "cluster worker died while starting Spark")
+        if isinstance(hello, WorkerFailed):
+            connection.close()
+            process.wait()
+            return self._worker_exited(process, f"cluster failed to start Spark: {hello.error}", "TERMINATED")
+        with self._lock:
+            if self._process is not process:
+                return
+            self.session, self._connection = hello, connection
+            self._state, self.state_message = "RUNNING", ""
+            queued, self._queued = self._queued, []
+            for handle in queued:
+                self._dispatch(handle)
+            self._running.set()
+            self._settled.set()
+        self._read(connection, process)
+
+    def _read(self, connection: Connection, process: subprocess.Popen[bytes]) -> None:
+        while True:
+            try:
+                message = connection.recv()
+            except (EOFError, OSError):
+                break
+            if isinstance(message, TaskStarted):
+                self._on_started(message)
+            elif isinstance(message, TaskEnded):
+                with self._lock:
+                    handle = self._in_flight.pop(message.attempt_id, None)
+                if handle is not None:
+                    handle.finish(message.result)
+        process.wait()
+        self._worker_exited(process, f"cluster worker died (exit code {process.returncode})")
+
+    def _worker_exited(self, process: subprocess.Popen[bytes], message: str, state: str = "RESTARTING") -> None:
+        with self._lock:
+            if self._process is not process:
+                return
+            if self._terminating:
+                self._reap("TERMINATED", "terminated by request")
+            else:
+                self.restarts += state == "RESTARTING"
+                self._reap(state, f"{message}; see {self.log_path}")
+
+    def _reap(self, state: str, message: str) -> None:
+        """Forget the worker and end every attempt it held (caller holds the lock)."""
+        process, self._process, self._connection = self._process, None, None
+        if process is not None and process.poll() is None:
+            _kill(process)
+        tmp_dir, self._tmp_dir = self._tmp_dir, None
+        if tmp_dir is not None:
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+        self._state, self.state_message, self.session = state, message, None
+        self._running.clear()
+        self._settled.set()
+        handles = list(self._in_flight.values())
+        self._in_flight.clear()
+        self._queued = []
+        for handle in handles:
+            if handle.stop_reason is not None:
+                self._end(handle, handle.stop_reason, None)
+            else:
+                self._end(handle, "INTERNAL_ERROR", message)
+
+    # --- attempts -------------------------------------------------------------------------------
+    def _send(self, connection: Connection, message: object) -> bool:
+        """False if the worker is gone; its reader thread then ends the attempts it held."""
+        try:
+            with self._send_lock:
+                connection.send(message)
+            return True
+        except OSError:
+            return False
+
+    def _dispatch(self, handle: AttemptHandle) -> None:
+        assert self._connection is not None
+        self._send(self._connection, StartTask(handle.attempt_id, handle.invocation))
+
+    def _on_started(self, message: TaskStarted) -> None:
+        handle = self._in_flight.get(message.attempt_id)
+        if handle is None:
+            return
+        handle.started_ms = message.started_ms
+        handle.running_at_ms = clock.now_ms()
+        if handle.invocation.timeout_seconds > 0:
+            sim_context.Thread(target=self._time_out, args=(handle,), daemon=True).start()
+
+    def _time_out(self, handle: AttemptHandle) -> None:
+        if not clock.get().wait(handle._done, handle.invocation.timeout_seconds):
+            self.stop_attempt(handle, "TIMEDOUT")
+
+    def stop_attempt(self, handle: AttemptHandle, reason: StopReason) -> None:
+        """Cancel or time out: ask the worker, and kill it if the attempt has not stopped after the grace."""
+        with self._lock:
+            if handle.done or handle.stop_reason is not None:
+                return
+            handle.stop_reason = reason
+            if handle in self._queued:
+                self._queued.remove(handle)
+                self._in_flight.pop(handle.attempt_id, None)
+                self._end(handle, reason, None)
+                return
+            connection, process = self._connection, self._process
+        if connection is not None and not self._send(connection, CancelTask(handle.attempt_id, reason)):
+            return
+        sim_context.Thread(target=self._enforce_stop, args=(handle, process), daemon=True).start()
+
+    def _enforce_stop(self, handle: AttemptHandle, process: subprocess.Popen[bytes] | None) -> None:
+        if clock.get().wait(handle._done, self._grace) or process is None:
+            return
+        with self._lock:
+            if self._process is process and not handle.done:
+                self.restarts += 1
+                self._reap("RESTARTING", f"attempt {handle.attempt_id} did not stop within {self._grace:g} s")
+
+    def _end(self, handle: AttemptHandle, outcome: Outcome, error: str | None) -> None:
+        now = clock.now_ms()
+        handle.finish(TaskResult(outcome=outcome, error=error, started_ms=handle.started_ms or now, ended_ms=now))
+
+    def __repr__(self) -> str:
+        return f"<LocalCluster {self.cluster_id} {self._state}>"
+
+
+def _busy_until_done(handle: AttemptHandle) -> None:
+    """An attempt is real work in another process (cluster start included): while it runs, a virtual
+    clock must not skip ahead, or its timeout and cancel grace would fire at once. A real-time wait on
+    purpose: going through the clock would release the claim."""
+    with clock.busy():
+        threading.Event.wait(handle._done)  # `_done` is a ClockEvent, whose own wait would release
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the worker's process group (the worker and its JVM), which this module started."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+
+
+def _accept(server: socket.socket, authkey: bytes, process: subprocess.Popen[bytes]) -> Connection | None:
+    """The worker's authenticated connection, or None if it died first.
+
+    `multiprocessing.connection.Listener.accept()` cannot be interrupted from another thread, so accept
+    with a timeout and check on the process in between; then authenticate as `Listener.accept` does.
+    """
+    server.settimeout(0.5)
+    try:
+        while True:
+            try:
+                sock, _ = server.accept()
+                break
+            except TimeoutError:
+                if process.poll() is not None:
+                    return None
+    finally:
+        server.close()
+    sock.settimeout(None)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # small messages: no Nagle/delayed-ACK wait
+    connection = Connection(sock.detach())
+    try:
+        deliver_challenge(connection, authkey)
+        answer_challenge(connection, authkey)
+    except (OSError, EOFError, Exception):
+        connection.close()
+        return None
+    return connection

@@ -1,0 +1,87 @@
+"""`ClusterManager`: the workspace's compute — a pool of `LocalCluster`s behind the `ClusterPool` seam.
+
+One all-purpose cluster always exists (started lazily, on first use); `create` adds long-lived ones
+(clusters/create), `ephemeral` makes job clusters for one run. Cluster ids look like Databricks'
+(`MMDD-HHMMSS-xxxxxxxx`), made from the simulator clock and a counter, never from randomness.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from pathlib import Path
+from typing import Any
+
+from sim import clock
+from sim.compute.cluster import LocalCluster
+
+DEFAULT_CLUSTER_NAME = "stepbricks-default"
+
+
+class ClusterManager:
+    """Implements `sim.compute.contract.ClusterPool`; thread-safe."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        base_env: dict[str, str],
+        *,
+        default_spec: dict[str, Any] | None = None,
+        cancel_grace_seconds: float = 10.0,
+    ) -> None:
+        self._state_dir = Path(state_dir)
+        self._base_env = dict(base_env)
+        self._grace = cancel_grace_seconds
+        self._lock = threading.Lock()
+        self._numbers = itertools.count(1)
+        self._clusters: dict[str, LocalCluster] = {}
+        self._default = self._new({"cluster_name": DEFAULT_CLUSTER_NAME, **(default_spec or {})}, ephemeral=False)
+
+    def _new(self, spec: dict[str, Any], *, ephemeral: bool) -> LocalCluster:
+        with self._lock:
+            cluster_id = f"{clock.get().utcnow():%m%d-%H%M%S}-sb{next(self._numbers):06d}"
+            cluster = LocalCluster(
+                cluster_id,
+                spec,
+                state_dir=self._state_dir,
+                base_env=self._base_env,
+                ephemeral=ephemeral,
+                cancel_grace_seconds=self._grace,
+            )
+            self._clusters[cluster_id] = cluster
+        return cluster
+
+    def default_cluster_id(self) -> str:
+        return self._default.cluster_id
+
+    def get(self, cluster_id: str) -> LocalCluster:
+        """The cluster, starting it if it is terminated (its run() would start it anyway)."""
+        with self._lock:
+            cluster = self._clusters[cluster_id]
+        if cluster.state in ("TERMINATED", "RESTARTING"):
+            cluster.start()
+        return cluster
+
+    def create(self, spec: dict[str, Any]) -> LocalCluster:
+        cluster = self._new(spec, ephemeral=False)
+        cluster.start()
+        return cluster
+
+    def ephemeral(self, spec: dict[str, Any]) -> LocalCluster:
+        cluster = self._new(spec, ephemeral=True)
+        cluster.start()
+        return cluster
+
+    def list(self) -> list[LocalCluster]:
+        with self._lock:
+            return list(self._clusters.values())
+
+    def shutdown(self) -> None:
+        for cluster in self.list():
+            cluster.terminate()
+
+    def __enter__(self) -> ClusterManager:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()

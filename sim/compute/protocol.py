@@ -1,0 +1,72 @@
+"""Messages between a cluster (manager side) and its worker process, one per event.
+
+They travel pickled over a `multiprocessing.connection` on 127.0.0.1 authenticated with a random
+authkey; both ends import this module, so plain dataclasses are the whole wire format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sim.compute.contract import TaskInvocation, TaskResult
+
+StopReason = Literal["CANCELED", "TIMEDOUT"]
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What the worker needs before it can build its SparkSession (sent on stdin, never on argv)."""
+
+    cluster_id: str
+    spark_conf: dict[str, str]
+    dbfs_root: str
+    warm_up: bool = True
+    # All-purpose clusters also run sim.compute.warmup while PENDING: they are started ahead of
+    # their first task (in the background at `up`) and live long; a job cluster starts lean, as on Databricks.
+    warm_engine: bool = False
+
+
+# manager → worker
+@dataclass(frozen=True)
+class StartTask:
+    attempt_id: int
+    invocation: TaskInvocation
+
+
+@dataclass(frozen=True)
+class CancelTask:
+    attempt_id: int
+    reason: StopReason
+
+
+@dataclass(frozen=True)
+class Shutdown:
+    pass
+
+
+# worker → manager
+@dataclass(frozen=True)
+class WorkerReady:
+    pid: int
+    spark_version: str
+    session_started_ms: int
+    session_startup_ms: int
+
+
+@dataclass(frozen=True)
+class WorkerFailed:
+    error: str
+    error_trace: str = ""
+
+
+@dataclass(frozen=True)
+class TaskStarted:
+    attempt_id: int
+    started_ms: int
+
+
+@dataclass(frozen=True)
+class TaskEnded:
+    attempt_id: int
+    result: TaskResult = field(default_factory=lambda: TaskResult(outcome="INTERNAL_ERROR"))
