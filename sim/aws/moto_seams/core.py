@@ -293,26 +293,47 @@ def signature_of(seam: Seam) -> tuple[str, ...]:
     return tuple(inspect.signature(target).parameters)
 
 
+_MISSING = object()  # an action moto lacks: the row adds it, and uninstall removes it again
+
+
 def install(host: SeamHost) -> None:
-    """Route moto's Lambda, S3-notification and SNS paths to `host` (the newest running simulator)."""
+    """The first running simulator installs every row; later ones only register as hosts."""
     with _lock:
         if not _originals:
             for owner, name, replacement in _PATCHES:
                 # getattr_static keeps a staticmethod a staticmethod when it is put back on uninstall.
-                _originals[(owner, name)] = inspect.getattr_static(owner, name)
+                _originals[(owner, name)] = inspect.getattr_static(owner, name, _MISSING)
                 setattr(owner, name, replacement)
         _hosts.append(host)
 
 
 def uninstall(host: SeamHost) -> None:
-    """Forget `host`; the last one out restores moto as it was."""
+    """Forget `host`; the last one out restores moto as it was (added actions removed)."""
     with _lock:
         if host in _hosts:
             _hosts.remove(host)
         if not _hosts and _originals:
             for (owner, name), original in _originals.items():
-                setattr(owner, name, original)
+                if original is _MISSING:
+                    delattr(owner, name)
+                else:
+                    setattr(owner, name, original)
             _originals.clear()
+
+
+def patches() -> list[tuple[Any, str, Any]]:
+    """Every row of the table: (moto owner, attribute, what stepbricks puts there while a simulator runs)."""
+    with _lock:
+        return list(_PATCHES)
+
+
+def left_installed() -> list[str]:
+    """Rows whose replacement is still on moto although no simulator runs (a leak; [] when all is well)."""
+    with _lock:
+        if _hosts:
+            return []
+        return [f"{getattr(owner, '__name__', owner)}.{name}" for owner, name, replacement in _PATCHES
+                if inspect.getattr_static(owner, name, _MISSING) is replacement]
 
 
 # Instance attributes of `LambdaFunction` that `function_config` and the invoke patch read.

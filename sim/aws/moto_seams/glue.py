@@ -40,6 +40,7 @@ _lock = threading.Lock()
 _service: GlueService | None = None
 _settings: dict[str, Any] = {}
 _listeners: list[Any] = []
+_exit_hook: list[bool] = []  # atexit is registered with the first service, never on import
 
 
 def configure(*, state_dir: Path | None = None, base_env: dict[str, str] | None = None) -> None:
@@ -68,6 +69,9 @@ def service() -> GlueService:
                 "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
             _service = GlueService(state_dir=_settings.get("state_dir"), base_env=env)
             _service.listeners.extend(_listeners)
+            if not _exit_hook:
+                atexit.register(shutdown)  # a process that exits with a Glue run still going stops its worker
+                _exit_hook.append(True)
             sim_context.Thread(target=_watch, args=(_service,), daemon=True, name="glue-watchdog").start()
         return _service
 
@@ -92,8 +96,6 @@ def _watch(watched: GlueService) -> None:
             return
         clock.poll(idle, 0.5)
 
-
-atexit.register(shutdown)
 
 
 def _job_spec(job: FakeJob) -> GlueJob:
@@ -181,11 +183,9 @@ def _glue_eval_integration_pattern(self: StateTaskServiceGlue, env: Any, resourc
     env.stack.append(outcome)
 
 
-# Added, not patched: moto has no such action, so there is nothing to restore.
-GlueResponse.batch_stop_job_run = _batch_stop_job_run  # type: ignore[attr-defined]
-
 register(
     [(FakeJob, "start_job_run", _start_job_run),
+     (GlueResponse, "batch_stop_job_run", _batch_stop_job_run),  # added: moto has no such action
      (StateTaskServiceGlue, "_eval_integration_pattern", _glue_eval_integration_pattern)],
     [
         Seam(StateTaskServiceGlue, "_eval_integration_pattern",

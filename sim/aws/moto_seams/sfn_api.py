@@ -184,10 +184,10 @@ def _validate_state_machine_definition(self: StepFunctionResponse) -> ActionResu
 
 
 # API actions moto does not have at all are added (not patched): nothing to restore on uninstall.
-StepFunctionResponse.validate_state_machine_definition = _validate_state_machine_definition  # type: ignore[attr-defined]
 
 register(
     [
+        (StepFunctionResponse, "validate_state_machine_definition", _validate_state_machine_definition),
         (StateTaskServiceAwsSdk, "_eval_service_task", _aws_sdk_eval_service_task),
         (StepFunctionResponse, "describe_execution", _describe_execution),
         (StateTaskServiceAwsSdk, "_normalise_service_error_name", _normalise_service_error_name),

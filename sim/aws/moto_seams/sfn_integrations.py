@@ -180,10 +180,10 @@ def _get_activity_task(self: StepFunctionResponse) -> ActionResult:
     return ActionResult({"taskToken": task.task_token, "input": task.task_input})
 
 
-StepFunctionResponse.get_activity_task = _get_activity_task  # type: ignore[attr-defined]
 
 register(
     [
+        (StepFunctionResponse, "get_activity_task", _get_activity_task),
         (StateTaskServiceSfn, "_normalise_parameters", _sfn_normalise_parameters),
         (StateTaskServiceSfn, "_normalise_response", _sfn_normalise_response),
         (StateTaskServiceSfn, "_eval_service_task", _sfn_eval_service_task),

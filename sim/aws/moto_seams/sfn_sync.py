@@ -160,11 +160,9 @@ def _test_state(self: StepFunctionResponse) -> ActionResult:
     return ActionResult({k: v for k, v in response.items() if v is not None})
 
 
-# Added, not patched: moto has no such actions, so there is nothing to restore.
-StepFunctionResponse.start_sync_execution = _start_sync_execution  # type: ignore[attr-defined]
-StepFunctionResponse.test_state = _test_state  # type: ignore[attr-defined]
-
 register(
-    [(BaseExecutionWorkerCommunication, "terminated", _terminated)],
+    [(StepFunctionResponse, "start_sync_execution", _start_sync_execution),  # added: moto has no such actions
+     (StepFunctionResponse, "test_state", _test_state),
+     (BaseExecutionWorkerCommunication, "terminated", _terminated)],
     [Seam(BaseExecutionWorkerCommunication, "terminated", ("self",), _terminated.__doc__ or "")],
 )

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import moto
 import pytest
 
 from sim.aws import AwsSimulator, moto_seams
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_moto_is_the_pinned_version():
@@ -45,3 +53,71 @@ def test_patches_are_active_while_a_simulator_runs(aws: AwsSimulator):
 
     assert moto_seams.running_hosts() >= 1
     assert LambdaFunction.invoke is moto_seams.core._lambda_invoke
+
+
+IMPORT_EVERYTHING = r"""
+import importlib, inspect, json, pkgutil, sys
+rows = json.loads(sys.argv[1])
+owners = []
+for module_name, qualname, attr in rows:
+    owner = importlib.import_module(module_name)
+    for part in filter(None, qualname.split(".")):
+        owner = getattr(owner, part)
+    owners.append((owner, attr, inspect.getattr_static(owner, attr, None)))
+import atexit
+registered = []
+atexit.register = lambda fn, *a, **k: registered.append(getattr(fn, "__qualname__", repr(fn))) or fn
+import sim
+skip = ("sim.compute.dbruntime_shim", "sim.aws.glue.runtime", "sim.compute.worker")
+for info in pkgutil.walk_packages(sim.__path__, "sim."):
+    if not info.name.startswith(skip):
+        importlib.import_module(info.name)
+changed = [f"{o}.{a}" for o, a, before in owners if inspect.getattr_static(o, a, None) is not before]
+print(json.dumps({"changed": changed, "atexit": registered}))
+"""
+
+
+def _row_address(owner, name: str) -> list[str]:
+    if inspect.ismodule(owner):
+        return [owner.__name__, "", name]
+    return [owner.__module__, owner.__qualname__, name]
+
+
+def test_importing_every_sim_module_changes_nothing_in_moto_and_registers_no_exit_hook():
+    """Seams are installed by a starting simulator, never by an import (issue 16's seam table)."""
+    rows = [_row_address(owner, name) for owner, name, _ in moto_seams.core.patches()]
+    done = subprocess.run([sys.executable, "-c", IMPORT_EVERYTHING, json.dumps(rows)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=240)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result == {"changed": [], "atexit": []}
+    assert len(rows) >= 50  # the whole table was checked, not an empty list
+
+
+LEAK_CHECK = r"""
+import inspect, json, sys, tempfile
+from pathlib import Path
+from sim.aws import AwsSimulator, moto_seams
+rows = moto_seams.core.patches()
+before = [inspect.getattr_static(o, n, None) for o, n, _ in rows]
+with AwsSimulator.start(state_dir=Path(tempfile.mkdtemp())):
+    during = [inspect.getattr_static(o, n, None) is r for o, n, r in rows]
+after = [inspect.getattr_static(o, n, None) for o, n, _ in rows]
+clean = moto_seams.core.left_installed()
+owner, name, replacement = rows[0]
+setattr(owner, name, replacement)  # a seam left behind, as a broken stop would leave it
+print(json.dumps({"rows": len(rows), "all_installed_while_running": all(during),
+                  "restored": [f"{o}.{n}" for (o, n, _), b, a in zip(rows, before, after) if a is not b],
+                  "clean": clean, "leak": moto_seams.core.left_installed(), "planted": f"{owner.__name__}.{name}"}))
+"""
+
+
+def test_the_table_is_installed_whole_removed_whole_and_a_seam_left_behind_is_named():
+    """In a process of its own: the session's simulators must not be running for the leak check."""
+    done = subprocess.run([sys.executable, "-c", LEAK_CHECK], cwd=ROOT, capture_output=True, text=True,
+                          timeout=240)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["all_installed_while_running"] is True
+    assert result["restored"] == [] and result["clean"] == []
+    assert result["leak"] == [result["planted"]]
