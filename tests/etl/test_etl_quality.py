@@ -6,7 +6,14 @@ from etl.quality import quality
 
 
 def counts(**overrides):
-    base = {"rows_in": 100, "written": 95, "quarantined": 5, "distinct_ids": 95, "churned": 20, "max_share": 0.1}
+    base = {
+        "rows_in": 100,
+        "written": 95,
+        "quarantined": 5,
+        "distinct_ids": 95,
+        "churned": 20,
+        "max_share": 0.1,
+    }
     return {**base, **overrides}
 
 
