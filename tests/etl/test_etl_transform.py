@@ -163,3 +163,11 @@ def test_a_blank_first_line_is_reported_as_blank_and_an_empty_file_has_no_first_
     empty.write_text("")
     nothing = transform.number_lines(spark.read.text(str(empty)))
     assert (nothing.first_line, nothing.first_is_blank, nothing.non_blank) == (None, True, 0)
+
+
+def test_reasons_written_as_sql_literals_read_back_unchanged(spark):
+    texts = ["missing age", "it's", "back\\slash", "quote ' and \\' both"]
+    got = spark.sql(
+        "SELECT " + ", ".join(f"{transform._sql(t)} AS c{i}" for i, t in enumerate(texts))
+    ).first()
+    assert list(got) == texts
