@@ -123,15 +123,21 @@ def _write_batch(
     raw, rows_in = _parse(spark, storage, source_uri, fmt)
     classified = transform.mark_duplicates(transform.validate(raw)).persist()
     try:
-        by_reason = {r["reason"]: int(r["count"]) for r in classified.groupBy("reason").count().collect()}
-        written = by_reason.pop(None, 0)
+        tally = _tally(classified)
+        by_reason = {reason: count for reason, (count, _, _) in tally.items() if reason is not None}
+        written, distinct_ids, churned = tally.get(None, (0, 0, 0))
         quarantined = sum(by_reason.values())
         if rows_in != written + quarantined:  # the invariant; a failure here is a bug, never bad data
             raise EtlError(
                 f"{source_uri}: rows in ({rows_in}) != rows written ({written}) + rows quarantined ({quarantined})"
             )
         dq = quality(
-            classified, rows_in=rows_in, written=written, quarantined=quarantined, max_share=max_share
+            rows_in=rows_in,
+            written=written,
+            quarantined=quarantined,
+            distinct_ids=distinct_ids,
+            churned=churned,
+            max_share=max_share,
         )
         files = storage.write_parquet(
             transform.processed(classified, source_file=source_uri, processing_date=day),
@@ -167,6 +173,20 @@ def _write_batch(
     return manifest
 
 
+def _tally(classified: DataFrame) -> dict[str | None, tuple[int, int, int]]:
+    """Per reason (None = valid): rows, distinct customer_ids and churned rows, in one Spark action."""
+    rows = (
+        classified.groupBy("reason")
+        .agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.countDistinct("customer_id").alias("ids"),
+            F.sum("churned").alias("churned"),
+        )
+        .collect()
+    )
+    return {r["reason"]: (int(r["rows"]), int(r["ids"] or 0), int(r["churned"] or 0)) for r in rows}
+
+
 def detect_format(uri: str, head: bytes) -> SourceFormat:
     """By extension, and by the first character for `.json` (an array or JSON lines) and unknown names."""
     first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
@@ -183,7 +203,10 @@ def detect_format(uri: str, head: bytes) -> SourceFormat:
 
 
 def _parse(spark: SparkSession, storage: Storage, uri: str, fmt: SourceFormat) -> tuple[DataFrame, int]:
-    """The raw frame (one row per record) and the number of records, counted from the input itself."""
+    """The raw frame (one row per record) and the number of records, counted from the input itself.
+
+    For text formats the count, the header and the line numbers come from one pass (`number_lines`).
+    """
     if fmt == "json_array":
         records = storage.read_json(
             uri,
@@ -193,14 +216,13 @@ def _parse(spark: SparkSession, storage: Storage, uri: str, fmt: SourceFormat) -
             columnNameOfCorruptRecord=CORRUPT_COLUMN,
         )
         return transform.parse_json_records(records), records.count()
-    lines = transform.with_line_numbers(storage.read_text(uri))
+    numbered = transform.number_lines(storage.read_text(uri))
+    lines = numbered.frame
     if fmt == "jsonl":
-        data = lines.where(non_blank(lines))
-        return transform.parse_json_lines(data), data.count()
-    header_row = lines.where(F.col("line_number") == 1).select("value").first()
-    header = _split_header(header_row["value"] if header_row else "")
+        return transform.parse_json_lines(lines.where(non_blank(lines))), numbered.non_blank
+    header = _split_header(numbered.first_line or "")
     data = lines.where((F.col("line_number") > 1) & non_blank(lines))
-    return transform.parse_csv(data, header), data.count()
+    return transform.parse_csv(data, header), numbered.non_blank - (0 if numbered.first_is_blank else 1)
 
 
 def _split_header(line: str) -> list[str]:

@@ -6,19 +6,20 @@ is fit for training, and the state machine or a human decides what to do with a 
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
-
 
 def check(passed: bool, observed: object, expected: str) -> dict:
     return {"passed": bool(passed), "observed": observed, "expected": expected}
 
 
-def quality(classified: DataFrame, *, rows_in: int, written: int, quarantined: int, max_share: float) -> dict:
-    """`{"passed": all checks passed, "checks": {name: {"passed", "observed", "expected"}}}`."""
-    valid = classified.where(F.col("reason").isNull())
-    row = valid.agg(F.countDistinct("customer_id").alias("ids"), F.sum("churned").alias("churned")).first()
-    ids, churned = int(row["ids"] or 0), int(row["churned"] or 0)
+def quality(
+    *, rows_in: int, written: int, quarantined: int, distinct_ids: int, churned: int, max_share: float
+) -> dict:
+    """`{"passed": all checks passed, "checks": {name: {"passed", "observed", "expected"}}}`.
+
+    Takes the batch's counts, not the DataFrame: `etl.pipeline` gathers them in the one aggregation
+    that also counts the reasons (distinct customer_ids and churned among the valid rows).
+    """
+    ids = distinct_ids
     share = round(quarantined / rows_in, 6) if rows_in else 0.0
     checks = {
         "rows_balance": check(

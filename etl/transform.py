@@ -7,6 +7,7 @@ rows in = rows written + rows quarantined hold by construction (and `etl.pipelin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from itertools import accumulate
 
@@ -36,21 +37,58 @@ _FLAGS = {"0": 0, "1": 1, "false": 0, "true": 1}
 _MID_BITS = 33  # monotonically_increasing_id = partition id << 33 | row index within the partition
 
 
-def with_line_numbers(lines: DataFrame) -> DataFrame:
+@dataclass(frozen=True)
+class NumberedLines:
+    """A text file's lines numbered in file order, and what one pass over them learnt.
+
+    `first_line` is the file's line 1 (a CSV header; None for an empty file); `non_blank` counts the
+    lines that are records or a header (see `non_blank`), `first_is_blank` whether line 1 is not one.
+    """
+
+    frame: DataFrame  # value, line_number
+    first_line: str | None
+    first_is_blank: bool
+    non_blank: int
+
+
+def number_lines(lines: DataFrame) -> NumberedLines:
     """Add a 1-based `line_number` to a `spark.read.text` frame of one file, in file order.
 
-    Runs one small job (rows per partition) and derives each line's number from its partition's
-    offset plus its index in the partition: no shuffle, and no round trip of the data through Python.
+    Runs one small job (rows, non-blank rows and first line per partition) and derives each line's
+    number from its partition's offset plus its index in the partition: no shuffle, and no round trip
+    of the data through Python. The same job yields the header and the record count, so the ETL needs
+    no other pass over the raw text before it parses it.
     """
     mid = lines.withColumn("_mid", F.monotonically_increasing_id())
-    counts = mid.groupBy(F.shiftright("_mid", _MID_BITS).alias("pid")).count().collect()
-    pids = sorted((int(r["pid"]), int(r["count"])) for r in counts)
+    blank = F.length(F.trim(F.col("value"))) == 0
+    per_partition = (
+        mid.groupBy(F.shiftright("_mid", _MID_BITS).alias("pid"))
+        .agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.count(F.when(~blank, F.lit(1))).alias("non_blank"),
+            F.min_by(F.struct(F.col("value"), blank.alias("blank")), F.col("_mid")).alias("first"),
+        )
+        .collect()
+    )
+    pids = sorted((int(r["pid"]), int(r["rows"])) for r in per_partition)
     starts = dict(zip([p for p, _ in pids], accumulate([0] + [n for _, n in pids]), strict=False))
     offset = F.lit(0).cast("long")
     for pid, start in starts.items():
         offset = F.when(F.shiftright("_mid", _MID_BITS) == pid, F.lit(start)).otherwise(offset)
     index = F.col("_mid").bitwiseAND(F.lit((1 << _MID_BITS) - 1))
-    return mid.withColumn("line_number", (offset + index + 1).cast("long")).drop("_mid")
+    frame = mid.withColumn("line_number", (offset + index + 1).cast("long")).drop("_mid")
+    first = min(per_partition, key=lambda r: int(r["pid"]))["first"] if per_partition else None
+    return NumberedLines(
+        frame=frame,
+        first_line=None if first is None else first["value"],
+        first_is_blank=True if first is None else bool(first["blank"]),
+        non_blank=sum(int(r["non_blank"]) for r in per_partition),
+    )
+
+
+def with_line_numbers(lines: DataFrame) -> DataFrame:
+    """`number_lines(lines).frame`: the numbered lines alone."""
+    return number_lines(lines).frame
 
 
 def non_blank(lines: DataFrame) -> Column:
@@ -121,23 +159,44 @@ def validate(raw: DataFrame) -> DataFrame:
 
     Order: bad encoding, malformed line, then column by column (schema order) missing → bad type →
     out of range. A record has one reason even when it has several defects.
+
+    Built as three projections so each column's trimmed text, typed value and checks are computed
+    once per row: a single projection would repeat them inside every branch of the reason's
+    `coalesce` (Spark does not share sub-expressions across conditional branches), and the optimizer
+    keeps projections apart when merging them would duplicate such non-trivial expressions.
     """
-    checks: list[Column] = [
-        F.when(~F.col("_utf8"), F.lit(reasons.BAD_ENCODING)),
-        F.when(F.col("_malformed"), F.lit(reasons.MALFORMED)),
-    ]
-    typed: list[Column] = []
+    keep = ["line_number", "raw", "raw_bytes", "_utf8", "_malformed"]
+    # The plain parts are SQL text: one round trip to the JVM per projection instead of one per call.
+    texts = raw.selectExpr(
+        *keep,
+        *[f"`{c.name}` AS `_s_{c.name}`" for c in RAW_COLUMNS],
+        *[f"trim(`{c.name}`) AS `_t_{c.name}`" for c in RAW_COLUMNS],
+    )
+    typed_cols: list[Column] = []
     for column in RAW_COLUMNS:
-        text = F.trim(F.col(column.name))
-        value, parses = _typed(column, text)
-        checks.append(F.when(F.col(column.name).isNull() | (text == ""), F.lit(reasons.missing(column.name))))
-        checks.append(F.when(~parses, F.lit(reasons.bad_type(column.name))))
+        value, parses = _typed(column, F.col(f"_t_{column.name}"))
+        typed_cols += [
+            value.alias(column.name),
+            F.expr(f"`_s_{column.name}` IS NULL OR `_t_{column.name}` = '' AS `_missing_{column.name}`"),
+            parses.alias(f"_parses_{column.name}"),
+        ]
+    typed = texts.select(*keep, *typed_cols)
+    checks = [f"CASE WHEN NOT _utf8 THEN {_sql(reasons.BAD_ENCODING)} END",
+              f"CASE WHEN _malformed THEN {_sql(reasons.MALFORMED)} END"]  # fmt: skip
+    for column in RAW_COLUMNS:
+        name = column.name
+        checks.append(f"CASE WHEN `_missing_{name}` THEN {_sql(reasons.missing(name))} END")
+        checks.append(f"CASE WHEN NOT `_parses_{name}` THEN {_sql(reasons.bad_type(name))} END")
         if column.low is not None:
-            checks.append(
-                F.when(~value.between(column.low, column.high), F.lit(reasons.out_of_range(column.name)))
-            )
-        typed.append(value.alias(column.name))
-    return raw.select("line_number", "raw", "raw_bytes", F.coalesce(*checks).alias("reason"), *typed)
+            in_range = f"`{name}` BETWEEN {column.low!r} AND {column.high!r}"
+            checks.append(f"CASE WHEN NOT ({in_range}) THEN {_sql(reasons.out_of_range(name))} END")
+    reason = f"coalesce({', '.join(checks)}) AS reason"
+    return typed.selectExpr("line_number", "raw", "raw_bytes", reason, *[f"`{n}`" for n in RAW_NAMES])
+
+
+def _sql(text: str) -> str:
+    """`text` as a Spark SQL string literal."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _typed(column: RawColumn, text: Column) -> tuple[Column, Column]:

@@ -142,3 +142,32 @@ def test_line_numbers_follow_the_file_across_partitions(spark, tmp_path):
         assert numbered.count() == 5000
     finally:
         spark.conf.set(key, previous)
+
+
+def test_one_pass_over_the_lines_yields_the_header_and_the_non_blank_count(spark, tmp_path):
+    path = tmp_path / "lines.csv"
+    path.write_text(f"{HEADER}\n{GOOD}\n   \n\n{GOOD}\n")
+    numbered = transform.number_lines(spark.read.text(str(path)))
+    assert numbered.first_line == HEADER
+    assert not numbered.first_is_blank
+    assert numbered.non_blank == 3  # the header and two records; the blank lines are not counted
+    assert [r["line_number"] for r in numbered.frame.orderBy("line_number").collect()] == [1, 2, 3, 4, 5]
+
+
+def test_a_blank_first_line_is_reported_as_blank_and_an_empty_file_has_no_first_line(spark, tmp_path):
+    blank_first = tmp_path / "blank.csv"
+    blank_first.write_text(f"  \n{GOOD}\n")
+    numbered = transform.number_lines(spark.read.text(str(blank_first)))
+    assert (numbered.first_line, numbered.first_is_blank, numbered.non_blank) == ("  ", True, 1)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    nothing = transform.number_lines(spark.read.text(str(empty)))
+    assert (nothing.first_line, nothing.first_is_blank, nothing.non_blank) == (None, True, 0)
+
+
+def test_reasons_written_as_sql_literals_read_back_unchanged(spark):
+    texts = ["missing age", "it's", "back\\slash", "quote ' and \\' both"]
+    got = spark.sql(
+        "SELECT " + ", ".join(f"{transform._sql(t)} AS c{i}" for i, t in enumerate(texts))
+    ).first()
+    assert list(got) == texts
