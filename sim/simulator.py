@@ -18,7 +18,7 @@ from sim import clock as sim_clock
 from sim import context as sim_context
 from sim import faults as sim_faults
 from sim import mlflow_store
-from sim.aws import AwsSimulator
+from sim.aws import AwsSimulator, moto_seams
 from sim.aws.simulator import DEFAULT_ACCOUNT_ID
 from sim.compute.seeded_ids import SEED_VARIABLE
 from sim.databricks import Workspace
@@ -197,7 +197,7 @@ class Simulator:
 def _free_account_id(ctx: sim_context.SimContext) -> str:
     """moto's default account for the first simulator of the process; the next free one for a simulator
     started beside others (moto's backends are per account, so their AWS state stays apart)."""
-    taken = {c.aws_account_id for c in sim_context.running() if c is not ctx}
+    taken = {c.aws_account_id for c in sim_context.running() if c is not ctx} | moto_seams.accounts_in_use()
     account = int(DEFAULT_ACCOUNT_ID)
     while str(account) in taken:
         account += 1

@@ -79,7 +79,7 @@ class AwsSimulator:
             async_retry_delays=async_retry_delays, seed=seed,
         )
         self._host = moto_seams.SeamHost(self.runtime, self._record_s3_delivery, self._record_sns,
-                                         context=self.context, port=bound_port)
+                                         context=self.context, port=bound_port, account_id=self.account_id)
         self._previous_moto_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(bound_port)
         moto_seams.install(self._host)
@@ -141,6 +141,8 @@ class AwsSimulator:
         if moto_seams.running_hosts() == 0:
             glue.shutdown()  # its Spark worker is the last simulator's
             self._post_moto_api("/moto-api/reset", None)
+        elif self.account_id not in moto_seams.accounts_in_use():
+            moto_seams.reset_account(self.account_id)  # others run on: clear only what was this one's
         self._server.stop()
         if os.environ.get("MOTO_PORT") == str(self.port):
             if self._previous_moto_port is None:

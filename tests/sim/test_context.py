@@ -135,3 +135,18 @@ def test_a_failure_in_a_moto_interpreter_thread_reaches_the_sink(tmp_path):
         assert failed.is_set()
         with pytest.raises(context.BackgroundFailure, match="interpreter thread crashed"):
             sim.raise_background_failures()
+
+
+def test_a_simulator_beside_a_bare_aws_simulator_takes_its_own_account_and_leaves_nothing_behind(tmp_path):
+    """Found by the suite under pytest-xdist: a worker's AwsSimulator fixture kept moto from being reset, so a
+    second fresh Simulator in the same account met the first one's IAM role (EntityAlreadyExists)."""
+    from sim.aws import AwsSimulator
+
+    with AwsSimulator.start(state_dir=tmp_path / "bare") as bare:
+        bare.client("s3").create_bucket(Bucket="bare-keeps-this")
+        for flight in ("one", "two"):
+            with Simulator.start(state_dir=tmp_path / flight, databricks=False, seed=3) as sim:
+                assert sim.context.aws_account_id != bare.account_id
+                sim.aws.client("iam").create_role(RoleName="seeded", AssumeRolePolicyDocument="{}")
+                assert "bare-keeps-this" not in [b["Name"] for b in sim.aws.client("s3").list_buckets()["Buckets"]]
+        assert "bare-keeps-this" in [b["Name"] for b in bare.client("s3").list_buckets()["Buckets"]]

@@ -66,6 +66,7 @@ class SeamHost:
     # whose context the handling thread works for (its server binds it), not by the newest.
     context: Any = None
     port: int = 0
+    account_id: str = "123456789012"  # the moto account this simulator's AWS state lives in
 
 
 class TooManyRequestsException(LambdaClientError):
@@ -355,4 +356,23 @@ def running_hosts() -> int:
         return len(_hosts)
 
 
-__all__ += ["FUNCTION_ATTRIBUTES", "TooManyRequestsException", "function_config", "running_hosts", "wrap_server_app"]
+def accounts_in_use() -> set[str]:
+    """The moto accounts of the simulators running in this process (a new one takes another)."""
+    with _lock:
+        return {host.account_id for host in _hosts}
+
+
+def reset_account(account_id: str) -> None:
+    """Drop one account's state from every loaded moto backend (moto's own reset drops every account's):
+    a simulator that stops while others run leaves nothing behind for the next one in its account."""
+    from moto.core.base_backend import BackendDict, backend_lock
+
+    with backend_lock:
+        for backends in list(BackendDict._instances):  # moto's own reset walks the same list
+            account = dict.get(backends, account_id)  # never creates one (BackendDict.__getitem__ would)
+            if account is not None:
+                account.reset()
+
+
+__all__ += ["FUNCTION_ATTRIBUTES", "TooManyRequestsException", "accounts_in_use", "function_config", "reset_account",
+            "running_hosts", "wrap_server_app"]
