@@ -206,15 +206,10 @@ class LambdaRuntime:
             clock.sleep(outcome.delay_seconds)  # simulated time: skipped by a virtual clock
         if outcome.payload is None:
             return None
-        worker = self._take_idle(config)
-        cold, init_ms = worker is None, None
-        if worker is None:
-            worker, init_ms, init_error = self._cold_start(config, code, log)
-            if init_error is not None:
-                return self._finish(config, worker, log, request_id, init_error, "error",
-                                    duration_ms=0.0, init_ms=init_ms, cold=True, keep=False, start=True)
-        worker.collect_into(log)
-        _append(log, f"START RequestId: {request_id} Version: {config.version}")
+        started = self._start_invocation(config, code, request_id, log)
+        if isinstance(started, InvocationResult):
+            return started
+        worker, cold, init_ms = started
         if outcome.status == "timeout":
             _append(log, f"{_iso_now()} {request_id} Task timed out after {config.timeout_s:.2f} seconds")
             worker.kill()  # reads the peak first
@@ -226,16 +221,10 @@ class LambdaRuntime:
         self, config: FunctionConfig, code: Callable[[], bytes], payload: bytes, request_id: str,
         log: list[LogEvent],
     ) -> InvocationResult:
-        worker = self._take_idle(config)
-        cold = worker is None
-        init_ms: float | None = None
-        if worker is None:
-            worker, init_ms, init_error = self._cold_start(config, code, log)
-            if init_error is not None:
-                return self._finish(config, worker, log, request_id, init_error, "error",
-                                    duration_ms=0.0, init_ms=init_ms, cold=True, keep=False, start=True)
-        worker.collect_into(log)
-        _append(log, f"START RequestId: {request_id} Version: {config.version}")
+        begun = self._start_invocation(config, code, request_id, log)
+        if isinstance(begun, InvocationResult):
+            return begun
+        worker, cold, init_ms = begun
         started = clock.get().monotonic()
         request = {
             "type": "invoke",
@@ -264,6 +253,22 @@ class LambdaRuntime:
         status = "success" if message["ok"] else "error"
         return self._finish(config, worker, log, request_id, message["payload"].encode("utf-8"), status,
                             duration_ms=message["duration_ms"], init_ms=init_ms, cold=cold, keep=True)
+
+    def _start_invocation(
+        self, config: FunctionConfig, code: Callable[[], bytes], request_id: str, log: list[LogEvent],
+    ) -> tuple[Worker, bool, float | None] | InvocationResult:
+        """An environment for the invocation (warm, or a cold start), START logged; an init failure's
+        result instead when the cold start failed."""
+        worker = self._take_idle(config)
+        cold, init_ms = worker is None, None
+        if worker is None:
+            worker, init_ms, init_error = self._cold_start(config, code, log)
+            if init_error is not None:
+                return self._finish(config, worker, log, request_id, init_error, "error",
+                                    duration_ms=0.0, init_ms=init_ms, cold=True, keep=False, start=True)
+        worker.collect_into(log)
+        _append(log, f"START RequestId: {request_id} Version: {config.version}")
+        return worker, cold, init_ms
 
     def _cold_start(
         self, config: FunctionConfig, code: Callable[[], bytes], log: list[LogEvent]
