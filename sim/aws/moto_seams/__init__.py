@@ -3,9 +3,16 @@
 `core` holds the registry, the version pin and the Lambda / S3-notification / SNS / Logs seams; each
 sibling module patches one more area and registers its patches and seams at import, so `install()`
 applies them all and tests/sim/aws/test_moto_seams.py checks every one against the installed moto.
+
+The Step Functions rows (the `sfn_*` modules) are a deferred group: moto's Step Functions interpreter
+costs 0.75 s to import (it pulls in moto's Batch and EC2), so they are loaded, and installed, when moto
+itself first imports `moto.stepfunctions` (the first Step Functions request), not at start-up.
+`load_all()` loads them now (the seam tests check every row against the installed moto).
 """
 
 from __future__ import annotations
+
+import importlib
 
 # Sibling seam modules register themselves on import.
 from sim.aws.moto_seams import (  # noqa: F401
@@ -14,14 +21,6 @@ from sim.aws.moto_seams import (  # noqa: F401
     events,
     glue,
     ids,
-    sfn_api,
-    sfn_faults,
-    sfn_history,
-    sfn_integrations,
-    sfn_language,
-    sfn_logging,
-    sfn_sync,
-    sfn_time,
 )
 from sim.aws.moto_seams.core import (
     FUNCTION_ATTRIBUTES,
@@ -32,6 +31,7 @@ from sim.aws.moto_seams.core import (
     ThreadedMotoServer,
     TooManyRequestsException,
     accounts_in_use,
+    defer,
     deliver_lambda_logs,
     function_config,
     install,
@@ -43,10 +43,29 @@ from sim.aws.moto_seams.core import (
     wrap_server_app,
 )
 
+# Imported in this order when moto's Step Functions is (sfn_api before the modules that use it).
+STEP_FUNCTIONS_GROUP = ("sfn_api", "sfn_faults", "sfn_glue", "sfn_history", "sfn_ids", "sfn_integrations",
+                        "sfn_language", "sfn_logging", "sfn_metrics", "sfn_sync", "sfn_time")
+
+
+def load_step_functions_seams() -> None:
+    """Import the Step Functions seam modules (each registers its rows; applied at once if installed)."""
+    for name in STEP_FUNCTIONS_GROUP:
+        importlib.import_module(f"sim.aws.moto_seams.{name}")
+
+
+def load_all() -> None:
+    """Every row of the table, deferred groups included (the seam tests check them all)."""
+    load_step_functions_seams()
+
+
+defer("moto.stepfunctions", load_step_functions_seams)
+
 __all__ = [
     "FUNCTION_ATTRIBUTES",
     "MOTO_VERSION",
     "SEAMS",
+    "STEP_FUNCTIONS_GROUP",
     "Seam",
     "SeamHost",
     "ThreadedMotoServer",
@@ -55,6 +74,8 @@ __all__ = [
     "deliver_lambda_logs",
     "function_config",
     "install",
+    "load_all",
+    "load_step_functions_seams",
     "register",
     "reset_account",
     "running_hosts",

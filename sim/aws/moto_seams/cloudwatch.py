@@ -1,9 +1,8 @@
 """CloudWatch metrics the services emit, put into moto's CloudWatch, and alarms evaluated on them.
 
 moto stores what PutMetricData sends but no service emits anything and no alarm is ever evaluated.
-Hooks here record, on the simulator's clock, the `AWS/States` execution metrics (start and end of every
-execution), the `AWS/Lambda` invocation metrics (every Invoke through the Lambda API: Step Functions
-tasks and direct calls) and the `Glue` job metrics (every run's end), and evaluate the metric alarms of
+Hooks here record, on the simulator's clock, the `AWS/Lambda` invocation metrics (every Invoke through the Lambda API: Step Functions
+tasks and direct calls) and the `Glue` job metrics (every run's end) (`sfn_metrics` adds the `AWS/States` execution metrics), and evaluate the metric alarms of
 the namespace/metric just written (`sim.aws.metrics.evaluate`). `evaluate_alarms()` re-evaluates all of
 them at the current clock time (AWS does so every minute; the simulator does it when asked, so an idle
 virtual clock is not woken once a minute). Limits: S3-triggered (asynchronous) invocations emit no
@@ -17,7 +16,6 @@ from typing import Any
 
 from moto.awslambda.models import LambdaBackend
 from moto.cloudwatch.models import CloudWatchBackend, cloudwatch_backends
-from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 
 from sim import clock
 from sim.aws import metrics
@@ -25,10 +23,8 @@ from sim.aws.glue import GlueJob, GlueJobRun
 from sim.aws.moto_seams import glue as glue_seam
 from sim.aws.moto_seams.core import Seam, register
 
-__all__ = ["evaluate_alarms", "record"]
+__all__ = ["aware", "evaluate_alarms", "record"]
 
-_ORIGINAL_START = Execution.start
-_ORIGINAL_REFLECT = BaseExecutionWorkerCommunication._reflect_execution_status
 _ORIGINAL_INVOKE = LambdaBackend.invoke
 _lock = threading.Lock()
 
@@ -59,11 +55,11 @@ def _stored(backend: CloudWatchBackend, namespace: str, name: str) -> list[metri
         if datum.namespace != namespace or datum.name != name or not hasattr(datum, "value"):
             continue
         out.append(metrics.Datum(namespace, name, float(datum.value), datum.unit or "None",
-                                 _aware(datum.timestamp), tuple((d.name, d.value) for d in datum.dimensions)))
+                                 aware(datum.timestamp), tuple((d.name, d.value) for d in datum.dimensions)))
     return out
 
 
-def _aware(value: Any) -> Any:
+def aware(value: Any) -> Any:
     import datetime
 
     if isinstance(value, str):
@@ -91,30 +87,6 @@ def _evaluate(backend: CloudWatchBackend, touched: set[tuple[str, str]] | None) 
 
 
 # -- hooks -------------------------------------------------------------------------------------------
-
-def _execution_start(self: Execution) -> None:
-    """Wraps `Execution.start`: ExecutionsStarted for the state machine (Step Functions' metric)."""
-    _ORIGINAL_START(self)
-    try:
-        record(self.account_id, self.region_name, metrics.execution_started(self.state_machine_arn, clock.utcnow()))
-    except Exception:  # metrics never break an execution
-        pass
-
-
-def _reflect_execution_status(self: BaseExecutionWorkerCommunication) -> None:
-    """Wraps `BaseExecutionWorkerCommunication._reflect_execution_status`: when an execution ends, its
-    outcome metric (ExecutionsSucceeded/Failed/Aborted/TimedOut) and ExecutionTime."""
-    _ORIGINAL_REFLECT(self)
-    try:
-        execution = self.execution
-        status = str(getattr(execution.exec_status, "value", execution.exec_status))
-        started = _aware(execution.start_date)
-        stopped = clock.utcnow()
-        record(execution.account_id, execution.region_name,
-               metrics.execution_metrics(execution.state_machine_arn, status, started, stopped))
-    except Exception:  # metrics never break an execution
-        pass
-
 
 def _lambda_backend_invoke(self: LambdaBackend, function_name: str, qualifier: str | None, body: Any,
                            headers: Any, response_headers: Any) -> Any:
@@ -149,14 +121,9 @@ glue_seam.add_listener(_glue_run_ended)
 
 register(
     [
-        (Execution, "start", _execution_start),
-        (BaseExecutionWorkerCommunication, "_reflect_execution_status", _reflect_execution_status),
         (LambdaBackend, "invoke", _lambda_backend_invoke),
     ],
     [
-        Seam(Execution, "start", ("self",), _execution_start.__doc__ or ""),
-        Seam(BaseExecutionWorkerCommunication, "_reflect_execution_status", ("self",),
-             _reflect_execution_status.__doc__ or ""),
         Seam(LambdaBackend, "invoke", ("self", "function_name", "qualifier", "body", "headers", "response_headers"),
              _lambda_backend_invoke.__doc__ or ""),
         Seam(CloudWatchBackend, "put_metric_data", ("self", "namespace", "metric_data"), "metrics are put here"),

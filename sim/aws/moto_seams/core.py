@@ -34,7 +34,6 @@ from moto.logs.models import LogsBackend, logs_backends  # noqa: E402
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: E402
 from moto.s3 import notifications as s3_notifications  # noqa: E402
 from moto.sns.models import Topic  # noqa: E402
-from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client  # noqa: E402
 
 from sim import clock  # noqa: E402
 from sim.aws.lambda_runtime.models import FunctionConfig, LogEvent, TooManyRequests  # noqa: E402
@@ -87,6 +86,9 @@ class TooManyRequestsException(LambdaClientError):
 _hosts: list[SeamHost] = []
 _lock = threading.Lock()
 _originals: dict[tuple[Any, str], Any] = {}
+_installed = False
+# Seam groups loaded when their moto module is first imported (`defer`), by moto module name.
+_deferred: dict[str, Callable[[], None]] = {}
 
 
 def _host() -> SeamHost:
@@ -99,7 +101,7 @@ def _host() -> SeamHost:
         return next((h for h in reversed(_hosts) if h.context is ctx), _hosts[-1])
 
 
-def _moto_server_port() -> str:
+def moto_server_port() -> str:
     """The port of the simulator the calling thread works for: Step Functions' interpreter calls Lambda and
     the other services back on `localhost:<port>`, and with two simulators `$MOTO_PORT` names only one."""
     with _lock:
@@ -255,7 +257,6 @@ _PATCHES: list[tuple[Any, str, Any]] = [
     (s3_notifications, "_get_s3_event", _s3_event),
     (s3_notifications, "_invoke_awslambda", _s3_invoke_lambda),
     (Topic, "publish", _topic_publish),
-    (sfn_boto_client, "moto_server_port", _moto_server_port),
 ]
 
 SEAMS: list[Seam] = [
@@ -269,19 +270,51 @@ SEAMS: list[Seam] = [
                             "deduplication_id", "message_structure"), _topic_publish.__doc__ or ""),
     Seam(LogsBackend, "put_log_events",
          ("self", "log_group_name", "log_stream_name", "log_events"), deliver_lambda_logs.__doc__ or ""),
-    Seam(sfn_boto_client, "moto_server_port", (), _moto_server_port.__doc__ or ""),
     Seam(ThreadedMotoServer, "__init__", ("self", "ip_address", "port", "verbose"),
          "the in-process server; Step Functions' interpreter calls it back on localhost:$MOTO_PORT"),
 ]
 
 
 def register(patches: list[tuple[Any, str, Any]], seams: list[Seam]) -> None:
-    """Add a sibling module's patches (applied with the others by `install`) and their seams (tested)."""
+    """Add a sibling module's patches and their seams (tested) to the table. A module loaded while a
+    simulator runs (a deferred group, see `defer`) has its rows applied at once, like the rest."""
     with _lock:
-        if _originals:
-            raise RuntimeError("moto seams must all be registered before the first simulator starts")
         _PATCHES.extend(patches)
         SEAMS.extend(seams)
+        if _installed:
+            _apply(patches)
+
+
+_MISSING = object()  # an action moto lacks: the row adds it, and uninstall removes it again
+
+
+def defer(moto_module: str, load: Callable[[], None]) -> None:
+    """Declare a group of seam modules that patch only `moto_module` and what it imports: `load` imports
+    them once that module is imported (by moto's server, on the first request for the service), so a
+    process that never uses the service never pays for importing it. The group's rows then join the
+    table and are installed and removed with it. Declaring changes nothing until a simulator starts."""
+    with _lock:
+        _deferred[moto_module] = load
+
+
+def _arm_deferred() -> None:
+    """Load each deferred group whose moto module is already imported; hook the others' imports."""
+    import wrapt
+
+    with _lock:
+        pending = list(_deferred.items())
+        _deferred.clear()
+    for moto_module, load in pending:
+        # wrapt runs the hook at once when the module is already imported, else right after moto's
+        # module body has run, still under its import lock: no request can use it unpatched.
+        wrapt.register_post_import_hook(lambda _module, load=load: load(), moto_module)
+
+
+def _apply(patches: list[tuple[Any, str, Any]]) -> None:
+    for owner, name, replacement in patches:
+        # getattr_static keeps a staticmethod a staticmethod when it is put back on uninstall.
+        _originals[(owner, name)] = inspect.getattr_static(owner, name, _MISSING)
+        setattr(owner, name, replacement)
 
 
 def signature_of(seam: Seam) -> tuple[str, ...]:
@@ -294,32 +327,34 @@ def signature_of(seam: Seam) -> tuple[str, ...]:
     return tuple(inspect.signature(target).parameters)
 
 
-_MISSING = object()  # an action moto lacks: the row adds it, and uninstall removes it again
-
-
 def install(host: SeamHost) -> None:
-    """The first running simulator installs every row; later ones only register as hosts."""
+    """The first running simulator installs every row (and arms the deferred groups); later ones only
+    register as hosts."""
+    global _installed
     with _lock:
-        if not _originals:
-            for owner, name, replacement in _PATCHES:
-                # getattr_static keeps a staticmethod a staticmethod when it is put back on uninstall.
-                _originals[(owner, name)] = inspect.getattr_static(owner, name, _MISSING)
-                setattr(owner, name, replacement)
+        first = not _installed
+        if first:
+            _apply(_PATCHES)
+            _installed = True
         _hosts.append(host)
+    if first:
+        _arm_deferred()
 
 
 def uninstall(host: SeamHost) -> None:
     """Forget `host`; the last one out restores moto as it was (added actions removed)."""
+    global _installed
     with _lock:
         if host in _hosts:
             _hosts.remove(host)
-        if not _hosts and _originals:
+        if not _hosts and _installed:
             for (owner, name), original in _originals.items():
                 if original is _MISSING:
                     delattr(owner, name)
                 else:
                     setattr(owner, name, original)
             _originals.clear()
+            _installed = False
 
 
 def patches() -> list[tuple[Any, str, Any]]:

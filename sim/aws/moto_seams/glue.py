@@ -22,10 +22,6 @@ from moto.core.responses import ActionResult
 from moto.glue.exceptions import ConcurrentRunsExceededException
 from moto.glue.models import FakeJob
 from moto.glue.responses import GlueResponse
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_glue import (
-    StateTaskServiceGlue,
-)
 
 from sim import clock
 from sim import context as sim_context
@@ -155,45 +151,10 @@ def _batch_stop_job_run(self: GlueResponse) -> ActionResult:
             successes.append({"JobName": job_name, "JobRunId": run_id})
     return ActionResult({"SuccessfulSubmissions": successes, "Errors": errors})
 
-
-def _glue_eval_integration_pattern(self: StateTaskServiceGlue, env: Any, resource_runtime_part: Any,
-                                   normalised_parameters: dict, state_credentials: Any) -> None:
-    """Replaces `StateTaskServiceGlue._eval_integration_pattern` (inherited from StateTaskServiceCallback).
-
-    Restores: `arn:aws:states:::glue:startJobRun.sync` waits for the run and outputs its JobRun, or fails
-    the state with States.TaskFailed and the JobRun as cause (FAILED/TIMEOUT/ERROR), as AWS does. moto's
-    inherited code always ended in `callback_endpoint.interrupt_all()` on a None endpoint (Glue has no
-    .waitForTaskToken), so every .sync state failed with States.Runtime "'NoneType' object has no
-    attribute 'interrupt_all'". Polls GetJobRun through moto's resolver, on the simulator's clock.
-    """
-    task_output = env.stack.pop()
-    self.timeout.eval(env=env)
-    timeout_seconds = env.stack.pop()
-    if self.heartbeat:  # a Glue run sends no heartbeats; the value is evaluated to keep the stack balanced
-        self.heartbeat.eval(env=env)
-        env.stack.pop()
-    if self.resource.condition != ResourceCondition.Sync:
-        raise RuntimeError(f"Unsupported integration pattern in resource {self.resource.resource_arn}")
-    env.stack.append(task_output)
-    resolver = self._build_sync_resolver(env=env, resource_runtime_part=resource_runtime_part,
-                                         normalised_parameters=normalised_parameters,
-                                         state_credentials=state_credentials)
-    outcome = self._eval_sync(env=env, sync_resolver=resolver, timeout_seconds=timeout_seconds,
-                              callback_endpoint=None, heartbeat_endpoint=None)
-    env.stack.append(outcome)
-
-
 register(
     [(FakeJob, "start_job_run", _start_job_run),
-     (GlueResponse, "batch_stop_job_run", _batch_stop_job_run),  # added: moto has no such action
-     (StateTaskServiceGlue, "_eval_integration_pattern", _glue_eval_integration_pattern)],
+     (GlueResponse, "batch_stop_job_run", _batch_stop_job_run)],  # added: moto has no such action
     [
-        Seam(StateTaskServiceGlue, "_eval_integration_pattern",
-             ("self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials"),
-             _glue_eval_integration_pattern.__doc__ or ""),
-        Seam(StateTaskServiceGlue, "_eval_sync",
-             ("self", "env", "sync_resolver", "timeout_seconds", "callback_endpoint", "heartbeat_endpoint"),
-             "the .sync polling loop the Glue integration reuses"),
         Seam(FakeJob, "start_job_run", ("self", "allocated_capacity", "max_capacity", "timeout", "worker_type",
                                         "security_configuration", "number_of_workers", "notification_property",
                                         "previous_run_id", "arguments"), _start_job_run.__doc__ or ""),

@@ -1,4 +1,4 @@
-"""The ids moto makes up for Step Functions' interpreter and SNS come from the simulator's seeded id source.
+"""The ids moto makes up for SNS (here) and Step Functions' interpreter (`sfn_ids`) come from the simulator's seeded id source.
 
 moto's interpreter draws task tokens (`.waitForTaskToken`), `States.UUID()` values and Map run ids from
 `uuid4` through `moto.stepfunctions.parser.utils.long_uid`; each module imported the name, so the seam
@@ -15,22 +15,14 @@ from typing import Any
 
 from moto.moto_api._internal import mock_random
 from moto.sns import models as sns_models
-from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction import states_function_uuid
-from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.unique_id_generation import (
-    uuid as unique_id_uuid,
-)
-from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
-    map_run_record,
-)
-from moto.stepfunctions.parser.asl.eval import states
 
 from sim import context
 from sim.aws.moto_seams.core import Seam, register
 
-__all__ = ["seeded_uid"]
+__all__ = ["seeded_uid", "uid_of"]
 
 
-def _kind(kind: str) -> Any:
+def uid_of(kind: str) -> Any:
     def seeded_uid() -> str:
         """Replaces `long_uid` (a `uuid4` string): a seeded uuid of the simulator's id source."""
         return context.current().ids.uuid(kind)
@@ -38,7 +30,7 @@ def _kind(kind: str) -> Any:
     return seeded_uid
 
 
-seeded_uid = _kind("sfn-uid")
+seeded_uid = uid_of("sfn-uid")
 
 
 class _SeededMotoRandom:
@@ -54,10 +46,6 @@ class _SeededMotoRandom:
         return getattr(mock_random, name)
 
 _GLOBALS: list[tuple[Any, str, Any, str]] = [
-    (states, "long_uid", _kind("task-token"), "task tokens of .waitForTaskToken tasks are seeded ids"),
-    (states_function_uuid, "long_uid", _kind("states-uuid"), "States.UUID() draws seeded ids"),
-    (unique_id_uuid, "long_uid", _kind("states-uuid"), "States.UUID() draws seeded ids"),
-    (map_run_record, "long_uid", _kind("map-run"), "Map run ids are seeded ids"),
     (sns_models, "mock_random", _SeededMotoRandom("sns"), "SNS message and subscription ids are seeded ids"),
 ]
 

@@ -18,11 +18,13 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     StateTaskServiceSfn,
 )
 from moto.stepfunctions.parser.asl.eval.callback.callback import ActivityCallbackEndpoint, CallbackPoolManager
+from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
 from moto.stepfunctions.parser.backend.activity import Activity
 from moto.stepfunctions.responses import StepFunctionResponse, get_backend
 
 from sim import clock
 from sim import context as sim_context
+from sim.aws.moto_seams import core
 from sim.aws.moto_seams.core import Seam, register
 
 __all__ = ["ACTIVITY_POLL_S"]
@@ -188,6 +190,7 @@ register(
         (StateTaskServiceSfn, "_normalise_response", _sfn_normalise_response),
         (StateTaskServiceSfn, "_eval_service_task", _sfn_eval_service_task),
         (CallbackPoolManager, "add_activity_task", _add_activity_task),
+        (sfn_boto_client, "moto_server_port", core.moto_server_port),
     ],
     [
         Seam(StateTaskServiceSfn, "_normalise_parameters",
@@ -199,5 +202,6 @@ register(
              _sfn_eval_service_task.__doc__ or ""),
         Seam(CallbackPoolManager, "add_activity_task", ("self", "callback_id", "activity_arn", "activity_input"),
              _add_activity_task.__doc__ or ""),
+        Seam(sfn_boto_client, "moto_server_port", (), core.moto_server_port.__doc__ or ""),
     ],
 )

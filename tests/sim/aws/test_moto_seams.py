@@ -15,6 +15,8 @@ from sim.aws import AwsSimulator, moto_seams
 
 ROOT = Path(__file__).resolve().parents[3]
 
+moto_seams.load_all()  # the deferred Step Functions rows too: every row is checked against moto
+
 
 def test_moto_is_the_pinned_version():
     assert moto.__version__ == moto_seams.MOTO_VERSION, (
@@ -98,6 +100,7 @@ LEAK_CHECK = r"""
 import inspect, json, sys, tempfile
 from pathlib import Path
 from sim.aws import AwsSimulator, moto_seams
+moto_seams.load_all()
 rows = moto_seams.core.patches()
 before = [inspect.getattr_static(o, n, None) for o, n, _ in rows]
 with AwsSimulator.start(state_dir=Path(tempfile.mkdtemp())):
@@ -121,3 +124,39 @@ def test_the_table_is_installed_whole_removed_whole_and_a_seam_left_behind_is_na
     assert result["all_installed_while_running"] is True
     assert result["restored"] == [] and result["clean"] == []
     assert result["leak"] == [result["planted"]]
+
+
+DEFERRED_CHECK = r"""
+import inspect, json, sys, tempfile
+from pathlib import Path
+from sim.aws import AwsSimulator, moto_seams
+with AwsSimulator.start(state_dir=Path(tempfile.mkdtemp())) as aws:
+    idle = {"stepfunctions_imported": "moto.stepfunctions" in sys.modules,
+            "rows": [f"{getattr(o, '__name__', o)}.{n}" for o, n, _ in moto_seams.core.patches()]}
+    aws.client("s3").list_buckets()
+    after_s3 = "moto.stepfunctions" in sys.modules
+    aws.client("stepfunctions").list_state_machines()
+    rows = moto_seams.core.patches()
+    installed = [inspect.getattr_static(o, n, None) is r for o, n, r in rows]
+print(json.dumps({"idle": idle, "after_s3": after_s3, "rows": len(rows), "installed": all(installed),
+                  "sfn_rows": sum(o.__module__.startswith("moto.stepfunctions") if not inspect.ismodule(o)
+                                  else o.__name__.startswith("moto.stepfunctions") for o, _, _ in rows),
+                  "leak": moto_seams.core.left_installed()}))
+"""
+
+
+def test_step_functions_rows_are_installed_when_moto_first_imports_step_functions():
+    """The deferred group: a simulator that is never asked for Step Functions never imports moto's
+    interpreter (0.75 s of start-up); the first Step Functions request loads and installs its rows
+    before it is served, and stopping removes them with the rest."""
+    done = subprocess.run([sys.executable, "-c", DEFERRED_CHECK], cwd=ROOT, capture_output=True, text=True,
+                          timeout=240)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["idle"]["stepfunctions_imported"] is False
+    assert not any("stepfunctions" in row or "Execution" in row for row in result["idle"]["rows"])
+    assert result["after_s3"] is False
+    assert result["installed"] is True
+    assert result["sfn_rows"] >= 30
+    assert result["rows"] == len(moto_seams.core.patches())  # the whole table, as this process has it
+    assert result["leak"] == []
