@@ -6,27 +6,41 @@ Public surface: `FaultModel`, `ExperimentPlan`, `PlannedFault` (model), `invaria
 (experiment), `shrink` (shrink), `fly_many` (load). See docs/experiments.md.
 """
 
-from harness.experiment.experiment import ExperimentResult, Finding, minimize, run_experiment
-from harness.experiment.invariants import invariant, register
-from harness.experiment.load import fly_many
-from harness.experiment.model import ExperimentPlan, FaultModel, PlannedFault
-from harness.experiment.runner import ExperimentConfig, Runner, Verdict, prepare_slots
-from harness.experiment.shrink import shrink
+from __future__ import annotations
 
-__all__ = [
-    "ExperimentConfig",
-    "ExperimentPlan",
-    "ExperimentResult",
-    "FaultModel",
-    "Finding",
-    "PlannedFault",
-    "Runner",
-    "Verdict",
-    "fly_many",
-    "invariant",
-    "minimize",
-    "prepare_slots",
-    "register",
-    "run_experiment",
-    "shrink",
-]
+import importlib
+from typing import Any
+
+# Name -> submodule. Resolved on first use (PEP 562): `stepbricks` imports `harness.experiment.command`
+# for every command, and the runner's imports (boto3, numpy, the deployer) cost ~0.7 s it need not pay.
+_EXPORTS = {
+    "ExperimentConfig": "runner",
+    "ExperimentPlan": "model",
+    "ExperimentResult": "experiment",
+    "FaultModel": "model",
+    "Finding": "experiment",
+    "PlannedFault": "model",
+    "Runner": "runner",
+    "Verdict": "runner",
+    "fly_many": "load",
+    "invariant": "invariants",
+    "minimize": "experiment",
+    "prepare_slots": "runner",
+    "register": "invariants",
+    "run_experiment": "experiment",
+    "shrink": "shrink",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
