@@ -1,50 +1,56 @@
-"""Run-now, runs/submit and the run queries. Execution itself is `runs/scheduler.py`."""
+"""The runs API's behaviour: run-now, runs/submit, runs/repair, cancel, delete and the run queries.
+
+Creating a run decides its first state (PENDING, QUEUED, or SKIPPED at the concurrency limit) and
+hands it to the `Executor` this service was built with (`runs/scheduler.py`); the runs themselves
+live in the `RunRegistry` both share.
+"""
 
 from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from sim import clock
-from sim.databricks.errors import InvalidParameterValue, InvalidState, RunDoesNotExist
+from sim.databricks.errors import InvalidParameterValue, InvalidState
 from sim.databricks.jobs.models import TASK_TYPES, JobsBackend, job_tasks, validate_tasks
 from sim.databricks.paging import Page, paginate
 from sim.databricks.runs import repair as repairs
 from sim.databricks.runs.models import RepairRecord, Run, RunState, TaskRun
-from sim.databricks.store import Store
+from sim.databricks.runs.registry import RunRegistry
 
 LEGACY_PARAMS = ("notebook_params", "python_params", "python_named_params", "jar_params",
                  "spark_submit_params", "sql_params", "dbt_commands", "pipeline_params")
 MAX_RUNS_LIMIT = 25
-REPAIR_ID_START = 734650698524280  # the docs' example repair id: ids look like a workspace's, never like run ids
-RESTART_MESSAGE = (
-    "The workspace server stopped while this run was in flight (stepbricks restart); the run was not "
-    "resumed."
-)
 
 
-class RunsBackend:
-    """Owns every run; `start` hands a created run to the scheduler (a callable, so tests can see it)."""
+class Executor(Protocol):
+    """What executes runs (`runs/scheduler.Scheduler`)."""
 
-    def __init__(self, store: Store, jobs: JobsBackend, *, run_page_base: str) -> None:
-        self._store = store
+    def start(self, run: Run) -> None:
+        """Execute a created run (it may first wait in the job's queue)."""
+
+    def start_repair(self, run: Run, keys: list[str]) -> None:
+        """Re-run `keys` of a finished run whose repair record the service has opened."""
+
+
+class RunsService:
+    """The runs API over a shared `RunRegistry`; created runs go to `executor`."""
+
+    def __init__(self, registry: RunRegistry, jobs: JobsBackend, executor: Executor, *, run_page_base: str) -> None:
+        self._registry = registry
         self._jobs = jobs
+        self._executor = executor
         self._run_page_base = run_page_base
-        self.lock = threading.RLock()
-        self.changed = threading.Condition(self.lock)
-        self._runs: dict[int, Run] = {}
-        self._task_parent: dict[int, int] = {}
-        self._idempotency: dict[str, int] = {}
-        self.start: Callable[[Run], None] = lambda run: None
-        self.start_repair: Callable[[Run, list[str]], None] = lambda run, keys: None
-        for doc in store.all("run"):
-            run = Run.from_dict(doc)
-            if not run.state.terminal:
-                _mark_interrupted(run)
-                self._store.put("run", run.run_id, run.to_dict())
-            self._index(run)
+
+    @property
+    def lock(self) -> threading.RLock:
+        return self._registry.lock
+
+    @property
+    def changed(self) -> threading.Condition:
+        """Notified on every change to any run (tests and the bench wait on it with `lock` held)."""
+        return self._registry.changed
 
     # --- creating runs ---------------------------------------------------------------------------
     def run_now(self, body: dict[str, Any]) -> Run:
@@ -111,9 +117,10 @@ class RunsBackend:
                 job_parameters: list[dict[str, Any]], overriding: dict[str, Any], max_concurrent: int,
                 queue: bool) -> Run:
         with self.lock:
-            if token is not None and token in self._idempotency:
-                return self._runs[self._idempotency[token]]
-            run_id = self._store.next_id("run", 5001)
+            known = self._registry.by_token(token) if token is not None else None
+            if known is not None:
+                return known
+            run_id = self._registry.new_run_id()
             run = Run(
                 run_id=run_id, run_type=run_type, run_name=run_name, job_id=job_id if job_id else run_id,
                 tasks_spec=tasks, job_clusters=job_clusters, timeout_seconds=timeout_seconds,
@@ -122,7 +129,7 @@ class RunsBackend:
             )
             if run_type == "SUBMIT_RUN":
                 run.job_id = None
-            active = [r for r in self._runs.values() if r.job_id == job_id and not r.state.terminal]
+            active = self._registry.active_runs(job_id) if job_id is not None else []
             skip = max_concurrent and len(active) >= max_concurrent and not queue
             if skip:
                 run.state = RunState(
@@ -135,10 +142,9 @@ class RunsBackend:
             elif max_concurrent and len(active) >= max_concurrent:
                 run.state.life_cycle_state = "QUEUED"
                 run.state.state_message = "Queued: waiting for an active run of this job to finish."
-            self._index(run)
-            self.save(run)
+            self._registry.add(run)
         if not skip:
-            self.start(run)
+            self._executor.start(run)
         return run
 
     def repair(self, body: dict[str, Any]) -> int:
@@ -173,13 +179,13 @@ class RunsBackend:
                 run.repairs.append(RepairRecord("ORIGINAL", run.start_time, run.end_time,
                                                 state=copy.deepcopy(run.state),
                                                 task_run_ids=[t.run_id for t in run.tasks]))
-            repair_id = self._store.next_id("repair", REPAIR_ID_START)
+            repair_id = self._registry.new_repair_id()
             run.repairs.append(RepairRecord("REPAIR", clock.now_ms(), id=repair_id))
             run.state = RunState("PENDING")
             run.end_time = 0
             run.cancel_requested = False
-            self.save(run)
-        self.start_repair(run, keys)
+            self._registry.save(run)
+        self._executor.start_repair(run, keys)
         return repair_id
 
     def _apply_repair_parameters(self, run: Run, body: dict[str, Any]) -> None:
@@ -194,20 +200,11 @@ class RunsBackend:
 
     # --- queries ---------------------------------------------------------------------------------
     def get(self, run_id: int) -> Run:
-        run = self._runs.get(run_id)
-        if run is None:
-            parent = self._task_parent.get(run_id)
-            if parent is None:
-                raise RunDoesNotExist(run_id)
-            run = self._runs[parent]
-        return run
+        return self._registry.get(run_id)
 
     def task_run(self, run_id: int) -> TaskRun | None:
         """The task run with this id, or None when `run_id` is a parent run."""
-        parent = self._task_parent.get(run_id)
-        if parent is None:
-            return None
-        return next(t for t in self._runs[parent].tasks if t.run_id == run_id)
+        return self._registry.task_run(run_id)
 
     def list(self, *, job_id: int | None, active_only: bool, completed_only: bool, limit: int, offset: int,
              page_token: str | None, run_type: str | None) -> Page[Run]:
@@ -217,8 +214,7 @@ class RunsBackend:
             raise InvalidParameterValue(f"The limit must be between 0 and {MAX_RUNS_LIMIT}, got {limit}.")
         if job_id is not None:
             self._jobs.get(job_id)
-        with self.lock:
-            runs = sorted(self._runs.values(), key=lambda r: r.run_id, reverse=True)
+        runs = self._registry.newest_first()
         runs = [
             r for r in runs
             if (job_id is None or r.job_id == job_id)
@@ -229,9 +225,7 @@ class RunsBackend:
         return paginate(runs, limit=limit or 20, offset=offset, page_token=page_token)
 
     def active_runs(self, job_id: int | None) -> list[Run]:
-        with self.lock:
-            return [r for r in self._runs.values()
-                    if not r.state.terminal and (job_id is None or r.job_id == job_id)]
+        return self._registry.active_runs(job_id)
 
     # --- changes ---------------------------------------------------------------------------------
     def cancel(self, run_id: int) -> None:
@@ -239,7 +233,7 @@ class RunsBackend:
         with self.lock:
             if not run.state.terminal:
                 run.cancel_requested = True
-                self.save(run)
+                self._registry.save(run)  # wakes the run's scheduler thread
 
     def cancel_all(self, job_id: int | None, all_queued_runs: bool) -> None:
         if job_id is None and not all_queued_runs:
@@ -255,29 +249,7 @@ class RunsBackend:
         with self.lock:
             if not run.state.terminal:
                 raise InvalidState(f"Run {run_id} is still active and cannot be deleted. Cancel it first.")
-            del self._runs[run.run_id]
-            for task in run.tasks:
-                self._task_parent.pop(task.run_id, None)
-            if run.idempotency_token:
-                self._idempotency.pop(run.idempotency_token, None)
-            self._store.delete("run", run.run_id)
-
-    def new_task_run_id(self) -> int:
-        return self._store.next_id("run", 5001)
-
-    def add_task_run(self, run: Run, task_run: TaskRun) -> None:
-        with self.lock:
-            run.tasks.append(task_run)
-            if task_run.repair_id is not None and run.repairs and run.repairs[-1].id == task_run.repair_id:
-                run.repairs[-1].task_run_ids.append(task_run.run_id)
-            self._task_parent[task_run.run_id] = run.run_id
-            self.save(run)
-
-    def save(self, run: Run) -> None:
-        """Persist and wake whoever waits on the run (the scheduler's queue, tests, the bench)."""
-        with self.lock:
-            self._store.put("run", run.run_id, run.to_dict())
-            self.changed.notify_all()
+            self._registry.remove(run)
 
     # --- serialisation ---------------------------------------------------------------------------
     def page_url(self, run: Run, run_id: int | None = None) -> str:
@@ -320,13 +292,6 @@ class RunsBackend:
             body["repair_history"] = run.history_api()
         return body
 
-    def _index(self, run: Run) -> None:
-        self._runs[run.run_id] = run
-        for task in run.tasks:
-            self._task_parent[task.run_id] = run.run_id
-        if run.idempotency_token:
-            self._idempotency[run.idempotency_token] = run.run_id
-
 
 def _idempotency_token(body: dict[str, Any]) -> str | None:
     token = body.get("idempotency_token")
@@ -341,18 +306,3 @@ def _check_parameter_slots(body: dict[str, Any]) -> None:
             "Job parameters cannot be used together with legacy task parameters "
             f"({', '.join(p for p in LEGACY_PARAMS if body.get(p))})."
         )
-
-
-def _mark_interrupted(run: Run) -> None:
-    now = clock.now_ms()
-    for task in run.tasks:
-        if not task.state.terminal:
-            task.state = RunState("INTERNAL_ERROR", "FAILED", RESTART_MESSAGE,
-                                  termination_code="INTERNAL_ERROR", termination_type="INTERNAL_ERROR")
-            task.end_time = now
-    run.state = RunState("INTERNAL_ERROR", "FAILED", RESTART_MESSAGE,
-                         termination_code="INTERNAL_ERROR", termination_type="INTERNAL_ERROR")
-    run.end_time = now
-    if run.repairs and run.repairs[-1].state is None:
-        run.repairs[-1].state = copy.deepcopy(run.state)
-        run.repairs[-1].end_time = now
