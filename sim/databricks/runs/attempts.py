@@ -18,9 +18,11 @@ from sim import clock
 from sim.compute.contract import Cluster, ClusterPool, TaskResult
 from sim.databricks.faults.models import FaultList
 from sim.databricks.faults.plan_bridge import kill_worker_mid_task, task_fault_from_plan
+from sim.databricks.runs import conditions
 from sim.databricks.runs.context import RunContext, Stopping
 from sim.databricks.runs.invocation import SourceNotFound, build_invocation, source_path_of
 from sim.databricks.runs.models import Run, RunState, TaskOutput, TaskRun
+from sim.databricks.runs.references import Scope, UnresolvedReference
 from sim.databricks.runs.registry import RunRegistry
 from sim.databricks.runs.timeouts import stopped_outcome, task_timeout_message
 from sim.databricks.workspace.models import WorkspaceBackend
@@ -71,6 +73,9 @@ class AttemptRunner:
         if ctx.stop.is_set():
             self.end(ctx, task_run, TaskResult("CANCELED"))
             return
+        if "condition_task" in task_run.task:
+            self._condition(ctx, task_run)
+            return
         try:
             path, notebook = source_path_of(task_run.task)
             source = None
@@ -85,10 +90,12 @@ class AttemptRunner:
             with ctx.lock:
                 upstream_values = {d["task_key"]: ctx.task_values.get(d["task_key"], {})
                                    for d in task_run.task.get("depends_on") or []}
-            invocation = build_invocation(run, task_run, source, task_values=upstream_values)
+            invocation = build_invocation(run, task_run, source, scope=self.scope(ctx, task_run),
+                                          task_values=upstream_values)
             cluster = self._cluster_for(ctx, task_run.task)
         except Exception as e:
-            message = str(e) if isinstance(e, SourceNotFound | ClusterNotFound) else f"{type(e).__name__}: {e}"
+            known = SourceNotFound | ClusterNotFound | UnresolvedReference
+            message = str(e) if isinstance(e, known) else f"{type(e).__name__}: {e}"
             self.end(ctx, task_run, TaskResult("INTERNAL_ERROR", error=message), message_override=message)
             return
         task_run.cluster_id = cluster.cluster_id
@@ -109,6 +116,25 @@ class AttemptRunner:
         if handle.running_at_ms is not None:  # the code ran: what came before it was the cluster's setup
             task_run.setup_duration = max(0, handle.running_at_ms - task_run.start_time)
         self.end(ctx, task_run, result, result_at=result_at)
+
+    def scope(self, ctx: RunContext, task_run: TaskRun) -> Scope:
+        """What the task's dynamic value references see: the run, the task, the values set so far."""
+        with ctx.lock:
+            values = {key: dict(v) for key, v in ctx.task_values.items()}
+        return Scope(ctx.run, task_run, values)
+
+    def _condition(self, ctx: RunContext, task_run: TaskRun) -> None:
+        """A condition task: evaluated here, on no cluster; its outcome goes into its task run."""
+        set_state(self._registry, ctx.run, task_run.state, "RUNNING")
+        try:
+            outcome = conditions.evaluate(task_run.task["condition_task"], self.scope(ctx, task_run))
+        except (conditions.ConditionError, UnresolvedReference) as e:
+            self.end(ctx, task_run, TaskResult("FAILED", error=str(e)), message_override=str(e))
+            return
+        task_run.api_extras["condition_task"] = {"outcome": outcome}
+        with ctx.lock:
+            ctx.outcomes[task_run.task_key] = outcome
+        self.end(ctx, task_run, TaskResult("SUCCESS"))
 
     def end(self, ctx: RunContext, task_run: TaskRun, result: TaskResult,
             message_override: str | None = None, result_at: int | None = None) -> None:

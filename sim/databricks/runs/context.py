@@ -28,6 +28,7 @@ class RunContext:
     clusters: dict[tuple[str, str], Cluster] = field(default_factory=dict)
     results: dict[str, str] = field(default_factory=dict)  # task_key -> result_state of its last attempt
     task_values: dict[str, dict[str, Any]] = field(default_factory=dict)  # dbutils.jobs.taskValues
+    outcomes: dict[str, str] = field(default_factory=dict)  # condition task key -> "true" / "false"
     finished: set[str] = field(default_factory=set)  # task keys whose thread is done (retries and all)
     timed_out: bool = False
 

@@ -91,6 +91,14 @@ class TaskRun:
     repair_id: int | None = None  # None: ran in the original run
     # dbutils.jobs.taskValues set by this attempt: kept so a repair's downstream tasks can still read them.
     task_values: dict[str, Any] = field(default_factory=dict)
+    # What the run adds to the task's own settings block in the API, e.g. {"condition_task": {"outcome":
+    # "true"}} (RunConditionTask.outcome) or a For each task's stats.
+    api_extras: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def condition_outcome(self) -> str | None:
+        """"true" / "false" once a condition task succeeded, else None."""
+        return (self.api_extras.get("condition_task") or {}).get("outcome")
 
     @property
     def execution_duration(self) -> int:
@@ -101,6 +109,8 @@ class TaskRun:
 
     def to_api(self, run_page_url: str) -> dict[str, Any]:
         body = {k: v for k, v in self.task.items() if k not in ("max_retries",)}
+        for key, extra in self.api_extras.items():
+            body[key] = {**(body.get(key) or {}), **extra}
         body.update(
             run_id=self.run_id,
             task_key=self.task_key,

@@ -21,6 +21,7 @@ from sim import clock
 from sim.compute.contract import ClusterPool
 from sim.databricks.faults.models import FaultList
 from sim.databricks.runs.attempts import AttemptRunner, set_state
+from sim.databricks.runs.conditions import dependency_result
 from sim.databricks.runs.context import RunContext, Stopping
 from sim.databricks.runs.models import Run, RunState, TaskRun
 from sim.databricks.runs.queue import RunQueue
@@ -126,6 +127,8 @@ class Scheduler:
                 if key in latest:
                     ctx.results[key] = latest[key].state.result_state or "FAILED"
                     ctx.task_values[key] = dict(latest[key].task_values)
+                    if latest[key].condition_outcome is not None:
+                        ctx.outcomes[key] = latest[key].condition_outcome
                 else:  # never ran (a run skipped before it started): counts as not run
                     ctx.results[key] = "UPSTREAM_CANCELED"
             specs = {k: specs[k] for k in rerun}
@@ -146,11 +149,12 @@ class Scheduler:
                     raise Stopping
                 ctx.check_cancel_and_deadline()
                 for key, spec in list(pending.items()):
-                    deps = [d["task_key"] for d in spec.get("depends_on") or []]
+                    deps = spec.get("depends_on") or []
                     with ctx.lock:
-                        upstream = [ctx.results[d] for d in deps if d in ctx.results]
-                    if len(upstream) < len(deps):
-                        continue
+                        if any(d["task_key"] not in ctx.results for d in deps):
+                            continue
+                        upstream = [dependency_result(ctx.results[d["task_key"]], ctx.outcomes.get(d["task_key"]),
+                                                      d.get("outcome")) for d in deps]
                     del pending[key]
                     verdict = run_if(spec.get("run_if") or "ALL_SUCCESS", upstream)
                     if verdict is None and not ctx.stop.is_set():

@@ -50,10 +50,15 @@ def close_repair(run: Run) -> None:
 
 
 def run_if(condition: str, upstream: list[str]) -> str | None:
-    """None when the task runs; otherwise the result state it is skipped with."""
+    """None when the task runs; otherwise the result state it is skipped with.
+
+    Excluded dependencies count as successful, and a task whose dependencies are all excluded is
+    excluded whatever its `run_if` (docs.databricks.com/jobs/conditional-tasks)."""
     if not upstream:
         return None
-    ok = [r == "SUCCESS" for r in upstream]
+    if all(r == "EXCLUDED" for r in upstream):
+        return "EXCLUDED"
+    ok = [r in ("SUCCESS", "EXCLUDED") for r in upstream]
     failed = [r in FAILED_RESULTS for r in upstream]
     canceled = [r in CANCELED_RESULTS for r in upstream]
     runs = {
