@@ -54,6 +54,7 @@ def job_tasks(settings: dict[str, Any]) -> list[dict[str, Any]]:
     return []
 
 
+MAX_FOR_EACH_CONCURRENCY = 100  # the Jobs UI's limit for "Concurrency"
 CONDITION_OPS = ("EQUAL_TO", "NOT_EQUAL", "GREATER_THAN", "GREATER_THAN_OR_EQUAL", "LESS_THAN", "LESS_THAN_OR_EQUAL")
 
 
@@ -103,6 +104,19 @@ def _check_control_flow(task: dict[str, Any], by_key: dict[str, dict[str, Any]])
             raise InvalidParameterValue(  # (guess)
                 f"Invalid outcome '{outcome}' in the dependency of task {task['task_key']} on "
                 f"{dep['task_key']}: it must be 'true' or 'false'.")
+    for_each = task.get("for_each_task")
+    if for_each is not None:
+        nested = for_each.get("task") or {}
+        if "inputs" not in for_each or not nested.get("task_key"):
+            raise InvalidParameterValue(  # (guess)
+                f"Task {task['task_key']}: for_each_task needs inputs and a task with a task_key.")
+        if "for_each_task" in nested:
+            raise InvalidParameterValue(f"Task {task['task_key']}: nested For each tasks are not supported.")  # (guess)
+        if not 1 <= int(for_each.get("concurrency") or 1) <= MAX_FOR_EACH_CONCURRENCY:
+            raise InvalidParameterValue(  # (guess)
+                f"Task {task['task_key']}: for_each_task.concurrency must be between 1 and "
+                f"{MAX_FOR_EACH_CONCURRENCY}.")
+        _check_control_flow({**nested, "depends_on": []}, by_key)
     condition = task.get("condition_task")
     if condition is not None:
         if condition.get("op") not in CONDITION_OPS:

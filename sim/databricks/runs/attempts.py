@@ -9,6 +9,7 @@ and so visible to runs/get, the moment it happens.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from sim.databricks.faults.models import FaultList
 from sim.databricks.faults.plan_bridge import kill_worker_mid_task, task_fault_from_plan
 from sim.databricks.runs import conditions
 from sim.databricks.runs.context import RunContext, Stopping
+from sim.databricks.runs.for_each import ForEachError, ForEachRunner, parse_inputs
 from sim.databricks.runs.invocation import SourceNotFound, build_invocation, source_path_of
 from sim.databricks.runs.models import Run, RunState, TaskOutput, TaskRun
 from sim.databricks.runs.references import Scope, UnresolvedReference
@@ -52,6 +54,8 @@ class AttemptRunner:
         self._faults = faults
         self._compute = compute
         self._stopping = stopping  # the server is shutting down
+        # A For each task's iterations go through this same lifecycle.
+        self._for_each = ForEachRunner(registry, attempt=self.run, stopping=stopping)
 
     def run(self, ctx: RunContext, task_run: TaskRun) -> None:
         """Run one attempt to its end state (raises `Stopping` when the server shuts down meanwhile)."""
@@ -75,6 +79,9 @@ class AttemptRunner:
             return
         if "condition_task" in task_run.task:
             self._condition(ctx, task_run)
+            return
+        if "for_each_task" in task_run.task:
+            self._for_each_task(ctx, task_run)
             return
         try:
             path, notebook = source_path_of(task_run.task)
@@ -121,7 +128,21 @@ class AttemptRunner:
         """What the task's dynamic value references see: the run, the task, the values set so far."""
         with ctx.lock:
             values = {key: dict(v) for key, v in ctx.task_values.items()}
-        return Scope(ctx.run, task_run, values)
+        scope = Scope(ctx.run, task_run, values)
+        if task_run.iteration_input is not None:
+            scope = scope.with_item(json.loads(task_run.iteration_input))
+        return scope
+
+    def _for_each_task(self, ctx: RunContext, task_run: TaskRun) -> None:
+        """A For each task: its iterations run on clusters; the task itself on none."""
+        set_state(self._registry, ctx.run, task_run.state, "RUNNING")
+        try:
+            items = parse_inputs(task_run.task["for_each_task"].get("inputs", ""), self.scope(ctx, task_run))
+        except (ForEachError, UnresolvedReference) as e:
+            self.end(ctx, task_run, TaskResult("FAILED", error=str(e)), message_override=str(e))
+            return
+        result = self._for_each.run(ctx, task_run, items)
+        self.end(ctx, task_run, result, message_override=result.error)
 
     def _condition(self, ctx: RunContext, task_run: TaskRun) -> None:
         """A condition task: evaluated here, on no cluster; its outcome goes into its task run."""
@@ -161,7 +182,7 @@ class AttemptRunner:
                                   user_cancelled_or_timedout=outcome in ("CANCELED", "TIMEDOUT"),
                                   termination_code=code, termination_type=kind)
         task_run.task_values = dict(result.task_values)
-        if result.task_values:
+        if result.task_values and task_run.iteration_of is None:  # an iteration's values are its own
             with ctx.lock:
                 ctx.task_values[task_run.task_key] = dict(result.task_values)
         self._registry.save(ctx.run)

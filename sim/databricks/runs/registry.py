@@ -134,7 +134,8 @@ class RunRegistry:
     def add_task_run(self, run: Run, task_run: TaskRun) -> None:
         with self.lock:
             run.tasks.append(task_run)
-            if task_run.repair_id is not None and run.repairs and run.repairs[-1].id == task_run.repair_id:
+            if (task_run.repair_id is not None and task_run.iteration_of is None and run.repairs
+                    and run.repairs[-1].id == task_run.repair_id):
                 run.repairs[-1].task_run_ids.append(task_run.run_id)
             self._task_parent[task_run.run_id] = run.run_id
             self.save(run)

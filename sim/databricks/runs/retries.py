@@ -14,7 +14,7 @@ from typing import Any
 
 from sim import clock
 from sim.databricks.runs.context import RunContext, Stopping
-from sim.databricks.runs.models import RunState, TaskRun
+from sim.databricks.runs.models import TaskRun
 from sim.databricks.runs.registry import RunRegistry
 
 
@@ -46,8 +46,7 @@ def run_with_retries(ctx: RunContext, first: TaskRun, attempt: Callable[[RunCont
         attempt(ctx, task_run)
         if not policy.retries(task_run) or ctx.stop.is_set():
             return task_run
-        task_run = TaskRun(registry.new_task_run_id(), task_run.task_key, task_run.attempt_number + 1,
-                           task_run.task, RunState("WAITING_FOR_RETRY"), repair_id=task_run.repair_id)
+        task_run = task_run.next_attempt(registry.new_task_run_id())
         registry.add_task_run(ctx.run, task_run)
         if policy.interval_seconds:
             clock.get().wait(ctx.stop, policy.interval_seconds)

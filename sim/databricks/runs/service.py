@@ -178,7 +178,7 @@ class RunsService:
             if not run.repairs:
                 run.repairs.append(RepairRecord("ORIGINAL", run.start_time, run.end_time,
                                                 state=copy.deepcopy(run.state),
-                                                task_run_ids=[t.run_id for t in run.tasks]))
+                                                task_run_ids=[t.run_id for t in run.tasks if t.iteration_of is None]))
             repair_id = self._registry.new_repair_id()
             run.repairs.append(RepairRecord("REPAIR", clock.now_ms(), id=repair_id))
             run.state = RunState("PENDING")
@@ -258,7 +258,7 @@ class RunsService:
     def to_api(self, run: Run, *, task_run: TaskRun | None = None, include_history: bool = False) -> dict[str, Any]:
         if task_run is not None:
             tasks = [task_run.to_api(self.page_url(run, task_run.run_id))]
-            return {
+            body = {
                 "run_id": task_run.run_id, "job_id": run.job_id, "parent_run_id": run.run_id,
                 "number_in_job": task_run.run_id, "run_name": task_run.task_key, "run_type": run.run_type,
                 "task_key": task_run.task_key, "attempt_number": task_run.attempt_number,
@@ -267,6 +267,10 @@ class RunsService:
                 "state": task_run.state.to_api(), "status": task_run.state.status_api(),
                 "tasks": tasks, "format": "MULTI_TASK", "trigger": "ONE_TIME",
             }
+            if "for_each_task" in task_run.task:  # a For each task run: its iterations (runs/get pages them)
+                body["iterations"] = [t.to_api(self.page_url(run, t.run_id))
+                                      for t in run.iterations(task_run.run_id)]
+            return body
         duration = max(0, run.end_time - run.start_time) if run.end_time else 0
         body: dict[str, Any] = {
             "run_id": run.run_id, "number_in_job": run.run_id, "original_attempt_run_id": run.run_id,
