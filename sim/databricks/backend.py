@@ -12,6 +12,7 @@ from sim.compute.contract import ClusterPool
 from sim.databricks.errors import DatabricksError
 from sim.databricks.faults.models import FaultList
 from sim.databricks.jobs.models import JobsBackend
+from sim.databricks.runs.creation import RunFactory
 from sim.databricks.runs.registry import RunRegistry
 from sim.databricks.runs.scheduler import FailureStyle, Scheduler
 from sim.databricks.runs.service import RunsService
@@ -78,14 +79,15 @@ class Backend:
         workspace = WorkspaceBackend(store, state_dir=state_dir, mounts=mounts)
         faults = FaultList()
         registry = RunRegistry(store)
+        factory = RunFactory(registry, jobs)
         scheduler = Scheduler(
-            registry, workspace=workspace, faults=faults, compute=pool,
+            registry, factory=factory, workspace=workspace, faults=faults, compute=pool,
             job_settings=lambda job_id: jobs.get(job_id).settings if job_id in jobs._jobs else None,
             failure_style=failure_style,
         )
         return cls(
             state_dir=state_dir, host=host, token=token, base_env=base_env, store=store, jobs=jobs,
-            runs=RunsService(registry, jobs, scheduler, run_page_base=f"{host}/?o={WORKSPACE_ID}"),
+            runs=RunsService(registry, jobs, factory, scheduler, run_page_base=f"{host}/?o={WORKSPACE_ID}"),
             secrets=SecretsBackend(store), workspace=workspace, faults=faults, scheduler=scheduler, pool=pool,
             failure_style=failure_style,
         )

@@ -117,6 +117,9 @@ def _check_control_flow(task: dict[str, Any], by_key: dict[str, dict[str, Any]])
                 f"Task {task['task_key']}: for_each_task.concurrency must be between 1 and "
                 f"{MAX_FOR_EACH_CONCURRENCY}.")
         _check_control_flow({**nested, "depends_on": []}, by_key)
+    run_job = task.get("run_job_task")
+    if run_job is not None and not run_job.get("job_id"):
+        raise InvalidParameterValue("Missing required field: run_job_task.job_id")  # (guess)
     condition = task.get("condition_task")
     if condition is not None:
         if condition.get("op") not in CONDITION_OPS:

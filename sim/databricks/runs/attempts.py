@@ -21,11 +21,13 @@ from sim.databricks.faults.models import FaultList
 from sim.databricks.faults.plan_bridge import kill_worker_mid_task, task_fault_from_plan
 from sim.databricks.runs import conditions
 from sim.databricks.runs.context import RunContext, Stopping
+from sim.databricks.runs.creation import RunFactory
 from sim.databricks.runs.for_each import ForEachError, ForEachRunner, parse_inputs
 from sim.databricks.runs.invocation import SourceNotFound, build_invocation, source_path_of
 from sim.databricks.runs.models import Run, RunState, TaskOutput, TaskRun
 from sim.databricks.runs.references import Scope, UnresolvedReference
 from sim.databricks.runs.registry import RunRegistry
+from sim.databricks.runs.run_job import RunJobRunner
 from sim.databricks.runs.timeouts import stopped_outcome, task_timeout_message
 from sim.databricks.workspace.models import WorkspaceBackend
 
@@ -48,7 +50,9 @@ class AttemptRunner:
     """Runs task attempts of any run; built once per workspace with what an attempt needs."""
 
     def __init__(self, registry: RunRegistry, *, workspace: WorkspaceBackend, faults: FaultList,
-                 compute: Callable[[], ClusterPool], stopping: threading.Event) -> None:
+                 compute: Callable[[], ClusterPool], stopping: threading.Event, factory: RunFactory,
+                 start_run: Callable[[Run], None]) -> None:
+        """`factory` and `start_run` create and start the child run of a Run Job task."""
         self._registry = registry
         self._workspace = workspace
         self._faults = faults
@@ -56,6 +60,7 @@ class AttemptRunner:
         self._stopping = stopping  # the server is shutting down
         # A For each task's iterations go through this same lifecycle.
         self._for_each = ForEachRunner(registry, attempt=self.run, stopping=stopping)
+        self._run_job = RunJobRunner(registry, factory=factory, start=start_run, stopping=stopping)
 
     def run(self, ctx: RunContext, task_run: TaskRun) -> None:
         """Run one attempt to its end state (raises `Stopping` when the server shuts down meanwhile)."""
@@ -82,6 +87,9 @@ class AttemptRunner:
             return
         if "for_each_task" in task_run.task:
             self._for_each_task(ctx, task_run)
+            return
+        if "run_job_task" in task_run.task:
+            self._run_job_task(ctx, task_run)
             return
         try:
             path, notebook = source_path_of(task_run.task)
@@ -132,6 +140,15 @@ class AttemptRunner:
         if task_run.iteration_input is not None:
             scope = scope.with_item(json.loads(task_run.iteration_input))
         return scope
+
+    def _run_job_task(self, ctx: RunContext, task_run: TaskRun) -> None:
+        """A Run Job task: another job's run, waited for on no cluster."""
+        set_state(self._registry, ctx.run, task_run.state, "RUNNING")
+        try:
+            result = self._run_job.run(ctx, task_run, self.scope(ctx, task_run))
+        except UnresolvedReference as e:
+            result = TaskResult("FAILED", error=str(e))
+        self.end(ctx, task_run, result, message_override=result.error)
 
     def _for_each_task(self, ctx: RunContext, task_run: TaskRun) -> None:
         """A For each task: its iterations run on clusters; the task itself on none."""

@@ -97,6 +97,7 @@ class TaskRun:
     # An iteration of a For each task: that task run's id, and the item it runs with (JSON text).
     iteration_of: int | None = None
     iteration_input: str | None = None
+    child_run_id: int | None = None  # a Run Job task: the job run it started (get-output's run_job_output)
 
     def next_attempt(self, run_id: int) -> TaskRun:
         """The retry of this attempt: same task (and iteration), next attempt number, WAITING_FOR_RETRY."""
@@ -182,6 +183,8 @@ class Run:
     tasks: list[TaskRun] = field(default_factory=list)
     cancel_requested: bool = False
     repairs: list[RepairRecord] = field(default_factory=list)  # [ORIGINAL, REPAIR, ...] once repaired
+    trigger: str = "ONE_TIME"  # TriggerType: RUN_JOB_TASK for a run a Run Job task started
+    trigger_info: dict[str, Any] | None = None  # {"run_id": <the Run Job task run>} for RUN_JOB_TASK
 
     @property
     def multi_task(self) -> bool:

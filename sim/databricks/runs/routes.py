@@ -120,6 +120,8 @@ def get_output(request: Request, b: Backend = Depends(backend)) -> dict:
     elif task_run.state.terminal:
         body["logs"] = out.logs[-OUTPUT_LIMIT:]
         body["logs_truncated"] = len(out.logs) > OUTPUT_LIMIT
+    if task_run.child_run_id is not None:  # a Run Job task: the job run it started
+        body["run_job_output"] = {"run_id": task_run.child_run_id}
     if out.error:
         body["error"] = out.error
     if out.error_trace:

@@ -23,6 +23,7 @@ from sim.databricks.faults.models import FaultList
 from sim.databricks.runs.attempts import AttemptRunner, set_state
 from sim.databricks.runs.conditions import dependency_result
 from sim.databricks.runs.context import RunContext, Stopping
+from sim.databricks.runs.creation import RunFactory
 from sim.databricks.runs.models import Run, RunState, TaskRun
 from sim.databricks.runs.queue import RunQueue
 from sim.databricks.runs.registry import RunRegistry
@@ -42,6 +43,7 @@ class Scheduler:
         self,
         registry: RunRegistry,
         *,
+        factory: RunFactory,
         workspace: WorkspaceBackend,
         faults: FaultList,
         compute: Callable[[], ClusterPool],
@@ -55,7 +57,7 @@ class Scheduler:
         self._stopping = clock.ClockEvent()
         self._queue = RunQueue(registry, job_settings=job_settings, stopping=self._stopping)
         self._attempts = AttemptRunner(registry, workspace=workspace, faults=faults, compute=compute,
-                                       stopping=self._stopping)
+                                       stopping=self._stopping, factory=factory, start_run=self.start)
         self._threads: list[threading.Thread] = []
         self._contexts: list[RunContext] = []
 

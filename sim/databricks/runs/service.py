@@ -13,14 +13,13 @@ from typing import Any, Protocol
 
 from sim import clock
 from sim.databricks.errors import InvalidParameterValue, InvalidState
-from sim.databricks.jobs.models import TASK_TYPES, JobsBackend, job_tasks, validate_tasks
+from sim.databricks.jobs.models import JobsBackend, job_tasks
 from sim.databricks.paging import Page, paginate
 from sim.databricks.runs import repair as repairs
+from sim.databricks.runs.creation import LEGACY_PARAMS, RunFactory, check_parameter_slots
 from sim.databricks.runs.models import RepairRecord, Run, RunState, TaskRun
 from sim.databricks.runs.registry import RunRegistry
 
-LEGACY_PARAMS = ("notebook_params", "python_params", "python_named_params", "jar_params",
-                 "spark_submit_params", "sql_params", "dbt_commands", "pipeline_params")
 MAX_RUNS_LIMIT = 25
 
 
@@ -37,9 +36,11 @@ class Executor(Protocol):
 class RunsService:
     """The runs API over a shared `RunRegistry`; created runs go to `executor`."""
 
-    def __init__(self, registry: RunRegistry, jobs: JobsBackend, executor: Executor, *, run_page_base: str) -> None:
+    def __init__(self, registry: RunRegistry, jobs: JobsBackend, factory: RunFactory, executor: Executor, *,
+                 run_page_base: str) -> None:
         self._registry = registry
         self._jobs = jobs
+        self._factory = factory
         self._executor = executor
         self._run_page_base = run_page_base
 
@@ -54,96 +55,14 @@ class RunsService:
 
     # --- creating runs ---------------------------------------------------------------------------
     def run_now(self, body: dict[str, Any]) -> Run:
-        job = self._jobs.get(int(body.get("job_id") or 0))
-        token = _idempotency_token(body)
-        _check_parameter_slots(body)
-        settings = job.settings
-        tasks = copy.deepcopy(job_tasks(settings))
-        only = body.get("only")
-        if only:
-            unknown = sorted(set(only) - {t["task_key"] for t in tasks})
-            if unknown:
-                raise InvalidParameterValue(f"Task(s) {', '.join(unknown)} in 'only' do not exist in job {job.job_id}.")
-            tasks = [t for t in tasks if t["task_key"] in only]
-            for t in tasks:
-                t["depends_on"] = [d for d in t.get("depends_on") or [] if d["task_key"] in only]
-        job_params = []
-        given = {k: str(v) for k, v in (body.get("job_parameters") or {}).items()}
-        for param in settings.get("parameters") or []:
-            entry = {"name": param["name"], "default": param.get("default", "")}
-            entry["value"] = given.pop(param["name"], entry["default"])
-            job_params.append(entry)
-        job_params += [{"name": k, "value": v} for k, v in given.items()]
-        overriding = {p: body[p] for p in (*LEGACY_PARAMS, "job_parameters") if body.get(p) is not None}
-        return self._create(
-            token,
-            run_type="JOB_RUN",
-            run_name=settings.get("name") or "Untitled",
-            job_id=job.job_id,
-            tasks=tasks,
-            job_clusters=copy.deepcopy(settings.get("job_clusters") or []),
-            timeout_seconds=int(settings.get("timeout_seconds") or 0),
-            job_parameters=job_params,
-            overriding=overriding,
-            max_concurrent=int(settings.get("max_concurrent_runs") or 1),
-            queue=bool((settings.get("queue") or {}).get("enabled")),
-        )
+        run, new = self._factory.job_run(body)
+        if new:
+            self._executor.start(run)
+        return run
 
     def submit(self, body: dict[str, Any]) -> Run:
-        token = _idempotency_token(body)
-        tasks = copy.deepcopy(body.get("tasks") or [])
-        if not tasks and any(k in body for k in TASK_TYPES):
-            # Airflow's DatabricksSubmitRunOperator may send a single top-level task (checklist: a guess).
-            tasks = job_tasks({**body, "name": body.get("run_name") or "task"})
-        if not tasks:
-            raise InvalidParameterValue("Run settings must be specified.")
-        validate_tasks(tasks, body.get("job_clusters"))
-        return self._create(
-            token,
-            run_type="SUBMIT_RUN",
-            run_name=body.get("run_name") or "Untitled",
-            job_id=None,
-            tasks=tasks,
-            job_clusters=copy.deepcopy(body.get("job_clusters") or []),
-            timeout_seconds=int(body.get("timeout_seconds") or 0),
-            job_parameters=[],
-            overriding={},
-            max_concurrent=0,
-            queue=False,
-        )
-
-    def _create(self, token: str | None, *, run_type: str, run_name: str, job_id: int | None,
-                tasks: list[dict[str, Any]], job_clusters: list[dict[str, Any]], timeout_seconds: int,
-                job_parameters: list[dict[str, Any]], overriding: dict[str, Any], max_concurrent: int,
-                queue: bool) -> Run:
-        with self.lock:
-            known = self._registry.by_token(token) if token is not None else None
-            if known is not None:
-                return known
-            run_id = self._registry.new_run_id()
-            run = Run(
-                run_id=run_id, run_type=run_type, run_name=run_name, job_id=job_id if job_id else run_id,
-                tasks_spec=tasks, job_clusters=job_clusters, timeout_seconds=timeout_seconds,
-                job_parameters=job_parameters, overriding_parameters=overriding, idempotency_token=token,
-                start_time=clock.now_ms(),
-            )
-            if run_type == "SUBMIT_RUN":
-                run.job_id = None
-            active = self._registry.active_runs(job_id) if job_id is not None else []
-            skip = max_concurrent and len(active) >= max_concurrent and not queue
-            if skip:
-                run.state = RunState(
-                    "SKIPPED", "MAXIMUM_CONCURRENT_RUNS_REACHED",
-                    f"Skipping this run because the limit of {max_concurrent} maximum concurrent runs has "
-                    "been reached.", termination_code="MAX_CONCURRENT_RUNS_EXCEEDED",
-                    termination_type="CLIENT_ERROR",
-                )
-                run.end_time = run.start_time
-            elif max_concurrent and len(active) >= max_concurrent:
-                run.state.life_cycle_state = "QUEUED"
-                run.state.state_message = "Queued: waiting for an active run of this job to finish."
-            self._registry.add(run)
-        if not skip:
+        run, new = self._factory.submit_run(body)
+        if new:
             self._executor.start(run)
         return run
 
@@ -154,7 +73,7 @@ class RunsService:
         (databricks-sdk's `repair_run(...).result()`) never mistakes the previous verdict for the repair's."""
         run_id = int(body.get("run_id") or 0)
         run = self.get(run_id)
-        _check_parameter_slots(body)
+        check_parameter_slots(body)
         job_tasks_now = None
         if run.run_type == "JOB_RUN" and run.job_id is not None:
             job_tasks_now = job_tasks(self._jobs.get(run.job_id).settings)
@@ -265,7 +184,7 @@ class RunsService:
                 "creator_user_name": "stepbricks@localhost", "run_page_url": tasks[0]["run_page_url"],
                 "start_time": task_run.start_time, "end_time": task_run.end_time,
                 "state": task_run.state.to_api(), "status": task_run.state.status_api(),
-                "tasks": tasks, "format": "MULTI_TASK", "trigger": "ONE_TIME",
+                "tasks": tasks, "format": "MULTI_TASK", "trigger": run.trigger,
             }
             if "for_each_task" in task_run.task:  # a For each task run: its iterations (runs/get pages them)
                 body["iterations"] = [t.to_api(self.page_url(run, t.run_id))
@@ -282,8 +201,10 @@ class RunsService:
             "cleanup_duration": 0, "run_duration": duration, "state": run.state.to_api(),
             "status": run.state.status_api(),
             "tasks": [t.to_api(self.page_url(run, t.run_id)) for t in run.visible_tasks()],
-            "format": "MULTI_TASK", "trigger": "ONE_TIME", "attempt_number": 0,
+            "format": "MULTI_TASK", "trigger": run.trigger, "attempt_number": 0,
         }
+        if run.trigger_info:
+            body["trigger_info"] = run.trigger_info
         if run.job_id is not None:
             body["job_id"] = run.job_id
         if run.job_parameters:
@@ -295,18 +216,3 @@ class RunsService:
         if include_history:
             body["repair_history"] = run.history_api()
         return body
-
-
-def _idempotency_token(body: dict[str, Any]) -> str | None:
-    token = body.get("idempotency_token")
-    if token is not None and len(str(token)) > 64:
-        raise InvalidParameterValue("idempotency_token must be at most 64 characters long.")
-    return None if token in (None, "") else str(token)
-
-
-def _check_parameter_slots(body: dict[str, Any]) -> None:
-    if body.get("job_parameters") and any(body.get(p) for p in LEGACY_PARAMS):
-        raise InvalidParameterValue(
-            "Job parameters cannot be used together with legacy task parameters "
-            f"({', '.join(p for p in LEGACY_PARAMS if body.get(p))})."
-        )
