@@ -34,9 +34,6 @@ from sim.databricks.workspace.models import WorkspaceBackend
 log = logging.getLogger(__name__)
 WORKLOAD_FAILED = "Workload failed, see run output for details"
 CANCELED_MESSAGE = "Run cancelled."
-# How often a running attempt looks at the run's stop event while it waits for the cluster's result.
-RESULT_CHECK_SECONDS = 0.2
-CANCEL_GRACE_SECONDS = 30.0
 SKIP_MESSAGES = {"UPSTREAM_FAILED": "Upstream task(s) failed.",
                  "UPSTREAM_CANCELED": "Upstream task(s) were canceled.",
                  "EXCLUDED": "The task's run_if condition was not met."}
@@ -117,15 +114,12 @@ class AttemptRunner:
         set_state(self._registry, run, task_run.state, "RUNNING")
         handle = cluster.run(invocation)
         kill_worker_mid_task(cluster, handle, job_name=run.run_name, task_key=task_run.task_key, run_id=run.run_id)
-        result: TaskResult | None = None
-        with clock.busy():  # real work in a cluster process: the virtual clock must not skip past it
-            while result is None:
-                # The result comes from another process; the stop event is looked at between waits.
-                result = handle.wait(RESULT_CHECK_SECONDS)
-                if result is None and (ctx.stop.is_set() or self._stopping.is_set()):
-                    handle.cancel()
-                    result = handle.wait(CANCEL_GRACE_SECONDS) or TaskResult("CANCELED")
-                    self._check_stopping()
+        # Real work in a cluster process: the virtual clock must not skip past it. A cancel, the run's
+        # timeout or a shutdown cancels the handle (`RunContext.halt`), and the cluster ends a cancelled
+        # attempt within its grace, so this waits for the result alone.
+        with clock.busy(), ctx.attempt_running(handle):
+            result = handle.wait(None) or TaskResult("CANCELED")
+        self._check_stopping()
         result_at = clock.now_ms()
         set_state(self._registry, run, task_run.state, "TERMINATING")
         if handle.running_at_ms is not None:  # the code ran: what came before it was the cluster's setup

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from sim import clock
-from sim.compute.contract import Cluster
+from sim.compute.contract import Cluster, TaskHandle
 from sim.databricks.runs.models import Run
 from sim.databricks.runs.timeouts import RunDeadline
 
@@ -31,13 +33,36 @@ class RunContext:
     outcomes: dict[str, str] = field(default_factory=dict)  # condition task key -> "true" / "false"
     finished: set[str] = field(default_factory=set)  # task keys whose thread is done (retries and all)
     timed_out: bool = False
+    # Attempts running on clusters: stopping the run cancels them, so their threads simply wait for the end.
+    handles: set[TaskHandle] = field(default_factory=set)
 
     def check_cancel_and_deadline(self) -> None:
         """Stop the run's tasks once a cancel was requested or the deadline passed."""
         if self.stop.is_set():
             return
         if self.run.cancel_requested:
-            self.stop.set()
+            self.halt()
         elif self.deadline.passed():
             self.timed_out = True
-            self.stop.set()
+            self.halt()
+
+    def halt(self) -> None:
+        """Stop every task: set `stop` and cancel the attempts running on clusters."""
+        self.stop.set()
+        with self.lock:
+            handles = list(self.handles)
+        for handle in handles:
+            handle.cancel()
+
+    @contextmanager
+    def attempt_running(self, handle: TaskHandle) -> Iterator[None]:
+        """`handle` is cancelled if the run stops while the block runs (at once if it stopped already)."""
+        with self.lock:
+            self.handles.add(handle)
+        try:
+            if self.stop.is_set():
+                handle.cancel()
+            yield
+        finally:
+            with self.lock:
+                self.handles.discard(handle)

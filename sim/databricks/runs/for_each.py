@@ -52,6 +52,7 @@ class ForEachRunner:
         self._registry = registry
         self._attempt = attempt
         self._stopping = stopping
+        self._stats_lock = threading.Lock()  # iterations end concurrently: the last snapshot written wins
 
     def run(self, ctx: RunContext, task_run: TaskRun, items: list[Any]) -> TaskResult:
         """Run every item's iteration (with its retries) and say how the For each task ended."""
@@ -75,6 +76,7 @@ class ForEachRunner:
                                     RunState("PENDING"), repair_id=task_run.repair_id,
                                     iteration_of=task_run.run_id, iteration_input=json.dumps(item))
                     self._registry.add_task_run(ctx.run, first)
+                    self._stats(ctx, task_run, len(items))  # scheduled: active until it ends
                     last[index] = run_with_retries(ctx, first, self._attempt, registry=self._registry,
                                                    stopping=self._stopping)
                     self._stats(ctx, task_run, len(items))
@@ -104,6 +106,10 @@ class ForEachRunner:
 
     def _stats(self, ctx: RunContext, task_run: TaskRun, total: int) -> None:
         """`for_each_task.stats` from the latest attempt of each iteration (as the SDK documents it)."""
+        with self._stats_lock:
+            self._write_stats(ctx, task_run, total)
+
+    def _write_stats(self, ctx: RunContext, task_run: TaskRun, total: int) -> None:
         states = [t.state for t in _latest_per_item(ctx.run.iterations(task_run.run_id))]
         succeeded = sum(1 for s in states if s.result_state == "SUCCESS")
         completed = sum(1 for s in states if s.terminal)

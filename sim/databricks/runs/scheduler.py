@@ -80,7 +80,7 @@ class Scheduler:
         self._stopping.set()
         self._registry.signal.fire()  # queued runs wake and leave
         for ctx in list(self._contexts):
-            ctx.stop.set()
+            ctx.halt()
             ctx.wakeup.set()
         for thread in self._threads:
             thread.join(timeout)
