@@ -179,6 +179,10 @@ class Scheduler:
                 ctx.results[last.task_key] = last.state.result_state or "FAILED"
         except Stopping:
             return
+        except Exception:  # the scheduler's own bug: its dependents must not wait forever (then report it)
+            with ctx.lock:
+                ctx.results.setdefault(first.task_key, "FAILED")
+            raise
         finally:
             with ctx.lock:
                 ctx.finished.add(first.task_key)
