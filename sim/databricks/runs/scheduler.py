@@ -58,31 +58,38 @@ class Scheduler:
         self._queue = RunQueue(registry, job_settings=job_settings, stopping=self._stopping)
         self._attempts = AttemptRunner(registry, workspace=workspace, faults=faults, compute=compute,
                                        stopping=self._stopping, factory=factory, start_run=self.start)
+        # The runs in flight (what shutdown stops and joins); finished ones leave both.
+        self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._contexts: list[RunContext] = []
 
     def start(self, run: Run) -> None:
         # An actor from the moment run-now returns: a run between two of its steps (queue, cluster, task
         # hand-offs) is work, so the virtual clock does not skip a caller's Wait past it.
-        thread = clock.ActorThread(target=self._execute, args=(run,), name=f"run-{run.run_id}", daemon=True)
-        self._threads.append(thread)
-        thread.start()
+        self._launch(clock.ActorThread(target=self._execute, args=(run,), name=f"run-{run.run_id}", daemon=True))
 
     def start_repair(self, run: Run, keys: list[str]) -> None:
         """Re-run `keys` of a finished run (the service has already opened the repair record)."""
-        thread = clock.ActorThread(target=self._execute, args=(run, keys), name=f"repair-{run.run_id}", daemon=True)
-        self._threads.append(thread)
-        thread.start()
+        self._launch(clock.ActorThread(target=self._execute, args=(run, keys), name=f"repair-{run.run_id}",
+                                       daemon=True))
+
+    def _launch(self, thread: threading.Thread) -> None:
+        with self._lock:  # started under the lock: a pruning launch never drops a thread not yet alive
+            self._threads = [t for t in self._threads if t.is_alive()]
+            self._threads.append(thread)
+            thread.start()
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop executing: running tasks are cancelled on their clusters; their runs stay non-terminal in
         the store, so the next start marks them INTERNAL_ERROR (the restart semantics)."""
         self._stopping.set()
         self._registry.signal.fire()  # queued runs wake and leave
-        for ctx in list(self._contexts):
+        with self._lock:
+            contexts, threads = list(self._contexts), list(self._threads)
+        for ctx in contexts:
             ctx.halt()
             ctx.wakeup.set()
-        for thread in self._threads:
+        for thread in threads:
             thread.join(timeout)
 
     # --- one run ---------------------------------------------------------------------------------
@@ -90,7 +97,8 @@ class Scheduler:
         try:
             self._queue.wait_turn(run)
             ctx = RunContext(run, RunDeadline(run.timeout_seconds))
-            self._contexts.append(ctx)
+            with self._lock:
+                self._contexts.append(ctx)
             set_state(self._registry, run, run.state, "PENDING")
             try:
                 with ctx.deadline.held():  # timeout_seconds: a virtual clock stops there
@@ -103,6 +111,8 @@ class Scheduler:
                         cluster.terminate()
                     except Exception:  # a cluster that fails to stop must not hide the run's result
                         log.exception("terminating job cluster %s failed", cluster.cluster_id)
+                with self._lock:
+                    self._contexts.remove(ctx)
             run.state = run_verdict(run, timed_out=ctx.timed_out, failure_style=self._failure_style)
             run.end_time = clock.now_ms()
             close_repair(run)
