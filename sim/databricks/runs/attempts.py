@@ -23,7 +23,7 @@ from sim.databricks.runs import conditions
 from sim.databricks.runs.context import RunContext, Stopping
 from sim.databricks.runs.creation import RunFactory
 from sim.databricks.runs.for_each import ForEachError, ForEachRunner, parse_inputs
-from sim.databricks.runs.invocation import SourceNotFound, build_invocation, source_path_of
+from sim.databricks.runs.invocation import SourceNotFound, build_invocation, resolved_values, source_path_of
 from sim.databricks.runs.models import Run, RunState, TaskOutput, TaskRun
 from sim.databricks.runs.references import Scope, UnresolvedReference
 from sim.databricks.runs.registry import RunRegistry
@@ -111,6 +111,7 @@ class AttemptRunner:
             self.end(ctx, task_run, TaskResult("INTERNAL_ERROR", error=message), message_override=message)
             return
         task_run.cluster_id = cluster.cluster_id
+        task_run.resolved_values = resolved_values(task_run.task, invocation)
         set_state(self._registry, run, task_run.state, "RUNNING")
         handle = cluster.run(invocation)
         kill_worker_mid_task(cluster, handle, job_name=run.run_name, task_key=task_run.task_key, run_id=run.run_id)
@@ -158,11 +159,15 @@ class AttemptRunner:
     def _condition(self, ctx: RunContext, task_run: TaskRun) -> None:
         """A condition task: evaluated here, on no cluster; its outcome goes into its task run."""
         set_state(self._registry, ctx.run, task_run.state, "RUNNING")
+        operands: dict[str, str] = {}
         try:
-            outcome = conditions.evaluate(task_run.task["condition_task"], self.scope(ctx, task_run))
+            outcome = conditions.evaluate(task_run.task["condition_task"], self.scope(ctx, task_run), operands)
         except (conditions.ConditionError, UnresolvedReference) as e:
+            if operands:  # resolved, then not comparable
+                task_run.resolved_values["condition_task"] = operands
             self.end(ctx, task_run, TaskResult("FAILED", error=str(e)), message_override=str(e))
             return
+        task_run.resolved_values["condition_task"] = operands
         task_run.api_extras["condition_task"] = {"outcome": outcome}
         with ctx.lock:
             ctx.outcomes[task_run.task_key] = outcome

@@ -33,13 +33,15 @@ class ConditionError(Exception):
     """The condition cannot be evaluated (an operand is not a number for a numeric operator)."""
 
 
-def evaluate(spec: dict[str, Any], scope: Scope) -> str:
+def evaluate(spec: dict[str, Any], scope: Scope, resolved: dict[str, str] | None = None) -> str:
     """The outcome, "true" or "false", of a `condition_task` (raises ConditionError or
-    references.UnresolvedReference)."""
+    references.UnresolvedReference). `resolved` receives the operands once resolved."""
     op = spec.get("op")
     if op not in OPS:
         raise ConditionError(f"Unsupported condition operator {op!r}.")
     left, right = resolve(spec.get("left", ""), scope), resolve(spec.get("right", ""), scope)
+    if resolved is not None:
+        resolved.update(left=left, right=right)
     if op in STRING_OPS:
         return "true" if OPS[op](left, right) else "false"
     try:

@@ -78,6 +78,17 @@ def build_invocation(run: Run, task_run: TaskRun, source: ResolvedSource | None,
     )
 
 
+def resolved_values(task: dict[str, Any], invocation: TaskInvocation) -> dict[str, dict[str, Any]]:
+    """What runs/get's `resolved_values` reports for a cluster task: the parameters it ran with."""
+    if invocation.kind == "notebook":
+        base = (task["notebook_task"].get("base_parameters") or {}).keys()
+        return {"notebook_task": {"base_parameters": {k: invocation.widgets[k] for k in base}}}
+    if invocation.kind == "python_file":
+        return {"spark_python_task": {"parameters": list(invocation.argv)}}
+    return {"python_wheel_task": {"parameters": list(invocation.argv),
+                                  "named_parameters": dict(invocation.named_parameters)}}
+
+
 def source_path_of(task: dict[str, Any]) -> tuple[str | None, bool]:
     """The workspace path the task runs and whether it is a notebook (wheels have no source file)."""
     if "notebook_task" in task:

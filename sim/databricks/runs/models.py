@@ -98,6 +98,9 @@ class TaskRun:
     iteration_of: int | None = None
     iteration_input: str | None = None
     child_run_id: int | None = None  # a Run Job task: the job run it started (get-output's run_job_output)
+    # runs/get `include_resolved_values`: the task's parameters as it ran them, references resolved
+    # (databricks-sdk ResolvedValues: {"notebook_task": {"base_parameters": {...}}, "condition_task": ...}).
+    resolved_values: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def next_attempt(self, run_id: int) -> TaskRun:
         """The retry of this attempt: same task (and iteration), next attempt number, WAITING_FOR_RETRY."""
@@ -117,8 +120,10 @@ class TaskRun:
             return 0
         return max(0, self.end_time - self.start_time - self.setup_duration - self.cleanup_duration)
 
-    def to_api(self, run_page_url: str) -> dict[str, Any]:
+    def to_api(self, run_page_url: str, *, include_resolved_values: bool = False) -> dict[str, Any]:
         body = {k: v for k, v in self.task.items() if k not in ("max_retries",)}
+        if include_resolved_values and self.resolved_values:
+            body["resolved_values"] = self.resolved_values
         for key, extra in self.api_extras.items():
             body[key] = {**(body.get(key) or {}), **extra}
         body.update(

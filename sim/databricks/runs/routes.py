@@ -87,7 +87,9 @@ def get(request: Request, b: Backend = Depends(backend)) -> dict:
     run_id = query_int(q.get("run_id"), "run_id", 0) or 0
     run = b.runs.get(run_id)
     body = b.runs.to_api(run, task_run=b.runs.task_run(run_id),
-                         include_history=query_bool(q.get("include_history"), "include_history"))
+                         include_history=query_bool(q.get("include_history"), "include_history"),
+                         include_resolved_values=query_bool(q.get("include_resolved_values"),
+                                                            "include_resolved_values"))
     if paged(request):
         token = page_arrays(body, RUN_ARRAYS, query_token(q.get("page_token")))
         if token:

@@ -40,6 +40,7 @@ class RunJobRunner:
         body: dict[str, Any] = {"job_id": spec.get("job_id")}
         if spec.get("job_parameters"):
             body["job_parameters"] = {k: resolve(v, scope) for k, v in spec["job_parameters"].items()}
+            task_run.resolved_values["run_job_task"] = {"job_parameters": dict(body["job_parameters"])}
         body.update({p: spec[p] for p in LEGACY_PARAMS if spec.get(p) is not None})
         try:
             child, new = self._factory.job_run(body, trigger="RUN_JOB_TASK", trigger_info={"run_id": task_run.run_id})

@@ -174,9 +174,11 @@ class RunsService:
     def page_url(self, run: Run, run_id: int | None = None) -> str:
         return f"{self._run_page_base}#job/{run.job_id or run.run_id}/run/{run_id or run.run_id}"
 
-    def to_api(self, run: Run, *, task_run: TaskRun | None = None, include_history: bool = False) -> dict[str, Any]:
+    def to_api(self, run: Run, *, task_run: TaskRun | None = None, include_history: bool = False,
+               include_resolved_values: bool = False) -> dict[str, Any]:
         if task_run is not None:
-            tasks = [task_run.to_api(self.page_url(run, task_run.run_id))]
+            tasks = [task_run.to_api(self.page_url(run, task_run.run_id),
+                                     include_resolved_values=include_resolved_values)]
             body = {
                 "run_id": task_run.run_id, "job_id": run.job_id, "parent_run_id": run.run_id,
                 "number_in_job": task_run.run_id, "run_name": task_run.task_key, "run_type": run.run_type,
@@ -187,7 +189,8 @@ class RunsService:
                 "tasks": tasks, "format": "MULTI_TASK", "trigger": run.trigger,
             }
             if "for_each_task" in task_run.task:  # a For each task run: its iterations (runs/get pages them)
-                body["iterations"] = [t.to_api(self.page_url(run, t.run_id))
+                body["iterations"] = [t.to_api(self.page_url(run, t.run_id),
+                                               include_resolved_values=include_resolved_values)
                                       for t in run.iterations(task_run.run_id)]
             return body
         duration = max(0, run.end_time - run.start_time) if run.end_time else 0
@@ -200,7 +203,8 @@ class RunsService:
             "end_time": run.end_time, "setup_duration": 0, "execution_duration": 0,
             "cleanup_duration": 0, "run_duration": duration, "state": run.state.to_api(),
             "status": run.state.status_api(),
-            "tasks": [t.to_api(self.page_url(run, t.run_id)) for t in run.visible_tasks()],
+            "tasks": [t.to_api(self.page_url(run, t.run_id), include_resolved_values=include_resolved_values)
+                      for t in run.visible_tasks()],
             "format": "MULTI_TASK", "trigger": run.trigger, "attempt_number": 0,
         }
         if run.trigger_info:

@@ -72,6 +72,11 @@ def test_references_in_notebook_parameters_and_job_parameter_defaults_resolve_wh
     assert widgets["env"] == "prod" and widgets["tag"] == f"job-{job_id}"
     assert {p.name: p.value for p in run.job_parameters}["env"] == "prod"
 
+    resolved = client.jobs.get_run(run.run_id, include_resolved_values=True)
+    parameters = next(t for t in resolved.tasks if t.task_key == "consume").resolved_values.notebook_task
+    assert parameters.base_parameters["ids"] == widgets["ids"] and parameters.base_parameters["rows"] == "42"
+    assert all(t.resolved_values is None for t in client.jobs.get_run(run.run_id).tasks), "only when asked"
+
 
 def test_defaults_apply_when_run_now_gives_no_job_parameters(client) -> None:
     job_id = client.jobs.create(
@@ -79,8 +84,10 @@ def test_defaults_apply_when_run_now_gives_no_job_parameters(client) -> None:
         tasks=[jobs.Task(task_key="check", condition_task=jobs.ConditionTask(
             op=jobs.ConditionTaskOp.EQUAL_TO, left="{{job.parameters.threshold}}", right="10"))],
     ).job_id
-    assert client.jobs.run_now(job_id=job_id).result(timeout=timedelta(minutes=2)).tasks[0] \
-        .condition_task.outcome == "true"
+    first = client.jobs.run_now(job_id=job_id).result(timeout=timedelta(minutes=2))
+    assert first.tasks[0].condition_task.outcome == "true"
+    resolved = client.jobs.get_run(first.run_id, include_resolved_values=True).tasks[0].resolved_values
+    assert (resolved.condition_task.left, resolved.condition_task.right) == ("10", "10")
     overridden = client.jobs.run_now(job_id=job_id, job_parameters={"threshold": "11"}).result(
         timeout=timedelta(minutes=2))
     assert overridden.tasks[0].condition_task.outcome == "false"

@@ -62,6 +62,8 @@ def test_the_child_run_gets_the_job_parameters_and_parent_and_child_are_linked(c
     assert child.job_id == child_job and child.run_type == jobs.RunType.JOB_RUN
     assert child.trigger == jobs.TriggerType.RUN_JOB_TASK and child.trigger_info.run_id == task.run_id
     assert {p.name: p.value for p in child.job_parameters} == {"threshold": "5"}, "resolved in the parent"
+    resolved = client.jobs.get_run(parent.run_id, include_resolved_values=True).tasks[0].resolved_values
+    assert resolved.run_job_task.job_parameters == {"threshold": "5"}
     assert child.tasks[0].condition_task.outcome == "true"
     assert child_id in [r.run_id for r in client.jobs.list_runs(job_id=child_job)]
 
