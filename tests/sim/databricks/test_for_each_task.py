@@ -122,3 +122,26 @@ def test_a_nested_for_each_task_is_refused(client) -> None:
     inner.task_key = "inner"
     with pytest.raises(InvalidParameterValue, match="nested For each"):
         client.jobs.create(name="nested", tasks=[_for_each("[1]", inner)])
+
+
+def test_repairing_a_failed_for_each_task_runs_new_iterations_with_the_jobs_current_inputs(client) -> None:
+    job_id = client.jobs.create(name="for-each-repair", tasks=[_for_each('["1", "abc"]', _is_number())]).job_id
+    first = _wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
+    failed_loop = first.tasks[0]
+    assert failed_loop.state.result_state == jobs.RunResultState.FAILED
+
+    client.jobs.update(job_id, new_settings=jobs.JobSettings(tasks=[_for_each('["1", "2"]', _is_number())]))
+    repaired = client.jobs.repair_run(first.run_id, rerun_all_failed_tasks=True).result(
+        timeout=timedelta(minutes=2))
+
+    assert repaired.state.result_state == jobs.RunResultState.SUCCESS
+    assert [t.task_key for t in repaired.tasks] == ["loop"], "iterations stay out of the run's tasks"
+    loop = repaired.tasks[0]
+    assert loop.run_id != failed_loop.run_id
+    assert loop.for_each_task.stats.task_run_stats.succeeded_iterations == 2
+    new = client.jobs.get_run(loop.run_id).iterations
+    old = client.jobs.get_run(failed_loop.run_id).iterations
+    assert len(new) == 2 and {i.run_id for i in new}.isdisjoint({i.run_id for i in old})
+    assert sorted(i.state.result_state.value for i in old) == ["FAILED", "SUCCESS"], "the first attempt's stay"
+    history = client.jobs.get_run(first.run_id, include_history=True).repair_history
+    assert [h.task_run_ids for h in history] == [[failed_loop.run_id], [loop.run_id]]
