@@ -4,7 +4,8 @@ The service puts a run in the queue when its job is at the limit and `queue.enab
 it the run is SKIPPED). The waiting run blocks on the registry's signal for its job, fired by every
 change to a run of that job (one ending, a cancel), so it leaves the queue the moment a slot frees,
 and a virtual clock sees it idle meanwhile. Admission happens under one lock, so two queued runs
-never take the same slot.
+never take the same slot, and in queue order: a run starts only when no earlier queued run of its job
+is still waiting (a cancelled one is not).
 """
 
 from __future__ import annotations
@@ -46,9 +47,11 @@ class RunQueue:
             return True
         settings = self._job_settings(run.job_id) if run.job_id else None
         limit = int((settings or {}).get("max_concurrent_runs") or 1)
-        ahead = [r for r in self._registry.active_runs(run.job_id)
-                 if r.run_id != run.run_id and r.state.life_cycle_state != "QUEUED"]
-        if len(ahead) >= limit:
+        active = [r for r in self._registry.active_runs(run.job_id) if r.run_id != run.run_id]
+        running = [r for r in active if r.state.life_cycle_state != "QUEUED"]
+        earlier = [r for r in active
+                   if r.state.life_cycle_state == "QUEUED" and r.run_id < run.run_id and not r.cancel_requested]
+        if len(running) >= limit or earlier:
             return False
         run.state.life_cycle_state = "PENDING"
         run.state.state_message = ""

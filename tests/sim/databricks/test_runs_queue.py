@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from databricks.sdk.service import jobs
 
@@ -71,3 +73,22 @@ def test_cancelling_a_queued_run_ends_it_cancelled_without_running_its_task(clie
     assert _state(client, first) == "RUNNING", "cancelling the queued run leaves the active one alone"
     client.jobs.cancel_run(first)
     _wait_for(client, first, ("TERMINATED",))
+
+
+def test_queued_runs_start_in_the_order_they_were_queued(client, workspace) -> None:
+    job_id = client.jobs.create(
+        name="queue-order", max_concurrent_runs=1, queue=jobs.QueueSettings(enabled=True),
+        tasks=[jobs.Task(task_key="hold", condition_task=jobs.ConditionTask(
+            op=jobs.ConditionTaskOp.EQUAL_TO, left="a", right="a"))],
+    ).job_id
+    workspace.faults.task("SLOW_START", job_id=job_id, task_key="hold", delay_seconds=600, times=1)
+    first = client.jobs.run_now(job_id=job_id).run_id
+    _wait_for(client, first, ("RUNNING",))
+    queued = [client.jobs.run_now(job_id=job_id).run_id for _ in range(3)]
+    assert [_state(client, r) for r in queued] == ["QUEUED"] * 3
+
+    client.jobs.cancel_run(first)
+    ended = [_wait_for(client, r, ("TERMINATED",)) for r in queued]
+    assert [r.state.result_state for r in ended] == [jobs.RunResultState.SUCCESS] * 3
+    starts = [r.tasks[0].start_time for r in ended]
+    assert starts == sorted(starts) and all(a.end_time <= b.tasks[0].start_time for a, b in itertools.pairwise(ended))
