@@ -226,7 +226,7 @@ def _job(rest: list[str], raw: str, scope: Scope) -> str:
     simple = {"id": str(run.job_id or ""), "name": run.run_name, "run_id": str(run.run_id),
               "repair_count": str(max(0, len(run.repairs) - 1))}
     if rest == ["trigger", "type"]:
-        return "one_time"  # run-now and runs/submit (the triggers of issue 20 are not simulated yet)
+        return run.trigger.lower()  # one_time (run-now, runs/submit) or run_job_task
     if len(rest) == 1 and rest[0] in simple:
         return simple[rest[0]]
     raise UnresolvedReference(f"Invalid dynamic value reference {raw}.")

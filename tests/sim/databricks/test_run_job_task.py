@@ -34,7 +34,9 @@ def _wait_terminal(client, run_id: int, timeout: float = 120) -> jobs.Run:
 def _child_job(client, name: str, left: str, op: jobs.ConditionTaskOp = Op.EQUAL_TO, right: str = "5") -> int:
     return client.jobs.create(
         name=name, parameters=[jobs.JobParameterDefinition(name="threshold", default="1")],
-        tasks=[jobs.Task(task_key="child_check", condition_task=jobs.ConditionTask(op=op, left=left, right=right))],
+        tasks=[jobs.Task(task_key="child_check", condition_task=jobs.ConditionTask(op=op, left=left, right=right)),
+               jobs.Task(task_key="trigger_type", condition_task=jobs.ConditionTask(
+                   op=Op.EQUAL_TO, left="{{job.trigger.type}}", right="run_job_task"))],
     ).job_id
 
 
@@ -64,7 +66,8 @@ def test_the_child_run_gets_the_job_parameters_and_parent_and_child_are_linked(c
     assert {p.name: p.value for p in child.job_parameters} == {"threshold": "5"}, "resolved in the parent"
     resolved = client.jobs.get_run(parent.run_id, include_resolved_values=True).tasks[0].resolved_values
     assert resolved.run_job_task.job_parameters == {"threshold": "5"}
-    assert child.tasks[0].condition_task.outcome == "true"
+    outcomes = {t.task_key: t.condition_task.outcome for t in child.tasks}
+    assert outcomes == {"child_check": "true", "trigger_type": "true"}
     assert child_id in [r.run_id for r in client.jobs.list_runs(job_id=child_job)]
 
 
