@@ -145,3 +145,18 @@ def test_repairing_a_failed_for_each_task_runs_new_iterations_with_the_jobs_curr
     assert sorted(i.state.result_state.value for i in old) == ["FAILED", "SUCCESS"], "the first attempt's stay"
     history = client.jobs.get_run(first.run_id, include_history=True).repair_history
     assert [h.task_run_ids for h in history] == [[failed_loop.run_id], [loop.run_id]]
+
+
+def test_inputs_from_a_task_value_a_notebook_set(client, upload_notebook) -> None:
+    path = upload_notebook("/Shared/tests/list_files",
+                           'dbutils.jobs.taskValues.set(key="files", value=["a.csv", "b.csv"])\n')
+    job_id = client.jobs.create(name="for-each-task-value", tasks=[
+        jobs.Task(task_key="list_files", notebook_task=jobs.NotebookTask(notebook_path=path)),
+        jobs.Task(task_key="loop", depends_on=[jobs.TaskDependency("list_files")], for_each_task=jobs.ForEachTask(
+            inputs="{{tasks.list_files.values.files}}", task=jobs.Task(
+                task_key="is_csv", condition_task=jobs.ConditionTask(op=Op.NOT_EQUAL, left="{{input}}", right="")))),
+    ]).job_id
+    run = client.jobs.run_now(job_id=job_id).result(timeout=timedelta(minutes=5))
+    loop = next(t for t in run.tasks if t.task_key == "loop")
+    iterations = client.jobs.get_run(loop.run_id, include_resolved_values=True).iterations
+    assert sorted(i.resolved_values.condition_task.left for i in iterations) == ["a.csv", "b.csv"]
