@@ -71,7 +71,7 @@ class PlannedFault:
 
 def _task_fault_is_hard(job: str, effect: Mapping[str, Any], attempts: tuple[int, ...]) -> bool:
     """A failed attempt is retried up to the task's max_retries; a TIMEDOUT one only with retry_on_timeout,
-    which the pipeline's jobs leave false (Jobs API default; sim/databricks/runs/scheduler.py agrees)."""
+    which the pipeline's jobs leave false (Jobs API default; sim/databricks/runs/retries.py agrees)."""
     return bool(effect.get("timeout")) or len(attempts) > JOB_RETRIES.get(job, 0)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import Request
@@ -12,8 +12,10 @@ from sim.compute.contract import ClusterPool
 from sim.databricks.errors import DatabricksError
 from sim.databricks.faults.models import FaultList
 from sim.databricks.jobs.models import JobsBackend
-from sim.databricks.runs.backend import RunsBackend
+from sim.databricks.runs.creation import RunFactory
+from sim.databricks.runs.registry import RunRegistry
 from sim.databricks.runs.scheduler import FailureStyle, Scheduler
+from sim.databricks.runs.service import RunsService
 from sim.databricks.secrets.models import SecretsBackend
 from sim.databricks.store import Store
 from sim.databricks.workspace.models import WorkspaceBackend
@@ -25,6 +27,32 @@ class ComputeUnavailable(DatabricksError):
     status, error_code = 503, "TEMPORARILY_UNAVAILABLE"
 
 
+class LazyComputePool:
+    """The cluster pool, created on first use so the API serves even before any task runs."""
+
+    def __init__(self, state_dir: Path, base_env: dict[str, str]) -> None:
+        self._state_dir = state_dir
+        self._base_env = base_env
+        self._pool: ClusterPool | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> ClusterPool:
+        with self._lock:
+            if self._pool is None:
+                try:
+                    from sim.compute.manager import ClusterManager
+                except ImportError as e:
+                    raise ComputeUnavailable(f"Compute is not available in this workspace: {e}") from None
+                self._pool = ClusterManager(self._state_dir / "clusters", dict(self._base_env))
+            return self._pool
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
+
+
 @dataclass
 class Backend:
     state_dir: Path
@@ -33,51 +61,44 @@ class Backend:
     base_env: dict[str, str]
     store: Store
     jobs: JobsBackend
-    runs: RunsBackend
+    runs: RunsService
     secrets: SecretsBackend
     workspace: WorkspaceBackend
     faults: FaultList
-    scheduler: Scheduler = field(init=False)
+    scheduler: Scheduler
+    pool: LazyComputePool
     failure_style: FailureStyle = "workspace"
-    _pool: ClusterPool | None = None
-    _pool_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, *, state_dir: Path, host: str, token: str, cluster_env: dict[str, str],
              mounts: dict[str, Path], failure_style: FailureStyle = "workspace") -> Backend:
         store = Store(state_dir / "workspace.db")
         jobs = JobsBackend(store)
-        b = cls(
-            state_dir=state_dir, host=host, token=token,
-            base_env={**cluster_env, "DATABRICKS_HOST": host, "DATABRICKS_TOKEN": token},
-            store=store, jobs=jobs, runs=RunsBackend(store, jobs, run_page_base=f"{host}/?o={WORKSPACE_ID}"),
-            secrets=SecretsBackend(store), workspace=WorkspaceBackend(store, state_dir=state_dir, mounts=mounts),
-            faults=FaultList(), failure_style=failure_style,
-        )
-        b.scheduler = Scheduler(
-            b.runs, workspace=b.workspace, faults=b.faults, compute=b.compute,
+        base_env = {**cluster_env, "DATABRICKS_HOST": host, "DATABRICKS_TOKEN": token}
+        pool = LazyComputePool(state_dir, base_env)
+        workspace = WorkspaceBackend(store, state_dir=state_dir, mounts=mounts)
+        faults = FaultList()
+        registry = RunRegistry(store)
+        factory = RunFactory(registry, jobs)
+        scheduler = Scheduler(
+            registry, factory=factory, workspace=workspace, faults=faults, compute=pool,
             job_settings=lambda job_id: jobs.get(job_id).settings if job_id in jobs._jobs else None,
             failure_style=failure_style,
         )
-        return b
+        return cls(
+            state_dir=state_dir, host=host, token=token, base_env=base_env, store=store, jobs=jobs,
+            runs=RunsService(registry, jobs, factory, scheduler, run_page_base=f"{host}/?o={WORKSPACE_ID}"),
+            secrets=SecretsBackend(store), workspace=workspace, faults=faults, scheduler=scheduler, pool=pool,
+            failure_style=failure_style,
+        )
 
     def compute(self) -> ClusterPool:
         """The cluster pool, created on first use so the API serves even before any task runs."""
-        with self._pool_lock:
-            if self._pool is None:
-                try:
-                    from sim.compute.manager import ClusterManager
-                except ImportError as e:
-                    raise ComputeUnavailable(f"Compute is not available in this workspace: {e}") from None
-                self._pool = ClusterManager(self.state_dir / "clusters", dict(self.base_env))
-            return self._pool
+        return self.pool()
 
     def close(self) -> None:
         self.scheduler.shutdown()
-        with self._pool_lock:
-            if self._pool is not None:
-                self._pool.shutdown()
-                self._pool = None
+        self.pool.shutdown()
         self.store.close()
 
 

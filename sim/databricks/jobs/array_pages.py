@@ -19,7 +19,7 @@ from sim.databricks.paging import decode_token, encode_token
 
 PAGE_SIZE = 100
 JOB_ARRAYS = ("tasks", "job_clusters", "parameters", "environments")
-RUN_ARRAYS = ("tasks", "job_clusters", "job_parameters", "repair_history")
+RUN_ARRAYS = ("tasks", "job_clusters", "job_parameters", "repair_history", "iterations")  # iterations: a For each task run
 
 
 def api_version(request: Request) -> str:

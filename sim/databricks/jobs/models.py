@@ -10,6 +10,7 @@ from typing import Any
 from sim import clock
 from sim.databricks.errors import InvalidParameterValue, JobDoesNotExist
 from sim.databricks.paging import Page, paginate
+from sim.databricks.runs import references
 from sim.databricks.store import Store
 
 TASK_TYPES = ("notebook_task", "spark_python_task", "python_wheel_task")
@@ -53,8 +54,14 @@ def job_tasks(settings: dict[str, Any]) -> list[dict[str, Any]]:
     return []
 
 
-def validate_tasks(tasks: list[dict[str, Any]], job_clusters: list[dict[str, Any]] | None = None) -> None:
-    """The checks a workspace makes before accepting tasks: keys, dependencies, compute references."""
+MAX_FOR_EACH_CONCURRENCY = 100  # the Jobs UI's limit for "Concurrency"
+CONDITION_OPS = ("EQUAL_TO", "NOT_EQUAL", "GREATER_THAN", "GREATER_THAN_OR_EQUAL", "LESS_THAN", "LESS_THAN_OR_EQUAL")
+
+
+def validate_tasks(tasks: list[dict[str, Any]], job_clusters: list[dict[str, Any]] | None = None,
+                   parameters: list[dict[str, Any]] | None = None) -> None:
+    """The checks a workspace makes before accepting tasks: keys, dependencies, compute references,
+    control-flow settings and dynamic value references. Messages marked (guess) are unconfirmed."""
     keys: set[str] = set()
     for i, task in enumerate(tasks):
         key = task.get("task_key")
@@ -71,12 +78,56 @@ def validate_tasks(tasks: list[dict[str, Any]], job_clusters: list[dict[str, Any
                     f"Invalid dependency graph, task '{task['task_key']}' depends on nonexistent task "
                     f"'{dep.get('task_key')}'."
                 )
+        _check_control_flow(task, {t["task_key"]: t for t in tasks})
         jck = task.get("job_cluster_key")
         if jck is not None and jck not in cluster_keys:
             raise InvalidParameterValue(
                 f"Task {task['task_key']} refers to job cluster {jck}, which is not defined in job_clusters."
             )
     _check_acyclic(tasks)
+    try:
+        references.check_job(tasks, parameters)
+    except references.InvalidReference as e:
+        raise InvalidParameterValue(str(e)) from None
+
+
+def _check_control_flow(task: dict[str, Any], by_key: dict[str, dict[str, Any]]) -> None:
+    for dep in task.get("depends_on") or []:
+        outcome = dep.get("outcome")
+        if outcome is None:
+            continue
+        if "condition_task" not in by_key[dep["task_key"]]:
+            raise InvalidParameterValue(  # (guess) the SDK: "Can only be specified on condition task dependencies"
+                f"Task {task['task_key']} depends on task {dep['task_key']} with an outcome, but "
+                f"{dep['task_key']} is not a condition task.")
+        if outcome not in ("true", "false"):
+            raise InvalidParameterValue(  # (guess)
+                f"Invalid outcome '{outcome}' in the dependency of task {task['task_key']} on "
+                f"{dep['task_key']}: it must be 'true' or 'false'.")
+    for_each = task.get("for_each_task")
+    if for_each is not None:
+        nested = for_each.get("task") or {}
+        if "inputs" not in for_each or not nested.get("task_key"):
+            raise InvalidParameterValue(  # (guess)
+                f"Task {task['task_key']}: for_each_task needs inputs and a task with a task_key.")
+        if "for_each_task" in nested:
+            raise InvalidParameterValue(f"Task {task['task_key']}: nested For each tasks are not supported.")  # (guess)
+        if not 1 <= int(for_each.get("concurrency") or 1) <= MAX_FOR_EACH_CONCURRENCY:
+            raise InvalidParameterValue(  # (guess)
+                f"Task {task['task_key']}: for_each_task.concurrency must be between 1 and "
+                f"{MAX_FOR_EACH_CONCURRENCY}.")
+        _check_control_flow({**nested, "depends_on": []}, by_key)
+    run_job = task.get("run_job_task")
+    if run_job is not None and not run_job.get("job_id"):
+        raise InvalidParameterValue("Missing required field: run_job_task.job_id")  # (guess)
+    condition = task.get("condition_task")
+    if condition is not None:
+        if condition.get("op") not in CONDITION_OPS:
+            raise InvalidParameterValue(  # (guess)
+                f"Invalid condition_task.op '{condition.get('op')}' in task {task['task_key']}.")
+        for side in ("left", "right"):
+            if side not in condition:
+                raise InvalidParameterValue(f"Missing required field: condition_task.{side}")  # (guess)
 
 
 def _check_acyclic(tasks: list[dict[str, Any]]) -> None:
@@ -105,7 +156,7 @@ class JobsBackend:
 
     def create(self, settings: dict[str, Any]) -> int:
         settings = _with_defaults(settings)
-        validate_tasks(job_tasks(settings), settings.get("job_clusters"))
+        validate_tasks(job_tasks(settings), settings.get("job_clusters"), settings.get("parameters"))
         with self._lock:
             job = Job(job_id=self._store.next_id("job", 1001), created_time=clock.now_ms(), settings=settings)
             self._save(job)
@@ -128,7 +179,7 @@ class JobsBackend:
     def reset(self, job_id: int, new_settings: dict[str, Any]) -> None:
         job = self.get(job_id)
         settings = _with_defaults(new_settings)
-        validate_tasks(job_tasks(settings), settings.get("job_clusters"))
+        validate_tasks(job_tasks(settings), settings.get("job_clusters"), settings.get("parameters"))
         with self._lock:
             job.settings = settings
             self._save(job)
@@ -151,7 +202,7 @@ class JobsBackend:
                 settings[top] = [item for item in settings.get(top, []) if item.get(key_name) != key]
             else:
                 settings.pop(top, None)
-        validate_tasks(job_tasks(settings), settings.get("job_clusters"))
+        validate_tasks(job_tasks(settings), settings.get("job_clusters"), settings.get("parameters"))
         with self._lock:
             job.settings = settings
             self._save(job)

@@ -3,20 +3,18 @@
 Parameter precedence follows the workspace: a notebook's widgets are its `base_parameters`, then the
 job parameters (defaults overridden by run-now's `job_parameters`), then run-now's `notebook_params`
 — run-now wins. Script and wheel tasks take `python_params` / `python_named_params` from run-now in
-place of their own `parameters`. `{{job.parameters.<name>}}` and the common `{{job.id}}`-style
-references are substituted in string parameters, as dynamic value references are on Databricks.
+place of their own `parameters`. Dynamic value references in the task's parameters and in the job
+parameters are resolved here (`references.py`); one without a value fails the task.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sim.compute.contract import TaskInvocation
 from sim.databricks.runs.models import Run, TaskRun
+from sim.databricks.runs.references import Scope, job_parameter_values, resolve
 from sim.databricks.workspace.models import ResolvedSource
-
-_REFERENCE = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}")
 
 
 class SourceNotFound(Exception):
@@ -34,19 +32,16 @@ def task_kind(task: dict[str, Any]) -> str:
     )
 
 
-def job_parameter_values(run: Run) -> dict[str, str]:
-    return {p["name"]: str(p.get("value", p.get("default", ""))) for p in run.job_parameters}
-
-
-def build_invocation(run: Run, task_run: TaskRun, source: ResolvedSource | None, *,
+def build_invocation(run: Run, task_run: TaskRun, source: ResolvedSource | None, *, scope: Scope,
                      task_values: dict[str, dict[str, Any]] | None = None) -> TaskInvocation:
+    """`task_values`: the upstream tasks' values `dbutils.jobs.taskValues.get` may read. Raises
+    `references.UnresolvedReference` for a reference without a value."""
     task = task_run.task
     kind = task_kind(task)
     overrides = run.overriding_parameters
-    values = _reference_values(run, task_run)
 
     def sub(value: object) -> str:
-        return _REFERENCE.sub(lambda m: values.get(m.group(1), m.group(0)), str(value))
+        return resolve(value, scope)
 
     common: dict[str, Any] = {
         "run_id": task_run.run_id,
@@ -59,7 +54,7 @@ def build_invocation(run: Run, task_run: TaskRun, source: ResolvedSource | None,
     }
     if kind == "notebook":
         widgets = {k: sub(v) for k, v in (task["notebook_task"].get("base_parameters") or {}).items()}
-        widgets.update(job_parameter_values(run))
+        widgets.update(job_parameter_values(run, scope))
         widgets.update({k: str(v) for k, v in (overrides.get("notebook_params") or {}).items()})
         return TaskInvocation(kind="notebook", widgets=widgets, **common)
     if kind == "python_file":
@@ -83,6 +78,17 @@ def build_invocation(run: Run, task_run: TaskRun, source: ResolvedSource | None,
     )
 
 
+def resolved_values(task: dict[str, Any], invocation: TaskInvocation) -> dict[str, dict[str, Any]]:
+    """What runs/get's `resolved_values` reports for a cluster task: the parameters it ran with."""
+    if invocation.kind == "notebook":
+        base = (task["notebook_task"].get("base_parameters") or {}).keys()
+        return {"notebook_task": {"base_parameters": {k: invocation.widgets[k] for k in base}}}
+    if invocation.kind == "python_file":
+        return {"spark_python_task": {"parameters": list(invocation.argv)}}
+    return {"python_wheel_task": {"parameters": list(invocation.argv),
+                                  "named_parameters": dict(invocation.named_parameters)}}
+
+
 def source_path_of(task: dict[str, Any]) -> tuple[str | None, bool]:
     """The workspace path the task runs and whether it is a notebook (wheels have no source file)."""
     if "notebook_task" in task:
@@ -90,19 +96,3 @@ def source_path_of(task: dict[str, Any]) -> tuple[str | None, bool]:
     if "spark_python_task" in task:
         return task["spark_python_task"].get("python_file"), False
     return None, False
-
-
-def _reference_values(run: Run, task_run: TaskRun) -> dict[str, str]:
-    values = {
-        "job.id": str(run.job_id or ""),
-        "job.run_id": str(run.run_id),
-        "job.name": run.run_name,
-        "run_id": str(run.run_id),
-        "parent_run_id": str(run.run_id),
-        "task.run_id": str(task_run.run_id),
-        "task.name": task_run.task_key,
-        "task_key": task_run.task_key,
-        "job_id": str(run.job_id or ""),
-    }
-    values.update({f"job.parameters.{k}": v for k, v in job_parameter_values(run).items()})
-    return values

@@ -91,6 +91,27 @@ class TaskRun:
     repair_id: int | None = None  # None: ran in the original run
     # dbutils.jobs.taskValues set by this attempt: kept so a repair's downstream tasks can still read them.
     task_values: dict[str, Any] = field(default_factory=dict)
+    # What the run adds to the task's own settings block in the API, e.g. {"condition_task": {"outcome":
+    # "true"}} (RunConditionTask.outcome) or a For each task's stats.
+    api_extras: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # An iteration of a For each task: that task run's id, and the item it runs with (JSON text).
+    iteration_of: int | None = None
+    iteration_input: str | None = None
+    child_run_id: int | None = None  # a Run Job task: the job run it started (get-output's run_job_output)
+    # runs/get `include_resolved_values`: the task's parameters as it ran them, references resolved
+    # (databricks-sdk ResolvedValues: {"notebook_task": {"base_parameters": {...}}, "condition_task": ...}).
+    resolved_values: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def next_attempt(self, run_id: int) -> TaskRun:
+        """The retry of this attempt: same task (and iteration), next attempt number, WAITING_FOR_RETRY."""
+        return TaskRun(run_id, self.task_key, self.attempt_number + 1, self.task, RunState("WAITING_FOR_RETRY"),
+                       repair_id=self.repair_id, iteration_of=self.iteration_of,
+                       iteration_input=self.iteration_input)
+
+    @property
+    def condition_outcome(self) -> str | None:
+        """"true" / "false" once a condition task succeeded, else None."""
+        return (self.api_extras.get("condition_task") or {}).get("outcome")
 
     @property
     def execution_duration(self) -> int:
@@ -99,8 +120,12 @@ class TaskRun:
             return 0
         return max(0, self.end_time - self.start_time - self.setup_duration - self.cleanup_duration)
 
-    def to_api(self, run_page_url: str) -> dict[str, Any]:
+    def to_api(self, run_page_url: str, *, include_resolved_values: bool = False) -> dict[str, Any]:
         body = {k: v for k, v in self.task.items() if k not in ("max_retries",)}
+        if include_resolved_values and self.resolved_values:
+            body["resolved_values"] = self.resolved_values
+        for key, extra in self.api_extras.items():
+            body[key] = {**(body.get(key) or {}), **extra}
         body.update(
             run_id=self.run_id,
             task_key=self.task_key,
@@ -163,6 +188,8 @@ class Run:
     tasks: list[TaskRun] = field(default_factory=list)
     cancel_requested: bool = False
     repairs: list[RepairRecord] = field(default_factory=list)  # [ORIGINAL, REPAIR, ...] once repaired
+    trigger: str = "ONE_TIME"  # TriggerType: RUN_JOB_TASK for a run a Run Job task started
+    trigger_info: dict[str, Any] | None = None  # {"run_id": <the Run Job task run>} for RUN_JOB_TASK
 
     @property
     def multi_task(self) -> bool:
@@ -173,22 +200,28 @@ class Run:
         return self.repairs[-1].id if self.repairs else None
 
     def latest_attempts(self) -> dict[str, TaskRun]:
+        """The last attempt of each of the run's tasks (For each iterations are not tasks of the run)."""
         latest: dict[str, TaskRun] = {}
         for task_run in self.tasks:
-            latest[task_run.task_key] = task_run
+            if task_run.iteration_of is None:
+                latest[task_run.task_key] = task_run
         return latest
 
     def visible_tasks(self) -> list[TaskRun]:
         """What `tasks` shows: per task, the attempts of the execution (original or repair) that ran it last."""
         current = {key: t.repair_id for key, t in self.latest_attempts().items()}
-        return [t for t in self.tasks if t.repair_id == current[t.task_key]]
+        return [t for t in self.tasks if t.iteration_of is None and t.repair_id == current[t.task_key]]
+
+    def iterations(self, for_each_run_id: int) -> list[TaskRun]:
+        """Every attempt of every iteration of one For each task run, in the order they started."""
+        return [t for t in self.tasks if t.iteration_of == for_each_run_id]
 
     def history_api(self) -> list[dict[str, Any]]:
         """`repair_history`: a never-repaired run still has its ORIGINAL item (Airflow's
         DatabricksHook.get_latest_repair_id reads `repair_history[-1]` and expects one item then)."""
         if not self.repairs:
             original = RepairRecord("ORIGINAL", self.start_time, self.end_time,
-                                    task_run_ids=[t.run_id for t in self.tasks])
+                                    task_run_ids=[t.run_id for t in self.tasks if t.iteration_of is None])
             return [original.to_api(self.state)]
         return [r.to_api(self.state) for r in self.repairs]
 

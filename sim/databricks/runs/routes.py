@@ -87,7 +87,9 @@ def get(request: Request, b: Backend = Depends(backend)) -> dict:
     run_id = query_int(q.get("run_id"), "run_id", 0) or 0
     run = b.runs.get(run_id)
     body = b.runs.to_api(run, task_run=b.runs.task_run(run_id),
-                         include_history=query_bool(q.get("include_history"), "include_history"))
+                         include_history=query_bool(q.get("include_history"), "include_history"),
+                         include_resolved_values=query_bool(q.get("include_resolved_values"),
+                                                            "include_resolved_values"))
     if paged(request):
         token = page_arrays(body, RUN_ARRAYS, query_token(q.get("page_token")))
         if token:
@@ -120,6 +122,8 @@ def get_output(request: Request, b: Backend = Depends(backend)) -> dict:
     elif task_run.state.terminal:
         body["logs"] = out.logs[-OUTPUT_LIMIT:]
         body["logs_truncated"] = len(out.logs) > OUTPUT_LIMIT
+    if task_run.child_run_id is not None:  # a Run Job task: the job run it started
+        body["run_job_output"] = {"run_id": task_run.child_run_id}
     if out.error:
         body["error"] = out.error
     if out.error_trace:
