@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import Request
 
+from sim import context as sim_context
 from sim.compute.contract import ClusterPool
 from sim.databricks.errors import DatabricksError
 from sim.databricks.faults.models import FaultList
@@ -52,7 +53,7 @@ class Backend:
             base_env={**cluster_env, "DATABRICKS_HOST": host, "DATABRICKS_TOKEN": token},
             store=store, jobs=jobs, runs=RunsBackend(store, jobs, run_page_base=f"{host}/?o={WORKSPACE_ID}"),
             secrets=SecretsBackend(store), workspace=WorkspaceBackend(store, state_dir=state_dir, mounts=mounts),
-            faults=FaultList(), failure_style=failure_style,
+            faults=FaultList.for_context(sim_context.current()), failure_style=failure_style,
         )
         b.scheduler = Scheduler(
             b.runs, workspace=b.workspace, faults=b.faults, compute=b.compute,

@@ -26,7 +26,6 @@ from typing import Any, Literal
 from sim import clock
 from sim.compute.contract import Cluster, ClusterPool, TaskResult
 from sim.databricks.faults.models import FaultList
-from sim.databricks.faults.plan_bridge import kill_worker_mid_task, task_fault_from_plan
 from sim.databricks.runs.backend import RunsBackend
 from sim.databricks.runs.invocation import SourceNotFound, build_invocation, source_path_of
 from sim.databricks.runs.models import CANCELED_RESULTS, FAILED_RESULTS, Run, RunState, TaskOutput, TaskRun
@@ -237,8 +236,7 @@ class Scheduler:
         task_run.start_time = clock.now_ms()
         self._set(run, task_run.state, "PENDING", "")
         fault = self._faults.take_task(job_id=run.job_id, job_name=run.run_name, task_key=task_run.task_key,
-                                       attempt=task_run.attempt_number) or task_fault_from_plan(
-            job_name=run.run_name, task_key=task_run.task_key, run_id=run.run_id)
+                                       attempt=task_run.attempt_number)
         if fault is not None and fault.effect == "SLOW_START":
             clock.get().wait(ctx.stop, fault.delay_seconds)
             self._check_stopping()
@@ -274,7 +272,8 @@ class Scheduler:
         task_run.cluster_id = cluster.cluster_id
         self._set(run, task_run.state, "RUNNING", "")
         handle = cluster.run(invocation)
-        kill_worker_mid_task(cluster, handle, job_name=run.run_name, task_key=task_run.task_key, run_id=run.run_id)
+        self._faults.kill_worker_mid_task(cluster, handle, job_name=run.run_name, task_key=task_run.task_key,
+                                          run_id=run.run_id, job_id=run.job_id)
         result: TaskResult | None = None
         with clock.busy():  # real work in a cluster process: the virtual clock must not skip past it
             while result is None:
