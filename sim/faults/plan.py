@@ -196,7 +196,8 @@ class FaultPlan:
         which occurrence this is passes it (`occurrence`: a Databricks task's attempt_number + 1).
         A `databricks_http` fault counts the calls that reach it instead (see the module docstring)."""
         with self._lock:
-            if occurrence is None:
+            per_fault = kind in PATTERN_KINDS
+            if occurrence is None and not per_fault:
                 key = (kind, name, detail, scope if instance is None else f"{scope}@{instance}")
                 self._counts[key] += 1
                 occurrence = self._counts[key]
@@ -204,7 +205,7 @@ class FaultPlan:
                 if fault.scope not in (None, scope) or not fault.target.matches(kind, name, detail, job_id=job_id):
                     continue
                 fault.seen += 1
-                n = fault.seen if kind in PATTERN_KINDS else occurrence
+                n = fault.seen if per_fault or occurrence is None else occurrence
                 if not fault.applies_to(n, self._rng):
                     continue
                 fault.fired += 1
