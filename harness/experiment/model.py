@@ -21,9 +21,9 @@ from typing import Any
 
 from sim.faults import FaultPlan
 
-# Kinds: the sim.faults kinds, plus the two the harness applies itself.
-WORKSPACE_HTTP = "workspace_http"  # the fake workspace's own HTTP faults (ws.faults.http)
-DUPLICATE_DELIVERY = "duplicate_delivery"  # S3 delivers the ObjectCreated event again (at-least-once)
+# Kinds: the sim.faults kinds, plus these two.
+WORKSPACE_HTTP = "workspace_http"  # the fake workspace's HTTP faults (sim.faults `databricks_http`)
+DUPLICATE_DELIVERY = "duplicate_delivery"  # S3 delivers the ObjectCreated event again (the harness does it)
 # Faults that cannot be scoped to one deployment: AWS API faults match (service, operation), the workspace's
 # HTTP faults match a path, and every job shares the workspace's one cluster. A plan with one runs alone.
 GLOBAL_KINDS = frozenset({"aws", "cluster", WORKSPACE_HTTP})
@@ -37,7 +37,7 @@ STATE_RETRIES = 3  # every Task state of the pipeline retries Lambda.* / Databri
 @dataclass(frozen=True)
 class PlannedFault:
     """One fault against the logical pipeline. `attempts` are 1-based occurrences (for workspace HTTP
-    faults: how many matching calls, for duplicate deliveries: how many extra deliveries)."""
+    faults: which of the calls matching the pattern, for duplicate deliveries: how many extra deliveries)."""
 
     kind: str
     target: str
@@ -128,15 +128,9 @@ class ExperimentPlan:
             elif fault.kind in ("databricks_task", "cluster"):
                 plan.add(fault.kind, f"{prefix}stepbricks-{fault.target}", detail=fault.detail or fault.target,
                          attempts=fault.attempts, label=label, **fault.effect)
+            elif fault.kind == WORKSPACE_HTTP:  # a path pattern: not bound to the prefix (a global kind)
+                plan.add("databricks_http", fault.target, attempts=fault.attempts, label=label, **fault.effect)
         return plan
-
-    def http_faults(self) -> list[dict[str, Any]]:
-        """Keyword arguments for `workspace.faults.http(...)`, one per workspace HTTP fault."""
-        return [
-            {"pattern": f.target, "times": len(f.attempts), "offset": min(f.attempts) - 1, **f.effect}
-            for f in self.faults
-            if f.kind == WORKSPACE_HTTP
-        ]
 
     # --- serialising -------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

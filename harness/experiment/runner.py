@@ -20,9 +20,8 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,39 +169,21 @@ class Runner:
         combined = FaultPlan(seed=0)
         for slot, plan in pairs:
             combined.faults.extend(plan.fault_plan(slot.prefix).faults)
-        http_fired: dict[int, list[dict]] = {}
-        with (self._faults(combined, [p for _, p in pairs], http_fired),
-              ThreadPoolExecutor(max_workers=len(pairs), thread_name_prefix="experiment") as pool):
-            verdicts = list(pool.map(lambda sp: self._fly(*sp), pairs))
+        previous = activate(combined)  # the workspace's HTTP faults included: it consults the same plan
+        try:
+            with ThreadPoolExecutor(max_workers=len(pairs), thread_name_prefix="experiment") as pool:
+                verdicts = list(pool.map(lambda sp: self._fly(*sp), pairs))
+        finally:
+            activate(previous)
         for verdict in verdicts:
             tag = f"plan {verdict.plan.index}"
             verdict.applied = [
                 {"target": a.target, "occurrence": a.occurrence, "effect": dict(a.effect), "at": a.at}
                 for a in combined.applied if a.label.split(":")[0] == tag
-            ] + http_fired.get(verdict.plan.index, [])
+            ]
             verdict.applied += [{"target": "s3-event", "occurrence": n + 2, "effect": {"redeliver": True}}
                                 for n in range(verdict.plan.deliveries)]
         return verdicts
-
-    @contextmanager
-    def _faults(self, plan: FaultPlan, plans: list[ExperimentPlan], fired: dict[int, list[dict]]) -> Iterator[None]:
-        """Activate the union plan and the workspace's HTTP faults; on exit record which HTTP faults fired."""
-        workspace = self.sim.databricks
-        owners = {}
-        for experiment_plan in plans:
-            for kwargs in experiment_plan.http_faults():
-                owners[workspace.faults.http(**kwargs).fault_id] = experiment_plan.index
-        previous = activate(plan)
-        try:
-            yield
-        finally:
-            activate(previous)
-            for fault in workspace.faults.list():
-                if fault["fault_id"] in owners and fault.get("fired"):
-                    fired.setdefault(owners[fault["fault_id"]], []).append(
-                        {"target": f"workspace:{fault['pattern']}", "occurrence": fault["fired"],
-                         "effect": {"status_code": fault["status_code"], "after_handler": fault["after_handler"]}})
-            workspace.faults.reset()
 
     # --- one execution -----------------------------------------------------------------------------
     def _fly(self, slot: Slot, plan: ExperimentPlan) -> Verdict:

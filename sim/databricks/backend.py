@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import Request
 
+from sim import context as sim_context
 from sim.compute.contract import ClusterPool
 from sim.databricks.errors import DatabricksError
 from sim.databricks.faults.models import FaultList
@@ -77,7 +78,7 @@ class Backend:
         base_env = {**cluster_env, "DATABRICKS_HOST": host, "DATABRICKS_TOKEN": token}
         pool = LazyComputePool(state_dir, base_env)
         workspace = WorkspaceBackend(store, state_dir=state_dir, mounts=mounts)
-        faults = FaultList()
+        faults = FaultList.for_context(sim_context.current())
         registry = RunRegistry(store)
         factory = RunFactory(registry, jobs)
         scheduler = Scheduler(

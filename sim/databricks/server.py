@@ -98,7 +98,8 @@ class Workspace:
 
     @property
     def faults(self) -> FaultList:
-        """The Python fault API (`faults.http(...)`, `faults.task(...)`, `faults.reset()`)."""
+        """The Python fault API (`faults.http(...)`, `faults.task(...)`, `faults.reset()`): faults it adds live in
+        the simulator's fault plan (`faults.plan`; a workspace started on its own has a plan of its own)."""
         return self._backend.faults
 
     @property

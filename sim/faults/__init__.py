@@ -1,7 +1,8 @@
 """Fault plans: faults as data (target + which attempts + effect), applied by every simulated service.
 
-Public surface: `FaultPlan`, `Fault`, `Target`, `Effect`, `load_plan`, `from_mock_config`, `active`,
-`activate`. Components ask `active().take(kind, name, ...)` at the point where the real service could fail.
+Public surface: `FaultPlan`, `Fault`, `Target`, `Effect`, `build_fault`, `load_plan`, `from_mock_config`,
+`active`, `activate`. Components ask `active().take(kind, name, ...)` at the point where the real service
+could fail; the fake Databricks workspace asks the plan its simulator's context holds (`workspace.faults`).
 """
 
 from sim.faults.mock_config import from_mock_config
@@ -14,6 +15,7 @@ from sim.faults.plan import (
     Target,
     activate,
     active,
+    build_fault,
     load_plan,
 )
 
@@ -26,6 +28,7 @@ __all__ = [
     "Target",
     "activate",
     "active",
+    "build_fault",
     "from_mock_config",
     "load_plan",
 ]

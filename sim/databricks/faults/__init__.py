@@ -1,4 +1,4 @@
-"""Fault injection: faults are data in an ordered list, first match wins (see `models.py`)."""
+"""The workspace's fault API: an adapter over the simulator's one fault plan (see `models.py`)."""
 
 from sim.databricks.faults.models import FaultList, HttpFault, TaskFault
 

@@ -1,5 +1,6 @@
 """The fault control API under the reserved prefix `/api/2.0/stepbricks/faults` (token-checked like
-every other route):
+every other route). It adds to and removes from the workspace's fault plan through `FaultList`, so what
+fires lands in the plan's `applied` record like every other fault (docs/faults.md):
 
 - `POST /api/2.0/stepbricks/faults` with a fault as JSON → `{"fault_id": n}`. HTTP fault:
   `{"pattern": "POST /api/2.*/jobs/run-now", "status_code": 429, "times": 1, "retry_after": 1}`;

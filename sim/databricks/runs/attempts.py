@@ -18,7 +18,6 @@ from typing import Any
 from sim import clock
 from sim.compute.contract import Cluster, ClusterPool, TaskResult
 from sim.databricks.faults.models import FaultList
-from sim.databricks.faults.plan_bridge import kill_worker_mid_task, task_fault_from_plan
 from sim.databricks.runs import conditions
 from sim.databricks.runs.context import RunContext, Stopping
 from sim.databricks.runs.creation import RunFactory
@@ -65,8 +64,7 @@ class AttemptRunner:
         task_run.start_time = clock.now_ms()
         set_state(self._registry, run, task_run.state, "PENDING")
         fault = self._faults.take_task(job_id=run.job_id, job_name=run.run_name, task_key=task_run.task_key,
-                                       attempt=task_run.attempt_number) or task_fault_from_plan(
-            job_name=run.run_name, task_key=task_run.task_key, run_id=run.run_id)
+                                       attempt=task_run.attempt_number)
         if fault is not None and fault.effect == "SLOW_START":
             clock.get().wait(ctx.stop, fault.delay_seconds)
             self._check_stopping()
@@ -114,7 +112,8 @@ class AttemptRunner:
         task_run.resolved_values = resolved_values(task_run.task, invocation)
         set_state(self._registry, run, task_run.state, "RUNNING")
         handle = cluster.run(invocation)
-        kill_worker_mid_task(cluster, handle, job_name=run.run_name, task_key=task_run.task_key, run_id=run.run_id)
+        self._faults.kill_worker_mid_task(cluster, handle, job_name=run.run_name, task_key=task_run.task_key,
+                                          run_id=run.run_id, job_id=run.job_id)
         # Real work in a cluster process: the virtual clock must not skip past it. A cancel, the run's
         # timeout or a shutdown cancels the handle (`RunContext.halt`), and the cluster ends a cancelled
         # attempt within its grace, so this waits for the result alone.

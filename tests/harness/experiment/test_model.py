@@ -65,12 +65,14 @@ def test_fewer_attempts_can_bring_a_fault_back_within_the_retries():
     assert etl_twice.with_attempts((1,)).hard is False  # the ETL task retries once
 
 
-def test_workspace_http_faults_become_workspace_fault_arguments():
+def test_workspace_http_faults_become_databricks_http_faults_of_the_one_plan():
     plan = ExperimentPlan(0, faults=(PlannedFault("workspace_http", "POST /api/2.*/jobs/run-now",
                                                   {"status_code": 503, "retry_after": 0, "after_handler": True},
                                                   (2, 3)),))
-    assert plan.http_faults() == [{"pattern": "POST /api/2.*/jobs/run-now", "times": 2, "offset": 1,
-                                   "status_code": 503, "retry_after": 0, "after_handler": True}]
+    [fault] = plan.fault_plan("exp-0-").to_dict()["faults"]
+    assert fault == {"target": {"kind": "databricks_http", "name": "POST /api/2.*/jobs/run-now"},
+                     "attempts": [2, 3], "label": "plan 0: workspace_http",
+                     "effect": {"status_code": 503, "retry_after": 0, "after_handler": True}}
 
 
 def test_a_timed_out_task_is_hard_even_where_a_failed_one_is_retried():

@@ -1,6 +1,6 @@
-"""`databricks_task` and `cluster` faults from the simulator's fault plan, bridged onto the fake workspace's
-own fault mechanism: asserted on the run objects runs/get returns (attempts, result states, start/end
-times in virtual time)."""
+"""`databricks_task` and `cluster` faults from the simulator's fault plan, the plan `workspace.faults` adds
+to as well: asserted on the run objects runs/get returns (attempts, result states, start/end times in
+virtual time) and on the plan's one record of what fired."""
 
 from __future__ import annotations
 
@@ -81,16 +81,18 @@ def test_internal_error_and_timeout_effects_end_the_task_that_way(dbx, plan):
     assert slow["tasks"][0]["state"]["result_state"] == "TIMEDOUT"
 
 
-def test_the_workspaces_own_faults_still_win_and_are_not_counted_by_the_plan(dbx, plan):
+def test_the_workspaces_faults_join_the_plan_first_added_wins_and_only_it_is_recorded(dbx, plan):
     assert dbx.databricks is not None
-    dbx.databricks.faults.task("INTERNAL_ERROR", job_name="both", task_key="etl")
+    added = dbx.databricks.faults.task("INTERNAL_ERROR", job_name="both", task_key="etl")
     plan.add("databricks_task", "both", detail="etl", result_state="FAILED")
     try:
         run = _submit(dbx, "both", _task("etl"))
     finally:
         dbx.databricks.faults.reset()
     assert run["tasks"][0]["state"]["life_cycle_state"] == "INTERNAL_ERROR"
-    assert plan.applied == []
+    assert [(a.target, a.occurrence, a.label) for a in plan.applied] == [
+        ("databricks_task:both/etl", 1, f"workspace fault {added.fault_id}")]
+    assert len(plan.faults) == 1  # reset removed the workspace's fault, not the plan's
 
 
 def test_a_slow_cluster_start_past_the_runs_timeout_times_the_run_out_at_its_deadline(dbx, plan):
