@@ -17,6 +17,7 @@ from sim.aws.moto_seams import (  # noqa: F401
     sfn_api,
     sfn_faults,
     sfn_history,
+    sfn_http,
     sfn_integrations,
     sfn_language,
     sfn_logging,
