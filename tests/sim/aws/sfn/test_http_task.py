@@ -298,3 +298,17 @@ def test_create_state_machine_refuses_an_incomplete_http_task_naming_state_and_f
         create_machine(_task(parameters))
     text = refused.value.response["Error"]["Message"]
     assert message in text and "/States/Call/Parameters" in text
+
+
+def test_update_connection_rotates_the_key_in_its_secret_and_the_next_call_sends_it(aws, run_machine, events,
+                                                                                    target):
+    name = f"rotating-{next(_names)}"
+    arn = events.create_connection(Name=name, AuthorizationType="API_KEY", AuthParameters={
+        "ApiKeyAuthParameters": {"ApiKeyName": "Authorization", "ApiKeyValue": "Bearer old"}})["ConnectionArn"]
+    events.update_connection(Name=name, AuthParameters={"ApiKeyAuthParameters": {"ApiKeyValue": "Bearer new"}})
+    secret_arn = events.describe_connection(Name=name)["SecretArn"]
+    assert json.loads(aws.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]) == {
+        "api_key_name": "Authorization", "api_key_value": "Bearer new"}
+    target.seen.clear()
+    assert run_machine(_task(_call(target, arn, "/rotated"))).status == "SUCCEEDED"
+    assert target.seen[-1].headers["authorization"] == "Bearer new"
