@@ -31,7 +31,8 @@ NOTEBOOKS = {
     "evaluate": PROJECT_ROOT / "ml" / "notebooks" / "evaluate.py",
 }
 NOTEBOOK_DIR = "/Shared/stepbricks"
-VARIANTS = {"polling": "pipeline", "callback": "pipeline_callback", "map": "pipeline_map"}
+VARIANTS = {"polling": "pipeline", "callback": "pipeline_callback", "map": "pipeline_map", "http": "pipeline_http"}
+CONNECTION = "stepbricks-databricks"  # the EventBridge connection the HTTP variant's HTTP Tasks authorize with
 
 # function key -> (handler, timeout seconds). Names get the deployment prefix.
 FUNCTIONS: dict[str, tuple[str, int]] = {
@@ -119,6 +120,8 @@ def deploy(env: Mapping[str, str] | None = None, config: DeployConfig | None = N
     buckets = _ensure_buckets(aws_client("s3", env), bucket_names(config.prefix), region)
     topic_arn = _ensure_topic(aws_client("sns", env), f"{config.prefix}pipeline-notifications", config)
     secret_arn = _ensure_secret(aws_client("secretsmanager", env), f"{config.prefix}{TOKEN_SECRET}", env)
+    connection_arn = _ensure_connection(aws_client("events", env), f"{config.prefix}{CONNECTION}",
+                                        _workspace_token(aws_client("secretsmanager", env), secret_arn, env))
     iam = aws_client("iam", env)
     lambda_role = _ensure_role(iam, f"{config.prefix}stepbricks-lambda-role", _LAMBDA_TRUST)
     sfn_role = _ensure_role(iam, f"{config.prefix}stepbricks-sfn-role", _SFN_TRUST)
@@ -163,6 +166,8 @@ def deploy(env: Mapping[str, str] | None = None, config: DeployConfig | None = N
         "ResultsBucket": buckets["results"],
         "ModelName": config.model_name,
         "MinRocAuc": str(config.min_roc_auc),
+        "DatabricksHost": env.get("DATABRICKS_HOST", "").rstrip("/"),
+        "DatabricksConnectionArn": connection_arn,
     }
     sfn = aws_client("stepfunctions", env)
     for variant, definition_name in VARIANTS.items():
@@ -232,6 +237,25 @@ def _ensure_secret(sm: Any, name: str, env: Mapping[str, str]) -> str:
     if not token:
         raise RuntimeError(f"Secret '{name}' does not exist and DATABRICKS_TOKEN is not set to create it")
     return sm.create_secret(Name=name, SecretString=token)["ARN"]
+
+
+def _workspace_token(sm: Any, secret_arn: str, env: Mapping[str, str]) -> str:
+    return env.get("DATABRICKS_TOKEN") or sm.get_secret_value(SecretId=secret_arn)["SecretString"].strip()
+
+
+def _ensure_connection(events: Any, name: str, token: str) -> str:
+    """The EventBridge connection the HTTP variant's HTTP Tasks call the workspace with: an API_KEY
+    connection whose key is the `Authorization: Bearer <token>` header (EventBridge keeps it in its own
+    Secrets Manager secret); an existing one gets the current token."""
+    auth = {"ApiKeyAuthParameters": {"ApiKeyName": "Authorization", "ApiKeyValue": f"Bearer {token}"}}
+    try:
+        events.describe_connection(Name=name)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+        return events.create_connection(Name=name, AuthorizationType="API_KEY", AuthParameters=auth,
+                                        Description="Databricks workspace token for the HTTP Tasks")["ConnectionArn"]
+    return events.update_connection(Name=name, AuthorizationType="API_KEY", AuthParameters=auth)["ConnectionArn"]
 
 
 def _ensure_role(iam: Any, name: str, trust: dict) -> str:

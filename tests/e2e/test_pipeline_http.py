@@ -1,0 +1,107 @@
+"""The HTTP variant flown end to end: HTTP Tasks start the Databricks jobs (jobs/run-now) and poll them
+(runs/get, runs/get-output) with the workspace token from an EventBridge connection; no Lambda talks to
+Databricks. Its Retry and Catch paths are flown against the fake workspace's own faults."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.runner import RunResult, run_pipeline
+from sim.data.generator import generate
+
+pytestmark = pytest.mark.e2e
+FLIGHT_SECONDS = 360
+HTTP = "arn:aws:states:::http:invoke"
+
+
+def _fly(stepbricks, deployed_pipeline, path: Path) -> RunResult:
+    return run_pipeline(stepbricks.env, deployed_pipeline, path, variant="http", timeout=FLIGHT_SECONDS)
+
+
+@pytest.fixture
+def workspace_faults(stepbricks) -> Iterator[Any]:
+    faults = stepbricks.require_simulator("workspace faults").databricks.faults
+    faults.reset()
+    yield faults
+    faults.reset()
+
+
+def _visits(result: RunResult, name: str) -> list:
+    return [v for v in result.trace.visits if v.name == name]
+
+
+def _task_resources(result: RunResult) -> dict[str, str]:
+    """State name -> the Resource its TaskScheduled event names (resourceType:resource)."""
+    found: dict[str, str] = {}
+    entered = None
+    for event in result.trace.events:
+        details = event.get("stateEnteredEventDetails")
+        if details:
+            entered = details["name"]
+        scheduled = event.get("taskScheduledEventDetails")
+        if scheduled and entered:
+            found[entered] = f"{scheduled['resourceType']}:{scheduled['resource']}"
+    return found
+
+
+def test_http_variant_runs_the_jobs_through_http_tasks_and_succeeds(stepbricks, deployed_pipeline, tmp_path):
+    path = tmp_path / "http.csv"
+    report = generate(path, rows=1500, seed=21, fmt="csv", dirty_share=0.02)
+
+    result = _fly(stepbricks, deployed_pipeline, path)
+
+    assert result.succeeded, (result.trace.error, result.trace.cause)
+    etl = result.step_output("etl")
+    assert (etl["rows_in"], etl["rows_written"]) == (report.rows, report.clean_rows)
+    assert result.step_output("train")["model_version"]
+    assert result.step_output("evaluate")["gate"]["passed"] is True
+    resources = _task_resources(result)
+    for step in ("Etl", "Train", "Evaluate"):
+        for state in (f"Start{step}", f"Check{step}", f"Get{step}Output"):
+            assert resources[state] == "http:invoke", (state, resources[state])
+    assert {r["job_id"] for r in result.databricks_runs} == set(deployed_pipeline.jobs.values())
+    assert all(r["state"]["result_state"] == "SUCCESS" for r in result.databricks_runs)
+
+
+def test_a_lost_run_now_answer_and_a_throttled_poll_are_retried_without_a_second_run(
+    stepbricks, deployed_pipeline, workspace_faults, tmp_path
+):
+    # run-now starts the run but its answer is lost (503 after the handler ran): the retried call carries the
+    # same idempotency token and gets the same run back. The first poll is throttled (429) and retried.
+    workspace_faults.http("POST /api/2.*/jobs/run-now", 503, times=1, after_handler=True)
+    workspace_faults.http("GET /api/2.*/jobs/runs/get", 429, times=1)
+    path = tmp_path / "http-retried.csv"
+    generate(path, rows=800, seed=22, fmt="csv")
+
+    result = _fly(stepbricks, deployed_pipeline, path)
+
+    assert result.succeeded, (result.trace.error, result.trace.cause)
+    (start_etl,) = _visits(result, "StartEtl")
+    assert start_etl.attempts == 2
+    assert _visits(result, "CheckEtl")[0].attempts == 2
+    failures = [e["taskFailedEventDetails"]["error"] for e in result.trace.events if "taskFailedEventDetails" in e]
+    assert failures == ["States.Http.StatusCode.503", "States.Http.StatusCode.429"]
+    etl_runs = [r for r in result.databricks_runs if r["job_id"] == deployed_pipeline.jobs["etl"]]
+    assert len(etl_runs) == 1
+    w = stepbricks.workspace()
+    runs_of_this_file = [r.run_id for r in w.jobs.list_runs(job_id=deployed_pipeline.jobs["etl"])
+                         if any(p.name == "source_uri" and p.value == result.input_uri for p in r.job_parameters or [])]
+    assert runs_of_this_file == [etl_runs[0]["run_id"]], "the retried run-now started a second run"
+
+
+def test_a_failed_etl_run_takes_the_failure_path(stepbricks, deployed_pipeline, workspace_faults, tmp_path):
+    workspace_faults.task("FAILED", job_id=deployed_pipeline.jobs["etl"], message="injected: source unreadable")
+    path = tmp_path / "http-fails.csv"
+    generate(path, rows=500, seed=23, fmt="csv")
+
+    result = _fly(stepbricks, deployed_pipeline, path)
+
+    assert (result.trace.status, result.trace.error) == ("FAILED", "PipelineFailed")
+    visited = [v.name for v in result.trace.visits]
+    assert "NotifyFailure" in visited and "GetEtlOutput" not in visited and "StartTrain" not in visited
+    last_check = _visits(result, "CheckEtl")[-1]
+    assert last_check.output["etlStatus"]["state"]["result_state"] == "FAILED"
