@@ -4,6 +4,7 @@ Databricks. Its Retry and Catch paths are flown against the fake workspace's own
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -105,3 +106,23 @@ def test_a_failed_etl_run_takes_the_failure_path(stepbricks, deployed_pipeline, 
     assert "NotifyFailure" in visited and "GetEtlOutput" not in visited and "StartTrain" not in visited
     last_check = _visits(result, "CheckEtl")[-1]
     assert last_check.output["etlStatus"]["state"]["result_state"] == "FAILED"
+
+
+def test_a_refused_http_call_is_caught_and_notified(stepbricks, deployed_pipeline, workspace_faults,
+                                                    notification_inbox, tmp_path):
+    workspace_faults.http("GET /api/2.*/jobs/runs/get-output", 403, times=1,
+                          body={"error_code": "PERMISSION_DENIED", "message": "injected: token lacks CAN_VIEW"})
+    path = tmp_path / "http-refused.csv"
+    generate(path, rows=500, seed=24, fmt="csv")
+
+    result = _fly(stepbricks, deployed_pipeline, path)
+
+    assert (result.trace.status, result.trace.error) == ("FAILED", "PipelineFailed")
+    (get_output,) = _visits(result, "GetEtlOutput")
+    assert (get_output.attempts, get_output.error) == (1, "States.Http.StatusCode.403")  # not retried
+    notify = _visits(result, "NotifyFailure")[0]
+    caught = notify.output["error"]
+    assert caught["Error"] == "States.Http.StatusCode.403"
+    assert json.loads(caught["Cause"])["ResponseBody"]["error_code"] == "PERMISSION_DENIED"
+    notes = notification_inbox.messages_for(result.execution_arn)
+    assert len(notes) == 1 and "Failed" in notes[0]["subject"]
