@@ -319,29 +319,37 @@ def result_of(status: int, headers: list[tuple[str, str]], content: bytes) -> di
     return result
 
 
+_client: httpx.Client | None = None
+_client_lock = threading.Lock()
+
+
+def _shared_client() -> httpx.Client:
+    """One pooled client for every HTTP Task (building one costs more than a loopback request)."""
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = httpx.Client(timeout=TIMEOUT_S, follow_redirects=False)
+        return _client
+
+
 def invoke(parameters: dict[str, Any], resolve: Callable[[str], Connection], region: str,
            client: httpx.Client | None = None) -> dict[str, Any]:
     """Run one HTTP Task attempt: resolve its connection, send the request, shape the result."""
     connection = resolve(connection_arn(parameters))
     request = build_request(parameters, connection, region)
-    owned = client is None
-    client = client or httpx.Client(timeout=TIMEOUT_S, follow_redirects=False)
-    try:
-        with clock.busy():  # a request in flight is real work: the clock must not skip past it
-            for attempt in (0, 1):
-                headers = {**request.headers, **_authorization(client, connection, refresh=attempt > 0)}
-                try:
-                    response = client.request(request.method, request.url, headers=headers, content=request.body)
-                except httpx.TimeoutException:
-                    raise HttpTaskError("States.Http.Socket", f"The HTTP request to {request.url} timed out "
-                                                              f"after {int(TIMEOUT_S)} seconds") from None
-                except httpx.HTTPError as exc:
-                    raise HttpTaskError("States.Http.Socket", f"The HTTP request to {request.url} failed: "
-                                                              f"{exc}") from None
-                if response.status_code == 401 and connection.oauth is not None and attempt == 0:
-                    continue  # EventBridge re-authorizes an OAuth connection on a 401 and tries again
-                break
-    finally:
-        if owned:
-            client.close()
+    client = client or _shared_client()
+    with clock.busy():  # a request in flight is real work: the clock must not skip past it
+        for attempt in (0, 1):
+            headers = {**request.headers, **_authorization(client, connection, refresh=attempt > 0)}
+            try:
+                response = client.request(request.method, request.url, headers=headers, content=request.body)
+            except httpx.TimeoutException:
+                raise HttpTaskError("States.Http.Socket", f"The HTTP request to {request.url} timed out "
+                                                          f"after {int(TIMEOUT_S)} seconds") from None
+            except httpx.HTTPError as exc:
+                raise HttpTaskError("States.Http.Socket", f"The HTTP request to {request.url} failed: "
+                                                          f"{exc}") from None
+            if response.status_code == 401 and connection.oauth is not None and attempt == 0:
+                continue  # EventBridge re-authorizes an OAuth connection on a 401 and tries again
+            break
     return result_of(response.status_code, list(response.headers.multi_items()), response.content)
