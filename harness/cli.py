@@ -318,6 +318,10 @@ def run(
                 deployment = do_deploy(env, DeployConfig(poll_seconds=poll_seconds))
             console.print(f"deployed: {len(deployment.functions)} Lambdas, jobs {deployment.jobs}, "
                           f"cluster {deployment.cluster_id}")
+            if variant in deployment.unsupported:
+                console.print(f"[red]the {variant} variant is not deployed: {deployment.unsupported[variant]}[/red]",
+                              highlight=False)
+                raise typer.Exit(2)
             with Live(console=console, refresh_per_second=4, transient=True) as live:
                 result = run_pipeline(
                     env,

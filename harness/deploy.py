@@ -32,6 +32,9 @@ NOTEBOOKS = {
 }
 NOTEBOOK_DIR = "/Shared/stepbricks"
 VARIANTS = {"polling": "pipeline", "callback": "pipeline_callback", "map": "pipeline_map", "http": "pipeline_http"}
+# Variants a Step Functions engine may lack: Step Functions Local and LocalStack refuse the HTTP Task, so
+# there the HTTP variant is left out (and says why) while the others deploy.
+OPTIONAL_VARIANTS = frozenset({"http"})
 CONNECTION = "stepbricks-databricks"  # the EventBridge connection the HTTP variant's HTTP Tasks authorize with
 
 # function key -> (handler, timeout seconds). Names get the deployment prefix.
@@ -79,6 +82,7 @@ class Deployment:
     jobs: dict[str, int]  # bundle key -> Databricks job id
     cluster_id: str
     config: DeployConfig = field(default_factory=DeployConfig)
+    unsupported: dict[str, str] = field(default_factory=dict)  # variant -> why the backend refused it
 
     def to_json(self) -> str:
         data = {k: v for k, v in self.__dict__.items() if k != "config"}
@@ -169,10 +173,9 @@ def deploy(env: Mapping[str, str] | None = None, config: DeployConfig | None = N
         "DatabricksHost": env.get("DATABRICKS_HOST", "").rstrip("/"),
         "DatabricksConnectionArn": connection_arn,
     }
-    sfn = aws_client("stepfunctions", env)
-    for variant, definition_name in VARIANTS.items():
-        definition = asl_loader.render(definition_name, substitutions)
-        _ensure_state_machine(sfn, sm_names[variant], definition, sfn_role)
+    unsupported = _ensure_state_machines(aws_client("stepfunctions", env), sm_names, substitutions, sfn_role)
+    for variant in unsupported:
+        sm_arns.pop(variant)
 
     _ensure_s3_trigger(aws_client("s3", env), lam, buckets["raw"], fn_arns["trigger-pipeline"], account)
     return Deployment(
@@ -186,6 +189,7 @@ def deploy(env: Mapping[str, str] | None = None, config: DeployConfig | None = N
         jobs=job_ids,
         cluster_id=cluster_id,
         config=config,
+        unsupported=unsupported,
     )
 
 
@@ -294,6 +298,21 @@ def _ensure_function(
     arn = lam.update_function_configuration(FunctionName=name, **settings)["FunctionArn"]
     lam.get_waiter("function_updated_v2").wait(FunctionName=name)
     return arn
+
+
+def _ensure_state_machines(sfn: Any, names: Mapping[str, str], substitutions: Mapping[str, str],
+                           role: str) -> dict[str, str]:
+    """Create or update each variant's state machine; returns the optional variants the engine refused."""
+    unsupported: dict[str, str] = {}
+    for variant, definition_name in VARIANTS.items():
+        definition = asl_loader.render(definition_name, substitutions)
+        try:
+            _ensure_state_machine(sfn, names[variant], definition, role)
+        except ClientError as exc:
+            if variant not in OPTIONAL_VARIANTS or exc.response["Error"]["Code"] != "InvalidDefinition":
+                raise
+            unsupported[variant] = f"this Step Functions engine refused it: {exc.response['Error'].get('Message', '')}"
+    return unsupported
 
 
 def _ensure_state_machine(sfn: Any, name: str, definition: str, role: str) -> str:

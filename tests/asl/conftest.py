@@ -14,6 +14,10 @@ def _fn(name: str) -> str:
 
 @pytest.fixture
 def values() -> dict[str, str]:
+    return substitution_values()
+
+
+def substitution_values() -> dict[str, str]:
     return {
         "AccountId": ACCOUNT,
         "Region": REGION,
