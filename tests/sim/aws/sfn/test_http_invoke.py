@@ -312,3 +312,18 @@ def test_update_connection_rotates_the_key_in_its_secret_and_the_next_call_sends
     target.seen.clear()
     assert run_machine(_task(_call(target, arn, "/rotated"))).status == "SUCCEEDED"
     assert target.seen[-1].headers["authorization"] == "Bearer new"
+
+
+def test_test_state_runs_an_http_task_and_reports_a_caught_status(aws, target, api_key):
+    sfn = aws.client("stepfunctions", inject_host_prefix=False)
+    state = {"Type": "Task", "Resource": HTTP, "Parameters": _call(target, api_key, "/tested"), "End": True}
+    answer = sfn.test_state(definition=json.dumps(state), roleArn="arn:aws:iam::123456789012:role/t", input="{}")
+    assert answer["status"] == "SUCCEEDED"
+    assert json.loads(answer["output"])["ResponseBody"] == {"path": "/tested", "method": "GET"}
+
+    target.answer("/gone", (410, {"Content-Type": "application/json"}, b"{}"))
+    state = {**state, "Parameters": _call(target, api_key, "/gone"),
+             "Catch": [{"ErrorEquals": ["States.Http.StatusCode.410"], "Next": "Gone"}]}
+    answer = sfn.test_state(definition=json.dumps(state), roleArn="arn:aws:iam::123456789012:role/t", input="{}")
+    assert (answer["status"], answer["error"], answer["nextState"]) == ("CAUGHT_ERROR", "States.Http.StatusCode.410",
+                                                                        "Gone")
