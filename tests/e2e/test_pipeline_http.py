@@ -51,9 +51,19 @@ def _task_resources(result: RunResult) -> dict[str, str]:
     return found
 
 
+def _databricks_lambda_starts(stepbricks, deployed_pipeline) -> int | None:
+    """How many times the start/check Lambdas ran so far (None off the embedded simulator: no runtime logs)."""
+    if stepbricks.simulator is None:
+        return None
+    aws = stepbricks.simulator.aws
+    names = [deployed_pipeline.functions[k].rsplit(":", 1)[-1] for k in ("start-databricks-job", "check-databricks-job")]
+    return sum(line.startswith("START") for name in names for line in aws.lambda_logs(name))
+
+
 def test_http_variant_runs_the_jobs_through_http_tasks_and_succeeds(stepbricks, deployed_pipeline, tmp_path):
     path = tmp_path / "http.csv"
     report = generate(path, rows=1500, seed=21, fmt="csv", dirty_share=0.02)
+    lambda_starts = _databricks_lambda_starts(stepbricks, deployed_pipeline)
 
     result = _fly(stepbricks, deployed_pipeline, path)
 
@@ -68,6 +78,7 @@ def test_http_variant_runs_the_jobs_through_http_tasks_and_succeeds(stepbricks, 
             assert resources[state] == "http:invoke", (state, resources[state])
     assert {r["job_id"] for r in result.databricks_runs} == set(deployed_pipeline.jobs.values())
     assert all(r["state"]["result_state"] == "SUCCESS" for r in result.databricks_runs)
+    assert _databricks_lambda_starts(stepbricks, deployed_pipeline) == lambda_starts, "a Lambda talked to Databricks"
 
 
 def test_a_lost_run_now_answer_and_a_throttled_poll_are_retried_without_a_second_run(
