@@ -251,7 +251,7 @@ def run(
     dirty_share: Annotated[float, typer.Option(help="Share of dirty generated records.")] = 0.02,
     seed: Annotated[int, typer.Option(help="Seed of the generated data and of every id the simulator makes up: "
                                             "the same seed and --faults replay the same flight.")] = 7,
-    variant: Annotated[str, typer.Option(help="polling | callback | map")] = "polling",
+    variant: Annotated[str, typer.Option(help="polling | callback | map | http")] = "polling",
     poll_seconds: Annotated[int, typer.Option(help="Wait state seconds between Databricks polls (as on AWS).")] = 30,
     state_dir: Annotated[Path | None, typer.Option(help="Keep the simulator's state here.")] = None,
     real_time: Annotated[
@@ -318,6 +318,10 @@ def run(
                 deployment = do_deploy(env, DeployConfig(poll_seconds=poll_seconds))
             console.print(f"deployed: {len(deployment.functions)} Lambdas, jobs {deployment.jobs}, "
                           f"cluster {deployment.cluster_id}")
+            if variant in deployment.unsupported:
+                console.print(f"[red]the {variant} variant is not deployed: {deployment.unsupported[variant]}[/red]",
+                              highlight=False)
+                raise typer.Exit(2)
             with Live(console=console, refresh_per_second=4, transient=True) as live:
                 result = run_pipeline(
                     env,

@@ -31,7 +31,11 @@ NOTEBOOKS = {
     "evaluate": PROJECT_ROOT / "ml" / "notebooks" / "evaluate.py",
 }
 NOTEBOOK_DIR = "/Shared/stepbricks"
-VARIANTS = {"polling": "pipeline", "callback": "pipeline_callback", "map": "pipeline_map"}
+VARIANTS = {"polling": "pipeline", "callback": "pipeline_callback", "map": "pipeline_map", "http": "pipeline_http"}
+# Variants a Step Functions engine may lack: Step Functions Local and LocalStack refuse the HTTP Task, so
+# there the HTTP variant is left out (and says why) while the others deploy.
+OPTIONAL_VARIANTS = frozenset({"http"})
+CONNECTION = "stepbricks-databricks"  # the EventBridge connection the HTTP variant's HTTP Tasks authorize with
 
 # function key -> (handler, timeout seconds). Names get the deployment prefix.
 FUNCTIONS: dict[str, tuple[str, int]] = {
@@ -78,6 +82,7 @@ class Deployment:
     jobs: dict[str, int]  # bundle key -> Databricks job id
     cluster_id: str
     config: DeployConfig = field(default_factory=DeployConfig)
+    unsupported: dict[str, str] = field(default_factory=dict)  # variant -> why the backend refused it
 
     def to_json(self) -> str:
         data = {k: v for k, v in self.__dict__.items() if k != "config"}
@@ -119,6 +124,8 @@ def deploy(env: Mapping[str, str] | None = None, config: DeployConfig | None = N
     buckets = _ensure_buckets(aws_client("s3", env), bucket_names(config.prefix), region)
     topic_arn = _ensure_topic(aws_client("sns", env), f"{config.prefix}pipeline-notifications", config)
     secret_arn = _ensure_secret(aws_client("secretsmanager", env), f"{config.prefix}{TOKEN_SECRET}", env)
+    connection_arn = _ensure_connection(aws_client("events", env), f"{config.prefix}{CONNECTION}",
+                                        _workspace_token(aws_client("secretsmanager", env), secret_arn, env))
     iam = aws_client("iam", env)
     lambda_role = _ensure_role(iam, f"{config.prefix}stepbricks-lambda-role", _LAMBDA_TRUST)
     sfn_role = _ensure_role(iam, f"{config.prefix}stepbricks-sfn-role", _SFN_TRUST)
@@ -163,11 +170,12 @@ def deploy(env: Mapping[str, str] | None = None, config: DeployConfig | None = N
         "ResultsBucket": buckets["results"],
         "ModelName": config.model_name,
         "MinRocAuc": str(config.min_roc_auc),
+        "DatabricksHost": env.get("DATABRICKS_HOST", "").rstrip("/"),
+        "DatabricksConnectionArn": connection_arn,
     }
-    sfn = aws_client("stepfunctions", env)
-    for variant, definition_name in VARIANTS.items():
-        definition = asl_loader.render(definition_name, substitutions)
-        _ensure_state_machine(sfn, sm_names[variant], definition, sfn_role)
+    unsupported = _ensure_state_machines(aws_client("stepfunctions", env), sm_names, substitutions, sfn_role)
+    for variant in unsupported:
+        sm_arns.pop(variant)
 
     _ensure_s3_trigger(aws_client("s3", env), lam, buckets["raw"], fn_arns["trigger-pipeline"], account)
     return Deployment(
@@ -181,6 +189,7 @@ def deploy(env: Mapping[str, str] | None = None, config: DeployConfig | None = N
         jobs=job_ids,
         cluster_id=cluster_id,
         config=config,
+        unsupported=unsupported,
     )
 
 
@@ -234,6 +243,25 @@ def _ensure_secret(sm: Any, name: str, env: Mapping[str, str]) -> str:
     return sm.create_secret(Name=name, SecretString=token)["ARN"]
 
 
+def _workspace_token(sm: Any, secret_arn: str, env: Mapping[str, str]) -> str:
+    return env.get("DATABRICKS_TOKEN") or sm.get_secret_value(SecretId=secret_arn)["SecretString"].strip()
+
+
+def _ensure_connection(events: Any, name: str, token: str) -> str:
+    """The EventBridge connection the HTTP variant's HTTP Tasks call the workspace with: an API_KEY
+    connection whose key is the `Authorization: Bearer <token>` header (EventBridge keeps it in its own
+    Secrets Manager secret); an existing one gets the current token."""
+    auth = {"ApiKeyAuthParameters": {"ApiKeyName": "Authorization", "ApiKeyValue": f"Bearer {token}"}}
+    try:
+        events.describe_connection(Name=name)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+        return events.create_connection(Name=name, AuthorizationType="API_KEY", AuthParameters=auth,
+                                        Description="Databricks workspace token for the HTTP Tasks")["ConnectionArn"]
+    return events.update_connection(Name=name, AuthorizationType="API_KEY", AuthParameters=auth)["ConnectionArn"]
+
+
 def _ensure_role(iam: Any, name: str, trust: dict) -> str:
     try:
         return iam.get_role(RoleName=name)["Role"]["Arn"]
@@ -270,6 +298,21 @@ def _ensure_function(
     arn = lam.update_function_configuration(FunctionName=name, **settings)["FunctionArn"]
     lam.get_waiter("function_updated_v2").wait(FunctionName=name)
     return arn
+
+
+def _ensure_state_machines(sfn: Any, names: Mapping[str, str], substitutions: Mapping[str, str],
+                           role: str) -> dict[str, str]:
+    """Create or update each variant's state machine; returns the optional variants the engine refused."""
+    unsupported: dict[str, str] = {}
+    for variant, definition_name in VARIANTS.items():
+        definition = asl_loader.render(definition_name, substitutions)
+        try:
+            _ensure_state_machine(sfn, names[variant], definition, role)
+        except ClientError as exc:
+            if variant not in OPTIONAL_VARIANTS or exc.response["Error"]["Code"] != "InvalidDefinition":
+                raise
+            unsupported[variant] = f"this Step Functions engine refused it: {exc.response['Error'].get('Message', '')}"
+    return unsupported
 
 
 def _ensure_state_machine(sfn: Any, name: str, definition: str, role: str) -> str:

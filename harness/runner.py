@@ -86,6 +86,8 @@ def run_pipeline(
 ) -> RunResult:
     """Fly the pipeline once on `input_path` through the real trigger (or a direct start for `map`)."""
     started = time.monotonic()
+    if variant in deployment.unsupported:
+        raise ValueError(f"the {variant} variant is not deployed: {deployment.unsupported[variant]}")
     sm_arn = deployment.state_machines[variant]
     sfn = aws_client("stepfunctions", env)
     if variant == "map":

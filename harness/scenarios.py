@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from asl.graph import EdgeKind, Graph
+from sim.aws.http_task import is_http_error_name
 from sim.faults import FaultPlan
 
 INJECTED = "Stepbricks.InjectedError"
@@ -42,7 +43,8 @@ class FaultScenario:
 
 def _error_for(error_equals: Iterable[str], earlier: list[tuple[str, ...]]) -> str | None:
     """A concrete error name this ErrorEquals matches and no earlier one does (None if impossible)."""
-    candidates = [e for e in error_equals if not e.startswith("States.")]
+    # Custom names, and the HTTP Task's own `States.Http.*` names, are concrete errors a fault can raise.
+    candidates = [e for e in error_equals if not e.startswith("States.") or is_http_error_name(e)]
     if {"States.ALL", "States.TaskFailed"} & set(error_equals):
         candidates.append(INJECTED)
     if "States.Timeout" in error_equals:

@@ -14,6 +14,10 @@ def _fn(name: str) -> str:
 
 @pytest.fixture
 def values() -> dict[str, str]:
+    return substitution_values()
+
+
+def substitution_values() -> dict[str, str]:
     return {
         "AccountId": ACCOUNT,
         "Region": REGION,
@@ -34,4 +38,7 @@ def values() -> dict[str, str]:
         "ResultsBucket": "stepbricks-results",
         "ModelName": "churn",
         "MinRocAuc": "0.7",
+        "DatabricksHost": "https://dbc-1234.cloud.databricks.com",
+        "DatabricksConnectionArn": f"arn:aws:events:{REGION}:{ACCOUNT}:connection/stepbricks-databricks/"
+                                   "81210c42-8af1-456b-9c4a-6ff02fc664ac",
     }

@@ -11,10 +11,10 @@ from moto import mock_aws
 import asl
 from asl.loader import Location
 
-SHIPPED = ["glue_lab", "pipeline", "pipeline_callback", "pipeline_map"]
+SHIPPED = ["glue_lab", "pipeline", "pipeline_callback", "pipeline_http", "pipeline_map"]
 
 
-def test_the_four_definitions_ship():
+def test_the_five_definitions_ship():
     assert asl.names() == SHIPPED
 
 

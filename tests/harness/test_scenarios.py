@@ -20,6 +20,16 @@ def test_one_scenario_per_retry_and_catch_edge_with_a_concrete_matching_error():
     assert ids == ["CallFlaky-retry0-Flaky", f"CallFlaky-catch0-{INJECTED}"]
 
 
+def test_http_task_retriers_get_a_scenario_with_an_http_status_error():
+    import asl
+
+    definition = asl.load("pipeline_http")
+    scenarios = {p.values[0].id: p.values[0] for p in fault_scenarios(definition, "pipeline-http")}
+    retry = scenarios["CheckEtl-retry0-States.Http.StatusCode.429"]
+    assert (retry.kind, retry.expected_next) == (EdgeKind.RETRY, "CheckEtl")
+    assert f"CheckEtl-catch0-{INJECTED}" in scenarios
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_each_generated_scenario_takes_its_edge(stepbricks, small_machine, scenario):
     previous = faults.activate(scenario.plan)

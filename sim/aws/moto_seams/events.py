@@ -1,4 +1,7 @@
-"""EventBridge scheduled rules that fire: `rate(...)` / `cron(...)` rules with Step Functions targets.
+"""EventBridge as the simulator needs it: scheduled rules that fire, and connections whose secret follows
+UpdateConnection (the HTTP Task reads it).
+
+Scheduled rules that fire: `rate(...)` / `cron(...)` rules with Step Functions targets.
 
 moto stores scheduled rules but never fires them. A scheduler thread (started by the first PutRule with a
 ScheduleExpression) waits on the simulator's clock for the next firing time of any ENABLED scheduled
@@ -17,6 +20,8 @@ from typing import Any
 
 import boto3
 from moto.events.models import EventsBackend, events_backends
+from moto.secretsmanager.models import secretsmanager_backends
+from moto.utilities.utils import CamelToUnderscoresWalker
 
 from sim import clock
 from sim import context as sim_context
@@ -27,6 +32,7 @@ from sim.aws.schedules import ScheduleError, parse
 __all__ = ["fired"]
 
 _ORIGINAL_PUT_RULE = EventsBackend.put_rule
+_ORIGINAL_UPDATE_CONNECTION = EventsBackend.update_connection
 _lock = threading.Lock()
 _changed = clock.ClockEvent()
 _created: dict[str, datetime.datetime] = {}  # rule ARN -> when its schedule started
@@ -137,8 +143,34 @@ def _fire(rule: Any, at: datetime.datetime) -> None:
             _fired.append(record)
 
 
+def _merged(old: Any, new: Any) -> Any:
+    if isinstance(old, dict) and isinstance(new, dict):
+        return {**old, **{k: _merged(old.get(k), v) for k, v in new.items()}}
+    return new
+
+
+def _update_connection(self: EventsBackend, name: str, **kwargs: Any) -> dict[str, Any]:
+    """Wraps `EventsBackend.update_connection`.
+
+    Restores: UpdateConnection merges the given AuthParameters into the connection's and rewrites the
+    connection's Secrets Manager secret, as EventBridge does; moto replaced the parameters and kept the old
+    secret, so an HTTP Task kept sending a rotated-out key."""
+    connection = self.connections.get(name)
+    if connection is not None and kwargs.get("auth_parameters") is not None:
+        kwargs["auth_parameters"] = _merged(connection.auth_parameters, kwargs["auth_parameters"])
+    described = _ORIGINAL_UPDATE_CONNECTION(self, name, **kwargs)
+    if connection is not None and kwargs.get("auth_parameters") is not None:
+        secret: dict[str, Any] = {}
+        for key, value in connection.auth_parameters.items():  # the layout moto's CreateConnection writes
+            secret.update({key: value} if key == "InvocationHttpParameters" else value)
+        secretsmanager_backends[self.account_id][self.region_name].put_secret_value(
+            connection.secret_arn, json.dumps(CamelToUnderscoresWalker.parse(secret)), None, None, ["AWSCURRENT"])
+    return described
+
+
 register(
-    [(EventsBackend, "put_rule", _put_rule)],
+    [(EventsBackend, "put_rule", _put_rule), (EventsBackend, "update_connection", _update_connection)],
     [Seam(EventsBackend, "put_rule", ("self", "name", "description", "event_bus_arn", "event_pattern", "role_arn",
-                                      "scheduled_expression", "state", "managed_by", "tags"), _put_rule.__doc__ or "")],
+                                      "scheduled_expression", "state", "managed_by", "tags"), _put_rule.__doc__ or ""),
+     Seam(EventsBackend, "update_connection", ("self", "name", "kwargs"), _update_connection.__doc__ or "")],
 )

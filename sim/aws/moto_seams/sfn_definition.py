@@ -20,6 +20,7 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
     StatesErrorNameType,
 )
 
+from sim.aws.http_task import forbidden_headers, is_http_error_name
 from sim.aws.moto_seams.sfn_jsonata import EvaluationError, compile_check
 
 __all__ = ["Diagnostic", "diagnose", "invalid_definition_message"]
@@ -29,6 +30,7 @@ _ERROR_HANDLING_STATES = {"Task", "Parallel", "Map"}
 _STATE_TYPES = {"Task", "Parallel", "Map", "Pass", "Wait", "Choice", "Succeed", "Fail"}
 _TERMINAL_TYPES = {"Succeed", "Fail"}
 _JSONATA = re.compile(r"^\{%(.*)%\}$", re.DOTALL)
+_HTTP_TASK = re.compile(r"^arn:[\w-]+:states:::http:invoke$")
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,8 @@ def _state(name: str, state: dict[str, Any], where: str, language: str) -> Itera
         yield from _error_names(retrier, f"{where}/Retry[{index}]")
     if language == "JSONata":
         yield from _jsonata_fields(state, where)
+    if kind == "Task" and _HTTP_TASK.match(str(state.get("Resource", ""))):
+        yield from _http_task(state, where, language)
     for index, branch in enumerate(state.get("Branches") or []):
         if isinstance(branch, dict):
             yield from _machine(branch, f"{where}/Branches[{index}]", state.get("QueryLanguage", language))
@@ -145,12 +149,44 @@ def _state(name: str, state: dict[str, Any], where: str, language: str) -> Itera
 
 def _error_names(handler: Any, where: str) -> Iterator[Diagnostic]:
     for index, name in enumerate((handler or {}).get("ErrorEquals") or []):
-        if isinstance(name, str) and name.startswith("States."):
+        if isinstance(name, str) and name.startswith("States.") and not is_http_error_name(name):
             try:
                 StatesErrorNameType.from_name(name)
             except ValueError:
                 yield Diagnostic("SCHEMA_VALIDATION_FAILED", f"Value is not a valid error name: {name}",
                                  f"{where}/ErrorEquals[{index}]")
+
+
+def _given(fields: dict[str, Any], name: str) -> bool:
+    return name in fields or f"{name}.$" in fields
+
+
+def _http_task(state: dict[str, Any], where: str, language: str) -> Iterator[Diagnostic]:
+    """An HTTP Task needs `ApiEndpoint`, `Method` and a connection (`Authentication` or `InvocationConfig`
+    with `ConnectionArn`), and may not set the headers AWS forbids; AWS refuses the definition otherwise."""
+    key = "Arguments" if language == "JSONata" else "Parameters"
+    fields = state.get(key)
+    if isinstance(fields, str):
+        return  # one JSONata expression for all arguments: checked when it is evaluated
+    if not isinstance(fields, dict):
+        yield Diagnostic("SCHEMA_VALIDATION_FAILED", f"The field '{key}' is required but was missing", where)
+        return
+    at = f"{where}/{key}"
+    for name in ("ApiEndpoint", "Method"):
+        if not _given(fields, name):
+            yield Diagnostic("SCHEMA_VALIDATION_FAILED", f"The field '{name}' is required but was missing", at)
+    holders = [h for h in ("InvocationConfig", "Authentication") if _given(fields, h)]
+    if not holders:
+        yield Diagnostic("SCHEMA_VALIDATION_FAILED", "The field 'ConnectionArn' is required but was missing", at)
+    for holder in holders:
+        config = fields.get(holder)
+        if isinstance(config, dict) and not _given(config, "ConnectionArn"):
+            yield Diagnostic("SCHEMA_VALIDATION_FAILED", "The field 'ConnectionArn' is required but was missing",
+                             f"{at}/{holder}")
+    bad = forbidden_headers(fields.get("Headers"))
+    if bad:
+        yield Diagnostic("SCHEMA_VALIDATION_FAILED",
+                         f"The 'Headers' field contains unsupported values: [{', '.join(bad)}]", at)
 
 
 def _jsonata_fields(value: Any, where: str) -> Iterator[Diagnostic]:

@@ -58,6 +58,7 @@ from moto.stepfunctions.parser.asl.eval.variable_store import VariableStore
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils.json_path import NoSuchJsonPathError, extract_json
 
+from sim.aws.http_task import is_http_error_name
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.moto_seams.sfn_jsonata import EvaluationError, Undefined, evaluate
 
@@ -298,12 +299,15 @@ def _visit_error_name(self: Preprocessor, ctx: Any) -> ErrorName:
     """Wraps `Preprocessor.visitError_name`.
 
     Restores: every error name AWS predefines can be named in ErrorEquals, including
-    `States.QueryEvaluationError` (moto's grammar reads it as a custom name and refuses it); an
-    unknown `States.` name is still refused in the definition, as AWS refuses it.
+    `States.QueryEvaluationError` (moto's grammar reads it as a custom name and refuses it) and the
+    HTTP Task's `States.Http.StatusCode.<code>` / `States.Http.Socket`; an unknown `States.` name is
+    still refused in the definition, as AWS refuses it.
     """
     literal = ctx.string_literal() if hasattr(ctx, "string_literal") else None
     if literal is not None:
         name = _inner_string_of(parser_rule_context=literal)
+        if isinstance(name, str) and is_http_error_name(name):
+            return CustomErrorName(error_name=name)
         if isinstance(name, str) and name.startswith("States."):
             try:
                 return StatesErrorName(typ=StatesErrorNameType.from_name(name))
