@@ -72,6 +72,7 @@ def up(
     databricks: Annotated[bool, typer.Option(help="Also start the fake Databricks workspace.")] = True,
     host: Annotated[str, typer.Option(help="Interface to bind (0.0.0.0 inside a container).")] = "127.0.0.1",
     seed: Annotated[int, typer.Option(help="Seed of every id the simulator makes up (replayable runs).")] = 0,
+    resonate: Annotated[bool, typer.Option(help="Also start the durable-promise server for Resonate workers.")] = True,
 ) -> None:
     """Start the simulator in the foreground; print its endpoints and the environment to export."""
     from harness.views import endpoints_table, export_lines
@@ -81,7 +82,7 @@ def up(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     spinner = console.status("starting the simulator…")
     spinner.start()
-    with Simulator.start(state_dir=state_dir, databricks=databricks, host=host, seed=seed) as sim:
+    with Simulator.start(state_dir=state_dir, databricks=databricks, host=host, seed=seed, resonate=resonate) as sim:
         env = sim.env
         if sim.databricks is not None:
             from harness.bundles.auth import LOCAL_TOKEN_SECRET, store_local_token
@@ -93,6 +94,9 @@ def up(
         with os.fdopen(fd, "w") as fh:
             json.dump({"pid": os.getpid(), "env": env}, fh)
         console.print(endpoints_table(env))
+        if sim.resonate is not None:
+            console.print(f"Resonate promise server: {sim.resonate.url} (long-poll {sim.resonate.poll_url}); "
+                          "Resonate.remote() finds it through RESONATE_HOST and RESONATE_PORT_*.", highlight=False)
         console.print("\nExport these to point boto3, databricks-sdk and mlflow at it:")
         console.print(export_lines({k: v for k, v in env.items() if "TOKEN" not in k}), highlight=False)
         console.print("(the workspace token is left out here: `eval \"$(stepbricks env)\"` includes it)")
