@@ -255,7 +255,8 @@ def run(
     dirty_share: Annotated[float, typer.Option(help="Share of dirty generated records.")] = 0.02,
     seed: Annotated[int, typer.Option(help="Seed of the generated data and of every id the simulator makes up: "
                                             "the same seed and --faults replay the same flight.")] = 7,
-    variant: Annotated[str, typer.Option(help="polling | callback | map")] = "polling",
+    variant: Annotated[str, typer.Option(help="polling | callback | map | resonate (a Resonate durable function, "
+                                              "docs/resonate.md)")] = "polling",
     poll_seconds: Annotated[int, typer.Option(help="Wait state seconds between Databricks polls (as on AWS).")] = 30,
     state_dir: Annotated[Path | None, typer.Option(help="Keep the simulator's state here.")] = None,
     real_time: Annotated[
@@ -293,8 +294,8 @@ def run(
     from harness.runner import run_pipeline
     from harness.views import summary_panel, trace_table
 
-    if variant not in VARIANTS:
-        console.print(f"[red]--variant must be one of {', '.join(VARIANTS)}[/red], got {variant!r}")
+    if variant not in (*VARIANTS, "resonate"):
+        console.print(f"[red]--variant must be one of {', '.join(VARIANTS)}, resonate[/red], got {variant!r}")
         raise typer.Exit(2)
     with tempfile.TemporaryDirectory(prefix="stepbricks-input-") as tmp:
         if input is None:
@@ -309,7 +310,7 @@ def run(
             raise typer.Exit(2)
         with console.status(f"starting the {backend} backend…"):
             sim_cm = open_backend(backend, state_dir=state_dir, real_time=real_time, fault_plan=_load_faults(faults),
-                                  seed=seed, deterministic=deterministic)
+                                  seed=seed, deterministic=deterministic, resonate=variant == "resonate")
             try:
                 handle = sim_cm.__enter__()
             except BackendError as exc:
@@ -322,15 +323,27 @@ def run(
                 deployment = do_deploy(env, DeployConfig(poll_seconds=poll_seconds))
             console.print(f"deployed: {len(deployment.functions)} Lambdas, jobs {deployment.jobs}, "
                           f"cluster {deployment.cluster_id}")
+            notifications = (lambda: sim.aws.sns_messages(deployment.topic_arn)) if sim else None
             with Live(console=console, refresh_per_second=4, transient=True) as live:
-                result = run_pipeline(
-                    env,
-                    deployment,
-                    input,
-                    variant=variant,
-                    on_update=lambda trace: live.update(trace_table(trace)),
-                    notifications=(lambda: sim.aws.sns_messages(deployment.topic_arn)) if sim else None,
-                )
+                if variant == "resonate":
+                    from harness.resonate_variant import ResonateVariantError, run_resonate_pipeline
+
+                    try:
+                        result = run_resonate_pipeline(env, deployment, input, log_dir=STATE_HOME / "resonate",
+                                                       on_update=lambda trace: live.update(trace_table(trace)),
+                                                       notifications=notifications)  # fmt: skip
+                    except ResonateVariantError as exc:
+                        console.print(f"[red]{exc}[/red]", highlight=False)
+                        raise typer.Exit(2) from exc
+                else:
+                    result = run_pipeline(
+                        env,
+                        deployment,
+                        input,
+                        variant=variant,
+                        on_update=lambda trace: live.update(trace_table(trace)),
+                        notifications=notifications,
+                    )
             console.print(summary_panel(result))
             _print_artifacts(result, deployment)
             from harness.reporting import report_for_result
@@ -339,7 +352,13 @@ def run(
             applied = [vars(a) for a in sim.faults.applied] if sim else []
             if applied:
                 console.print(f"faults applied: {len(applied)} (see the report)")
-            report = report_for_result(env, result, STATE_HOME / "reports" / f"{name}.html", faults=applied)
+            path = STATE_HOME / "reports" / f"{name}.html"
+            if variant == "resonate":
+                from harness.resonate_variant import report_for_resonate
+
+                report = report_for_resonate(env, result, deployment, path, faults=applied)
+            else:
+                report = report_for_result(env, result, path, faults=applied)
             console.print(f"report: {report}")
             if sim:
                 _exit_on_background_failure(sim)
