@@ -8,6 +8,11 @@ VENV="${RESONATE_VENV:-$ROOT/.venv-resonate}"
 REQS="$ROOT/requirements-resonate.txt"
 STAMP="$VENV/.installed"
 want="$(sha256sum "$REQS" | cut -d' ' -f1)"
+# Test workers (pytest-xdist) may ask for it at the same time: one builds it, the others wait and reuse it.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$VENV.lock"
+  flock 9
+fi
 if [[ -x "$VENV/bin/python" && -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
   exit 0
 fi
