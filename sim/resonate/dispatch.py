@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +46,7 @@ class Dispatcher:
         self._seq = itertools.count(1)
         self._rr = itertools.count()
         self._presence: threading.Event | None = None
-        self.on_connect: Any = lambda: None
+        self.on_connect: Callable[[], None] = lambda: None  # the server's loop hook: deliver what waited
 
     def connect(self, group: str, pid: str) -> Connection:
         connection = Connection(group, pid, asyncio.get_running_loop(), seq=next(self._seq))

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -148,8 +149,8 @@ class PromiseServer:
 
 
 @contextmanager
-def running(**kwargs: Mapping[str, object]) -> Iterator[PromiseServer]:
-    server = PromiseServer.start(**kwargs)  # type: ignore[arg-type]
+def running(**kwargs: Any) -> Iterator[PromiseServer]:
+    server = PromiseServer.start(**kwargs)
     try:
         yield server
     finally:

@@ -75,3 +75,13 @@ def test_run_variant_resonate_flies_the_pipeline_to_success(tmp_path: Path) -> N
     assert out.count("TERMINATED SUCCESS") == 3  # the three -resonate job runs in the summary
     reports = list((tmp_path / "home" / "reports").glob("resonate-*.html"))
     assert len(reports) == 1 and "RunEvaluate" in reports[0].read_text()
+
+
+def test_an_unknown_variant_is_refused_naming_resonate_among_the_choices() -> None:
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    result = CliRunner().invoke(app, ["run", "--variant", "temporal"])
+    assert result.exit_code == 2
+    assert "polling, callback, map, resonate" in " ".join(result.output.split())
