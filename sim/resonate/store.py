@@ -253,6 +253,11 @@ class PromiseStore:
             callback = {"id": callback_id, "promiseId": promise_id, "timeout": timeout, "createdOn": now}
             return 201, self.promise_json(row), callback
 
+    def has_callback(self, promise_id: str) -> bool:
+        """Whether something waits on the promise (a callback or subscription is registered)."""
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM callbacks WHERE promise_id = ?", (promise_id,)).fetchone() is not None
+
     # --- tasks -----------------------------------------------------------------------------------------
     def _insert_task(self, task_id: str, kind: str, recv: str, root: str, leaf: str, now: int) -> None:
         self._db.execute("INSERT OR REPLACE INTO tasks VALUES (?, 1, 'INIT', ?, ?, ?, ?, NULL, NULL, NULL, ?, NULL)",

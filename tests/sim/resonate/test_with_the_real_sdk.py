@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from sim.resonate import PromiseServer
 from tests.resonate_venv import ROOT, VENV_SECONDS, resonate_python
@@ -29,3 +31,30 @@ def test_the_resonate_sdk_passes_against_the_local_server(tmp_path: Path) -> Non
     assert result.returncode == 0, tail
     passed = re.search(r"(\d+) passed", result.stdout)
     assert passed and int(passed.group(1)) >= 4, tail
+
+
+def test_a_function_waiting_on_a_promise_sees_it_time_out_when_the_virtual_clock_reaches_its_timeout(
+    virtual: PromiseServer,
+) -> None:
+    """The worker is connected, so the clock runs at wall speed; advancing it an hour times the promise
+    out, the server resumes the function and the SDK raises ResonateTimedoutError in it."""
+    python = resonate_python()
+    worker = subprocess.Popen(
+        [str(python), str(ROOT / "tests" / "sim" / "resonate_sdk" / "wait_for_timeout.py"), "deadline-1"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, **virtual.env, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    try:
+        assert worker.stdout.readline().strip() == "waiting"
+        deadline = time.monotonic() + 30
+        while not virtual.store.has_callback("deadline-1"):  # the function suspended on the promise
+            assert time.monotonic() < deadline and worker.poll() is None, worker.stdout.read()
+            time.sleep(0.1)
+        assert requests.get(f"{virtual.url}/promises/deadline-1", timeout=10).json()["state"] == "PENDING"
+        virtual.clock.advance(3600)
+        assert worker.wait(60) == 0
+        assert worker.stdout.read().split() == ["timedout"]
+        assert requests.get(f"{virtual.url}/promises/deadline-1", timeout=10).json()["state"] == "REJECTED_TIMEDOUT"
+    finally:
+        if worker.poll() is None:
+            worker.kill()
