@@ -154,6 +154,8 @@ def status() -> None:
         "AWS (moto)": (env.get("AWS_ENDPOINT_URL"), "/moto-api/"),
         "Databricks": (env.get("DATABRICKS_HOST"), "/.well-known/databricks-config"),
     }
+    if env.get("RESONATE_HOST") and env.get("RESONATE_PORT_STORE"):  # `up` started the promise server
+        checks["Resonate promises"] = (f"{env['RESONATE_HOST']}:{env['RESONATE_PORT_STORE']}", "/promises?limit=1")
     up_count = 0
     for name, (endpoint, probe) in checks.items():
         if not endpoint:

@@ -17,3 +17,10 @@ def test_up_starts_the_promise_server_prints_its_url_and_exports_what_the_sdk_re
     assert exported.returncode == 0, exported.stderr
     for name in ("RESONATE_HOST", "RESONATE_PORT_STORE", "RESONATE_PORT_MESSAGE_SOURCE"):
         assert f"export {name}={env[name]}" in exported.stdout
+
+
+def test_status_lists_the_promise_server_as_up(up) -> None:  # noqa: F811
+    result = _cli(up["home"], "status")
+    assert result.returncode == 0, result.stdout + result.stderr
+    row = next(line for line in result.stdout.splitlines() if "Resonate promises" in line)
+    assert f"{up['env']['RESONATE_HOST']}:{up['env']['RESONATE_PORT_STORE']}" in row and "up" in row
