@@ -299,10 +299,6 @@ class PromiseStore:
             cursor = self._db.execute("UPDATE tasks SET expiry = ? + ttl WHERE state = 'CLAIMED' AND pid = ?", (now, pid))
             return cursor.rowcount
 
-    def task_json(self, task_id: str) -> dict[str, Any]:
-        with self._lock:
-            return dict(self._task(task_id))
-
     # --- schedules -------------------------------------------------------------------------------------
     @staticmethod
     def _schedule_json(row: sqlite3.Row) -> dict[str, Any]:
