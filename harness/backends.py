@@ -163,10 +163,12 @@ def open_backend(
     fault_plan: Any = None,
     seed: int = 0,
     deterministic: bool = False,
+    resonate: bool = False,
 ) -> Iterator[BackendHandle]:
     """Use backend `name` for the duration. `embedded` starts (and stops) a simulator; `external` reads
     the environment; `docker` expects the compose stack to be up already (`docker compose up -d --wait`;
-    pytest's `--stepbricks-backend=docker` starts it itself, see `docker_stack`)."""
+    pytest's `--stepbricks-backend=docker` starts it itself, see `docker_stack`). `resonate` also starts the
+    embedded simulator's durable-promise server (`stepbricks run --variant resonate`)."""
     environ = os.environ if environ is None else environ
     if name not in BACKENDS:
         raise BackendError(f"backend must be one of {', '.join(BACKENDS)}, got {name!r}")
@@ -186,7 +188,7 @@ def open_backend(
     from sim.simulator import Simulator
 
     with Simulator.start(state_dir=state_dir, real_time=real_time, fault_plan=fault_plan, seed=seed,
-                         deterministic=deterministic) as sim:
+                         deterministic=deterministic, resonate=resonate) as sim:
         yield BackendHandle(name, {**environ, **sim.env}, simulator=sim)
 
 

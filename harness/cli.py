@@ -72,6 +72,7 @@ def up(
     databricks: Annotated[bool, typer.Option(help="Also start the fake Databricks workspace.")] = True,
     host: Annotated[str, typer.Option(help="Interface to bind (0.0.0.0 inside a container).")] = "127.0.0.1",
     seed: Annotated[int, typer.Option(help="Seed of every id the simulator makes up (replayable runs).")] = 0,
+    resonate: Annotated[bool, typer.Option(help="Also start the durable-promise server for Resonate workers.")] = True,
 ) -> None:
     """Start the simulator in the foreground; print its endpoints and the environment to export."""
     from harness.views import endpoints_table, export_lines
@@ -81,7 +82,7 @@ def up(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     spinner = console.status("starting the simulator…")
     spinner.start()
-    with Simulator.start(state_dir=state_dir, databricks=databricks, host=host, seed=seed) as sim:
+    with Simulator.start(state_dir=state_dir, databricks=databricks, host=host, seed=seed, resonate=resonate) as sim:
         env = sim.env
         if sim.databricks is not None:
             from harness.bundles.auth import LOCAL_TOKEN_SECRET, store_local_token
@@ -93,6 +94,9 @@ def up(
         with os.fdopen(fd, "w") as fh:
             json.dump({"pid": os.getpid(), "env": env}, fh)
         console.print(endpoints_table(env))
+        if sim.resonate is not None:
+            console.print(f"Resonate promise server: {sim.resonate.url} (long-poll {sim.resonate.poll_url}); "
+                          "Resonate.remote() finds it through RESONATE_HOST and RESONATE_PORT_*.", highlight=False)
         console.print("\nExport these to point boto3, databricks-sdk and mlflow at it:")
         console.print(export_lines({k: v for k, v in env.items() if "TOKEN" not in k}), highlight=False)
         console.print("(the workspace token is left out here: `eval \"$(stepbricks env)\"` includes it)")
@@ -150,6 +154,8 @@ def status() -> None:
         "AWS (moto)": (env.get("AWS_ENDPOINT_URL"), "/moto-api/"),
         "Databricks": (env.get("DATABRICKS_HOST"), "/.well-known/databricks-config"),
     }
+    if env.get("RESONATE_HOST") and env.get("RESONATE_PORT_STORE"):  # `up` started the promise server
+        checks["Resonate promises"] = (f"{env['RESONATE_HOST']}:{env['RESONATE_PORT_STORE']}", "/promises?limit=1")
     up_count = 0
     for name, (endpoint, probe) in checks.items():
         if not endpoint:
@@ -251,7 +257,8 @@ def run(
     dirty_share: Annotated[float, typer.Option(help="Share of dirty generated records.")] = 0.02,
     seed: Annotated[int, typer.Option(help="Seed of the generated data and of every id the simulator makes up: "
                                             "the same seed and --faults replay the same flight.")] = 7,
-    variant: Annotated[str, typer.Option(help="polling | callback | map | http")] = "polling",
+    variant: Annotated[str, typer.Option(help="polling | callback | map | http | resonate (a Resonate durable "
+                                              "function, docs/resonate.md)")] = "polling",
     poll_seconds: Annotated[int, typer.Option(help="Wait state seconds between Databricks polls (as on AWS).")] = 30,
     state_dir: Annotated[Path | None, typer.Option(help="Keep the simulator's state here.")] = None,
     real_time: Annotated[
@@ -289,8 +296,8 @@ def run(
     from harness.runner import run_pipeline
     from harness.views import summary_panel, trace_table
 
-    if variant not in VARIANTS:
-        console.print(f"[red]--variant must be one of {', '.join(VARIANTS)}[/red], got {variant!r}")
+    if variant not in (*VARIANTS, "resonate"):
+        console.print(f"[red]--variant must be one of {', '.join(VARIANTS)}, resonate[/red], got {variant!r}")
         raise typer.Exit(2)
     with tempfile.TemporaryDirectory(prefix="stepbricks-input-") as tmp:
         if input is None:
@@ -305,7 +312,7 @@ def run(
             raise typer.Exit(2)
         with console.status(f"starting the {backend} backend…"):
             sim_cm = open_backend(backend, state_dir=state_dir, real_time=real_time, fault_plan=_load_faults(faults),
-                                  seed=seed, deterministic=deterministic)
+                                  seed=seed, deterministic=deterministic, resonate=variant == "resonate")
             try:
                 handle = sim_cm.__enter__()
             except BackendError as exc:
@@ -322,15 +329,27 @@ def run(
                 console.print(f"[red]the {variant} variant is not deployed: {deployment.unsupported[variant]}[/red]",
                               highlight=False)
                 raise typer.Exit(2)
+            notifications = (lambda: sim.aws.sns_messages(deployment.topic_arn)) if sim else None
             with Live(console=console, refresh_per_second=4, transient=True) as live:
-                result = run_pipeline(
-                    env,
-                    deployment,
-                    input,
-                    variant=variant,
-                    on_update=lambda trace: live.update(trace_table(trace)),
-                    notifications=(lambda: sim.aws.sns_messages(deployment.topic_arn)) if sim else None,
-                )
+                if variant == "resonate":
+                    from harness.resonate_variant import ResonateVariantError, run_resonate_pipeline
+
+                    try:
+                        result = run_resonate_pipeline(env, deployment, input, log_dir=STATE_HOME / "resonate",
+                                                       on_update=lambda trace: live.update(trace_table(trace)),
+                                                       notifications=notifications)  # fmt: skip
+                    except ResonateVariantError as exc:
+                        console.print(f"[red]{exc}[/red]", highlight=False)
+                        raise typer.Exit(2) from exc
+                else:
+                    result = run_pipeline(
+                        env,
+                        deployment,
+                        input,
+                        variant=variant,
+                        on_update=lambda trace: live.update(trace_table(trace)),
+                        notifications=notifications,
+                    )
             console.print(summary_panel(result))
             _print_artifacts(result, deployment)
             from harness.reporting import report_for_result
@@ -339,7 +358,13 @@ def run(
             applied = [vars(a) for a in sim.faults.applied] if sim else []
             if applied:
                 console.print(f"faults applied: {len(applied)} (see the report)")
-            report = report_for_result(env, result, STATE_HOME / "reports" / f"{name}.html", faults=applied)
+            path = STATE_HOME / "reports" / f"{name}.html"
+            if variant == "resonate":
+                from harness.resonate_variant import report_for_resonate
+
+                report = report_for_resonate(env, result, deployment, path, faults=applied)
+            else:
+                report = report_for_result(env, result, path, faults=applied)
             console.print(f"report: {report}")
             if sim:
                 _exit_on_background_failure(sim)

@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from sim.aws import AwsSimulator, moto_seams
 from sim.aws.simulator import DEFAULT_ACCOUNT_ID
 from sim.compute.seeded_ids import SEED_VARIABLE
 from sim.databricks import Workspace
+from sim.resonate import PromiseServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,10 +42,11 @@ class Simulator:
     """A running simulator. Build it with `Simulator.start(...)`, never directly."""
 
     def __init__(self, *, state_dir: Path, aws: AwsSimulator, databricks: Workspace | None, mlflow_uri: str,
-                 context: sim_context.SimContext):
+                 context: sim_context.SimContext, resonate: PromiseServer | None = None):
         self.state_dir = state_dir
         self.aws = aws
         self.databricks = databricks
+        self.resonate = resonate  # the durable-promise server (seed 002's Resonate backend), when started
         self.mlflow_tracking_uri = mlflow_uri
         # Everything this simulator owns that is not a server: seed, clock, fault plan, error sink, ids.
         self.context = context
@@ -88,6 +90,7 @@ class Simulator:
         seed: int = 0,
         deterministic: bool = False,
         warm_cluster: bool = True,
+        resonate: bool = False,
     ) -> Iterator[Simulator]:
         """Start local AWS and (unless `databricks=False`) the fake workspace; stop both on exit.
 
@@ -110,6 +113,10 @@ class Simulator:
 
         `warm_cluster` starts the default cluster's Spark in the background at once (the user's first run
         then waits less, or not at all); pass False when no task will run.
+
+        `resonate=True` also starts the durable-promise server (`sim.resonate`) for Resonate workers, on the
+        simulator's clock, its state under `state_dir/resonate`; `env` then carries the RESONATE_* variables
+        `Resonate.remote()` reads.
         """
         outer = sim_context.current()
         ctx = sim_context.SimContext(
@@ -122,7 +129,7 @@ class Simulator:
         try:
             with ctx.running(), cls._start(state_dir=state_dir, databricks=databricks, project_root=project_root,
                                            host=host, keep_state=keep_state, context=ctx,
-                                           warm_cluster=warm_cluster) as simulator:
+                                           warm_cluster=warm_cluster, resonate=resonate) as simulator:
                 yield simulator
         finally:
             ctx.clock.close()
@@ -131,7 +138,7 @@ class Simulator:
     @contextmanager
     def _start(cls, *, state_dir: Path | None, databricks: bool, project_root: Path, host: str,
                keep_state: bool | None, context: sim_context.SimContext,
-               warm_cluster: bool) -> Iterator[Simulator]:
+               warm_cluster: bool, resonate: bool = False) -> Iterator[Simulator]:
         owned = state_dir is None
         state = Path(state_dir or tempfile.mkdtemp(prefix="stepbricks-")).resolve()
         state.mkdir(parents=True, exist_ok=True)
@@ -140,10 +147,13 @@ class Simulator:
         (state / "mlflow").mkdir(exist_ok=True)
         mlflow_store.prepare_in_background(state / "mlflow" / "mlflow.db")
         try:
-            with AwsSimulator.start(state_dir=state / "aws", host=host, context=context,
-                                    account_id=_free_account_id(context)) as aws:
+            with ExitStack() as promises, AwsSimulator.start(state_dir=state / "aws", host=host, context=context,
+                                                              account_id=_free_account_id(context)) as aws:
+                server = promises.enter_context(PromiseServer.start(state_dir=state / "resonate", host=host)) \
+                    if resonate else None  # fmt: skip
                 if not databricks:
-                    yield cls(state_dir=state, aws=aws, databricks=None, mlflow_uri=mlflow_uri, context=context)
+                    yield cls(state_dir=state, aws=aws, databricks=None, mlflow_uri=mlflow_uri, context=context,
+                              resonate=server)  # fmt: skip
                     return
                 cluster_env = {
                     **aws.env,
@@ -161,7 +171,8 @@ class Simulator:
                     mounts={REPO_MOUNT: project_root},
                     warm_default_cluster=warm_cluster,
                 ) as workspace:
-                    yield cls(state_dir=state, aws=aws, databricks=workspace, mlflow_uri=mlflow_uri, context=context)
+                    yield cls(state_dir=state, aws=aws, databricks=workspace, mlflow_uri=mlflow_uri, context=context,
+                              resonate=server)  # fmt: skip
         finally:
             if (keep_state is False) or (owned and keep_state is not True):
                 shutil.rmtree(state, ignore_errors=True)
@@ -185,6 +196,8 @@ class Simulator:
         }
         if self.databricks:
             env.update(self.databricks.env)
+        if self.resonate:
+            env.update(self.resonate.env)
         return env
 
     @contextmanager
