@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import boto3
 
+from bench.table import report
 from sim.simulator import Simulator
 
 STATUS = """
@@ -199,6 +200,9 @@ def main() -> None:
     print(f"{'state transitions / s (40-state Pass chain)':58} {'stepbricks':>10} {'moto':>10} {'ratio':>8}")
     for n, a, b in zip(counts, ours, plain, strict=True):
         print(f"{f'{n} concurrent execution(s)':58} {a:10.0f} {b:10.0f} {a / b:7.2f}x")
+    for n, a, b in zip(counts, ours, plain, strict=True):
+        report(f"state transitions/s ÷ plain moto's server, {n} concurrent execution(s)", a / b, "x", 3.0,
+               at_most=False)
 
 
 if __name__ == "__main__":

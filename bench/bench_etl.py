@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.table import report  # noqa: E402
+
 GENERATE = """
 import json, resource, sys, time
 from sim.data import generate
@@ -133,14 +135,10 @@ def main() -> int:
                   f"{'' if ratio is None else f'{ratio:.2f}':>8}{'' if rss is None else f'{rss:.0f}':>13}")  # fmt: skip
         print("ratio: generate rows are vs the N/10 run (10 = linear); Spark rows are vs the baseline copy.")
         print()
-        print(f"{'issue 17 row':<58}{'measured':>12}{'target':>10}")
-        print(f"{f'run_etl on {small_rows:,} rows, warm SparkSession (first run)':<58}{f'{first_s:.2f} s':>12}"
-              f"{'<= 1.5 s':>10}")  # fmt: skip
-        print(f"{f'run_etl on {small_rows:,} rows, warm SparkSession (next run)':<58}{f'{steady_s:.2f} s':>12}"
-              f"{'<= 1.5 s':>10}")  # fmt: skip
-        print(f"{f'  (per run: {jobs} Spark jobs, {round_trips:,} py4j calls)':<58}")
-        print(f"{f'run_etl on {rows:,} rows vs read.csv → parquet, same run':<58}{f'{etl_s / base_s:.2f}×':>12}"
-              f"{'<= 2×':>10}")  # fmt: skip
+        report(f"run_etl on {small_rows:,} rows, warm SparkSession (first run)", first_s, "s", 1.5)
+        report(f"run_etl on {small_rows:,} rows, warm SparkSession (next run)", steady_s, "s", 1.5)
+        print(f"  (per run: {jobs} Spark jobs, {round_trips:,} py4j calls)")
+        report(f"run_etl on {rows:,} rows ÷ read.csv → parquet, same run", etl_s / base_s, "x", 2.0)
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

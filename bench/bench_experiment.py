@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rich.console import Console
 
+from bench.table import report
 from harness.experiment.cli_run import summary_table
 from harness.experiment.experiment import run_experiment
 from harness.experiment.runner import ExperimentConfig, Runner, prepare_slots
@@ -56,6 +57,7 @@ def main() -> int:
     console.print(summary_table(result))
     per_plan = result.wall_seconds / max(1, args.plans)
     console.print(f"seconds per plan ({args.concurrency} slots): {per_plan:,.1f}")
+    report(f"stepbricks experiment, seconds per plan, concurrency {args.concurrency}", per_plan, "s", 3.0)
     if serial is not None:
         serial_per_plan = serial.wall_seconds / args.baseline
         console.print(f"seconds per plan (1 slot, first {args.baseline} plans): {serial_per_plan:,.1f}  "

@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_pipeline import PeakSampler
+from bench.table import report
 from harness.experiment.load import fly_many
 from harness.experiment.runner import ExperimentConfig, Runner, prepare_slots
 from sim.simulator import Simulator
@@ -52,6 +53,9 @@ def main() -> int:
     print(f"\nbench_load ({args.rows} rows a file)")
     for key, value in rows:
         print(f"  {key:<{width}}  {value:>14}")
+    report(f"{args.files} files uploaded at once ÷ one at a time (throughput)", sequential / load.wall_seconds, "x",
+           2.0, at_most=False)
+    report(f"peak RSS of the {args.files}-file load (process tree)", peak.peak, "MB", 2500)
     for verdict in broken[:5]:
         print(f"  ! {verdict.key}: {verdict.status} {verdict.violations}")
     return 0 if not broken and load.succeeded == args.files else 1

@@ -21,6 +21,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.table import report
+
 TARGET_RATIO = 1.5
 DEADLINE_S = 180.0
 
@@ -97,8 +101,7 @@ def main() -> int:
     print(f"{'row':<48}{'figure':>12}{'target':>12}")
     print(f"{'python -m moto.server answering (median)':<48}{m:>11.2f}s{'':>12}")
     print(f"{'stepbricks up: S3 + workspace answering':<48}{u:>11.2f}s{'':>12}")
-    print(f"{'  ratio to moto.server':<48}{ratio:>11.1f}x{TARGET_RATIO:>11.1f}x"
-          f"  {'met' if ratio <= TARGET_RATIO else 'NOT met'}")
+    report("stepbricks up → S3 + workspace answering, ÷ moto.server answering", ratio, "x", TARGET_RATIO)
     return 0
 
 
