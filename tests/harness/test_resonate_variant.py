@@ -84,4 +84,4 @@ def test_an_unknown_variant_is_refused_naming_resonate_among_the_choices() -> No
 
     result = CliRunner().invoke(app, ["run", "--variant", "temporal"])
     assert result.exit_code == 2
-    assert "polling, callback, map, resonate" in " ".join(result.output.split())
+    assert "polling, callback, map, http, resonate" in " ".join(result.output.split())
