@@ -2,6 +2,17 @@
 starts the promise server and passes its address in RESONATE_HOST / RESONATE_PORT_*. Where the SDK is not
 installed (the main venv), pytest does not collect this folder."""
 
-import importlib.util
+import importlib.metadata
 
-collect_ignore = [] if importlib.util.find_spec("resonate") else ["test_sdk_against_server.py"]
+
+def _sdk_installed() -> bool:
+    # Not `find_spec("resonate")`: with tests/sim on sys.path, tests/sim/resonate is a namespace package
+    # of that name, and the main venv would collect this folder.
+    try:
+        importlib.metadata.version("resonate-sdk")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+collect_ignore = [] if _sdk_installed() else ["test_sdk_against_server.py"]
