@@ -62,6 +62,7 @@ class AttemptHandle:
         self.invocation = invocation
         self._cluster = cluster
         self._done = clock.ClockEvent()
+        self._moved = clock.ClockEvent()  # the worker began the code, or the attempt ended
         self._result: TaskResult | None = None
         self.stop_reason: StopReason | None = None
         self.started_ms = 0
@@ -70,6 +71,16 @@ class AttemptHandle:
     def wait(self, timeout: float | None = None) -> TaskResult | None:
         clock.get().wait(self._done, timeout)
         return self._result
+
+    def wait_started(self) -> bool:
+        """Block until the worker began the code (True) or the attempt ended without it (False)."""
+        clock.get().wait(self._moved, None)
+        return bool(self.started_ms) and not self.done
+
+    def mark_started(self, started_ms: int) -> None:
+        self.started_ms = started_ms
+        self.running_at_ms = clock.now_ms()
+        self._moved.set()
 
     def cancel(self) -> None:
         self._cluster.stop_attempt(self, "CANCELED")
@@ -84,6 +95,7 @@ class AttemptHandle:
             return False
         self._result = result
         self._done.set()
+        self._moved.set()
         return True
 
 
@@ -323,8 +335,7 @@ class LocalCluster:
         handle = self._in_flight.get(message.attempt_id)
         if handle is None:
             return
-        handle.started_ms = message.started_ms
-        handle.running_at_ms = clock.now_ms()
+        handle.mark_started(message.started_ms)
         if handle.invocation.timeout_seconds > 0:
             sim_context.Thread(target=self._time_out, args=(handle,), daemon=True).start()
 

@@ -72,6 +72,9 @@ class TaskHandle(Protocol):
     def wait(self, timeout: float | None = None) -> TaskResult | None:
         """The result once the attempt ended, or None if `timeout` passed first."""
 
+    def wait_started(self) -> bool:
+        """Block until the cluster began the code (True) or the attempt ended without it (False)."""
+
     def cancel(self) -> None:
         """Stop the attempt for real (cancel its Spark jobs, stop its thread); wait() then gives CANCELED."""
 

@@ -23,11 +23,8 @@ from moto.glue.exceptions import ConcurrentRunsExceededException
 from moto.glue.models import FakeJob
 from moto.glue.responses import GlueResponse
 
-from sim import clock
-from sim import context as sim_context
 from sim.aws.glue import GlueJob, GlueJobRun, GlueService
 from sim.aws.glue.runs import ACTIVE_STATES
-from sim.aws.moto_seams import core
 from sim.aws.moto_seams.core import Seam, register
 
 __all__ = ["configure", "service", "shutdown"]
@@ -68,7 +65,6 @@ def service() -> GlueService:
             if not _exit_hook:
                 atexit.register(shutdown)  # a process that exits with a Glue run still going stops its worker
                 _exit_hook.append(True)
-            sim_context.Thread(target=_watch, args=(_service,), daemon=True, name="glue-watchdog").start()
         return _service
 
 
@@ -80,18 +76,6 @@ def shutdown() -> None:
         _settings.clear()
     if current is not None:
         current.shutdown()
-
-
-def _watch(watched: GlueService) -> None:
-    """Shut the service down once no simulator runs (AwsSimulator.stop has no hook for it)."""
-    idle = threading.Event()
-    while _service is watched:
-        if core.running_hosts() == 0:
-            if _service is watched:
-                shutdown()
-            return
-        clock.poll(idle, 0.5)
-
 
 
 def _job_spec(job: FakeJob) -> GlueJob:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 from typing import Any
 
 from sim import clock
@@ -14,10 +13,7 @@ __all__ = ["kill_when_started"]
 
 def kill_when_started(cluster: Any, handle: Any, delay: float) -> None:
     """Wait until the attempt `handle` has started (or ended), then `delay` simulated seconds, then kill."""
-    never = threading.Event()
-    while not handle.done and not getattr(handle, "started_ms", 0):
-        never.wait(0.02)  # real time: the attempt is busy, so the clock runs at wall speed anyway
-    if handle.done:
+    if not handle.wait_started():  # blocks on the handle's own event, set when the worker begins the code
         return
     if delay:
         clock.sleep(delay)
