@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import Request
 
@@ -16,6 +17,8 @@ from sim.databricks.runs.backend import RunsBackend
 from sim.databricks.runs.scheduler import FailureStyle, Scheduler
 from sim.databricks.secrets.models import SecretsBackend
 from sim.databricks.store import Store
+from sim.databricks.triggers import engine as triggers
+from sim.databricks.triggers.engine import TriggerEngine
 from sim.databricks.workspace.models import WorkspaceBackend
 
 WORKSPACE_ID = "1000000000000001"
@@ -38,6 +41,7 @@ class Backend:
     workspace: WorkspaceBackend
     faults: FaultList
     scheduler: Scheduler = field(init=False)
+    triggers: TriggerEngine = field(init=False)
     failure_style: FailureStyle = "workspace"
     _pool: ClusterPool | None = None
     _pool_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -59,7 +63,18 @@ class Backend:
             job_settings=lambda job_id: jobs.get(job_id).settings if job_id in jobs._jobs else None,
             failure_style=failure_style,
         )
+        b.triggers = triggers.install(jobs, b.runs, s3_client=b.s3_client)
         return b
+
+    def s3_client(self) -> Any:
+        """A boto3 S3 client on the simulated AWS the clusters use (file-arrival triggers read it)."""
+        import boto3
+
+        env = self.base_env
+        return boto3.client("s3", endpoint_url=env.get("AWS_ENDPOINT_URL"),
+                            region_name=env.get("AWS_DEFAULT_REGION", "us-east-1"),
+                            aws_access_key_id=env.get("AWS_ACCESS_KEY_ID", "testing"),
+                            aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY", "testing"))
 
     def compute(self) -> ClusterPool:
         """The cluster pool, created on first use so the API serves even before any task runs."""
@@ -73,6 +88,7 @@ class Backend:
             return self._pool
 
     def close(self) -> None:
+        self.triggers.stop()
         self.scheduler.shutdown()
         with self._pool_lock:
             if self._pool is not None:

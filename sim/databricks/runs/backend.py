@@ -39,6 +39,7 @@ class RunsBackend:
         self._idempotency: dict[str, int] = {}
         self.start: Callable[[Run], None] = lambda run: None
         self.start_repair: Callable[[Run, list[str]], None] = lambda run, keys: None
+        self.listeners: list[Callable[[Run], None]] = []  # called on every saved change (triggers, notifications)
         for doc in store.all("run"):
             run = Run.from_dict(doc)
             if not run.state.terminal:
@@ -47,7 +48,7 @@ class RunsBackend:
             self._index(run)
 
     # --- creating runs ---------------------------------------------------------------------------
-    def run_now(self, body: dict[str, Any]) -> Run:
+    def run_now(self, body: dict[str, Any], *, trigger: str = "ONE_TIME") -> Run:
         job = self._jobs.get(int(body.get("job_id") or 0))
         token = _idempotency_token(body)
         _check_parameter_slots(body)
@@ -81,6 +82,7 @@ class RunsBackend:
             overriding=overriding,
             max_concurrent=int(settings.get("max_concurrent_runs") or 1),
             queue=bool((settings.get("queue") or {}).get("enabled")),
+            trigger=trigger,
         )
 
     def submit(self, body: dict[str, Any]) -> Run:
@@ -109,7 +111,7 @@ class RunsBackend:
     def _create(self, token: str | None, *, run_type: str, run_name: str, job_id: int | None,
                 tasks: list[dict[str, Any]], job_clusters: list[dict[str, Any]], timeout_seconds: int,
                 job_parameters: list[dict[str, Any]], overriding: dict[str, Any], max_concurrent: int,
-                queue: bool) -> Run:
+                queue: bool, trigger: str = "ONE_TIME") -> Run:
         with self.lock:
             if token is not None and token in self._idempotency:
                 return self._runs[self._idempotency[token]]
@@ -118,7 +120,7 @@ class RunsBackend:
                 run_id=run_id, run_type=run_type, run_name=run_name, job_id=job_id if job_id else run_id,
                 tasks_spec=tasks, job_clusters=job_clusters, timeout_seconds=timeout_seconds,
                 job_parameters=job_parameters, overriding_parameters=overriding, idempotency_token=token,
-                start_time=clock.now_ms(),
+                start_time=clock.now_ms(), trigger=trigger,
             )
             if run_type == "SUBMIT_RUN":
                 run.job_id = None
@@ -278,6 +280,8 @@ class RunsBackend:
         with self.lock:
             self._store.put("run", run.run_id, run.to_dict())
             self.changed.notify_all()
+        for listener in self.listeners:
+            listener(run)
 
     # --- serialisation ---------------------------------------------------------------------------
     def page_url(self, run: Run, run_id: int | None = None) -> str:
@@ -293,7 +297,7 @@ class RunsBackend:
                 "creator_user_name": "stepbricks@localhost", "run_page_url": tasks[0]["run_page_url"],
                 "start_time": task_run.start_time, "end_time": task_run.end_time,
                 "state": task_run.state.to_api(), "status": task_run.state.status_api(),
-                "tasks": tasks, "format": "MULTI_TASK", "trigger": "ONE_TIME",
+                "tasks": tasks, "format": "MULTI_TASK", "trigger": run.trigger,
             }
         duration = max(0, run.end_time - run.start_time) if run.end_time else 0
         body: dict[str, Any] = {
@@ -306,7 +310,7 @@ class RunsBackend:
             "cleanup_duration": 0, "run_duration": duration, "state": run.state.to_api(),
             "status": run.state.status_api(),
             "tasks": [t.to_api(self.page_url(run, t.run_id)) for t in run.visible_tasks()],
-            "format": "MULTI_TASK", "trigger": "ONE_TIME", "attempt_number": 0,
+            "format": "MULTI_TASK", "trigger": run.trigger, "attempt_number": 0,
         }
         if run.job_id is not None:
             body["job_id"] = run.job_id

@@ -163,6 +163,7 @@ class Run:
     tasks: list[TaskRun] = field(default_factory=list)
     cancel_requested: bool = False
     repairs: list[RepairRecord] = field(default_factory=list)  # [ORIGINAL, REPAIR, ...] once repaired
+    trigger: str = "ONE_TIME"  # what started it: ONE_TIME (run-now, submit), PERIODIC, FILE_ARRIVAL, CONTINUOUS
 
     @property
     def multi_task(self) -> bool:

@@ -1,0 +1,122 @@
+"""Job triggers on the virtual clock, through databricks-sdk: a simulated day of schedules in seconds.
+
+A private simulator (not the shared workspace): triggers need its virtual clock, and file arrival its S3.
+Every job is deleted at the end of its test so its trigger stops.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.service import jobs
+from databricks.sdk.service.workspace import ImportFormat, Language
+
+from sim.simulator import Simulator
+
+pytestmark = pytest.mark.slow
+DAY = 86_400
+NOTEBOOK = "/Shared/tests/triggers/ok"
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Simulator]:
+    with Simulator.start(warm_cluster=True) as simulator:
+        yield simulator
+
+
+@pytest.fixture(scope="module")
+def client(sim: Simulator) -> WorkspaceClient:
+    w = WorkspaceClient(host=sim.databricks.host, token=sim.databricks.token)
+    w.workspace.mkdirs(NOTEBOOK.rsplit("/", 1)[0])
+    w.workspace.upload(NOTEBOOK, b'# Databricks notebook source\nprint("triggered")\n',
+                       format=ImportFormat.SOURCE, language=Language.PYTHON, overwrite=True)
+    return w
+
+
+@pytest.fixture
+def s3(sim: Simulator):
+    return boto3.client("s3", endpoint_url=sim.aws.endpoint, region_name="us-east-1")
+
+
+def _job(client: WorkspaceClient, **settings) -> int:
+    task = jobs.Task(task_key="t", notebook_task=jobs.NotebookTask(notebook_path=NOTEBOOK))
+    return client.jobs.create(name=f"trig-{uuid.uuid4().hex[:6]}", tasks=[task], **settings).job_id
+
+
+def _runs(client: WorkspaceClient, job_id: int, until: float | None = None) -> list[jobs.BaseRun]:
+    """The job's runs, oldest first; with `until`, those started by then (the clock goes on skipping to the
+    next firing while the test reads, as a workspace's would go on firing)."""
+    runs = sorted(client.jobs.list_runs(job_id=job_id), key=lambda r: r.start_time)
+    return [r for r in runs if until is None or r.start_time <= until * 1000]
+
+
+def _settle(sim: Simulator, client: WorkspaceClient, job_id: int) -> None:
+    """Let the last triggered runs finish (time runs at wall speed while they work)."""
+    for _ in range(600):
+        if not list(client.jobs.list_runs(job_id=job_id, active_only=True)):
+            return
+        sim.clock.sleep(0.5)
+    raise AssertionError(f"runs of job {job_id} did not finish")
+
+
+def test_a_cron_schedule_fires_at_each_quartz_time_over_a_simulated_day(sim, client) -> None:
+    start = sim.clock.now()  # before jobs/create: the clock may skip to the first firing while it returns
+    job_id = _job(client, schedule=jobs.CronSchedule(quartz_cron_expression="0 0 0/4 * * ?", timezone_id="UTC"))
+    sim.clock.sleep(DAY)
+    _settle(sim, client, job_id)
+    runs = _runs(client, job_id, until=start + DAY)
+    client.jobs.delete(job_id)
+    assert len(runs) == 6, [r.start_time / 1000 - start for r in runs]
+    assert {r.trigger for r in runs} == {jobs.TriggerType.PERIODIC}
+    for run in runs:
+        assert start * 1000 < run.start_time <= (start + DAY) * 1000
+        assert (run.start_time // 1000) % (4 * 3600) < 5, "each run starts on a 4-hour mark, as the cron says"
+        assert run.state.result_state == jobs.RunResultState.SUCCESS
+
+
+def test_a_paused_schedule_does_not_fire(sim, client) -> None:
+    job_id = _job(client, schedule=jobs.CronSchedule(quartz_cron_expression="0 0/30 * * * ?", timezone_id="UTC",
+                                                    pause_status=jobs.PauseStatus.PAUSED))
+    sim.clock.sleep(6 * 3600)
+    assert _runs(client, job_id) == []
+    client.jobs.delete(job_id)
+
+
+def test_a_schedule_unpaused_by_jobs_update_starts_firing(sim, client) -> None:
+    paused = jobs.CronSchedule(quartz_cron_expression="0 0 * * * ?", timezone_id="Europe/Amsterdam",
+                               pause_status=jobs.PauseStatus.PAUSED)
+    job_id = _job(client, schedule=paused)
+    sim.clock.sleep(3 * 3600)
+    assert _runs(client, job_id) == []
+    unpaused = sim.clock.now()
+    client.jobs.update(job_id, new_settings=jobs.JobSettings(schedule=jobs.CronSchedule(
+        quartz_cron_expression="0 0 * * * ?", timezone_id="Europe/Amsterdam", pause_status=jobs.PauseStatus.UNPAUSED)))
+    sim.clock.sleep(2 * 3600)
+    _settle(sim, client, job_id)
+    runs = _runs(client, job_id, until=unpaused + 2 * 3600)
+    client.jobs.delete(job_id)
+    assert len(runs) == 2
+
+
+def test_a_periodic_trigger_starts_a_run_every_interval(sim, client) -> None:
+    created = sim.clock.now()
+    job_id = _job(client, trigger=jobs.TriggerSettings(periodic=jobs.PeriodicTriggerConfiguration(
+        interval=6, unit=jobs.PeriodicTriggerConfigurationTimeUnit.HOURS)))
+    sim.clock.sleep(DAY - 60)
+    _settle(sim, client, job_id)
+    runs = _runs(client, job_id, until=created + DAY - 60)
+    client.jobs.delete(job_id)
+    assert [r.trigger for r in runs] == [jobs.TriggerType.PERIODIC] * 3
+    offsets = [round(r.start_time / 1000 - created) for r in runs]
+    assert [round(o / 3600) for o in offsets] == [6, 12, 18]
+
+
+def test_a_run_now_still_reports_a_one_time_trigger(sim, client) -> None:
+    job_id = _job(client)
+    run = client.jobs.run_now(job_id).result()
+    client.jobs.delete(job_id)
+    assert run.trigger == jobs.TriggerType.ONE_TIME
