@@ -6,6 +6,7 @@ Every job is deleted at the end of its test so its trigger stops.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Iterator
 
@@ -120,3 +121,57 @@ def test_a_run_now_still_reports_a_one_time_trigger(sim, client) -> None:
     run = client.jobs.run_now(job_id).result()
     client.jobs.delete(job_id)
     assert run.trigger == jobs.TriggerType.ONE_TIME
+
+
+def test_files_arriving_in_s3_start_one_run_per_quiet_period(sim, client, s3) -> None:
+    bucket = f"landing-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="raw/already-there.csv", Body=b"a\n")
+    s3.put_object(Bucket=bucket, Key="elsewhere/ignored.csv", Body=b"a\n")
+    job_id = _job(client, trigger=jobs.TriggerSettings(file_arrival=jobs.FileArrivalTriggerConfiguration(
+        url=f"s3://{bucket}/raw/", min_time_between_triggers_seconds=60, wait_after_last_change_seconds=120)))
+    sim.clock.sleep(600)
+    assert _runs(client, job_id) == [], "files there before the trigger was set start nothing"
+
+    for i in range(3):  # one batch landing in pieces, 40 s apart: one run after it goes quiet
+        s3.put_object(Bucket=bucket, Key=f"raw/part-{i}.csv", Body=b"x\n")
+        sim.clock.sleep(40)
+    last_file = sim.clock.now()
+    sim.clock.sleep(600)
+    _settle(sim, client, job_id)
+    first = _runs(client, job_id)
+    assert [r.trigger for r in first] == [jobs.TriggerType.FILE_ARRIVAL]
+    assert first[0].start_time / 1000 >= last_file - 40 + 120, "not before 120 s without changes"
+
+    s3.put_object(Bucket=bucket, Key="elsewhere/still-ignored.csv", Body=b"x\n")
+    sim.clock.sleep(600)
+    assert len(_runs(client, job_id)) == 1, "a file outside the location starts nothing"
+
+    s3.put_object(Bucket=bucket, Key="raw/next-day.csv", Body=b"x\n")
+    sim.clock.sleep(600)
+    _settle(sim, client, job_id)
+    runs = _runs(client, job_id)
+    client.jobs.delete(job_id)
+    assert [r.trigger for r in runs] == [jobs.TriggerType.FILE_ARRIVAL] * 2
+    assert all(r.state.result_state == jobs.RunResultState.SUCCESS for r in runs)
+
+
+def test_a_continuous_job_starts_a_new_run_whenever_none_is_active(sim, client) -> None:
+    job_id = _job(client, continuous=jobs.Continuous(pause_status=jobs.PauseStatus.UNPAUSED))
+    for _ in range(600):
+        finished = [r for r in _runs(client, job_id) if r.state.life_cycle_state == jobs.RunLifeCycleState.TERMINATED]
+        if len(finished) >= 3:
+            break
+        sim.clock.sleep(0.5)
+    client.jobs.update(job_id, new_settings=jobs.JobSettings(
+        continuous=jobs.Continuous(pause_status=jobs.PauseStatus.PAUSED)))
+    _settle(sim, client, job_id)
+    runs = _runs(client, job_id)
+    sim.clock.sleep(3600)
+    after_pause = _runs(client, job_id)
+    client.jobs.delete(job_id)
+    assert len(runs) >= 3
+    assert {r.trigger for r in runs} == {jobs.TriggerType.CONTINUOUS}
+    for before, after in itertools.pairwise(runs):
+        assert after.start_time >= before.end_time, "never two runs of a continuous job at once"
+    assert len(after_pause) == len(runs), "a paused continuous job starts no run"
