@@ -13,6 +13,8 @@ from sim.compute.contract import ClusterPool
 from sim.databricks.errors import DatabricksError
 from sim.databricks.faults.models import FaultList
 from sim.databricks.jobs.models import JobsBackend
+from sim.databricks.notifications.destinations import Destinations
+from sim.databricks.notifications.notifier import Notifier
 from sim.databricks.runs.backend import RunsBackend
 from sim.databricks.runs.scheduler import FailureStyle, Scheduler
 from sim.databricks.secrets.models import SecretsBackend
@@ -42,6 +44,8 @@ class Backend:
     faults: FaultList
     scheduler: Scheduler = field(init=False)
     triggers: TriggerEngine = field(init=False)
+    destinations: Destinations = field(init=False)
+    notifier: Notifier = field(init=False)
     failure_style: FailureStyle = "workspace"
     _pool: ClusterPool | None = None
     _pool_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -64,6 +68,10 @@ class Backend:
             failure_style=failure_style,
         )
         b.triggers = triggers.install(jobs, b.runs, s3_client=b.s3_client)
+        b.destinations = Destinations(store)
+        b.notifier = Notifier(job_settings=lambda job_id: jobs.get(job_id).settings if job_id in jobs._jobs else None,
+                              destinations=b.destinations, workspace_id=WORKSPACE_ID, state_dir=state_dir)
+        b.runs.listeners.append(b.notifier.run_changed)
         return b
 
     def s3_client(self) -> Any:
@@ -89,6 +97,7 @@ class Backend:
 
     def close(self) -> None:
         self.triggers.stop()
+        self.notifier.stop()
         self.scheduler.shutdown()
         with self._pool_lock:
             if self._pool is not None:
