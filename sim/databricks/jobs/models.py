@@ -12,6 +12,7 @@ from sim import clock
 from sim.databricks.errors import InvalidParameterValue, JobDoesNotExist
 from sim.databricks.paging import Page, paginate
 from sim.databricks.store import Store
+from sim.databricks.triggers.validation import validate_triggers
 
 TASK_TYPES = ("notebook_task", "spark_python_task", "python_wheel_task")
 CREATOR = "stepbricks@localhost"
@@ -116,6 +117,7 @@ class JobsBackend:
     def create(self, settings: dict[str, Any]) -> int:
         settings = _with_defaults(settings)
         validate_tasks(job_tasks(settings), settings.get("job_clusters"))
+        validate_triggers(settings)
         with self._lock:
             job = Job(job_id=self._store.next_id("job", 1001), created_time=clock.now_ms(), settings=settings)
             self._save(job)
@@ -140,6 +142,7 @@ class JobsBackend:
         job = self.get(job_id)
         settings = _with_defaults(new_settings)
         validate_tasks(job_tasks(settings), settings.get("job_clusters"))
+        validate_triggers(settings)
         with self._lock:
             job.settings = settings
             self._save(job)
@@ -164,6 +167,7 @@ class JobsBackend:
             else:
                 settings.pop(top, None)
         validate_tasks(job_tasks(settings), settings.get("job_clusters"))
+        validate_triggers(settings)
         with self._lock:
             job.settings = settings
             self._save(job)

@@ -175,3 +175,15 @@ def test_a_continuous_job_starts_a_new_run_whenever_none_is_active(sim, client) 
     for before, after in itertools.pairwise(runs):
         assert after.start_time >= before.end_time, "never two runs of a continuous job at once"
     assert len(after_pause) == len(runs), "a paused continuous job starts no run"
+
+
+@pytest.mark.parametrize("schedule", [
+    jobs.CronSchedule(quartz_cron_expression="0 0 * * *", timezone_id="UTC"),  # 5 fields: Unix, not Quartz
+    jobs.CronSchedule(quartz_cron_expression="0 0 12 * * MON", timezone_id="UTC"),  # neither day field is ?
+    jobs.CronSchedule(quartz_cron_expression="0 0 12 * * ?", timezone_id="Mars/Olympus_Mons"),
+])
+def test_jobs_create_refuses_a_schedule_a_workspace_cannot_fire(client, schedule) -> None:
+    from databricks.sdk.errors import InvalidParameterValue
+
+    with pytest.raises(InvalidParameterValue):
+        _job(client, schedule=schedule)
