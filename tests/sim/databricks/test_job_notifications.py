@@ -115,3 +115,20 @@ def test_a_run_longer_than_its_health_rule_sends_the_duration_warning(client, wo
         ("jobs.on_duration_warning_threshold_exceeded", "RUNNING")]
     assert mails[0]["time"] - run.start_time >= 1000
     client.jobs.delete(job_id)
+
+
+def test_no_alert_for_canceled_runs_keeps_on_failure_quiet_for_a_canceled_run(client, workspace, upload_notebook) -> None:
+    path = upload_notebook(f"/Shared/tests/notify/long-{uuid.uuid4().hex[:6]}",
+                           "import time\nfor _ in range(600):\n    time.sleep(0.1)\n")
+    job_id = client.jobs.create(
+        name="notify-cancel", tasks=[jobs.Task(task_key="t", notebook_task=jobs.NotebookTask(notebook_path=path))],
+        email_notifications=jobs.JobEmailNotifications(on_start=["team@example.com"], on_failure=["oncall@example.com"]),
+        notification_settings=jobs.JobNotificationSettings(no_alert_for_canceled_runs=True),
+    ).job_id
+    run_id = client.jobs.run_now(job_id).run_id
+    _eventually(lambda: _mails(workspace, run_id))  # on_start: the run is RUNNING
+    client.jobs.cancel_run(run_id).result()
+    clock.sleep(1.0)  # the notifier's queue would have delivered an on_failure by now
+    assert [m["event_type"] for m in _mails(workspace, run_id)] == ["jobs.on_start"]
+    assert client.jobs.get_run(run_id).state.result_state == jobs.RunResultState.CANCELED
+    client.jobs.delete(job_id)
