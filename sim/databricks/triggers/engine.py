@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,12 +68,16 @@ class TriggerEngine:
         self._s3_client = s3_client
         self._armed: dict[int, _Armed] = {}
         self._wake = clock.ClockEvent()
+        self._lock = threading.Lock()
         self._stopping = False
         self._thread = sim_context.Thread(target=self._loop, name="databricks-triggers", daemon=True)
         self._thread.start()
 
-    def wake(self, *_: object) -> None:
-        """A job or a run changed: look again (jobs/create, reset, update, delete; a run ending)."""
+    def job_changed(self, *_: object) -> None:
+        """jobs/create, reset, update, delete: arm the job's trigger before the call returns (a file-arrival
+        trigger's baseline is the bucket as it is now), then let the loop recompute its next wake-up."""
+        with self._lock:
+            self._tick()
         self._wake.set()
 
     def run_changed(self, run: Run) -> None:
@@ -87,7 +92,7 @@ class TriggerEngine:
     def _loop(self) -> None:
         while not self._stopping:
             self._wake.clear()
-            with clock.busy():
+            with clock.busy(), self._lock:
                 due = self._tick()
             timeout = None if due is None else max(0.0, due - clock.now())
             clock.get().wait(self._wake, timeout)
@@ -162,7 +167,7 @@ def period_seconds(periodic: dict[str, Any]) -> float:
 def install(jobs: JobsBackend, runs: RunsBackend, *, s3_client: Callable[[], Any]) -> TriggerEngine:
     """Start the engine and hook it to job changes and run ends."""
     engine = TriggerEngine(jobs, runs, s3_client=s3_client)
-    jobs.listeners.append(engine.wake)
+    jobs.listeners.append(engine.job_changed)
     runs.listeners.append(engine.run_changed)
     return engine
 

@@ -187,3 +187,21 @@ def test_jobs_create_refuses_a_schedule_a_workspace_cannot_fire(client, schedule
 
     with pytest.raises(InvalidParameterValue):
         _job(client, schedule=schedule)
+
+
+def test_file_arrival_waits_min_time_between_triggers_before_the_next_run(sim, client, s3) -> None:
+    bucket = f"spaced-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    job_id = _job(client, trigger=jobs.TriggerSettings(file_arrival=jobs.FileArrivalTriggerConfiguration(
+        url=f"s3://{bucket}/in/", min_time_between_triggers_seconds=900)))
+    s3.put_object(Bucket=bucket, Key="in/a.csv", Body=b"x\n")
+    sim.clock.sleep(120)
+    _settle(sim, client, job_id)
+    s3.put_object(Bucket=bucket, Key="in/b.csv", Body=b"x\n")
+    sim.clock.sleep(1800)
+    _settle(sim, client, job_id)
+    runs = _runs(client, job_id)
+    client.jobs.delete(job_id)
+    assert len(runs) == 2
+    gap = (runs[1].start_time - runs[0].start_time) / 1000
+    assert 899 <= gap < 900 + 61, "the second file waits out the 900 s since the first trigger, then starts"
