@@ -22,6 +22,7 @@ from sim.databricks.clusters import routes as clusters_routes
 from sim.databricks.faults import routes as faults_routes
 from sim.databricks.http import describe_validation_errors
 from sim.databricks.jobs import routes as jobs_routes
+from sim.databricks.notifications import routes as notifications_routes
 from sim.databricks.openapi_shapes import install as describe_requests
 from sim.databricks.runs import routes as runs_routes
 from sim.databricks.secrets import routes as secrets_routes
@@ -34,7 +35,8 @@ OPEN_PATHS = frozenset({"/.well-known/databricks-config"})
 def build_app(backend: Backend) -> FastAPI:
     app = FastAPI(title="stepbricks fake Databricks workspace", docs_url=None, redoc_url=None)
     app.state.backend = backend
-    api_routers = [m.router for m in (jobs_routes, runs_routes, secrets_routes, workspace_routes, clusters_routes)]
+    api_routers = [m.router for m in (jobs_routes, runs_routes, secrets_routes, workspace_routes, clusters_routes,
+                                      notifications_routes)]
     for version in API_VERSIONS:
         for router in api_routers:
             app.include_router(router, prefix=f"/api/{version}")

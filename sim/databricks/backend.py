@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import Request
 
@@ -13,12 +14,16 @@ from sim.compute.contract import ClusterPool
 from sim.databricks.errors import DatabricksError
 from sim.databricks.faults.models import FaultList
 from sim.databricks.jobs.models import JobsBackend
+from sim.databricks.notifications.destinations import Destinations
+from sim.databricks.notifications.notifier import Notifier
 from sim.databricks.runs.creation import RunFactory
 from sim.databricks.runs.registry import RunRegistry
 from sim.databricks.runs.scheduler import FailureStyle, Scheduler
 from sim.databricks.runs.service import RunsService
 from sim.databricks.secrets.models import SecretsBackend
 from sim.databricks.store import Store
+from sim.databricks.triggers import engine as triggers
+from sim.databricks.triggers.engine import TriggerEngine
 from sim.databricks.workspace.models import WorkspaceBackend
 
 WORKSPACE_ID = "1000000000000001"
@@ -69,6 +74,9 @@ class Backend:
     scheduler: Scheduler
     pool: LazyComputePool
     failure_style: FailureStyle = "workspace"
+    triggers: TriggerEngine = field(init=False)
+    destinations: Destinations = field(init=False)
+    notifier: Notifier = field(init=False)
 
     @classmethod
     def open(cls, *, state_dir: Path, host: str, token: str, cluster_env: dict[str, str],
@@ -86,18 +94,36 @@ class Backend:
             job_settings=lambda job_id: jobs.get(job_id).settings if job_id in jobs._jobs else None,
             failure_style=failure_style,
         )
-        return cls(
+        b = cls(
             state_dir=state_dir, host=host, token=token, base_env=base_env, store=store, jobs=jobs,
             runs=RunsService(registry, jobs, factory, scheduler, run_page_base=f"{host}/?o={WORKSPACE_ID}"),
             secrets=SecretsBackend(store), workspace=workspace, faults=faults, scheduler=scheduler, pool=pool,
             failure_style=failure_style,
         )
+        b.triggers = triggers.install(jobs, b.runs, s3_client=b.s3_client)
+        b.destinations = Destinations(store)
+        b.notifier = Notifier(job_settings=lambda job_id: jobs.get(job_id).settings if job_id in jobs._jobs else None,
+                              destinations=b.destinations, workspace_id=WORKSPACE_ID, state_dir=state_dir)
+        b.runs.listeners.append(b.notifier.run_changed)
+        return b
+
+    def s3_client(self) -> Any:
+        """A boto3 S3 client on the simulated AWS the clusters use (file-arrival triggers read it)."""
+        import boto3
+
+        env = self.base_env
+        return boto3.client("s3", endpoint_url=env.get("AWS_ENDPOINT_URL"),
+                            region_name=env.get("AWS_DEFAULT_REGION", "us-east-1"),
+                            aws_access_key_id=env.get("AWS_ACCESS_KEY_ID", "testing"),
+                            aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY", "testing"))
 
     def compute(self) -> ClusterPool:
         """The cluster pool, created on first use so the API serves even before any task runs."""
         return self.pool()
 
     def close(self) -> None:
+        self.triggers.stop()
+        self.notifier.stop()
         self.scheduler.shutdown()
         self.pool.shutdown()
         self.store.close()

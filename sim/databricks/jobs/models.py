@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from sim.databricks.errors import InvalidParameterValue, JobDoesNotExist
 from sim.databricks.paging import Page, paginate
 from sim.databricks.runs import references
 from sim.databricks.store import Store
+from sim.databricks.triggers.validation import validate_triggers
 
 TASK_TYPES = ("notebook_task", "spark_python_task", "python_wheel_task")
 CREATOR = "stepbricks@localhost"
@@ -153,13 +155,24 @@ class JobsBackend:
         self._store = store
         self._lock = threading.Lock()
         self._jobs: dict[int, Job] = {d["job_id"]: Job(**d) for d in store.all("job")}
+        self.listeners: list[Callable[[int], None]] = []  # called with the job id after every change
+
+    def all(self) -> list[Job]:
+        with self._lock:
+            return list(self._jobs.values())
+
+    def _changed(self, job_id: int) -> None:
+        for listener in self.listeners:
+            listener(job_id)
 
     def create(self, settings: dict[str, Any]) -> int:
         settings = _with_defaults(settings)
         validate_tasks(job_tasks(settings), settings.get("job_clusters"), settings.get("parameters"))
+        validate_triggers(settings)
         with self._lock:
             job = Job(job_id=self._store.next_id("job", 1001), created_time=clock.now_ms(), settings=settings)
             self._save(job)
+        self._changed(job.job_id)
         return job.job_id
 
     def get(self, job_id: int) -> Job:
@@ -180,9 +193,11 @@ class JobsBackend:
         job = self.get(job_id)
         settings = _with_defaults(new_settings)
         validate_tasks(job_tasks(settings), settings.get("job_clusters"), settings.get("parameters"))
+        validate_triggers(settings)
         with self._lock:
             job.settings = settings
             self._save(job)
+        self._changed(job_id)
 
     def update(self, job_id: int, new_settings: dict[str, Any] | None, fields_to_remove: list[str] | None) -> None:
         job = self.get(job_id)
@@ -203,15 +218,18 @@ class JobsBackend:
             else:
                 settings.pop(top, None)
         validate_tasks(job_tasks(settings), settings.get("job_clusters"), settings.get("parameters"))
+        validate_triggers(settings)
         with self._lock:
             job.settings = settings
             self._save(job)
+        self._changed(job_id)
 
     def delete(self, job_id: int) -> None:
         self.get(job_id)
         with self._lock:
             del self._jobs[job_id]
             self._store.delete("job", job_id)
+        self._changed(job_id)
 
     def _save(self, job: Job) -> None:
         self._jobs[job.job_id] = job

@@ -188,7 +188,9 @@ class Run:
     tasks: list[TaskRun] = field(default_factory=list)
     cancel_requested: bool = False
     repairs: list[RepairRecord] = field(default_factory=list)  # [ORIGINAL, REPAIR, ...] once repaired
-    trigger: str = "ONE_TIME"  # TriggerType: RUN_JOB_TASK for a run a Run Job task started
+    # TriggerType: ONE_TIME (run-now, submit), PERIODIC (schedule, periodic), FILE_ARRIVAL, CONTINUOUS, or
+    # RUN_JOB_TASK for a run a Run Job task started
+    trigger: str = "ONE_TIME"
     trigger_info: dict[str, Any] | None = None  # {"run_id": <the Run Job task run>} for RUN_JOB_TASK
 
     @property

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sim import clock
@@ -74,6 +74,7 @@ class RunRegistry:
         # Tests and the bench wait on this with the lock held; the scheduler's waits use `signal`.
         self.changed = threading.Condition(self.lock)
         self.signal = RunSignal()
+        self.listeners: list[Callable[[Run], None]] = []  # called after every saved change (triggers, notifications)
         self._runs: dict[int, Run] = {}
         self._task_parent: dict[int, int] = {}
         self._idempotency: dict[str, int] = {}
@@ -146,6 +147,8 @@ class RunRegistry:
             self._store.put("run", run.run_id, run.to_dict())
             self.changed.notify_all()
         self.signal.fire(run.job_id)
+        for listener in self.listeners:
+            listener(run)
 
     def remove(self, run: Run) -> None:
         with self.lock:

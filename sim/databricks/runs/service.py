@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from sim import clock
@@ -54,8 +55,13 @@ class RunsService:
         return self._registry.changed
 
     # --- creating runs ---------------------------------------------------------------------------
-    def run_now(self, body: dict[str, Any]) -> Run:
-        run, new = self._factory.job_run(body)
+    @property
+    def listeners(self) -> list[Callable[[Run], None]]:
+        """Called with the run after every saved change (the trigger engine, the notifier)."""
+        return self._registry.listeners
+
+    def run_now(self, body: dict[str, Any], *, trigger: str = "ONE_TIME") -> Run:
+        run, new = self._factory.job_run(body, trigger=trigger)
         if new:
             self._executor.start(run)
         return run
