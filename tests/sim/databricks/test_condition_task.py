@@ -14,20 +14,12 @@ import pytest
 from databricks.sdk.errors import InvalidParameterValue
 from databricks.sdk.service import jobs
 
-from sim import clock
+from tests.sim.databricks.run_waits import wait_terminal
 
 pytestmark = pytest.mark.slow
 Op = jobs.ConditionTaskOp
 
 
-def _wait_terminal(client, run_id: int, timeout: float = 120) -> jobs.Run:
-    deadline = clock.now() + timeout
-    while clock.now() < deadline:
-        run = client.jobs.get_run(run_id)
-        if run.state.life_cycle_state.value in ("TERMINATED", "SKIPPED", "INTERNAL_ERROR"):
-            return run
-        clock.sleep(0.1)
-    raise AssertionError(f"run {run_id} did not finish in {timeout} s")
 
 
 def _condition(key: str, left: str, op: jobs.ConditionTaskOp, right: str, **kwargs) -> jobs.Task:
@@ -111,7 +103,7 @@ def test_a_condition_on_a_missing_task_value_fails_and_its_branches_do_not_run(c
                    depends_on=[jobs.TaskDependency("first")]),
         _condition("on_true", "a", Op.EQUAL_TO, "a", depends_on=[jobs.TaskDependency("check", outcome="true")]),
     ]).job_id
-    run = _wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
+    run = wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
     tasks = _by_key(run)
     assert tasks["check"].state.result_state == jobs.RunResultState.FAILED
     assert "never_set" in tasks["check"].state.state_message
@@ -123,7 +115,7 @@ def test_a_condition_on_a_missing_task_value_fails_and_its_branches_do_not_run(c
 
 def test_a_numeric_operator_on_text_fails_the_condition_task(client) -> None:
     job_id = client.jobs.create(name="not-a-number", tasks=[_condition("check", "abc", Op.LESS_THAN, "1")]).job_id
-    run = _wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
+    run = wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
     assert run.tasks[0].state.result_state == jobs.RunResultState.FAILED
     assert "LESS_THAN" in run.tasks[0].state.state_message
 

@@ -12,7 +12,7 @@ import pytest
 from databricks.sdk.errors import InvalidParameterValue
 from databricks.sdk.service import jobs
 
-from sim import clock
+from tests.sim.databricks.run_waits import wait_terminal
 
 pytestmark = pytest.mark.slow
 
@@ -24,14 +24,6 @@ dbutils.notebook.exit(json.dumps(dbutils.widgets.getAll()))
 SETS_A_VALUE = 'dbutils.jobs.taskValues.set(key="rows", value=42)\ndbutils.jobs.taskValues.set(key="ok", value=True)\n'
 
 
-def _wait_terminal(client, run_id: int, timeout: float = 120) -> jobs.Run:
-    deadline = clock.now() + timeout
-    while clock.now() < deadline:
-        run = client.jobs.get_run(run_id)
-        if run.state.life_cycle_state.value in ("TERMINATED", "SKIPPED", "INTERNAL_ERROR"):
-            return run
-        clock.sleep(0.1)
-    raise AssertionError(f"run {run_id} did not finish in {timeout} s")
 
 
 def test_references_in_notebook_parameters_and_job_parameter_defaults_resolve_when_the_task_runs(
@@ -113,6 +105,6 @@ def test_a_reference_to_an_undefined_job_parameter_fails_the_task_naming_it(clie
     job_id = client.jobs.create(name="undefined-parameter", tasks=[jobs.Task(
         task_key="check", condition_task=jobs.ConditionTask(
             op=jobs.ConditionTaskOp.EQUAL_TO, left="{{job.parameters.missing}}", right="x"))]).job_id
-    run = _wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
+    run = wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
     assert run.tasks[0].state.result_state == jobs.RunResultState.FAILED
     assert "missing" in run.tasks[0].state.state_message

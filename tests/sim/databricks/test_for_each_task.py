@@ -16,21 +16,13 @@ import pytest
 from databricks.sdk.errors import InvalidParameterValue
 from databricks.sdk.service import jobs
 
-from sim import clock
 from sim.databricks import Workspace
+from tests.sim.databricks.run_waits import wait_terminal
 
 pytestmark = pytest.mark.slow
 Op = jobs.ConditionTaskOp
 
 
-def _wait_terminal(client, run_id: int, timeout: float = 120) -> jobs.Run:
-    deadline = clock.now() + timeout
-    while clock.now() < deadline:
-        run = client.jobs.get_run(run_id)
-        if run.state.life_cycle_state.value in ("TERMINATED", "SKIPPED", "INTERNAL_ERROR"):
-            return run
-        clock.sleep(0.1)
-    raise AssertionError(f"run {run_id} did not finish in {timeout} s")
 
 
 def _for_each(inputs: str, nested: jobs.Task, **kwargs) -> jobs.Task:
@@ -73,7 +65,7 @@ def test_inputs_from_a_job_parameter_and_a_failing_iteration_fails_the_for_each_
                jobs.Task(task_key="after", depends_on=[jobs.TaskDependency("loop")],
                          condition_task=jobs.ConditionTask(op=Op.EQUAL_TO, left="a", right="a"))],
     ).job_id
-    run = _wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
+    run = wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
 
     tasks = {t.task_key: t for t in run.tasks}
     assert tasks["loop"].state.result_state == jobs.RunResultState.FAILED
@@ -112,7 +104,7 @@ def test_more_than_a_page_of_iterations_comes_back_whole_through_the_sdk(client)
 
 def test_inputs_that_are_not_a_json_array_fail_the_task(client) -> None:
     job_id = client.jobs.create(name="for-each-bad-inputs", tasks=[_for_each('{"a": 1}', _is_number())]).job_id
-    run = _wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
+    run = wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
     assert run.tasks[0].state.result_state == jobs.RunResultState.FAILED
     assert "JSON array" in run.tasks[0].state.state_message
 
@@ -126,7 +118,7 @@ def test_a_nested_for_each_task_is_refused(client) -> None:
 
 def test_repairing_a_failed_for_each_task_runs_new_iterations_with_the_jobs_current_inputs(client) -> None:
     job_id = client.jobs.create(name="for-each-repair", tasks=[_for_each('["1", "abc"]', _is_number())]).job_id
-    first = _wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
+    first = wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
     failed_loop = first.tasks[0]
     assert failed_loop.state.result_state == jobs.RunResultState.FAILED
 

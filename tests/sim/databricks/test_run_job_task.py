@@ -16,19 +16,12 @@ from databricks.sdk.service import jobs
 
 from sim import clock
 from sim.databricks import Workspace
+from tests.sim.databricks.run_waits import wait_terminal
 
 pytestmark = pytest.mark.slow
 Op = jobs.ConditionTaskOp
 
 
-def _wait_terminal(client, run_id: int, timeout: float = 120) -> jobs.Run:
-    deadline = clock.now() + timeout
-    while clock.now() < deadline:
-        run = client.jobs.get_run(run_id)
-        if run.state.life_cycle_state.value in ("TERMINATED", "SKIPPED", "INTERNAL_ERROR"):
-            return run
-        clock.sleep(0.1)
-    raise AssertionError(f"run {run_id} did not finish in {timeout} s")
 
 
 def _child_job(client, name: str, left: str, op: jobs.ConditionTaskOp = Op.EQUAL_TO, right: str = "5") -> int:
@@ -74,7 +67,7 @@ def test_the_child_run_gets_the_job_parameters_and_parent_and_child_are_linked(c
 def test_a_failed_child_run_fails_the_run_job_task_and_the_parent(client) -> None:
     child_job = _child_job(client, "child-fails", "not a number", Op.GREATER_THAN)
     parent_job = _parent_job(client, "parent-of-failure", child_job)
-    parent = _wait_terminal(client, client.jobs.run_now(job_id=parent_job).run_id)
+    parent = wait_terminal(client, client.jobs.run_now(job_id=parent_job).run_id)
 
     task = parent.tasks[0]
     child = client.jobs.get_run(_child_run_id(client, task))
@@ -95,8 +88,8 @@ def test_cancelling_the_parent_cancels_the_child(client, workspace: Workspace) -
         clock.sleep(0.1)
 
     client.jobs.cancel_run(parent_id)
-    parent = _wait_terminal(client, parent_id, timeout=60)
-    child = _wait_terminal(client, _child_run_id(client, parent.tasks[0]), timeout=60)
+    parent = wait_terminal(client, parent_id, timeout=60)
+    child = wait_terminal(client, _child_run_id(client, parent.tasks[0]), timeout=60)
     assert child.state.result_state == jobs.RunResultState.CANCELED
     assert parent.tasks[0].state.result_state == jobs.RunResultState.CANCELED
     assert parent.state.result_state == jobs.RunResultState.CANCELED
@@ -112,12 +105,12 @@ def test_cancelling_the_child_ends_the_run_job_task_cancelled(client, workspace:
         clock.sleep(0.1)
 
     client.jobs.cancel_run(active[0].run_id)
-    parent = _wait_terminal(client, parent_id, timeout=60)
+    parent = wait_terminal(client, parent_id, timeout=60)
     assert parent.tasks[0].state.result_state == jobs.RunResultState.CANCELED
 
 
 def test_a_run_job_task_for_a_job_that_does_not_exist_fails(client) -> None:
     parent_job = _parent_job(client, "parent-of-nothing", 987654321)
-    parent = _wait_terminal(client, client.jobs.run_now(job_id=parent_job).run_id)
+    parent = wait_terminal(client, client.jobs.run_now(job_id=parent_job).run_id)
     assert parent.tasks[0].state.result_state == jobs.RunResultState.FAILED
     assert parent.tasks[0].state.state_message == "Job 987654321 does not exist."

@@ -13,6 +13,7 @@ from databricks.sdk.service import compute, jobs
 
 from sim import clock
 from sim.databricks import Workspace
+from tests.sim.databricks.run_waits import wait_terminal
 
 pytestmark = pytest.mark.slow
 
@@ -34,15 +35,6 @@ def _nb_task(key: str, path: str, **kwargs) -> jobs.Task:
     return jobs.Task(task_key=key, notebook_task=jobs.NotebookTask(notebook_path=path), **kwargs)
 
 
-def _wait_terminal(client, run_id: int, timeout: float = 120) -> jobs.Run:
-    """Poll like a client would (short interval) without the SDK's growing sleeps."""
-    deadline = clock.now() + timeout
-    while clock.now() < deadline:
-        run = client.jobs.get_run(run_id)
-        if run.state.life_cycle_state.value in ("TERMINATED", "SKIPPED", "INTERNAL_ERROR"):
-            return run
-        clock.sleep(0.1)
-    raise AssertionError(f"run {run_id} did not finish in {timeout} s")
 
 
 def _wait_task_state(client, run_id: int, state: str, timeout: float = 120) -> None:
@@ -73,7 +65,7 @@ def test_second_run_on_the_same_cluster_reuses_the_warm_spark_session(
         client, upload_notebook, workspace: Workspace) -> None:
     path = upload_notebook("/Shared/tests/spark", "print(spark.range(3).count())\n")
     job_id = client.jobs.create(name="warm", tasks=[_nb_task("main", path)]).job_id
-    runs = [_wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id) for _ in range(2)]
+    runs = [wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id) for _ in range(2)]
     task_runs = [workspace.backend.runs.task_run(r.tasks[0].run_id) for r in runs]
     assert runs[0].tasks[0].cluster_instance.cluster_id == runs[1].tasks[0].cluster_instance.cluster_id
     assert task_runs[1].spark_session_reused is True
@@ -117,7 +109,7 @@ def test_get_output_of_a_multi_task_parent_is_refused(client, upload_notebook) -
         jobs.SubmitTask(task_key="a", notebook_task=jobs.NotebookTask(notebook_path=ok)),
         jobs.SubmitTask(task_key="b", notebook_task=jobs.NotebookTask(notebook_path=ok)),
     ]).run_id
-    _wait_terminal(client, run_id)
+    wait_terminal(client, run_id)
     with pytest.raises(InvalidParameterValue, match="Retrieving the output of runs with multiple tasks"):
         client.jobs.get_run_output(run_id)
 
@@ -129,7 +121,7 @@ def test_failure_style_terminated_lets_result_return(tmp_path, client) -> None:
         ws.faults.task("FAILED", task_key="only", message="injected failure")
         w = WorkspaceClient(host=ws.host, token=ws.token)
         job_id = w.jobs.create(name="t", tasks=[_nb_task("only", "/Shared/anything")]).job_id
-        run = _wait_terminal(w, w.jobs.run_now(job_id=job_id).run_id)
+        run = wait_terminal(w, w.jobs.run_now(job_id=job_id).run_id)
     assert run.state.life_cycle_state == jobs.RunLifeCycleState.TERMINATED
     assert run.state.result_state == jobs.RunResultState.FAILED
     assert run.state.state_message == "Task only failed with message: injected failure."
@@ -141,7 +133,7 @@ def test_cancel_stops_a_running_task(client, upload_notebook) -> None:
     run_id = client.jobs.run_now(job_id=job_id).run_id
     _wait_task_state(client, run_id, "RUNNING")
     client.jobs.cancel_run(run_id)
-    run = _wait_terminal(client, run_id)
+    run = wait_terminal(client, run_id)
     assert run.state.life_cycle_state == jobs.RunLifeCycleState.TERMINATED
     assert run.state.result_state == jobs.RunResultState.CANCELED and run.state.user_cancelled_or_timedout
     assert run.tasks[0].state.result_state == jobs.RunResultState.CANCELED
@@ -150,7 +142,7 @@ def test_cancel_stops_a_running_task(client, upload_notebook) -> None:
 def test_task_timeout_ends_timedout(client, upload_notebook) -> None:
     path = upload_notebook("/Shared/tests/sleeping", SLEEPING_NOTEBOOK)
     job_id = client.jobs.create(name="timeout", tasks=[_nb_task("main", path, timeout_seconds=1)]).job_id
-    run = _wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
+    run = wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
     assert run.tasks[-1].state.result_state == jobs.RunResultState.TIMEDOUT
 
 
@@ -162,7 +154,7 @@ def test_injected_429_before_run_now_is_retried_and_creates_one_run(
     run_id = client.jobs.run_now(job_id=job_id).run_id
     assert fault.fired == 1 and fault.seen == 2  # refused once, then let through
     assert [r.run_id for r in client.jobs.list_runs(job_id=job_id)] == [run_id]
-    _wait_terminal(client, run_id)
+    wait_terminal(client, run_id)
 
 
 def test_run_now_with_the_same_idempotency_token_returns_the_same_run(client, upload_notebook) -> None:
@@ -172,7 +164,7 @@ def test_run_now_with_the_same_idempotency_token_returns_the_same_run(client, up
     first = client.jobs.run_now(job_id=job_id, idempotency_token=token).run_id
     second = client.jobs.run_now(job_id=job_id, idempotency_token=token).run_id
     assert first == second and len(list(client.jobs.list_runs(job_id=job_id))) == 1
-    _wait_terminal(client, first)
+    wait_terminal(client, first)
 
 
 def test_retries_add_task_entries_with_rising_attempt_numbers(
@@ -180,7 +172,7 @@ def test_retries_add_task_entries_with_rising_attempt_numbers(
     path = upload_notebook("/Shared/tests/ok", OK_NOTEBOOK)
     job_id = client.jobs.create(name="retried", tasks=[_nb_task("main", path, max_retries=2)]).job_id
     workspace.faults.task("FAILED", job_id=job_id, task_key="main", attempts=[0, 1], message="flaky")
-    run = _wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
+    run = wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
     assert [(t.attempt_number, t.state.result_state.value) for t in run.tasks] == [
         (0, "FAILED"), (1, "FAILED"), (2, "SUCCESS")]
     assert len({t.run_id for t in run.tasks}) == 3
@@ -189,7 +181,7 @@ def test_retries_add_task_entries_with_rising_attempt_numbers(
 
 def test_missing_notebook_fails_the_task_naming_it(client) -> None:
     job_id = client.jobs.create(name="missing", tasks=[_nb_task("main", "/Shared/does/not/exist")]).job_id
-    run = _wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
+    run = wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
     assert run.state.life_cycle_state == jobs.RunLifeCycleState.INTERNAL_ERROR
     assert '"/Shared/does/not/exist"' in run.tasks[0].state.state_message
 
@@ -200,7 +192,7 @@ def test_script_from_a_mounted_repo_gets_argv_and_logs(client, workspace: Worksp
     job_id = client.jobs.create(name="script", tasks=[jobs.Task(
         task_key="main", spark_python_task=jobs.SparkPythonTask(
             python_file="/Workspace/Repos/stepbricks/jobs/echo.py", parameters=["a", "{{job.run_id}}"]))]).job_id
-    run = _wait_terminal(client, client.jobs.run_now(job_id=job_id, python_params=["x", "y"]).run_id)
+    run = wait_terminal(client, client.jobs.run_now(job_id=job_id, python_params=["x", "y"]).run_id)
     assert run.state.result_state == jobs.RunResultState.SUCCESS, run.tasks[0].state
     assert "argv ['x', 'y']" in client.jobs.get_run_output(run.tasks[0].run_id).logs
 
@@ -218,7 +210,7 @@ def test_legacy_cli_run_now_of_seed_002(workspace: Workspace, client, upload_not
         job_id=job_id, notebook_params={"promise_id": "p-1", "url": "http://example.invalid"},
         jar_params=None, python_params=None, spark_submit_params=None,
     )
-    run = _wait_terminal(client, response["run_id"])
+    run = wait_terminal(client, response["run_id"])
     assert response["number_in_job"] == response["run_id"]
     assert run.overriding_parameters.notebook_params == {"promise_id": "p-1", "url": "http://example.invalid"}
     assert run.state.result_state == jobs.RunResultState.SUCCESS
@@ -234,8 +226,8 @@ def test_task_timings_split_the_cluster_wait_from_the_code_as_the_jobs_api_defin
         new_cluster=compute.ClusterSpec(spark_version="15.4.x-scala2.12", num_workers=0),
     )]).result(timeout=timedelta(minutes=5))
     on_default = [jobs.SubmitTask(task_key="main", notebook_task=jobs.NotebookTask(notebook_path=path))]
-    _wait_terminal(client, client.jobs.submit(run_name="timed-warm", tasks=on_default).run_id)  # cluster up
-    warm = _wait_terminal(client, client.jobs.submit(run_name="timed-warm", tasks=on_default).run_id)
+    wait_terminal(client, client.jobs.submit(run_name="timed-warm", tasks=on_default).run_id)  # cluster up
+    warm = wait_terminal(client, client.jobs.submit(run_name="timed-warm", tasks=on_default).run_id)
 
     task = cold.tasks[0]
     assert task.setup_duration > 1000, "a new cluster's Spark start is setup, not execution"

@@ -8,26 +8,19 @@ from databricks.sdk.service import jobs
 
 from sim import clock
 from sim.databricks import Workspace
+from tests.sim.databricks.run_waits import wait_terminal
 
 pytestmark = pytest.mark.slow
 SLEEPING_NOTEBOOK = "import time\nfor _ in range(600):\n    time.sleep(0.1)\n"
 
 
-def _wait_terminal(client, run_id: int, timeout: float = 120) -> jobs.Run:
-    deadline = clock.now() + timeout
-    while clock.now() < deadline:
-        run = client.jobs.get_run(run_id)
-        if run.state.life_cycle_state.value in ("TERMINATED", "SKIPPED", "INTERNAL_ERROR"):
-            return run
-        clock.sleep(0.1)
-    raise AssertionError(f"run {run_id} did not finish in {timeout} s")
 
 
 def test_the_runs_timeout_stops_a_running_notebook_and_ends_both_timedout(client, upload_notebook) -> None:
     path = upload_notebook("/Shared/tests/sleeping", SLEEPING_NOTEBOOK)
     job_id = client.jobs.create(name="run-timeout", timeout_seconds=3, tasks=[
         jobs.Task(task_key="main", notebook_task=jobs.NotebookTask(notebook_path=path))]).job_id
-    run = _wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
+    run = wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
 
     assert run.state.result_state == jobs.RunResultState.TIMEDOUT
     assert run.state.state_message == "Run timed out after 3 seconds."
@@ -52,7 +45,7 @@ def test_cancelling_a_for_each_run_cancels_its_iterations_and_starts_no_more(cli
         clock.sleep(0.1)
 
     client.jobs.cancel_run(run_id)
-    run = _wait_terminal(client, run_id, timeout=60)
+    run = wait_terminal(client, run_id, timeout=60)
     assert run.state.result_state == jobs.RunResultState.CANCELED
     assert run.tasks[0].state.result_state == jobs.RunResultState.CANCELED
     iterations = client.jobs.get_run(run.tasks[0].run_id).iterations
