@@ -3,6 +3,7 @@ promise server started here: the SDK's own store client and message source are t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -39,6 +40,10 @@ def test_a_function_waiting_on_a_promise_sees_it_time_out_when_the_virtual_clock
     """The worker is connected, so the clock runs at wall speed; advancing it an hour times the promise
     out, the server resumes the function and the SDK raises ResonateTimedoutError in it."""
     python = resonate_python()
+    # The worker creates the promise before its long-poll connection is up; with nobody holding the clock in
+    # between, the server would rightly skip to the promise's deadline. The test is the actor until then.
+    start_up = contextlib.ExitStack()
+    start_up.enter_context(virtual.clock.busy())
     worker = subprocess.Popen(
         [str(python), str(ROOT / "tests" / "sim" / "resonate_sdk" / "wait_for_timeout.py"), "deadline-1"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -50,11 +55,13 @@ def test_a_function_waiting_on_a_promise_sees_it_time_out_when_the_virtual_clock
         while not virtual.store.has_callback("deadline-1"):  # the function suspended on the promise
             assert time.monotonic() < deadline and worker.poll() is None, worker.stdout.read()
             time.sleep(0.1)
+        start_up.close()
         assert requests.get(f"{virtual.url}/promises/deadline-1", timeout=10).json()["state"] == "PENDING"
         virtual.clock.advance(3600)
         assert worker.wait(60) == 0
         assert worker.stdout.read().split() == ["timedout"]
         assert requests.get(f"{virtual.url}/promises/deadline-1", timeout=10).json()["state"] == "REJECTED_TIMEDOUT"
     finally:
+        start_up.close()
         if worker.poll() is None:
             worker.kill()
