@@ -20,6 +20,7 @@ from sim.aws.moto_seams import (  # noqa: F401
     cloudwatch,
     events,
     glue,
+    iam,
     ids,
 )
 from sim.aws.moto_seams.core import (
