@@ -30,8 +30,8 @@ from botocore.config import Config
 from sim import context as sim_context
 from sim.aws import moto_seams
 from sim.aws.lambda_endpoint import LambdaInvokeEndpoint
-from sim.aws.lambda_runtime.runtime import AWS_ASYNC_RETRY_DELAYS_S, LambdaRuntime
 from sim.aws.lambda_runtime.models import FunctionConfig
+from sim.aws.lambda_runtime.runtime import AWS_ASYNC_RETRY_DELAYS_S, LambdaRuntime
 from sim.aws.moto_seams import glue
 from sim.aws.moto_seams import iam as iam_seams
 from sim.aws.s3_events import S3Delivery
