@@ -131,7 +131,7 @@ def _check(request: Any, resource: str) -> None:
         return
     permitted = False
     for policy in request._access_key.collect_policies():
-        result = IAMPolicy(policy).is_action_permitted(action, resource)
+        result = _case_insensitive(IAMPolicy(policy)).is_action_permitted(action.lower(), resource)
         if result == PermissionResult.DENIED:
             raise _refuse(request._service, denied_message(request._access_key.arn, action, resource, explicit=True))
         permitted = permitted or result == PermissionResult.PERMITTED
@@ -139,6 +139,20 @@ def _check(request: Any, resource: str) -> None:
         permitted = request._check_role_trust_relationship(resource)
     if not permitted:
         raise _refuse(request._service, denied_message(request._access_key.arn, action, resource))
+
+
+def _case_insensitive(policy: IAMPolicy) -> IAMPolicy:
+    """Action names match case-insensitively on AWS (IAM JSON policy reference, "Action"); moto's match is
+    case-sensitive, so both sides are lower-cased."""
+    statements = policy._policy_json.get("Statement")
+    for statement in statements if isinstance(statements, list) else [statements]:
+        for element in ("Action", "NotAction"):
+            value = statement.get(element) if isinstance(statement, dict) else None
+            if isinstance(value, str):
+                statement[element] = value.lower()
+            elif isinstance(value, list):
+                statement[element] = [str(v).lower() for v in value]
+    return policy
 
 
 def _credential_scope(headers: Any) -> tuple[str, str] | None:
