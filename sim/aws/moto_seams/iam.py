@@ -122,6 +122,15 @@ def _refuse(service: str, message: str) -> Exception:
     return _JsonDenied(_DENIED_CODES.get(service, "AccessDeniedException"), message)
 
 
+def _unsigned(service: str) -> Exception:
+    """A request with no signature at all: S3 answers Access Denied, the others a missing token."""
+    if service == "s3":
+        return _S3Denied("Access Denied")
+    if aws_faults.protocol(service) == "query":
+        return _QueryDenied("MissingAuthenticationToken", "Request is missing Authentication Token")
+    return _JsonDenied("MissingAuthenticationTokenException", "Missing Authentication Token")
+
+
 # -- the decision ---------------------------------------------------------------------------------
 
 def _check(request: Any, resource: str) -> None:
@@ -177,7 +186,7 @@ def _authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
     if scope is None:
         if "X-Amz-Credential" in (urlparse(self.uri).query or ""):
             return None  # a presigned URL: moto cannot verify query signatures (docs/iam.md)
-        raise _refuse(getattr(self, "service_name", "") or "", "Missing Authentication Token")
+        raise _unsigned(getattr(self, "service_name", "") or "")
     region, service = scope
     operation = self._get_action()
     path = self.raw_path + (f"?{urlparse(self.uri).query}" if urlparse(self.uri).query else "")

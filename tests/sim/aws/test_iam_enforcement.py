@@ -213,3 +213,14 @@ def test_a_simulator_without_enforcement_beside_it_still_allows_everything(enfor
 
     assert answer == {"code": None}
     assert still["code"] == "AccessDeniedException"
+
+
+def test_an_unsigned_request_is_refused(enforcing):
+    """Anonymous ListBuckets: S3 answers AccessDenied (moto routes unsigned requests to S3)."""
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{enforcing.endpoint}/", timeout=10)
+    assert refused.value.code == 403
+    assert b"<Code>AccessDenied</Code><Message>Access Denied</Message>" in refused.value.read()
