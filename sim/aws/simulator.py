@@ -79,7 +79,7 @@ class AwsSimulator:
         self._s3_deliveries: list[S3Delivery] = []
         self.runtime = LambdaRuntime(
             state_dir=self.state_dir, base_env={**self.env, **(lambda_env or {})},
-            log_sink=moto_seams.deliver_lambda_logs,
+            log_sink=self._deliver_logs,
             async_retry_delays=async_retry_delays, seed=seed,
             credentials=self._execution_role_credentials if enforce_iam else None,
         )
@@ -232,6 +232,17 @@ class AwsSimulator:
             return app(environ, start_response)
 
         return self.context.wsgi(in_account)
+
+    def _deliver_logs(self, config: FunctionConfig, log_stream: str, events: list[Any]) -> None:
+        """A function's log lines to CloudWatch Logs; with IAM enforced only when its role may write them
+        (`logs:CreateLogStream` and `logs:PutLogEvents` on its stream): Lambda drops them otherwise."""
+        if self.enforce_iam:
+            stream = (f"arn:aws:logs:{config.region}:{config.account_id}:log-group:{config.log_group}"
+                      f":log-stream:{log_stream}")
+            if not all(iam_seams.role_allows(config.role, action, stream)
+                       for action in ("logs:CreateLogStream", "logs:PutLogEvents")):
+                return
+        moto_seams.deliver_lambda_logs(config, log_stream, events)
 
     def _execution_role_credentials(self, config: FunctionConfig) -> dict[str, str]:
         """A new execution environment's credentials: its function's role assumed through STS, the session

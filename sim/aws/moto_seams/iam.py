@@ -37,7 +37,7 @@ from moto.sts.models import sts_backends
 from sim.aws.moto_seams import aws_faults, core
 from sim.aws.moto_seams.core import Seam, register
 
-__all__ = ["ADMIN_USER", "RoleCredentials", "assume_role", "denied_message", "install_admin"]
+__all__ = ["ADMIN_USER", "RoleCredentials", "assume_role", "denied_message", "install_admin", "role_allows"]
 
 ADMIN_USER = "stepbricks-admin"
 _ORIGINAL_AUTHORIZE = ActionAuthenticatorMixin._authenticate_and_authorize_action
@@ -84,6 +84,25 @@ def assume_role(role_arn: str, session_name: str, *, region: str = "us-east-1",
     return RoleCredentials(AWS_ACCESS_KEY_ID=assumed.access_key_id,
                            AWS_SECRET_ACCESS_KEY=assumed.secret_access_key,
                            AWS_SESSION_TOKEN=assumed.session_token)
+
+
+def role_allows(role_arn: str, action: str, resource: str) -> bool:
+    """Whether the role's identity-based policies allow `action` on `resource` (what a service acting with
+    the role, like Lambda writing the function's logs, is allowed; no request to sign)."""
+    account, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[-1]
+    backend = iam_backends[account]["aws"]
+    try:
+        policies: list[Any] = [backend.get_role_policy(name, p)[1] for p in backend.list_role_policies(name)]
+        policies += backend.list_attached_role_policies(name)[0]
+    except Exception:  # the role is gone: nothing is allowed
+        return False
+    allowed = False
+    for policy in policies:
+        result = _case_insensitive(IAMPolicy(policy)).is_action_permitted(action.lower(), resource)
+        if result == PermissionResult.DENIED:
+            return False
+        allowed = allowed or result == PermissionResult.PERMITTED
+    return allowed
 
 
 # -- the refusal ----------------------------------------------------------------------------------

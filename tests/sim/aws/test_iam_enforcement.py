@@ -224,3 +224,22 @@ def test_an_unsigned_request_is_refused(enforcing):
         urllib.request.urlopen(f"{enforcing.endpoint}/", timeout=10)
     assert refused.value.code == 403
     assert b"<Code>AccessDenied</Code><Message>Access Denied</Message>" in refused.value.read()
+
+
+def test_lambda_writes_a_functions_logs_only_when_its_role_may(enforcing):
+    """AWSLambdaBasicExecutionRole's permissions: without them Lambda drops the function's logs."""
+    silent = _function(enforcing, "silent", _role(enforcing, "silent-role", _LAMBDA_TRUST), _WHOAMI)
+    logged_role = _role(enforcing, "logged-role", _LAMBDA_TRUST, [{
+        "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": f"arn:aws:logs:us-east-1:{enforcing.account_id}:log-group:/aws/lambda/logged:*"}])
+    _function(enforcing, "logged", logged_role, _WHOAMI)
+
+    enforcing.invoke("silent")
+    enforcing.invoke("logged")
+
+    logs = enforcing.client("logs")
+    groups = {g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"]}
+    assert "/aws/lambda/logged" in groups and "/aws/lambda/silent" not in groups, silent
+    events = logs.filter_log_events(logGroupName="/aws/lambda/logged")["events"]
+    assert any(e["message"].startswith("REPORT RequestId:") for e in events)
+    assert any(line.startswith("REPORT") for line in enforcing.lambda_logs("silent")), "the runtime still has them"
