@@ -99,6 +99,9 @@ def up(
         with os.fdopen(fd, "w") as fh:
             json.dump({"pid": os.getpid(), "env": env}, fh)
         console.print(endpoints_table(env))
+        if enforce_iam:
+            console.print("IAM is enforced: Lambdas and state machines run with their roles' credentials; the "
+                          "exported key is the admin user stepbricks-admin (docs/iam.md).", highlight=False)
         if sim.resonate is not None:
             console.print(f"Resonate promise server: {sim.resonate.url} (long-poll {sim.resonate.poll_url}); "
                           "Resonate.remote() finds it through RESONATE_HOST and RESONATE_PORT_*.", highlight=False)
