@@ -3,15 +3,24 @@ AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, as the managed runtime sets them pe
 
 from __future__ import annotations
 
-import dataclasses
+import hashlib
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from sim.aws.lambda_runtime import FunctionConfig, LambdaRuntime
-from tests.sim.aws.lambda_runtime.test_runtime_environments import _config, _zip
+
+
+def _zip(source: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", source)
+    return buffer.getvalue()
+
 
 _ECHO = _zip("import os\ndef handler(e, c):\n    return {k: os.environ.get(k) for k in "
              "('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN')}\n")
@@ -19,7 +28,10 @@ _BASE = {"AWS_ACCESS_KEY_ID": "simulator-key", "AWS_SECRET_ACCESS_KEY": "simulat
 
 
 def _with_role(role: str) -> FunctionConfig:
-    return dataclasses.replace(_config("echo", _ECHO), role=role)
+    return FunctionConfig(name="echo", version="$LATEST", arn="arn:aws:lambda:us-east-1:123456789012:function:echo",
+                          handler="app.handler", runtime="python3.11", timeout_s=3.0, memory_mb=128,
+                          region="us-east-1", account_id="123456789012",
+                          code_sha256=hashlib.sha256(_ECHO).hexdigest(), role=role)
 
 
 @pytest.fixture
