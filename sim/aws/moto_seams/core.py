@@ -109,6 +109,12 @@ def current_host() -> SeamHost | None:
     return _host() if hosted else None
 
 
+def host_for_account(account_id: str) -> SeamHost | None:
+    """The simulator serving `account_id` (each simulator of the process has its own account)."""
+    with _lock:
+        return next((h for h in reversed(_hosts) if h.account_id == account_id), None)
+
+
 def moto_server_port() -> str:
     """The port of the simulator the calling thread works for: Step Functions' interpreter calls Lambda and
     the other services back on `localhost:<port>`, and with two simulators `$MOTO_PORT` names only one."""

@@ -41,9 +41,9 @@ _ORIGINAL = sfn_boto_client.boto_client_for
 _lock = threading.Lock()
 
 
-def _role_credentials(role_arn: str, region: str) -> dict[str, str]:
+def _role_credentials(host: core.SeamHost, role_arn: str, region: str) -> dict[str, str]:
     """The role's credentials, assumed once per simulator (policies are evaluated per request anyway)."""
-    ctx = sim_context.current()
+    ctx = host.context or sim_context.current()
     cache: dict[str, dict[str, str]] = ctx.memo("sfn-role-credentials", dict)
     with _lock:
         if role_arn not in cache:
@@ -58,13 +58,14 @@ def _boto_client_for(region: str, service: str, state_credentials: Any = None) -
     Restores: a service integration's call is signed with the execution role's (or the Task's
     `Credentials.RoleArn`'s) temporary credentials when the simulator enforces IAM, so the role's policies
     decide it, as on AWS."""
-    host = core.current_host()
-    role_arn = getattr(state_credentials, "role_arn", None)
-    if host is None or not host.enforce_iam or not role_arn:
+    role_arn = str(getattr(state_credentials, "role_arn", None) or "")
+    # The role's account names the simulator: moto runs executions on threads nobody bound to one.
+    host = core.host_for_account(role_arn.split(":")[4]) if role_arn.count(":") >= 5 else None
+    if host is None or not host.enforce_iam:
         return _ORIGINAL(region=region, service=service, state_credentials=state_credentials)
-    credentials = _role_credentials(str(role_arn), region)
+    credentials = _role_credentials(host, role_arn, region)
     return boto3.client(
-        service_name=service, region_name=region, endpoint_url=f"http://localhost:{core.moto_server_port()}",
+        service_name=service, region_name=region, endpoint_url=f"http://localhost:{host.port}",
         aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
         aws_session_token=credentials["AWS_SESSION_TOKEN"],

@@ -210,9 +210,17 @@ def test_a_simulator_without_enforcement_beside_it_still_allows_everything(enfor
 
         answer = aws.invoke("open-caller", {"call": "secretsmanager", "secret": "open/token"})["Payload"]
         still = enforcing.invoke("caller", {"call": "secretsmanager", **targets})["Payload"]
+        # moto runs executions on threads no simulator bound: the enforcing one still applies its role
+        machine = enforcing.client("stepfunctions").create_state_machine(
+            name="beside", roleArn=_role(enforcing, "beside-role", _SFN_TRUST), definition=json.dumps(
+                {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                                                  "Parameters": {"FunctionName": targets["function"]},
+                                                  "End": True}}}))["stateMachineArn"]
+        execution = _wait(enforcing, enforcing.start_execution(machine, {}))
 
     assert answer == {"code": None}
     assert still["code"] == "AccessDeniedException"
+    assert execution["error"] == "Lambda.AccessDeniedException"
 
 
 def test_an_unsigned_request_is_refused(enforcing):
