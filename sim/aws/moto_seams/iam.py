@@ -27,6 +27,8 @@ import json
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from moto.awslambda.exceptions import InvalidParameterValueException
+from moto.awslambda.models import LambdaStorage
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import JsonRESTError, _RESTError
 from moto.iam.access_control import IAMPolicy, IAMRequest, PermissionResult, S3IAMRequest
@@ -37,10 +39,12 @@ from moto.sts.models import sts_backends
 from sim.aws.moto_seams import aws_faults, core
 from sim.aws.moto_seams.core import Seam, register
 
-__all__ = ["ADMIN_USER", "RoleCredentials", "assume_role", "denied_message", "install_admin", "role_allows"]
+__all__ = ["ADMIN_USER", "RoleCredentials", "assume_role", "denied_message", "install_admin", "role_allows",
+           "trusts_service"]
 
 ADMIN_USER = "stepbricks-admin"
 _ORIGINAL_AUTHORIZE = ActionAuthenticatorMixin._authenticate_and_authorize_action
+_ORIGINAL_PUT_FUNCTION = LambdaStorage.put_function
 _ADMIN_POLICY = json.dumps({"Version": "2012-10-17",
                             "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 # API operation -> IAM action where they differ (Service Authorization Reference).
@@ -268,11 +272,48 @@ def _secret_arn(secret_id: str, account: str, region: str) -> str:
     return str(arn) if arn else f"arn:aws:secretsmanager:{region}:{account}:secret:{secret_id}"
 
 
+def trusts_service(trust_policy: Any, service: str) -> bool:
+    """Whether a role's trust policy lets `service` (e.g. lambda.amazonaws.com) call sts:AssumeRole."""
+    document = json.loads(trust_policy) if isinstance(trust_policy, str) else (trust_policy or {})
+    statements = document.get("Statement") or []
+    allowed = False
+    for statement in statements if isinstance(statements, list) else [statements]:
+        actions = statement.get("Action") or []
+        actions = [actions] if isinstance(actions, str) else actions
+        services = (statement.get("Principal") or {}).get("Service") if isinstance(statement.get("Principal"),
+                                                                                    dict) else None
+        services = [services] if isinstance(services, str) else (services or [])
+        if service in services and any(a.lower() in ("sts:assumerole", "sts:*", "*") for a in actions):
+            if statement.get("Effect") == "Deny":
+                return False
+            allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
+
+
+def _put_function(self: LambdaStorage, fn: Any) -> None:
+    """Wraps `LambdaStorage.put_function` (CreateFunction, PublishVersion).
+
+    Restores: with IAM enforced, CreateFunction refuses a role whose trust policy does not let Lambda
+    assume it, with AWS's InvalidParameterValueException "The role defined for the function cannot be
+    assumed by Lambda." (moto only checks that the role exists)."""
+    host = core.host_for_account(str(fn.account_id))
+    if host is not None and host.enforce_iam:
+        try:
+            role = iam_backends[fn.account_id]["aws"].get_role_by_arn(fn.role)
+        except Exception:
+            role = None  # moto's own check answers a missing role
+        if role is not None and not trusts_service(role.assume_role_policy_document, "lambda.amazonaws.com"):
+            raise InvalidParameterValueException("The role defined for the function cannot be assumed by Lambda.")
+    _ORIGINAL_PUT_FUNCTION(self, fn)
+
+
 register(
-    [(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", _authorize)],
+    [(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", _authorize),
+     (LambdaStorage, "put_function", _put_function)],
     [
         Seam(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", ("self", "iam_request_cls", "resource"),
              _authorize.__doc__ or ""),
+        Seam(LambdaStorage, "put_function", ("self", "fn"), _put_function.__doc__ or ""),
         Seam(IAMRequest, "check_action_permitted", ("self", "resource"),
              "read, not patched: `_check` is its body, telling an explicit deny from a missing allow"),
         Seam(S3IAMRequest, "check_signature", ("self",), "read, not patched: SigV4 verification of S3 requests"),

@@ -251,3 +251,30 @@ def test_lambda_writes_a_functions_logs_only_when_its_role_may(enforcing):
     events = logs.filter_log_events(logGroupName="/aws/lambda/logged")["events"]
     assert any(e["message"].startswith("REPORT RequestId:") for e in events)
     assert any(line.startswith("REPORT") for line in enforcing.lambda_logs("silent")), "the runtime still has them"
+
+
+def test_create_function_refuses_a_role_lambda_cannot_assume(enforcing):
+    states_only = _role(enforcing, "states-only-role", _SFN_TRUST)
+
+    with pytest.raises(ClientError) as refused:
+        _function(enforcing, "untrusted", states_only, _WHOAMI)
+
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert refused.value.response["Error"]["Message"] == "The role defined for the function cannot be assumed by Lambda."
+
+
+@pytest.mark.parametrize(("statements", "trusted"), [
+    ([{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}], True),
+    ([{"Effect": "Allow", "Principal": {"Service": ["states.amazonaws.com", "lambda.amazonaws.com"]},
+       "Action": ["sts:AssumeRole", "sts:TagSession"]}], True),
+    ([{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}], False),
+    ([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}], False),
+    ([{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"},
+      {"Effect": "Deny", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:*"}], False),
+    ([], False),
+])
+def test_a_trust_policy_lets_lambda_assume_the_role_only_when_it_names_lambda(statements, trusted):
+    from sim.aws.moto_seams.iam import trusts_service
+
+    document = json.dumps({"Version": "2012-10-17", "Statement": statements})
+    assert trusts_service(document, "lambda.amazonaws.com") is trusted
