@@ -164,14 +164,18 @@ def open_backend(
     seed: int = 0,
     deterministic: bool = False,
     resonate: bool = False,
+    enforce_iam: bool = False,
 ) -> Iterator[BackendHandle]:
     """Use backend `name` for the duration. `embedded` starts (and stops) a simulator; `external` reads
     the environment; `docker` expects the compose stack to be up already (`docker compose up -d --wait`;
     pytest's `--stepbricks-backend=docker` starts it itself, see `docker_stack`). `resonate` also starts the
-    embedded simulator's durable-promise server (`stepbricks run --variant resonate`)."""
+    embedded simulator's durable-promise server (`stepbricks run --variant resonate`); `enforce_iam` makes the
+    embedded simulator evaluate IAM policies (docs/iam.md)."""
     environ = os.environ if environ is None else environ
     if name not in BACKENDS:
         raise BackendError(f"backend must be one of {', '.join(BACKENDS)}, got {name!r}")
+    if name != "embedded" and enforce_iam:
+        raise BackendError(f"--enforce-iam switches the embedded simulator's IAM evaluation; backend is {name}")
     if name != "embedded" and fault_plan is not None:
         raise BackendError(f"fault plans on AWS services need the embedded simulator; backend is {name}")
     if name == "external":
@@ -188,7 +192,7 @@ def open_backend(
     from sim.simulator import Simulator
 
     with Simulator.start(state_dir=state_dir, real_time=real_time, fault_plan=fault_plan, seed=seed,
-                         deterministic=deterministic, resonate=resonate) as sim:
+                         deterministic=deterministic, resonate=resonate, enforce_iam=enforce_iam) as sim:
         yield BackendHandle(name, {**environ, **sim.env}, simulator=sim)
 
 

@@ -73,6 +73,10 @@ def up(
     host: Annotated[str, typer.Option(help="Interface to bind (0.0.0.0 inside a container).")] = "127.0.0.1",
     seed: Annotated[int, typer.Option(help="Seed of every id the simulator makes up (replayable runs).")] = 0,
     resonate: Annotated[bool, typer.Option(help="Also start the durable-promise server for Resonate workers.")] = True,
+    enforce_iam: Annotated[
+        bool, typer.Option("--enforce-iam", help="Evaluate IAM policies: Lambdas and state machines run with their "
+                           "roles' credentials; a missing permission fails with AWS's AccessDenied (docs/iam.md).")
+    ] = False,
 ) -> None:
     """Start the simulator in the foreground; print its endpoints and the environment to export."""
     from harness.views import endpoints_table, export_lines
@@ -82,7 +86,8 @@ def up(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     spinner = console.status("starting the simulator…")
     spinner.start()
-    with Simulator.start(state_dir=state_dir, databricks=databricks, host=host, seed=seed, resonate=resonate) as sim:
+    with Simulator.start(state_dir=state_dir, databricks=databricks, host=host, seed=seed, resonate=resonate,
+                         enforce_iam=enforce_iam) as sim:
         env = sim.env
         if sim.databricks is not None:
             from harness.bundles.auth import LOCAL_TOKEN_SECRET, store_local_token
@@ -94,6 +99,9 @@ def up(
         with os.fdopen(fd, "w") as fh:
             json.dump({"pid": os.getpid(), "env": env}, fh)
         console.print(endpoints_table(env))
+        if enforce_iam:
+            console.print("IAM is enforced: Lambdas and state machines run with their roles' credentials; the "
+                          "exported key is the admin user stepbricks-admin (docs/iam.md).", highlight=False)
         if sim.resonate is not None:
             console.print(f"Resonate promise server: {sim.resonate.url} (long-poll {sim.resonate.poll_url}); "
                           "Resonate.remote() finds it through RESONATE_HOST and RESONATE_PORT_*.", highlight=False)
@@ -235,7 +243,7 @@ def deploy(
 
 
 # The glue lab flies seed 003's own uploads and designed failures on an embedded simulator without Databricks.
-_NOT_FOR_GLUE_LAB = ("variant", "faults", "backend", "poll_seconds", "rows", "dirty_share", "seed")
+_NOT_FOR_GLUE_LAB = ("variant", "faults", "backend", "poll_seconds", "rows", "dirty_share", "seed", "enforce_iam")
 
 
 def _refuse_options_glue_lab_ignores(ctx: typer.Context) -> None:
@@ -279,6 +287,10 @@ def run(
         str, typer.Option(help="embedded (start a simulator, default) | external (the environment's endpoints) | "
                           "docker (a running docker-compose.yml stack)")
     ] = "embedded",
+    enforce_iam: Annotated[
+        bool, typer.Option("--enforce-iam", help="Evaluate IAM policies: Lambdas and state machines run with their "
+                           "roles' credentials; a missing permission fails with AWS's AccessDenied (docs/iam.md).")
+    ] = False,
 ) -> None:
     """Up, deploy, upload, follow the execution live, then summarise. Exit code 0 only on success."""
     if pipeline == "glue-lab":
@@ -312,7 +324,8 @@ def run(
             raise typer.Exit(2)
         with console.status(f"starting the {backend} backend…"):
             sim_cm = open_backend(backend, state_dir=state_dir, real_time=real_time, fault_plan=_load_faults(faults),
-                                  seed=seed, deterministic=deterministic, resonate=variant == "resonate")
+                                  seed=seed, deterministic=deterministic, resonate=variant == "resonate",
+                                  enforce_iam=enforce_iam)
             try:
                 handle = sim_cm.__enter__()
             except BackendError as exc:

@@ -22,6 +22,7 @@ from asl import loader as asl_loader
 from etl.columns import RAW_NAMES
 from harness.bundle import load_jobs
 from harness.clients import aws_client, workspace_client
+from harness.iam_policies import POLICY_NAME, function_statements, policy_document, state_machine_statements
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TOKEN_SECRET = "stepbricks/databricks-token"
@@ -83,6 +84,7 @@ class Deployment:
     cluster_id: str
     config: DeployConfig = field(default_factory=DeployConfig)
     unsupported: dict[str, str] = field(default_factory=dict)  # variant -> why the backend refused it
+    roles: dict[str, str] = field(default_factory=dict)  # function key (and "states") -> its role's ARN
 
     def to_json(self) -> str:
         data = {k: v for k, v in self.__dict__.items() if k != "config"}
@@ -126,16 +128,25 @@ def deploy(env: Mapping[str, str] | None = None, config: DeployConfig | None = N
     secret_arn = _ensure_secret(aws_client("secretsmanager", env), f"{config.prefix}{TOKEN_SECRET}", env)
     connection_arn = _ensure_connection(aws_client("events", env), f"{config.prefix}{CONNECTION}",
                                         _workspace_token(aws_client("secretsmanager", env), secret_arn, env))
-    iam = aws_client("iam", env)
-    lambda_role = _ensure_role(iam, f"{config.prefix}stepbricks-lambda-role", _LAMBDA_TRUST)
-    sfn_role = _ensure_role(iam, f"{config.prefix}stepbricks-sfn-role", _SFN_TRUST)
-
     cluster_id, job_ids = _deploy_databricks(env, config, buckets)
 
     names = {key: f"{config.prefix}stepbricks-{key}" for key in FUNCTIONS}
     sm_names = {variant: f"{config.prefix}stepbricks-{VARIANTS[variant].replace('_', '-')}" for variant in VARIANTS}
     sm_arns = {v: f"arn:aws:states:{region}:{account}:stateMachine:{n}" for v, n in sm_names.items()}
     fn_arns = {k: f"arn:aws:lambda:{region}:{account}:function:{n}" for k, n in names.items()}
+
+    # One role per function, allowed only what its code calls; one for the state machines (iam_policies.py).
+    iam = aws_client("iam", env)
+    roles = {
+        key: _ensure_role(iam, f"{names[key]}-role", _LAMBDA_TRUST, policy_document(function_statements(
+            key, region=region, account=account, function_name=names[key], buckets=buckets, secret_arn=secret_arn,
+            topic_arn=topic_arn, state_machine_arns=list(sm_arns.values()))))
+        for key in FUNCTIONS
+    }
+    roles["states"] = sfn_role = _ensure_role(
+        iam, f"{config.prefix}stepbricks-sfn-role", _SFN_TRUST, policy_document(state_machine_statements(
+            region=region, account=account, function_arns=list(fn_arns.values()),
+            state_machine_arns=list(sm_arns.values()), connection_arn=connection_arn)))
 
     lam = aws_client("lambda", env)
     code = build_lambda_zip()
@@ -148,7 +159,7 @@ def deploy(env: Mapping[str, str] | None = None, config: DeployConfig | None = N
         "REQUIRED_COLUMNS": ",".join(RAW_NAMES),
     }
     for key, (handler, timeout) in FUNCTIONS.items():
-        fn_arns[key] = _ensure_function(lam, names[key], handler, timeout, code, lambda_role, common_env, config)
+        fn_arns[key] = _ensure_function(lam, names[key], handler, timeout, code, roles[key], common_env, config)
 
     substitutions = {
         "AccountId": account,
@@ -190,6 +201,7 @@ def deploy(env: Mapping[str, str] | None = None, config: DeployConfig | None = N
         cluster_id=cluster_id,
         config=config,
         unsupported=unsupported,
+        roles=roles,
     )
 
 
@@ -262,11 +274,16 @@ def _ensure_connection(events: Any, name: str, token: str) -> str:
     return events.update_connection(Name=name, AuthorizationType="API_KEY", AuthParameters=auth)["ConnectionArn"]
 
 
-def _ensure_role(iam: Any, name: str, trust: dict) -> str:
+def _ensure_role(iam: Any, name: str, trust: dict, permissions: dict | None = None) -> str:
+    """The role `name` trusting `trust`'s service, with `permissions` as its inline policy (replaced on
+    every deploy, so a redeploy also takes permissions away)."""
     try:
-        return iam.get_role(RoleName=name)["Role"]["Arn"]
+        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
     except ClientError:
-        return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    if permissions is not None:
+        iam.put_role_policy(RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(permissions))
+    return arn
 
 
 def _ensure_function(

@@ -47,6 +47,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=int(os.environ.get("STEPBRICKS_SEED", "0")),
         help="Seed of the embedded simulator's ids (execution names, run and request ids, task tokens).",
     )
+    group.addoption(
+        "--stepbricks-enforce-iam",
+        action="store_true",
+        default=os.environ.get("STEPBRICKS_ENFORCE_IAM", "") not in ("", "0"),
+        help="embedded backend: evaluate IAM policies (Lambdas and state machines run with their roles' "
+        "credentials; a missing permission fails with AWS's AccessDenied). docs/iam.md.",
+    )
     group.addoption("--asl-cov", action="store_true", help="Report which states and edges of each state machine ran.")
     group.addoption("--asl-cov-json", metavar="PATH", help="Also write the state machine coverage as JSON here.")
     group.addoption(
@@ -153,7 +160,9 @@ def stepbricks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     from sim.simulator import Simulator
 
     seed = request.config.getoption("stepbricks_seed")
-    with Simulator.start(state_dir=tmp_path_factory.mktemp("stepbricks-state"), seed=seed) as sim:
+    enforce_iam = request.config.getoption("--stepbricks-enforce-iam")
+    with Simulator.start(state_dir=tmp_path_factory.mktemp("stepbricks-state"), seed=seed,
+                         enforce_iam=enforce_iam) as sim:
         session = StepbricksSession(backend=backend, env={**_aws_defaults(), **sim.env}, simulator=sim)
         yield session
         _collect_coverage(request.config, session)  # histories are read before the simulator stops

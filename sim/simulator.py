@@ -91,6 +91,7 @@ class Simulator:
         deterministic: bool = False,
         warm_cluster: bool = True,
         resonate: bool = False,
+        enforce_iam: bool = False,
     ) -> Iterator[Simulator]:
         """Start local AWS and (unless `databricks=False`) the fake workspace; stop both on exit.
 
@@ -117,6 +118,10 @@ class Simulator:
         `resonate=True` also starts the durable-promise server (`sim.resonate`) for Resonate workers, on the
         simulator's clock, its state under `state_dir/resonate`; `env` then carries the RESONATE_* variables
         `Resonate.remote()` reads.
+
+        `enforce_iam=True` makes the AWS endpoints evaluate IAM policies (docs/iam.md): Lambdas run with their
+        execution role's temporary credentials, state machines call services with theirs, and a call their
+        policies do not allow fails with AWS's AccessDenied; `env`'s own key stays allowed everything.
         """
         outer = sim_context.current()
         ctx = sim_context.SimContext(
@@ -129,7 +134,8 @@ class Simulator:
         try:
             with ctx.running(), cls._start(state_dir=state_dir, databricks=databricks, project_root=project_root,
                                            host=host, keep_state=keep_state, context=ctx,
-                                           warm_cluster=warm_cluster, resonate=resonate) as simulator:
+                                           warm_cluster=warm_cluster, resonate=resonate,
+                                           enforce_iam=enforce_iam) as simulator:
                 yield simulator
         finally:
             ctx.clock.close()
@@ -138,7 +144,7 @@ class Simulator:
     @contextmanager
     def _start(cls, *, state_dir: Path | None, databricks: bool, project_root: Path, host: str,
                keep_state: bool | None, context: sim_context.SimContext,
-               warm_cluster: bool, resonate: bool = False) -> Iterator[Simulator]:
+               warm_cluster: bool, resonate: bool = False, enforce_iam: bool = False) -> Iterator[Simulator]:
         owned = state_dir is None
         state = Path(state_dir or tempfile.mkdtemp(prefix="stepbricks-")).resolve()
         state.mkdir(parents=True, exist_ok=True)
@@ -148,7 +154,8 @@ class Simulator:
         mlflow_store.prepare_in_background(state / "mlflow" / "mlflow.db")
         try:
             with ExitStack() as promises, AwsSimulator.start(state_dir=state / "aws", host=host, context=context,
-                                                              account_id=_free_account_id(context)) as aws:
+                                                              account_id=_free_account_id(context),
+                                                              enforce_iam=enforce_iam) as aws:
                 server = promises.enter_context(PromiseServer.start(state_dir=state / "resonate", host=host)) \
                     if resonate else None  # fmt: skip
                 if not databricks:

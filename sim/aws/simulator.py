@@ -30,8 +30,10 @@ from botocore.config import Config
 from sim import context as sim_context
 from sim.aws import moto_seams
 from sim.aws.lambda_endpoint import LambdaInvokeEndpoint
+from sim.aws.lambda_runtime.models import FunctionConfig
 from sim.aws.lambda_runtime.runtime import AWS_ASYNC_RETRY_DELAYS_S, LambdaRuntime
 from sim.aws.moto_seams import glue
+from sim.aws.moto_seams import iam as iam_seams
 from sim.aws.s3_events import S3Delivery
 
 REGION = "us-east-1"
@@ -45,9 +47,11 @@ class AwsSimulator:
 
     def __init__(self, *, state_dir: Path, host: str, port: int, seed: int,
                  async_retry_delays: Sequence[float], lambda_env: Mapping[str, str] | None = None,
-                 context: sim_context.SimContext | None = None, account_id: str = DEFAULT_ACCOUNT_ID) -> None:
+                 context: sim_context.SimContext | None = None, account_id: str = DEFAULT_ACCOUNT_ID,
+                 enforce_iam: bool = False) -> None:
         self.context = context or sim_context.current()
         self.account_id = account_id
+        self.enforce_iam = enforce_iam
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         # werkzeug logs every request to stderr at INFO; the simulator is quiet unless something fails.
@@ -75,11 +79,15 @@ class AwsSimulator:
         self._s3_deliveries: list[S3Delivery] = []
         self.runtime = LambdaRuntime(
             state_dir=self.state_dir, base_env={**self.env, **(lambda_env or {})},
-            log_sink=moto_seams.deliver_lambda_logs,
+            log_sink=self._deliver_logs,
             async_retry_delays=async_retry_delays, seed=seed,
+            credentials=self._execution_role_credentials if enforce_iam else None,
         )
+        if enforce_iam:  # the simulator's own key is the deploying user's: allowed everything
+            iam_seams.install_admin(self.account_id, DUMMY_CREDENTIAL, DUMMY_CREDENTIAL)
         self._host = moto_seams.SeamHost(self.runtime, self._record_s3_delivery, self._record_sns,
-                                         context=self.context, port=bound_port, account_id=self.account_id)
+                                         context=self.context, port=bound_port, account_id=self.account_id,
+                                         enforce_iam=enforce_iam)
         self._previous_moto_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(bound_port)
         moto_seams.install(self._host)
@@ -105,6 +113,7 @@ class AwsSimulator:
         lambda_env: Mapping[str, str] | None = None,
         context: sim_context.SimContext | None = None,
         account_id: str = DEFAULT_ACCOUNT_ID,
+        enforce_iam: bool = False,
     ) -> AwsSimulator:
         """Start moto on `host:port` (0 = a free port) with Lambda and Step Functions really executing.
 
@@ -118,10 +127,16 @@ class AwsSimulator:
 
         `context` is the simulator context it works in (default: the calling thread's); `seed` defaults to
         the context's. `account_id` is the AWS account every request to this server is served in.
+
+        `enforce_iam=True` evaluates IAM policies on every request (`sim.aws.moto_seams.iam`, docs/iam.md):
+        each Lambda execution environment gets its execution role's temporary credentials, Step Functions
+        calls services with the state machine's role, and `env`'s key is an IAM user allowed everything
+        (the deploying user); a call its identity's policies do not allow fails with AWS's AccessDenied.
         """
         ctx = context or sim_context.current()
         return cls(state_dir=state_dir, host=host, port=port, seed=ctx.seed if seed is None else seed,
-                   async_retry_delays=async_retry_delays, lambda_env=lambda_env, context=ctx, account_id=account_id)
+                   async_retry_delays=async_retry_delays, lambda_env=lambda_env, context=ctx, account_id=account_id,
+                   enforce_iam=enforce_iam)
 
     def __enter__(self) -> AwsSimulator:
         return self
@@ -217,6 +232,22 @@ class AwsSimulator:
             return app(environ, start_response)
 
         return self.context.wsgi(in_account)
+
+    def _deliver_logs(self, config: FunctionConfig, log_stream: str, events: list[Any]) -> None:
+        """A function's log lines to CloudWatch Logs; with IAM enforced only when its role may write them
+        (`logs:CreateLogStream` and `logs:PutLogEvents` on its stream): Lambda drops them otherwise."""
+        if self.enforce_iam:
+            stream = (f"arn:aws:logs:{config.region}:{config.account_id}:log-group:{config.log_group}"
+                      f":log-stream:{log_stream}")
+            if not all(iam_seams.role_allows(config.role, action, stream)
+                       for action in ("logs:CreateLogStream", "logs:PutLogEvents")):
+                return
+        moto_seams.deliver_lambda_logs(config, log_stream, events)
+
+    def _execution_role_credentials(self, config: FunctionConfig) -> dict[str, str]:
+        """A new execution environment's credentials: its function's role assumed through STS, the session
+        named after the function (`assumed-role/<role>/<function>`, as Lambda names it)."""
+        return iam_seams.assume_role(config.role, config.name, region=config.region)
 
     def _lambda_client(self) -> Any:
         # No client-side retries (a 429 must reach the caller) and room for a 900 s function timeout.

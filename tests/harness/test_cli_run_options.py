@@ -15,6 +15,7 @@ from harness.cli import app
         (["--faults", "plan.yaml"], "--faults"),
         (["--backend", "external"], "--backend"),
         (["--rows", "10", "--seed", "3"], "--rows, --seed"),
+        (["--enforce-iam"], "--enforce-iam"),
     ],
 )
 def test_glue_lab_refuses_the_options_it_cannot_honour_naming_them(args, named):
@@ -28,3 +29,15 @@ def test_an_unknown_pipeline_is_refused_naming_the_choices():
     result = CliRunner().invoke(app, ["run", "--pipeline", "airflow"])
     assert result.exit_code == 2
     assert "--pipeline must be reference or glue-lab" in result.output
+
+
+def test_enforce_iam_is_refused_on_a_backend_the_simulator_does_not_run(tmp_path):
+    """IAM evaluation is the embedded simulator's switch: elsewhere the endpoints decide for themselves."""
+    data = tmp_path / "in.csv"
+    data.write_text("x\n1\n")
+    result = CliRunner().invoke(app, ["run", "--enforce-iam", "--backend", "external", "--input", str(data)],
+                                env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "DATABRICKS_HOST": "http://127.0.0.1:9",
+                                     "DATABRICKS_TOKEN": "x"})
+    assert result.exit_code == 2, result.output
+    assert "--enforce-iam switches the embedded simulator's IAM evaluation; backend is external" in " ".join(
+        result.output.split())

@@ -143,3 +143,39 @@ def test_a_background_failure_fails_the_test_that_started_the_work(tmp_path):
     assert "2 passed, 1 error" in result.stdout, result.stdout[-2000:]
     assert "ERROR at teardown of test_starts_background_work_that_fails" in result.stdout
     assert "BackgroundFailure" in result.stdout and "ZeroDivisionError" in result.stdout
+
+
+ENFORCED_TEST = textwrap.dedent('''
+        import json
+
+        import pytest
+        from botocore.exceptions import ClientError
+
+        def test_a_role_without_permissions_is_refused(stepbricks):
+            iam = stepbricks.client("iam")
+            trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                     "Principal": {"Service": "lambda.amazonaws.com"}}]}
+            role = iam.create_role(RoleName="bare", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+            from sim.aws.moto_seams.iam import assume_role
+            creds = assume_role(role, "probe")
+            import boto3
+            sns = boto3.client("sns", endpoint_url=stepbricks.env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                               aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+                               aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+                               aws_session_token=creds["AWS_SESSION_TOKEN"])
+            with pytest.raises(ClientError) as refused:
+                sns.list_topics()
+            assert refused.value.response["Error"]["Code"] == "AuthorizationError"
+''')
+
+
+def test_the_enforce_iam_option_makes_the_sessions_simulator_evaluate_policies(tmp_path):
+    test_file = tmp_path / "test_enforced.py"
+    test_file.write_text(ENFORCED_TEST)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file), "-o", "addopts="]
+    env = {**__import__("os").environ, "STEPBRICKS_HOME": str(tmp_path / "home")}
+    enforced = subprocess.run([*command, "--stepbricks-enforce-iam"], capture_output=True, text=True, timeout=300,
+                              env=env, cwd=tmp_path)
+    assert enforced.returncode == 0, enforced.stdout[-2000:]
+    allowed = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    assert allowed.returncode == 1 and "DID NOT RAISE" in allowed.stdout, allowed.stdout[-2000:]

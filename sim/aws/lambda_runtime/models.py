@@ -27,6 +27,7 @@ class FunctionConfig:
     environment: tuple[tuple[str, str], ...] = ()
     reserved_concurrency: int | None = None
     max_async_retries: int = 2  # PutFunctionEventInvokeConfig MaximumRetryAttempts; AWS default 2
+    role: str = ""  # the execution role's ARN: its credentials are the handler's when IAM is enforced
 
     @property
     def log_group(self) -> str:
@@ -35,7 +36,7 @@ class FunctionConfig:
     def environment_key(self) -> tuple[object, ...]:
         """Execution environments are reused only for identical code and configuration, as on AWS."""
         return (self.name, self.version, self.handler, self.runtime, self.timeout_s, self.memory_mb,
-                self.code_sha256, self.environment)
+                self.code_sha256, self.environment, self.role)
 
 
 @dataclass

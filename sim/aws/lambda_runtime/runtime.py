@@ -44,6 +44,12 @@ class LogSink(Protocol):
     def __call__(self, config: FunctionConfig, log_stream: str, events: list[LogEvent]) -> None: ...
 
 
+class CredentialSource(Protocol):
+    """The execution role's temporary credentials for a new execution environment of `config`."""
+
+    def __call__(self, config: FunctionConfig) -> Mapping[str, str]: ...
+
+
 class LambdaRuntime:
     """Runs Python Lambda handlers from their zips in warm worker processes."""
 
@@ -57,6 +63,7 @@ class LambdaRuntime:
         python: str | None = None,
         seed: int = 0,
         max_idle_workers: int = 16,
+        credentials: CredentialSource | None = None,
     ) -> None:
         self._layer = build_runtime_layer(state_dir / "lambda" / "runtime")
         self._code = CodeStore(state_dir / "lambda" / "code")
@@ -70,6 +77,7 @@ class LambdaRuntime:
         self._workers: set[Worker] = set()
         self._idle_order: list[tuple[tuple[object, ...], Worker]] = []  # least recently used first
         self._max_idle = max_idle_workers
+        self._credentials = credentials
         self._busy: Counter[str] = Counter()
         self._logs: dict[str, list[str]] = defaultdict(list)
         self._pending = 0
@@ -382,11 +390,20 @@ class LambdaRuntime:
             "AWS_LAMBDA_LOG_GROUP_NAME": config.log_group,
             "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-            "AWS_ACCESS_KEY_ID": self._base_env.get("AWS_ACCESS_KEY_ID", "testing"),
-            "AWS_SECRET_ACCESS_KEY": self._base_env.get("AWS_SECRET_ACCESS_KEY", "testing"),
-            "AWS_SESSION_TOKEN": self._base_env.get("AWS_SESSION_TOKEN", "testing"),
         })
+        env.update(self._role_credentials(config))
         return env
+
+    def _role_credentials(self, config: FunctionConfig) -> dict[str, str]:
+        """AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, as the managed runtime hands them
+        to each execution environment: the execution role's temporary credentials when a credential source
+        is given (the simulator enforces IAM), else the simulator's own (no policy is evaluated)."""
+        if self._credentials is not None:
+            given = self._credentials(config)
+            return {key: given[key] for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")}
+        return {"AWS_ACCESS_KEY_ID": self._base_env.get("AWS_ACCESS_KEY_ID", "testing"),
+                "AWS_SECRET_ACCESS_KEY": self._base_env.get("AWS_SECRET_ACCESS_KEY", "testing"),
+                "AWS_SESSION_TOKEN": self._base_env.get("AWS_SESSION_TOKEN", "testing")}
 
     def _deliver_logs(self, config: FunctionConfig, log_stream: str, log: list[LogEvent]) -> None:
         with self._lock:

@@ -25,7 +25,7 @@ from sim import clock, faults
 from sim.aws.moto_seams.core import Seam, register
 from sim.faults.aws_errors import error_for
 
-__all__ = ["identify"]
+__all__ = ["identify", "protocol"]
 
 _original_call = DomainDispatcherApplication.__call__
 _CREDENTIAL = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
@@ -76,6 +76,12 @@ def _model(signing_name: str) -> tuple[str, tuple[_Route, ...]] | None:
             routes.append(_Route(name, operation.http.get("method", "POST"), re.compile(f"^{pattern}/?$"),
                                  frozenset(query), frozenset(headers), literal + 100 * (len(query) + len(headers))))
     return protocol, tuple(routes)
+
+
+def protocol(signing_name: str) -> str | None:
+    """The wire protocol (`json`, `rest-json`, `query`, `rest-xml`) of a service, by its signing name."""
+    described = _model(signing_name)
+    return described[0] if described else None
 
 
 def identify(environ: dict[str, Any]) -> tuple[str, str, str] | None:

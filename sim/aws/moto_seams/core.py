@@ -66,6 +66,7 @@ class SeamHost:
     context: Any = None
     port: int = 0
     account_id: str = "123456789012"  # the moto account this simulator's AWS state lives in
+    enforce_iam: bool = False  # evaluate IAM policies on every request this simulator serves (`iam` seams)
 
 
 class TooManyRequestsException(LambdaClientError):
@@ -101,6 +102,19 @@ def _host() -> SeamHost:
         return next((h for h in reversed(_hosts) if h.context is ctx), _hosts[-1])
 
 
+def current_host() -> SeamHost | None:
+    """The simulator the calling thread works for, or None when no simulator runs."""
+    with _lock:
+        hosted = bool(_hosts)
+    return _host() if hosted else None
+
+
+def host_for_account(account_id: str) -> SeamHost | None:
+    """The simulator serving `account_id` (each simulator of the process has its own account)."""
+    with _lock:
+        return next((h for h in reversed(_hosts) if h.account_id == account_id), None)
+
+
 def moto_server_port() -> str:
     """The port of the simulator the calling thread works for: Step Functions' interpreter calls Lambda and
     the other services back on `localhost:<port>`, and with two simulators `$MOTO_PORT` names only one."""
@@ -131,6 +145,7 @@ def function_config(fn: LambdaFunction) -> FunctionConfig:
         environment=tuple(sorted((str(k), str(v)) for k, v in (fn.environment_vars or {}).items())),
         reserved_concurrency=None if reserved is None else int(reserved),
         max_async_retries=retries,
+        role=str(fn.role or ""),
     )
 
 
@@ -375,7 +390,7 @@ def left_installed() -> list[str]:
 # Instance attributes of `LambdaFunction` that `function_config` and the invoke patch read.
 FUNCTION_ATTRIBUTES = ("function_name", "version", "function_arn", "handler", "run_time", "timeout",
                        "memory_size", "region", "account_id", "code_bytes", "code_digest", "environment_vars",
-                       "reserved_concurrency", "event_invoke_config")
+                       "reserved_concurrency", "event_invoke_config", "role")
 
 
 def wrap_server_app(server: ThreadedMotoServer, wrap: Callable[[Any], Any]) -> None:

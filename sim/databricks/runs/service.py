@@ -191,6 +191,9 @@ class RunsService:
                 "task_key": task_run.task_key, "attempt_number": task_run.attempt_number,
                 "creator_user_name": "stepbricks@localhost", "run_page_url": tasks[0]["run_page_url"],
                 "start_time": task_run.start_time, "end_time": task_run.end_time,
+                # One task's run (runs/get of a task run id, get-output's metadata): its own timings.
+                **{key: tasks[0][key] for key in ("setup_duration", "execution_duration", "cleanup_duration",
+                                                  "run_duration")},
                 "state": task_run.state.to_api(), "status": task_run.state.status_api(),
                 "tasks": tasks, "format": "MULTI_TASK", "trigger": run.trigger,
             }

@@ -219,7 +219,8 @@ def test_legacy_cli_run_now_of_seed_002(workspace: Workspace, client, upload_not
 def test_task_timings_split_the_cluster_wait_from_the_code_as_the_jobs_api_defines_them(client, upload_notebook):
     """A task run's setup_duration is the wait for its cluster (a new job cluster's Spark start), its
     execution_duration the code, and the three sum to its run_duration; a MULTI_TASK run reports 0 for the
-    three and its total as run_duration (Jobs API 2.2; databricks-sdk RunTask/Run docstrings)."""
+    three and its total as run_duration (Jobs API 2.2; databricks-sdk RunTask/Run docstrings); the task's own
+    run (get-output's metadata) reports the task's timings."""
     path = upload_notebook("/Shared/tests/timed", "print(spark.range(3).count())\n")
     cold = client.jobs.submit(run_name="timed", tasks=[jobs.SubmitTask(
         task_key="main", notebook_task=jobs.NotebookTask(notebook_path=path),
@@ -236,6 +237,10 @@ def test_task_timings_split_the_cluster_wait_from_the_code_as_the_jobs_api_defin
     assert (cold.setup_duration, cold.execution_duration, cold.cleanup_duration) == (0, 0, 0)
     assert cold.run_duration >= task.run_duration
     assert warm.tasks[0].setup_duration < task.setup_duration
+    metadata = client.jobs.get_run_output(task.run_id).metadata  # one task's run carries its own timings
+    assert (metadata.setup_duration, metadata.execution_duration, metadata.cleanup_duration,
+            metadata.run_duration) == (task.setup_duration, task.execution_duration, task.cleanup_duration,
+                                       task.run_duration)
 
 
 def test_a_workspace_asked_to_warm_starts_its_default_cluster_before_any_run(tmp_path) -> None:

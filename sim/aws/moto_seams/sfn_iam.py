@@ -1,0 +1,83 @@
+"""Step Functions calls services with the state machine's execution role, when IAM is enforced.
+
+moto's interpreter makes every service integration call (Lambda, SNS, SQS, nested executions, aws-sdk,
+Map's ItemReader/ResultWriter on S3, ...) through `boto_client_for`, signed with the fixed key `ak`
+whatever the role. On AWS, Step Functions assumes the state machine's role (or a Task's `Credentials`
+role) and the call is allowed only if that role's policies allow it. With `enforce_iam`, each client is
+signed with that role's temporary credentials (assumed once per role and simulator), so a role lacking
+`lambda:InvokeFunction` fails the Task with the service's AccessDenied as on AWS; without it, moto's
+client is used unchanged.
+
+`boto_client_for` is imported by name into each module that uses it, so each gets its own row.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
+
+from sim import context as sim_context
+from sim.aws.moto_seams import core, iam
+from sim.aws.moto_seams.core import Seam, register
+
+__all__ = ["USERS"]
+
+_PARSER = "moto.stepfunctions.parser.asl.component.state"
+# Every module of moto's interpreter that imported `boto_client_for` by name.
+USERS = (
+    f"{_PARSER}.exec.state_map.result_writer.resource_eval.resource_eval_s3",
+    f"{_PARSER}.exec.state_map.item_reader.eval.resource_eval_s3",
+    f"{_PARSER}.exec.state_task.lambda_eval_utils",
+    *(f"{_PARSER}.exec.state_task.service.state_task_service_{name}"
+      for name in ("unsupported", "glue", "events", "ecs", "sqs", "sfn", "dynamodb", "batch", "sns", "aws_sdk")),
+)
+_ORIGINAL = sfn_boto_client.boto_client_for
+_lock = threading.Lock()
+
+
+def _role_credentials(host: core.SeamHost, role_arn: str, region: str) -> dict[str, str]:
+    """The role's credentials, assumed once per simulator (policies are evaluated per request anyway)."""
+    ctx = host.context or sim_context.current()
+    cache: dict[str, dict[str, str]] = ctx.memo("sfn-role-credentials", dict)
+    with _lock:
+        if role_arn not in cache:
+            session = f"StepFunctions-{ctx.ids.hex('sfn-role-session', 16)}"
+            cache[role_arn] = iam.assume_role(role_arn, session, region=region)
+        return cache[role_arn]
+
+
+def _boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    """Replaces `boto_client_for` in each module of the interpreter that calls it.
+
+    Restores: a service integration's call is signed with the execution role's (or the Task's
+    `Credentials.RoleArn`'s) temporary credentials when the simulator enforces IAM, so the role's policies
+    decide it, as on AWS."""
+    role_arn = str(getattr(state_credentials, "role_arn", None) or "")
+    # The role's account names the simulator: moto runs executions on threads nobody bound to one.
+    host = core.host_for_account(role_arn.split(":")[4]) if role_arn.count(":") >= 5 else None
+    if host is None or not host.enforce_iam:
+        return _ORIGINAL(region=region, service=service, state_credentials=state_credentials)
+    credentials = _role_credentials(host, role_arn, region)
+    return boto3.client(
+        service_name=service, region_name=region, endpoint_url=f"http://localhost:{host.port}",
+        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=credentials["AWS_SESSION_TOKEN"],
+        config=Config(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1},
+                      connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+                      read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS),
+    )
+
+
+_modules = [importlib.import_module(name) for name in USERS]
+register(
+    [(module, "boto_client_for", _boto_client_for) for module in _modules],
+    [Seam(module, "boto_client_for", ("region", "service", "state_credentials"), _boto_client_for.__doc__ or "")
+     for module in _modules],
+)
