@@ -25,7 +25,13 @@ from sim.aws.lambda_runtime.code import CodeStore
 from sim.aws.lambda_runtime.faults import fault_outcome
 from sim.aws.lambda_runtime.interpreters import interpreter_for
 from sim.aws.lambda_runtime.layer import build_runtime_layer
-from sim.aws.lambda_runtime.models import FunctionConfig, InvocationResult, LogEvent, TooManyRequests
+from sim.aws.lambda_runtime.models import (
+    FunctionConfig,
+    InvocationResult,
+    LogEvent,
+    TooManyRequests,
+    platform_error,
+)
 from sim.aws.lambda_runtime.worker import Worker
 
 # AWS gives the init phase up to 10 s on on-demand functions before it retries it inside the invoke.
@@ -238,16 +244,12 @@ class LambdaRuntime:
             # Timed out: AWS stops the environment and starts a fresh one for the next event.
             worker.kill()
             _append(log, f"{_iso_now()} {request_id} Task timed out after {config.timeout_s:.2f} seconds")
-            body = {"errorType": "Sandbox.Timedout",
-                    "errorMessage": f"RequestId: {request_id} Error: Task timed out after {config.timeout_s:.2f} seconds"}
-            return self._finish(config, worker, log, request_id, json.dumps(body).encode(), "timeout",
+            body = platform_error("Sandbox.Timedout", request_id,
+                                  f"Task timed out after {config.timeout_s:.2f} seconds")
+            return self._finish(config, worker, log, request_id, body, "timeout",
                                 duration_ms=config.timeout_s * 1000, init_ms=init_ms, cold=cold, keep=False)
         if message is None:
-            code_ = worker.exit_status()
-            error = _error("Runtime.ExitError",
-                           f"RequestId: {request_id} Error: Runtime exited with error: exit status {code_}",
-                           request_id)
-            return self._finish(config, worker, log, request_id, error, "error",
+            return self._finish(config, worker, log, request_id, _exit_error(worker, request_id), "error",
                                 duration_ms=(clock.get().monotonic() - started) * 1000, init_ms=init_ms, cold=cold,
                                 keep=False)
         status = "success" if message["ok"] else "error"
@@ -262,7 +264,7 @@ class LambdaRuntime:
         worker = self._take_idle(config)
         cold, init_ms = worker is None, None
         if worker is None:
-            worker, init_ms, init_error = self._cold_start(config, code, log)
+            worker, init_ms, init_error = self._cold_start(config, code, log, request_id)
             if init_error is not None:
                 return self._finish(config, worker, log, request_id, init_error, "error",
                                     duration_ms=0.0, init_ms=init_ms, cold=True, keep=False, start=True)
@@ -271,7 +273,7 @@ class LambdaRuntime:
         return worker, cold, init_ms
 
     def _cold_start(
-        self, config: FunctionConfig, code: Callable[[], bytes], log: list[LogEvent]
+        self, config: FunctionConfig, code: Callable[[], bytes], log: list[LogEvent], request_id: str,
     ) -> tuple[Worker, float, bytes | None]:
         python, version = (self._python, "custom") if self._python else interpreter_for(config.runtime)
         _append(log, f"INIT_START Runtime Version: python:{version}.stepbricks\t"
@@ -280,8 +282,7 @@ class LambdaRuntime:
         task_root = self._code.task_root(config.code_sha256, code())
         started = clock.get().monotonic()
         worker = Worker(python=python, env=self._environment(config, task_root, stream),
-                        task_root=task_root, log_stream=stream)
-        worker.collect_into(log)
+                        task_root=task_root, log_stream=stream, memory_mb=config.memory_mb, log=log)
         with self._lock:
             closed = self._closed
             if not closed:
@@ -293,9 +294,7 @@ class LambdaRuntime:
         init_ms = (clock.get().monotonic() - started) * 1000
         if init is None:
             worker.kill()
-            error = _error("Runtime.ExitError",
-                           f"Error: Runtime exited with error: exit status {worker.exit_status()}", "")
-            return worker, init_ms, error
+            return worker, init_ms, _exit_error(worker, request_id)
         if not init["ok"]:
             worker.kill()
             body = json.loads(init["payload"])
@@ -313,9 +312,11 @@ class LambdaRuntime:
         if status != "success":
             payload = _with_request_id(payload, request_id)
         _append(log, f"END RequestId: {request_id}")
+        # An environment killed for its memory used all of it (AWS reports Max Memory Used = Memory Size).
+        used = config.memory_mb if worker.out_of_memory else min(worker.max_memory_used_mb(), config.memory_mb)
         report = (f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
                   f"Billed Duration: {max(math.ceil(duration_ms), 1)} ms\tMemory Size: {config.memory_mb} MB\t"
-                  f"Max Memory Used: {worker.max_memory_used_mb()} MB\t")
+                  f"Max Memory Used: {used} MB\t")
         if cold and init_ms is not None:
             report += f"Init Duration: {init_ms:.2f} ms\t"
         if status == "timeout":
@@ -401,6 +402,22 @@ def _append(log: list[LogEvent], message: str) -> None:
 
 def _iso_now() -> str:
     return datetime.fromtimestamp(clock.now(), tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _exit_error(worker: Worker, request_id: str) -> bytes:
+    """The worker died: killed for exceeding its memory (Runtime.OutOfMemory), or exited by itself
+    (Runtime.ExitError), with Go's wording of the exit ("exit status 3", "signal: killed")."""
+    status = worker.exit_status()
+    if status is None or status >= 0:
+        how = f"exit status {status}"
+    else:
+        how = f"signal: {_SIGNAL_NAMES.get(-status, f'signal {-status}')}"
+    error_type = "Runtime.OutOfMemory" if worker.out_of_memory else "Runtime.ExitError"
+    return platform_error(error_type, request_id, f"Runtime exited with error: {how}")
+
+
+# Go's os.ProcessState wording for the signals a worker commonly dies of.
+_SIGNAL_NAMES = {6: "aborted", 9: "killed", 11: "segmentation fault", 15: "terminated"}
 
 
 def _error(error_type: str, message: str, request_id: str) -> bytes:
