@@ -29,7 +29,9 @@ if moto.__version__ != MOTO_VERSION:  # pragma: no cover - exercised by hand on 
 from moto import settings as moto_settings  # noqa: E402
 from moto.awslambda.exceptions import LambdaClientError  # noqa: E402
 from moto.awslambda.models import LambdaFunction  # noqa: E402
+from moto.awslambda.responses import LambdaResponse  # noqa: E402
 from moto.awslambda.utils import get_backend as _lambda_backend  # noqa: E402
+from moto.core.responses import BaseResponse  # noqa: E402
 from moto.logs.models import LogsBackend, logs_backends  # noqa: E402
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: E402
 from moto.s3 import notifications as s3_notifications  # noqa: E402
@@ -164,10 +166,25 @@ def _lambda_invoke(self: LambdaFunction, body: str, request_headers: Any, respon
         result = runtime.invoke(config, lambda: self.code_bytes, payload)
     except TooManyRequests as exc:
         raise TooManyRequestsException() from exc
+    # Lambda answers with the invocation's own request id (the handler's context.aws_request_id).
+    response_headers["x-amzn-requestid"] = result.request_id
     if result.function_error:
         response_headers["x-amz-function-error"] = result.function_error
     response_headers["x-amz-log-result"] = result.log_result()  # moto drops it unless LogType=Tail
     return result.payload
+
+
+def _lambda_enrich_response(headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
+    """Wraps `BaseResponse._enrich_response` for Lambda's responses (a staticmethod on LambdaResponse).
+
+    Restores: Invoke answers with the invocation's own request id in `x-amzn-RequestId` (the handler's
+    `context.aws_request_id`, the `requestId` of an error payload), which moto replaced by a random one.
+    """
+    kept = headers.get("x-amzn-requestid")
+    headers, body = BaseResponse._enrich_response(headers, body)
+    if kept:
+        headers["x-amzn-requestid"] = kept
+    return headers, body
 
 
 def deliver_lambda_logs(config: FunctionConfig, log_stream: str, events: list[LogEvent]) -> None:
@@ -254,6 +271,7 @@ def _topic_publish(self: Topic, message: str, subject: str | None = None,
 
 _PATCHES: list[tuple[Any, str, Any]] = [
     (LambdaFunction, "invoke", _lambda_invoke),
+    (LambdaResponse, "_enrich_response", staticmethod(_lambda_enrich_response)),
     (s3_notifications, "_get_s3_event", _s3_event),
     (s3_notifications, "_invoke_awslambda", _s3_invoke_lambda),
     (Topic, "publish", _topic_publish),
@@ -262,6 +280,7 @@ _PATCHES: list[tuple[Any, str, Any]] = [
 SEAMS: list[Seam] = [
     Seam(LambdaFunction, "invoke", ("self", "body", "request_headers", "response_headers"),
          _lambda_invoke.__doc__ or ""),
+    Seam(LambdaResponse, "_enrich_response", ("headers", "body"), _lambda_enrich_response.__doc__ or ""),
     Seam(s3_notifications, "_get_s3_event", ("event_name", "bucket", "key", "notification_id"),
          _s3_event.__doc__ or ""),
     Seam(s3_notifications, "_invoke_awslambda", ("account_id", "event_body", "fn_arn", "region_name"),
