@@ -197,6 +197,11 @@ class _InitError(Exception):
 def _invoke(handler: Any, request: dict[str, Any], request_filter: _RequestIdFilter) -> dict[str, Any]:
     request_id = request["request_id"]
     request_filter.request_id = request_id
+    # awslambdaric `update_xray_env_variable`: the invocation's trace header, or none.
+    if request.get("trace_id"):
+        os.environ["_X_AMZN_TRACE_ID"] = request["trace_id"]
+    else:
+        os.environ.pop("_X_AMZN_TRACE_ID", None)
     started = time.perf_counter()
     try:
         return _run_handler(handler, request)

@@ -38,6 +38,21 @@ from sim.aws.lambda_runtime.worker import Worker
 INIT_TIMEOUT_S = 10.0
 # Default delays between async retries on AWS: about one minute, then two (Lambda guide, "Asynchronous invocation").
 AWS_ASYNC_RETRY_DELAYS_S = (60.0, 120.0)
+# A synchronous response may be 6 MB; beyond it Lambda answers this error (Lambda quotas, "Invocation
+# payload (request and response)"; the service's own compact JSON, errorMessage first).
+MAX_RESPONSE_BYTES = 6291556
+RESPONSE_TOO_LARGE = (b'{"errorMessage":"Response payload size exceeded maximum allowed payload size (6291556 bytes).",'
+                      b'"errorType":"Function.ResponseSizeTooLarge"}')
+# Variables the managed Python runtime defines besides the function's own (Lambda developer guide,
+# "Defined runtime environment variables"); the directories are AWS's, the addresses those Lambda uses.
+MANAGED_RUNTIME_ENV = {
+    "PATH": "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+    "LANG": "en_US.UTF-8",
+    "TZ": ":UTC",
+    "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
+    "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+    "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
+}
 # How long a throttled async event waits before Lambda tries it again.
 ASYNC_THROTTLE_BACKOFF_S = 0.05
 
@@ -238,6 +253,7 @@ class LambdaRuntime:
             "payload": payload.decode("utf-8") if payload else "",
             "timeout_ms": int(config.timeout_s * 1000),
             "invoked_function_arn": config.arn,
+            "trace_id": self._trace_id(),
         }
         message = worker.invoke(request, config.timeout_s)
         if message is None and worker.alive():
@@ -253,7 +269,10 @@ class LambdaRuntime:
                                 duration_ms=(clock.get().monotonic() - started) * 1000, init_ms=init_ms, cold=cold,
                                 keep=False)
         status = "success" if message["ok"] else "error"
-        return self._finish(config, worker, log, request_id, message["payload"].encode("utf-8"), status,
+        body = message["payload"].encode("utf-8")
+        if status == "success" and len(body) > MAX_RESPONSE_BYTES:
+            status, body = "error", RESPONSE_TOO_LARGE
+        return self._finish(config, worker, log, request_id, body, status,
                             duration_ms=message["duration_ms"], init_ms=init_ms, cold=cold, keep=True)
 
     def _start_invocation(
@@ -365,7 +384,7 @@ class LambdaRuntime:
 
     def _environment(self, config: FunctionConfig, task_root: Path, log_stream: str) -> dict[str, str]:
         """What a handler sees in os.environ: the Lambda defaults, the simulator, the function's own."""
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "en_US.UTF-8", "TZ": ":UTC"}
+        env = dict(MANAGED_RUNTIME_ENV)
         env.update(self._base_env)
         env.update(dict(config.environment))
         # Reserved variables (Lambda guide, "Defined runtime environment variables"): the function
@@ -388,6 +407,12 @@ class LambdaRuntime:
             "AWS_SESSION_TOKEN": self._base_env.get("AWS_SESSION_TOKEN", "testing"),
         })
         return env
+
+    def _trace_id(self) -> str:
+        """`_X_AMZN_TRACE_ID` for one invocation, as Lambda hands it to the runtime without active tracing."""
+        with self._lock:
+            root, parent = self._ids.getrandbits(96), self._ids.getrandbits(64)
+        return f"Root=1-{int(clock.now()):08x}-{root:024x};Parent={parent:016x};Sampled=0"
 
     def _deliver_logs(self, config: FunctionConfig, log_stream: str, log: list[LogEvent]) -> None:
         with self._lock:

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import moto
 
@@ -36,6 +37,7 @@ from moto.logs.models import LogsBackend, logs_backends  # noqa: E402
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: E402
 from moto.s3 import notifications as s3_notifications  # noqa: E402
 from moto.sns.models import Topic  # noqa: E402
+from moto.utilities.aws_headers import amz_crc32  # noqa: E402
 
 from sim import clock  # noqa: E402
 from sim.aws.lambda_runtime.models import FunctionConfig, LogEvent, TooManyRequests  # noqa: E402
@@ -174,6 +176,31 @@ def _lambda_invoke(self: LambdaFunction, body: str, request_headers: Any, respon
     return result.payload
 
 
+@amz_crc32
+def _lambda_invoke_response(self: LambdaResponse) -> tuple[int, dict[str, str], str | bytes]:
+    """Replaces `LambdaResponse.invoke` (the Invoke action), keeping moto's status codes and headers.
+
+    Restores: Lambda's 6 MB response limit as AWS applies it, to the payload's length (6291556 bytes,
+    enforced with AWS's error by the runtime, `MAX_RESPONSE_BYTES`); moto failed every payload whose
+    `sys.getsizeof` passed 6,000,000 bytes, with its own spacing.
+    """
+    response_headers: dict[str, str] = {}
+    function_name = unquote(self.path.rsplit("/", 2)[-2])  # URL-decoded in case it is an ARN
+    payload = self.backend.invoke(function_name, self._get_param("qualifier"), self.body, self.headers,
+                                  response_headers)
+    if payload is None:
+        return 404, response_headers, "{}"
+    response_headers["content-type"] = "application/json"
+    invocation_type = self.headers.get("X-Amz-Invocation-Type")
+    if invocation_type in ("Event", "DryRun"):
+        status = 202 if invocation_type == "Event" else 204
+        response_headers["status"] = str(status)
+        return status, response_headers, payload
+    if self.headers.get("X-Amz-Log-Type") != "Tail":
+        response_headers.pop("x-amz-log-result", None)
+    return 200, response_headers, payload
+
+
 def _lambda_enrich_response(headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
     """Wraps `BaseResponse._enrich_response` for Lambda's responses (a staticmethod on LambdaResponse).
 
@@ -271,6 +298,7 @@ def _topic_publish(self: Topic, message: str, subject: str | None = None,
 
 _PATCHES: list[tuple[Any, str, Any]] = [
     (LambdaFunction, "invoke", _lambda_invoke),
+    (LambdaResponse, "invoke", _lambda_invoke_response),
     (LambdaResponse, "_enrich_response", staticmethod(_lambda_enrich_response)),
     (s3_notifications, "_get_s3_event", _s3_event),
     (s3_notifications, "_invoke_awslambda", _s3_invoke_lambda),
@@ -280,6 +308,7 @@ _PATCHES: list[tuple[Any, str, Any]] = [
 SEAMS: list[Seam] = [
     Seam(LambdaFunction, "invoke", ("self", "body", "request_headers", "response_headers"),
          _lambda_invoke.__doc__ or ""),
+    Seam(LambdaResponse, "invoke", ("self",), _lambda_invoke_response.__doc__ or ""),
     Seam(LambdaResponse, "_enrich_response", ("headers", "body"), _lambda_enrich_response.__doc__ or ""),
     Seam(s3_notifications, "_get_s3_event", ("event_name", "bucket", "key", "notification_id"),
          _s3_event.__doc__ or ""),
