@@ -13,7 +13,9 @@ runtime interface client, `bootstrap.py` / `lambda_runtime_exception.py`).
 
 from __future__ import annotations
 
+import _imp
 import importlib
+import importlib.machinery
 import io
 import json
 import logging
@@ -36,7 +38,8 @@ def _send(message: dict[str, Any]) -> None:
 
 
 class _LogStream(io.TextIOBase):
-    """stdout/stderr of the handler: complete lines go to the parent as they are written."""
+    """stdout/stderr of the handler: complete lines go to the parent as they are written, local code
+    directories named as on AWS (a traceback the handler logs shows `/var/task/...`, as in CloudWatch)."""
 
     def __init__(self) -> None:
         self._partial = ""
@@ -48,12 +51,12 @@ class _LogStream(io.TextIOBase):
         self._partial += text
         if "\n" in self._partial:
             complete, self._partial = self._partial.rsplit("\n", 1)
-            _send({"type": "log", "text": complete + "\n"})
+            _send({"type": "log", "text": _as_on_aws(complete + "\n")})
         return len(text)
 
     def flush(self) -> None:
         if self._partial:
-            _send({"type": "log", "text": self._partial + "\n"})
+            _send({"type": "log", "text": _as_on_aws(self._partial + "\n")})
             self._partial = ""
 
 
@@ -105,6 +108,30 @@ def _as_on_aws(text: str) -> str:
     for local, aws in _AWS_PATHS:
         text = text.replace(local + "/", aws + "/")
     return text
+
+
+class _AwsPathLoader(importlib.machinery.SourceFileLoader):
+    """Compiles modules from the task root, the runtime layer and the standard library with the file
+    name they have on AWS, so every traceback (`traceback.format_exc()` in a handler, `logging.exception`,
+    warnings) names `/var/task/app.py`. `__file__` stays the real file, so code can still open its data."""
+
+    def get_code(self, fullname: str) -> Any:
+        code = super().get_code(fullname)
+        aws = _as_on_aws(self.path)
+        if code is not None and aws != self.path:
+            _imp._fix_co_filename(code, aws)  # what importlib does to a .pyc moved since it was written
+        return code
+
+
+def _install_aws_path_loader() -> None:
+    """Put `_AwsPathLoader` in place of the source loader for every sys.path entry from now on."""
+    machinery = importlib.machinery
+    sys.path_hooks.insert(0, machinery.FileFinder.path_hook(
+        (machinery.ExtensionFileLoader, machinery.EXTENSION_SUFFIXES),
+        (_AwsPathLoader, machinery.SOURCE_SUFFIXES),
+        (machinery.SourcelessFileLoader, machinery.BYTECODE_SUFFIXES),
+    ))
+    sys.path_importer_cache.clear()
 
 
 def _error(error_type: str, message: str, request_id: str, stack: list[str] | None = None) -> dict[str, Any]:
@@ -269,6 +296,7 @@ def main() -> None:
     runtime_dir = os.environ["LAMBDA_RUNTIME_DIR"]
     sys.path[:0] = [task_root, runtime_dir]
     _AWS_PATHS[:] = _aws_paths(task_root, runtime_dir)
+    _install_aws_path_loader()
     os.chdir(task_root)
 
     # The AWS Python runtime's root logger: a handler in this format, level WARNING unless changed.

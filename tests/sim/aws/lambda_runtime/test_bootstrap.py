@@ -116,3 +116,25 @@ def test_a_crashing_function_gets_the_services_compact_exit_error(lambda_client,
     # Written by the Lambda service, not the runtime: errorType first, no spaces, no stackTrace.
     assert raw.decode() == ('{"errorType":"Runtime.ExitError","errorMessage":"RequestId: '
                             f'{request_id} Error: Runtime exited with error: exit status 3"}}')
+
+
+def test_tracebacks_the_handler_formats_or_logs_itself_name_var_task(aws: AwsSimulator, lambda_client,
+                                                                     make_function):
+    name = make_function("""\
+        import logging
+        import os
+        import traceback
+
+        def handler(event, context):
+            try:
+                {}["missing"]
+            except KeyError:
+                logging.exception("lookup failed")
+                return {"trace": traceback.format_exc(), "root": os.environ["LAMBDA_TASK_ROOT"]}
+    """)
+    body = json.loads(_invoke(lambda_client, name)[1])
+    assert '  File "/var/task/app.py", line 7, in handler\n    {}["missing"]\n' in body["trace"]
+    assert body["root"] not in body["trace"]
+    logs = "\n".join(aws.lambda_logs(name))
+    assert "lookup failed" in logs and 'File "/var/task/app.py", line 7, in handler' in logs
+    assert body["root"] not in logs
