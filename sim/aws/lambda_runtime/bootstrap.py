@@ -153,17 +153,37 @@ def _user_error(exc: BaseException, request_id: str) -> dict[str, Any]:
 
 
 def _log_error(error: dict[str, Any]) -> None:
-    """awslambdaric `log_error` (text format): `[ERROR] Type: message`, then `Traceback (most recent call
-    last):` whenever a stackTrace is present (even an empty one) and its lines."""
+    """awslambdaric `log_error` (text format) through its telemetry log sink, as the managed runtime runs:
+    ONE log event of `[ERROR] Type: message`, `Traceback (most recent call last):` whenever a stackTrace is
+    present (even an empty one), then the trace's lines with their leading spaces as NO-BREAK SPACEs."""
     text = "[ERROR]"
     if error["errorType"]:
         text += " " + error["errorType"] + (":" if error["errorMessage"] else "")
     if error["errorMessage"]:
         text += " " + error["errorMessage"]
-    text += "\nTraceback (most recent call last):"
-    if error["stackTrace"]:
-        text += "\n" + "".join(error["stackTrace"]).rstrip("\n")
-    print(text, file=sys.stderr)
+    lines = [text, "Traceback (most recent call last):"]
+    for element in error["stackTrace"]:
+        for line in element.splitlines():
+            stripped = line.lstrip(" ")
+            lines.append("\u00a0" * (len(line) - len(stripped)) + stripped)
+    _log_event("\n".join(lines))
+
+
+def _log_event(text: str) -> None:
+    """One CloudWatch log event, newlines and all (a telemetry frame), after what stdout holds so far."""
+    sys.stdout.flush()
+    _send({"type": "log", "text": _as_on_aws(text), "event": True})
+
+
+class _LambdaLogHandler(logging.Handler):
+    """awslambdaric `LambdaLoggerHandler`: each record, formatted, is one log event (a logged traceback
+    stays in the event of its message)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            _log_event(self.format(record))
+        except Exception:
+            self.handleError(record)
 
 
 def _load_handler(handler: str) -> Any:
@@ -301,7 +321,7 @@ def main() -> None:
 
     # The AWS Python runtime's root logger: a handler in this format, level WARNING unless changed.
     request_filter = _RequestIdFilter()
-    log_handler = logging.StreamHandler(stream)
+    log_handler = _LambdaLogHandler()
     log_handler.setFormatter(
         logging.Formatter(
             "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s", "%Y-%m-%dT%H:%M:%S"

@@ -172,7 +172,9 @@ class Worker:
             except ValueError:
                 self.append_log(raw.decode("utf-8", "replace"))
                 continue
-            if message.get("type") == "log":
+            if message.get("type") == "log" and message.get("event"):
+                self.append_log(message["text"])  # one event, as the runtime framed it
+            elif message.get("type") == "log":
                 for line in message["text"].splitlines():
                     self.append_log(line)
             elif message.get("type") == "oom":

@@ -52,7 +52,7 @@ def test_stack_trace_names_the_code_directory_as_var_task_and_no_local_path(aws:
     ]
     logs = "\n".join(aws.lambda_logs(name))
     assert local_root not in raw.decode() and local_root not in logs
-    assert '  File "/var/task/app.py", line 5, in helper' in logs
+    assert '\u00a0\u00a0File "/var/task/app.py", line 5, in helper' in logs
 
 
 def test_standard_library_frames_are_under_var_lang_as_in_the_managed_runtime(lambda_client, make_function):
@@ -87,10 +87,9 @@ def test_unserialisable_result_is_the_runtimes_marshal_error_exactly(aws: AwsSim
         '{"errorMessage": "Unable to marshal response: Object of type set is not JSON serializable", '
         f'"errorType": "Runtime.MarshalError", "requestId": "{request_id}", "stackTrace": []}}'
     )
-    logs = aws.lambda_logs(name)
-    at = logs.index("[ERROR] Runtime.MarshalError: Unable to marshal response: "
-                    "Object of type set is not JSON serializable")
-    assert logs[at + 1] == "Traceback (most recent call last):"  # log_error prints it for an empty trace too
+    # log_error prints the Traceback line for an empty trace too.
+    assert ("[ERROR] Runtime.MarshalError: Unable to marshal response: Object of type set is not JSON "
+            "serializable\nTraceback (most recent call last):") in aws.lambda_logs(name)
 
 
 def test_handler_setting_with_a_directory_names_the_module_as_written(lambda_client, make_function):
@@ -138,3 +137,38 @@ def test_tracebacks_the_handler_formats_or_logs_itself_name_var_task(aws: AwsSim
     logs = "\n".join(aws.lambda_logs(name))
     assert "lookup failed" in logs and 'File "/var/task/app.py", line 7, in handler' in logs
     assert body["root"] not in logs
+
+
+def test_an_uncaught_error_is_one_log_event_indented_with_no_break_spaces(aws: AwsSimulator, lambda_client,
+                                                                         make_function):
+    # awslambdaric log_error through the telemetry sink: the lines joined by "\n" in one frame, each
+    # trace line's leading spaces replaced by U+00A0 (replace_line_indentation).
+    name = make_function(NESTED)
+    _invoke(lambda_client, name)
+    event = next(m for m in aws.lambda_logs(name) if m.startswith("[ERROR]"))
+    assert event == ("[ERROR] ValueError: bad input\n"
+                     "Traceback (most recent call last):\n"
+                     "\u00a0\u00a0File \"/var/task/app.py\", line 12, in handler\n"
+                     "\u00a0\u00a0\u00a0\u00a0return helper(event)\n"
+                     "\u00a0\u00a0File \"/var/task/app.py\", line 5, in helper\n"
+                     "\u00a0\u00a0\u00a0\u00a0raise ValueError(\"bad input\")")
+
+
+def test_a_logged_exception_is_one_log_event_with_its_traceback(aws: AwsSimulator, lambda_client, make_function):
+    name = make_function("""\
+        import logging
+
+        def handler(event, context):
+            try:
+                raise KeyError("k")
+            except KeyError:
+                logging.getLogger().exception("lookup failed")
+            return 1
+    """)
+    _invoke(lambda_client, name)
+    event = next(m for m in aws.lambda_logs(name) if "lookup failed" in m)
+    level, _timestamp, request_id, text = event.split("\t", 3)
+    assert (level, len(request_id)) == ("[ERROR]", 36)
+    assert text.startswith("lookup failed\nTraceback (most recent call last):\n"
+                           '  File "/var/task/app.py", line 5, in handler\n')
+    assert text.endswith("KeyError: 'k'")
