@@ -222,9 +222,49 @@ def _load_handler(handler: str) -> Any:
 def _to_json(value: Any) -> str:
     """awslambdaric `lambda_runtime_marshaller.to_json`: simplejson's JSONEncoder defaults, which are the
     standard library's (`", "` and `": "` separators, NaN allowed), so payloads read
-    `{"errorMessage": "boom", "errorType": ...}`; non-ASCII text stays unescaped only on python3.12."""
+    `{"errorMessage": "boom", "errorType": ...}`; non-ASCII text stays unescaped only on python3.12.
+    Its Encoder writes a Decimal as its own digits (`RawJSON(str(obj))`, NaN as NaN), so a handler may
+    return what DynamoDB gave it: that needs the pure-Python encoder, tried only when the fast one fails."""
     ascii_only = os.environ.get("AWS_EXECUTION_ENV") != "AWS_Lambda_python3.12"
-    return json.dumps(value, ensure_ascii=ascii_only)
+    try:
+        return json.dumps(value, ensure_ascii=ascii_only)
+    except TypeError:
+        import json.encoder as encoder
+
+        chunks = encoder._make_iterencode(  # type: ignore[attr-defined]
+            {}, _decimal_default, encoder.encode_basestring_ascii if ascii_only else encoder.encode_basestring,
+            None, _floatstr, ": ", ", ", False, False, True)
+        return "".join(chunks(value, 0))
+
+
+class _DecimalDigits(float):
+    """A Decimal on its way out, written as its digits (simplejson's RawJSON)."""
+
+    digits = ""
+
+
+def _decimal_default(obj: Any) -> Any:
+    import decimal
+    import math
+
+    if isinstance(obj, decimal.Decimal):
+        if obj.is_nan():
+            return math.nan
+        number = _DecimalDigits(0.0)
+        number.digits = str(obj)
+        return number
+    raise TypeError(f"Object of type {obj.__class__.__name__} is not JSON serializable")
+
+
+def _floatstr(number: float) -> str:
+    """json.encoder's float formatting (NaN and the infinities allowed), a Decimal as its digits."""
+    if isinstance(number, _DecimalDigits):
+        return number.digits
+    if number != number:
+        return "NaN"
+    if number in (float("inf"), float("-inf")):
+        return "Infinity" if number > 0 else "-Infinity"
+    return float.__repr__(number)
 
 
 class _Fault(Exception):

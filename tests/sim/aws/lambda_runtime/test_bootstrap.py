@@ -172,3 +172,25 @@ def test_a_logged_exception_is_one_log_event_with_its_traceback(aws: AwsSimulato
     assert text.startswith("lookup failed\nTraceback (most recent call last):\n"
                            '  File "/var/task/app.py", line 5, in handler\n')
     assert text.endswith("KeyError: 'k'")
+
+
+def test_decimal_results_are_written_as_their_digits_as_the_runtime_does(lambda_client, make_function):
+    # awslambdaric's Encoder: Decimal → RawJSON(str(obj)), a NaN Decimal → NaN (what DynamoDB items hold).
+    name = make_function("""\
+        from decimal import Decimal
+
+        def handler(event, context):
+            return {"price": Decimal("19.99"), "qty": Decimal("3"), "big": Decimal("1E+2"),
+                    "nan": Decimal("NaN"), "rows": [Decimal("0.10")], "plain": 1.5}
+    """)
+    response, raw = _invoke(lambda_client, name)
+    assert "FunctionError" not in response
+    assert raw == b'{"price": 19.99, "qty": 3, "big": 1E+2, "nan": NaN, "rows": [0.10], "plain": 1.5}'
+
+
+def test_marshal_error_text_is_the_same_when_a_decimal_is_present(lambda_client, make_function):
+    name = make_function("from decimal import Decimal\n"
+                         "def handler(event, context):\n    return [Decimal('1'), object()]\n")
+    body = json.loads(_invoke(lambda_client, name)[1])
+    assert body["errorType"] == "Runtime.MarshalError"
+    assert body["errorMessage"] == "Unable to marshal response: Object of type object is not JSON serializable"
