@@ -7,8 +7,10 @@ standard library itself.
 
 Protocol: JSON lines. stdin carries `{"type": "invoke", ...}` requests; a private duplicate of the
 original stdout carries `init`, `log` and `result` messages. fd 1 is pointed at stderr so stray C-level
-writes cannot corrupt the protocol. Error payloads and messages copy awslambdaric (the AWS Python
-runtime interface client, `bootstrap.py` / `lambda_runtime_exception.py`).
+writes cannot corrupt the protocol. Error payloads, messages, log framing and JSON encoding copy
+awslambdaric (the AWS Python runtime interface client: `bootstrap.py`, `lambda_runtime_exception.py`,
+`lambda_runtime_marshaller.py`). The local code directories appear under their AWS names (/var/task,
+/var/runtime, /var/lang) in frames, tracebacks and logs, so no path of this machine leaks out.
 """
 
 from __future__ import annotations
