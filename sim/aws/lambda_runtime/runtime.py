@@ -391,6 +391,8 @@ class LambdaRuntime:
         # cannot override these on AWS either.
         env.update({
             "_HANDLER": config.handler,
+            # The real directories (AWS: /var/task, /var/runtime): code opens its files through them.
+            # Frames, tracebacks and logs name them as on AWS (bootstrap `_as_on_aws`).
             "LAMBDA_TASK_ROOT": str(task_root),
             "LAMBDA_RUNTIME_DIR": str(self._layer),
             "AWS_REGION": config.region,
