@@ -154,3 +154,26 @@ def test_result_just_under_256_kib_passes(run_machine: Callable[..., Run], make_
     run = run_machine(arn_task, {"big": 250 * 1024})
     assert run.status == "SUCCEEDED"
     assert run.output == {"n": 1}
+
+
+def test_a_function_out_of_memory_fails_the_state_with_runtime_out_of_memory(run_machine: Callable[..., Run],
+                                                                               make_function):
+    name = make_function("def handler(event, context):\n    return len([b'x' * 2**20 for _ in range(400)])\n",
+                         memory=128, timeout=10)
+    definition = {"StartAt": "Call", "States": {
+        "Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                 "Parameters": {"FunctionName": name, "Payload.$": "$"},
+                 "Catch": [{"ErrorEquals": ["Runtime.OutOfMemory"], "ResultPath": "$.error", "Next": "Done"}],
+                 "End": True},
+        "Done": {"Type": "Pass", "End": True},
+    }}
+
+    run = run_machine(definition)
+
+    assert run.status == "SUCCEEDED"
+    failed = run.details("TaskFailed")[0]
+    assert failed["error"] == "Runtime.OutOfMemory"
+    request_id = failed["cause"].split("RequestId: ")[1].split(" ")[0]
+    assert failed["cause"] == ('{"errorType":"Runtime.OutOfMemory","errorMessage":"RequestId: '
+                               f'{request_id} Error: Runtime exited with error: signal: killed"}}')
+    assert run.output["error"]["Error"] == "Runtime.OutOfMemory"
