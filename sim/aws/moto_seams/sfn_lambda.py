@@ -52,6 +52,7 @@ __all__: list[str] = []
 
 _ORIGINAL_EXECUTE = lambda_eval_utils.execute_lambda_function_integration
 _ORIGINAL_SERVICE_EVAL = StateTaskServiceLambda._eval_service_task
+_ORIGINAL_SUPPORTED_PARAMETERS = StateTaskServiceLambda._get_supported_parameters
 _ORIGINAL_LAMBDA_FROM_ERROR = StateTaskLambda._from_error
 _ORIGINAL_LAMBDA_QUOTA = StateTaskLambda._verify_size_quota
 
@@ -96,7 +97,8 @@ def _execute_lambda_function_integration(env: Any, parameters: dict, region: str
                                                      "StatusCode") if key in response})
 
 
-def _sdk_http_metadata(headers: dict[str, str], request_id: str, length: int, version: str) -> dict[str, Any]:
+def _sdk_http_metadata(headers: dict[str, str], request_id: str, length: int, version: str,
+                       status: int) -> dict[str, Any]:
     """The Java SDK's view of Lambda's Invoke response, as Step Functions puts it in the result: every
     header AWS sends, once as lists (AllHttpHeaders, in the order of the recorded result) and once as
     values sorted case-insensitively (HttpHeaders)."""
@@ -114,7 +116,7 @@ def _sdk_http_metadata(headers: dict[str, str], request_id: str, length: int, ve
     return {
         "AllHttpHeaders": {name: [value] for name, value in values.items()},
         "HttpHeaders": dict(sorted(values.items(), key=lambda item: item[0].lower())),
-        "HttpStatusCode": 200,
+        "HttpStatusCode": status,  # 200; 202 for InvocationType Event
     }
 
 
@@ -142,10 +144,22 @@ def _service_eval_service_task(self: StateTaskServiceLambda, env: Any, resource_
     if "LogResult" in result:
         shaped["LogResult"] = result["LogResult"]
     shaped["Payload"] = result.get("Payload")
-    shaped["SdkHttpMetadata"] = _sdk_http_metadata(headers, request_id, length, version)
+    status = int(result.get("StatusCode", 200))
+    shaped["SdkHttpMetadata"] = _sdk_http_metadata(headers, request_id, length, version, status)
     shaped["SdkResponseMetadata"] = {"RequestId": request_id}
-    shaped["StatusCode"] = result.get("StatusCode", 200)
+    shaped["StatusCode"] = status
     env.stack.append(shaped)
+
+
+def _service_supported_parameters(self: StateTaskServiceLambda) -> set[str] | None:
+    """Wraps `StateTaskServiceLambda._get_supported_parameters` (moto drops every parameter not listed).
+
+    Restores: `InvocationType` (connect-lambda's supported parameters: ClientContext, FunctionName,
+    InvocationType, Qualifier, Payload), so `"InvocationType": "Event"` invokes asynchronously and the
+    result says 202; moto dropped it and invoked synchronously.
+    """
+    supported = _ORIGINAL_SUPPORTED_PARAMETERS(self)
+    return None if supported is None else supported | {"InvocationType"}
 
 
 def _service_verify_size_quota(self: StateTaskServiceLambda, env: Any, value: Any) -> None:
@@ -193,6 +207,7 @@ register(
         (lambda_eval_utils, "execute_lambda_function_integration", _execute_lambda_function_integration),
         (StateTaskServiceLambda, "_eval_service_task", _service_eval_service_task),
         (StateTaskServiceLambda, "_verify_size_quota", _service_verify_size_quota),
+        (StateTaskServiceLambda, "_get_supported_parameters", _service_supported_parameters),
         (StateTaskLambda, "_verify_size_quota", _lambda_verify_size_quota),
         (StateTaskLambda, "_from_error", _lambda_from_error),
     ],
@@ -207,6 +222,8 @@ register(
              _service_eval_service_task.__doc__ or ""),
         Seam(StateTaskServiceLambda, "_verify_size_quota", ("self", "env", "value"),
              _service_verify_size_quota.__doc__ or ""),
+        Seam(StateTaskServiceLambda, "_get_supported_parameters", ("self",),
+             _service_supported_parameters.__doc__ or ""),
         Seam(StateTaskLambda, "_verify_size_quota", ("self", "env", "value"), _lambda_verify_size_quota.__doc__ or ""),
         Seam(StateTaskLambda, "_from_error", ("self", "env", "ex"), _lambda_from_error.__doc__ or ""),
     ],

@@ -177,3 +177,14 @@ def test_a_function_out_of_memory_fails_the_state_with_runtime_out_of_memory(run
     assert failed["cause"] == ('{"errorType":"Runtime.OutOfMemory","errorMessage":"RequestId: '
                                f'{request_id} Error: Runtime exited with error: signal: killed"}}')
     assert run.output["error"]["Error"] == "Runtime.OutOfMemory"
+
+
+def test_an_asynchronous_invoke_answers_202_and_an_empty_payload(run_machine: Callable[..., Run], make_function):
+    # connect-lambda: "InvocationType": "Event" calls the function asynchronously (Invoke answers 202).
+    name = make_function(ECHO)
+    run = run_machine(_task("arn:aws:states:::lambda:invoke",
+                            {"FunctionName": name, "InvocationType": "Event", "Payload.$": "$"}), {"a": 1})
+    assert run.status == "SUCCEEDED"
+    assert run.output["StatusCode"] == 202
+    assert run.output["SdkHttpMetadata"]["HttpStatusCode"] == 202
+    assert run.output["Payload"] == ""
