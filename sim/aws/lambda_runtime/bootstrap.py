@@ -102,7 +102,10 @@ def _aws_paths(task_root: str, runtime_dir: str) -> list[tuple[str, str]]:
     stdlib = os.path.dirname(os.__file__)
     pairs = [(task_root, "/var/task"), (runtime_dir, "/var/runtime"),
              (stdlib, f"/var/lang/lib/python{sys.version_info[0]}.{sys.version_info[1]}")]
-    return sorted(((local.rstrip("/"), aws) for local, aws in pairs), key=lambda p: len(p[0]), reverse=True)
+    # Each directory also as the OS resolves it (os.getcwd() and realpath() give that spelling).
+    pairs += [(os.path.realpath(local), aws) for local, aws in pairs]
+    unique = {local.rstrip("/"): aws for local, aws in pairs}
+    return sorted(unique.items(), key=lambda p: len(p[0]), reverse=True)
 
 
 def _as_on_aws(text: str) -> str:

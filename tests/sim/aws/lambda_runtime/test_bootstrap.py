@@ -31,6 +31,8 @@ def helper(event):
 def handler(event, context):
     if event.get("where"):
         return os.environ["LAMBDA_TASK_ROOT"]
+    if event.get("missing_file"):
+        return open(os.path.join(os.getcwd(), "data", "missing.csv")).read()
     if event.get("parse"):
         return json.loads(event["parse"])
     return helper(event)
@@ -47,7 +49,7 @@ def test_stack_trace_names_the_code_directory_as_var_task_and_no_local_path(aws:
     assert response["FunctionError"] == "Unhandled"
     body = json.loads(raw)
     assert body["stackTrace"] == [
-        '  File "/var/task/app.py", line 12, in handler\n    return helper(event)\n',
+        '  File "/var/task/app.py", line 14, in handler\n    return helper(event)\n',
         '  File "/var/task/app.py", line 5, in helper\n    raise ValueError("bad input")\n',
     ]
     logs = "\n".join(aws.lambda_logs(name))
@@ -148,7 +150,7 @@ def test_an_uncaught_error_is_one_log_event_indented_with_no_break_spaces(aws: A
     event = next(m for m in aws.lambda_logs(name) if m.startswith("[ERROR]"))
     assert event == ("[ERROR] ValueError: bad input\n"
                      "Traceback (most recent call last):\n"
-                     "\u00a0\u00a0File \"/var/task/app.py\", line 12, in handler\n"
+                     "\u00a0\u00a0File \"/var/task/app.py\", line 14, in handler\n"
                      "\u00a0\u00a0\u00a0\u00a0return helper(event)\n"
                      "\u00a0\u00a0File \"/var/task/app.py\", line 5, in helper\n"
                      "\u00a0\u00a0\u00a0\u00a0raise ValueError(\"bad input\")")
@@ -194,3 +196,11 @@ def test_marshal_error_text_is_the_same_when_a_decimal_is_present(lambda_client,
     body = json.loads(_invoke(lambda_client, name)[1])
     assert body["errorType"] == "Runtime.MarshalError"
     assert body["errorMessage"] == "Unable to marshal response: Object of type object is not JSON serializable"
+
+
+def test_paths_in_error_messages_name_the_code_directory_as_var_task(lambda_client, make_function):
+    # On AWS the working directory is /var/task, so the message names the file there.
+    name = make_function(NESTED)
+    body = json.loads(_invoke(lambda_client, name, {"missing_file": True})[1])
+    assert body["errorType"] == "FileNotFoundError"
+    assert body["errorMessage"] == "[Errno 2] No such file or directory: '/var/task/data/missing.csv'"
