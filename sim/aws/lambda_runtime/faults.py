@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sim.aws.lambda_runtime.models import platform_error
 from sim.faults import Effect
 
 __all__ = ["FaultOutcome", "fault_outcome"]
@@ -30,9 +31,8 @@ class FaultOutcome:
 def fault_outcome(effect: Effect, request_id: str, timeout_s: float) -> FaultOutcome:
     delay = float(effect.get("delay_seconds", 0) or 0)
     if effect.get("timeout"):
-        body = {"errorType": "Sandbox.Timedout",
-                "errorMessage": f"RequestId: {request_id} Error: Task timed out after {timeout_s:.2f} seconds"}
-        return FaultOutcome(delay + timeout_s, json.dumps(body).encode(), "timeout", timeout_s * 1000)
+        body = platform_error("Sandbox.Timedout", request_id, f"Task timed out after {timeout_s:.2f} seconds")
+        return FaultOutcome(delay + timeout_s, body, "timeout", timeout_s * 1000)
     if "error" in effect:
         error_type, message = _error(effect["error"])
         body = {"errorMessage": message, "errorType": error_type, "requestId": request_id, "stackTrace": []}

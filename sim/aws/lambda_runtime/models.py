@@ -74,6 +74,14 @@ class InvocationResult:
         return base64.b64encode(self.log_text().encode("utf-8")[-LOG_TAIL_BYTES:]).decode("ascii")
 
 
+def platform_error(error_type: str, request_id: str, error: str) -> bytes:
+    """An error the Lambda service itself reports (timeout, crash, out of memory), not the runtime: compact
+    JSON, errorType first, no stackTrace, as AWS answers, e.g. `{"errorType":"Runtime.ExitError",
+    "errorMessage":"RequestId: d42a… Error: Runtime exited with error: signal: killed"}`."""
+    return json.dumps({"errorType": error_type, "errorMessage": f"RequestId: {request_id} Error: {error}"},
+                      separators=(",", ":")).encode()
+
+
 class TooManyRequests(Exception):
     """All reserved-concurrency slots are busy: Invoke answers 429 TooManyRequestsException."""
 

@@ -25,13 +25,34 @@ from sim.aws.lambda_runtime.code import CodeStore
 from sim.aws.lambda_runtime.faults import fault_outcome
 from sim.aws.lambda_runtime.interpreters import interpreter_for
 from sim.aws.lambda_runtime.layer import build_runtime_layer
-from sim.aws.lambda_runtime.models import FunctionConfig, InvocationResult, LogEvent, TooManyRequests
+from sim.aws.lambda_runtime.models import (
+    FunctionConfig,
+    InvocationResult,
+    LogEvent,
+    TooManyRequests,
+    platform_error,
+)
 from sim.aws.lambda_runtime.worker import Worker
 
 # AWS gives the init phase up to 10 s on on-demand functions before it retries it inside the invoke.
 INIT_TIMEOUT_S = 10.0
 # Default delays between async retries on AWS: about one minute, then two (Lambda guide, "Asynchronous invocation").
 AWS_ASYNC_RETRY_DELAYS_S = (60.0, 120.0)
+# A synchronous response may be 6 MB; beyond it Lambda answers this error (Lambda quotas, "Invocation
+# payload (request and response)"; the service's own compact JSON, errorMessage first).
+MAX_RESPONSE_BYTES = 6291556
+RESPONSE_TOO_LARGE = (b'{"errorMessage":"Response payload size exceeded maximum allowed payload size (6291556 bytes).",'
+                      b'"errorType":"Function.ResponseSizeTooLarge"}')
+# Variables the managed Python runtime defines besides the function's own (Lambda developer guide,
+# "Defined runtime environment variables"); the directories are AWS's, the addresses those Lambda uses.
+MANAGED_RUNTIME_ENV = {
+    "PATH": "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+    "LANG": "en_US.UTF-8",
+    "TZ": ":UTC",
+    "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
+    "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+    "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
+}
 # How long a throttled async event waits before Lambda tries it again.
 ASYNC_THROTTLE_BACKOFF_S = 0.05
 
@@ -240,26 +261,26 @@ class LambdaRuntime:
             "payload": payload.decode("utf-8") if payload else "",
             "timeout_ms": int(config.timeout_s * 1000),
             "invoked_function_arn": config.arn,
+            "trace_id": self._trace_id(),
         }
         message = worker.invoke(request, config.timeout_s)
         if message is None and worker.alive():
             # Timed out: AWS stops the environment and starts a fresh one for the next event.
             worker.kill()
             _append(log, f"{_iso_now()} {request_id} Task timed out after {config.timeout_s:.2f} seconds")
-            body = {"errorType": "Sandbox.Timedout",
-                    "errorMessage": f"RequestId: {request_id} Error: Task timed out after {config.timeout_s:.2f} seconds"}
-            return self._finish(config, worker, log, request_id, json.dumps(body).encode(), "timeout",
+            body = platform_error("Sandbox.Timedout", request_id,
+                                  f"Task timed out after {config.timeout_s:.2f} seconds")
+            return self._finish(config, worker, log, request_id, body, "timeout",
                                 duration_ms=config.timeout_s * 1000, init_ms=init_ms, cold=cold, keep=False)
         if message is None:
-            code_ = worker.exit_status()
-            error = _error("Runtime.ExitError",
-                           f"RequestId: {request_id} Error: Runtime exited with error: exit status {code_}",
-                           request_id)
-            return self._finish(config, worker, log, request_id, error, "error",
+            return self._finish(config, worker, log, request_id, _exit_error(worker, request_id), "error",
                                 duration_ms=(clock.get().monotonic() - started) * 1000, init_ms=init_ms, cold=cold,
                                 keep=False)
         status = "success" if message["ok"] else "error"
-        return self._finish(config, worker, log, request_id, message["payload"].encode("utf-8"), status,
+        body = message["payload"].encode("utf-8")
+        if status == "success" and len(body) > MAX_RESPONSE_BYTES:
+            status, body = "error", RESPONSE_TOO_LARGE
+        return self._finish(config, worker, log, request_id, body, status,
                             duration_ms=message["duration_ms"], init_ms=init_ms, cold=cold, keep=True)
 
     def _start_invocation(
@@ -270,7 +291,7 @@ class LambdaRuntime:
         worker = self._take_idle(config)
         cold, init_ms = worker is None, None
         if worker is None:
-            worker, init_ms, init_error = self._cold_start(config, code, log)
+            worker, init_ms, init_error = self._cold_start(config, code, log, request_id)
             if init_error is not None:
                 return self._finish(config, worker, log, request_id, init_error, "error",
                                     duration_ms=0.0, init_ms=init_ms, cold=True, keep=False, start=True)
@@ -279,7 +300,7 @@ class LambdaRuntime:
         return worker, cold, init_ms
 
     def _cold_start(
-        self, config: FunctionConfig, code: Callable[[], bytes], log: list[LogEvent]
+        self, config: FunctionConfig, code: Callable[[], bytes], log: list[LogEvent], request_id: str,
     ) -> tuple[Worker, float, bytes | None]:
         python, version = (self._python, "custom") if self._python else interpreter_for(config.runtime)
         _append(log, f"INIT_START Runtime Version: python:{version}.stepbricks\t"
@@ -288,8 +309,7 @@ class LambdaRuntime:
         task_root = self._code.task_root(config.code_sha256, code())
         started = clock.get().monotonic()
         worker = Worker(python=python, env=self._environment(config, task_root, stream),
-                        task_root=task_root, log_stream=stream)
-        worker.collect_into(log)
+                        task_root=task_root, log_stream=stream, memory_mb=config.memory_mb, log=log)
         with self._lock:
             closed = self._closed
             if not closed:
@@ -301,9 +321,7 @@ class LambdaRuntime:
         init_ms = (clock.get().monotonic() - started) * 1000
         if init is None:
             worker.kill()
-            error = _error("Runtime.ExitError",
-                           f"Error: Runtime exited with error: exit status {worker.exit_status()}", "")
-            return worker, init_ms, error
+            return worker, init_ms, _exit_error(worker, request_id)
         if not init["ok"]:
             worker.kill()
             body = json.loads(init["payload"])
@@ -321,9 +339,11 @@ class LambdaRuntime:
         if status != "success":
             payload = _with_request_id(payload, request_id)
         _append(log, f"END RequestId: {request_id}")
+        # An environment killed for its memory used all of it (AWS reports Max Memory Used = Memory Size).
+        used = config.memory_mb if worker.out_of_memory else min(worker.max_memory_used_mb(), config.memory_mb)
         report = (f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
                   f"Billed Duration: {max(math.ceil(duration_ms), 1)} ms\tMemory Size: {config.memory_mb} MB\t"
-                  f"Max Memory Used: {worker.max_memory_used_mb()} MB\t")
+                  f"Max Memory Used: {used} MB\t")
         if cold and init_ms is not None:
             report += f"Init Duration: {init_ms:.2f} ms\t"
         if status == "timeout":
@@ -372,13 +392,15 @@ class LambdaRuntime:
 
     def _environment(self, config: FunctionConfig, task_root: Path, log_stream: str) -> dict[str, str]:
         """What a handler sees in os.environ: the Lambda defaults, the simulator, the function's own."""
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "en_US.UTF-8", "TZ": ":UTC"}
+        env = dict(MANAGED_RUNTIME_ENV)
         env.update(self._base_env)
         env.update(dict(config.environment))
         # Reserved variables (Lambda guide, "Defined runtime environment variables"): the function
         # cannot override these on AWS either.
         env.update({
             "_HANDLER": config.handler,
+            # The real directories (AWS: /var/task, /var/runtime): code opens its files through them.
+            # Frames, tracebacks and logs name them as on AWS (bootstrap `_as_on_aws`).
             "LAMBDA_TASK_ROOT": str(task_root),
             "LAMBDA_RUNTIME_DIR": str(self._layer),
             "AWS_REGION": config.region,
@@ -405,6 +427,12 @@ class LambdaRuntime:
                 "AWS_SECRET_ACCESS_KEY": self._base_env.get("AWS_SECRET_ACCESS_KEY", "testing"),
                 "AWS_SESSION_TOKEN": self._base_env.get("AWS_SESSION_TOKEN", "testing")}
 
+    def _trace_id(self) -> str:
+        """`_X_AMZN_TRACE_ID` for one invocation, as Lambda hands it to the runtime without active tracing."""
+        with self._lock:
+            root, parent = self._ids.getrandbits(96), self._ids.getrandbits(64)
+        return f"Root=1-{int(clock.now()):08x}-{root:024x};Parent={parent:016x};Sampled=0"
+
     def _deliver_logs(self, config: FunctionConfig, log_stream: str, log: list[LogEvent]) -> None:
         with self._lock:
             self._logs[config.name].extend(event.message for event in log)
@@ -418,6 +446,22 @@ def _append(log: list[LogEvent], message: str) -> None:
 
 def _iso_now() -> str:
     return datetime.fromtimestamp(clock.now(), tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _exit_error(worker: Worker, request_id: str) -> bytes:
+    """The worker died: killed for exceeding its memory (Runtime.OutOfMemory), or exited by itself
+    (Runtime.ExitError), with Go's wording of the exit ("exit status 3", "signal: killed")."""
+    status = worker.exit_status()
+    if status is None or status >= 0:
+        how = f"exit status {status}"
+    else:
+        how = f"signal: {_SIGNAL_NAMES.get(-status, f'signal {-status}')}"
+    error_type = "Runtime.OutOfMemory" if worker.out_of_memory else "Runtime.ExitError"
+    return platform_error(error_type, request_id, f"Runtime exited with error: {how}")
+
+
+# Go's os.ProcessState wording for the signals a worker commonly dies of.
+_SIGNAL_NAMES = {6: "aborted", 9: "killed", 11: "segmentation fault", 15: "terminated"}
 
 
 def _error(error_type: str, message: str, request_id: str) -> bytes:

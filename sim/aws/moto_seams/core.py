@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import moto
 
@@ -29,11 +30,14 @@ if moto.__version__ != MOTO_VERSION:  # pragma: no cover - exercised by hand on 
 from moto import settings as moto_settings  # noqa: E402
 from moto.awslambda.exceptions import LambdaClientError  # noqa: E402
 from moto.awslambda.models import LambdaFunction  # noqa: E402
+from moto.awslambda.responses import LambdaResponse  # noqa: E402
 from moto.awslambda.utils import get_backend as _lambda_backend  # noqa: E402
+from moto.core.responses import BaseResponse  # noqa: E402
 from moto.logs.models import LogsBackend, logs_backends  # noqa: E402
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: E402
 from moto.s3 import notifications as s3_notifications  # noqa: E402
 from moto.sns.models import Topic  # noqa: E402
+from moto.utilities.aws_headers import amz_crc32  # noqa: E402
 
 from sim import clock  # noqa: E402
 from sim.aws.lambda_runtime.models import FunctionConfig, LogEvent, TooManyRequests  # noqa: E402
@@ -179,10 +183,50 @@ def _lambda_invoke(self: LambdaFunction, body: str, request_headers: Any, respon
         result = runtime.invoke(config, lambda: self.code_bytes, payload)
     except TooManyRequests as exc:
         raise TooManyRequestsException() from exc
+    # Lambda answers with the invocation's own request id (the handler's context.aws_request_id).
+    response_headers["x-amzn-requestid"] = result.request_id
     if result.function_error:
         response_headers["x-amz-function-error"] = result.function_error
     response_headers["x-amz-log-result"] = result.log_result()  # moto drops it unless LogType=Tail
     return result.payload
+
+
+@amz_crc32
+def _lambda_invoke_response(self: LambdaResponse) -> tuple[int, dict[str, str], str | bytes]:
+    """Replaces `LambdaResponse.invoke` (the Invoke action), keeping moto's status codes and headers.
+
+    Restores: Lambda's 6 MB response limit as AWS applies it, to the payload's length (6291556 bytes,
+    enforced with AWS's error by the runtime, `MAX_RESPONSE_BYTES`); moto failed every payload whose
+    `sys.getsizeof` passed 6,000,000 bytes, with its own spacing.
+    """
+    response_headers: dict[str, str] = {}
+    function_name = unquote(self.path.rsplit("/", 2)[-2])  # URL-decoded in case it is an ARN
+    payload = self.backend.invoke(function_name, self._get_param("qualifier"), self.body, self.headers,
+                                  response_headers)
+    if payload is None:
+        return 404, response_headers, "{}"
+    response_headers["content-type"] = "application/json"
+    invocation_type = self.headers.get("X-Amz-Invocation-Type")
+    if invocation_type in ("Event", "DryRun"):
+        status = 202 if invocation_type == "Event" else 204
+        response_headers["status"] = str(status)
+        return status, response_headers, payload
+    if self.headers.get("X-Amz-Log-Type") != "Tail":
+        response_headers.pop("x-amz-log-result", None)
+    return 200, response_headers, payload
+
+
+def _lambda_enrich_response(headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
+    """Wraps `BaseResponse._enrich_response` for Lambda's responses (a staticmethod on LambdaResponse).
+
+    Restores: Invoke answers with the invocation's own request id in `x-amzn-RequestId` (the handler's
+    `context.aws_request_id`, the `requestId` of an error payload), which moto replaced by a random one.
+    """
+    kept = headers.get("x-amzn-requestid")
+    headers, body = BaseResponse._enrich_response(headers, body)
+    if kept:
+        headers["x-amzn-requestid"] = kept
+    return headers, body
 
 
 def deliver_lambda_logs(config: FunctionConfig, log_stream: str, events: list[LogEvent]) -> None:
@@ -269,6 +313,8 @@ def _topic_publish(self: Topic, message: str, subject: str | None = None,
 
 _PATCHES: list[tuple[Any, str, Any]] = [
     (LambdaFunction, "invoke", _lambda_invoke),
+    (LambdaResponse, "invoke", _lambda_invoke_response),
+    (LambdaResponse, "_enrich_response", staticmethod(_lambda_enrich_response)),
     (s3_notifications, "_get_s3_event", _s3_event),
     (s3_notifications, "_invoke_awslambda", _s3_invoke_lambda),
     (Topic, "publish", _topic_publish),
@@ -277,6 +323,8 @@ _PATCHES: list[tuple[Any, str, Any]] = [
 SEAMS: list[Seam] = [
     Seam(LambdaFunction, "invoke", ("self", "body", "request_headers", "response_headers"),
          _lambda_invoke.__doc__ or ""),
+    Seam(LambdaResponse, "invoke", ("self",), _lambda_invoke_response.__doc__ or ""),
+    Seam(LambdaResponse, "_enrich_response", ("headers", "body"), _lambda_enrich_response.__doc__ or ""),
     Seam(s3_notifications, "_get_s3_event", ("event_name", "bucket", "key", "notification_id"),
          _s3_event.__doc__ or ""),
     Seam(s3_notifications, "_invoke_awslambda", ("account_id", "event_body", "fn_arn", "region_name"),

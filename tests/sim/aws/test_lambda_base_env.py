@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sim.aws import AwsSimulator
+from sim.aws import AwsSimulator, moto_seams
 
 ECHO_ENV = """
 import os
@@ -20,6 +20,16 @@ ROUTES = {
     "STEPBRICKS_ROUTE_MARKER": "from-lambda-env",
     "AWS_REGION": "eu-west-9",  # reserved: Lambda sets it from the function's region whatever the base says
 }
+
+
+def _beside(aws: AwsSimulator) -> str:
+    """An account of its own for a simulator started beside the session one, as `sim.Simulator` gives
+    each: both seed moto's ids alike, so in one account the second's first IAM role would get the same
+    role id as the session's role and replace it."""
+    account = int(aws.account_id) + 1
+    while str(account) in moto_seams.accounts_in_use():
+        account += 1
+    return str(account)
 
 
 def _echo_function(sim: AwsSimulator, build_zip: Callable[[dict[str, str]], bytes], env: dict[str, str]) -> str:
@@ -42,7 +52,7 @@ def _seen(sim: AwsSimulator, name: str, names: list[str]) -> dict[str, Any]:
 def test_lambda_env_reaches_every_function_under_its_own_environment_and_the_reserved_variables(
         aws: AwsSimulator, build_zip, tmp_path: Path):
     # A second simulator in the process handles invocations while it runs (sim/aws/simulator.py docstring).
-    with AwsSimulator.start(state_dir=tmp_path, lambda_env=ROUTES) as routed:
+    with AwsSimulator.start(state_dir=tmp_path, lambda_env=ROUTES, account_id=_beside(aws)) as routed:
         name = _echo_function(routed, build_zip, {"STEPBRICKS_ROUTE_MARKER": "function-wins"})
         seen = _seen(routed, name, ["AWS_ENDPOINT_URL_SNS", "STEPBRICKS_ROUTE_MARKER", "AWS_REGION",
                                     "AWS_ENDPOINT_URL"])
@@ -59,7 +69,8 @@ def test_lambda_env_reaches_every_function_under_its_own_environment_and_the_res
 def test_lambda_env_overrides_the_simulator_endpoint_but_not_the_simulator_env(
         aws: AwsSimulator, build_zip, tmp_path: Path):
     elsewhere = "http://127.0.0.1:4566"
-    with AwsSimulator.start(state_dir=tmp_path, lambda_env={"AWS_ENDPOINT_URL": elsewhere}) as routed:
+    with AwsSimulator.start(state_dir=tmp_path, lambda_env={"AWS_ENDPOINT_URL": elsewhere},
+                            account_id=_beside(aws)) as routed:
         name = _echo_function(routed, build_zip, {})
         seen = _seen(routed, name, ["AWS_ENDPOINT_URL"])
         routed.client("lambda").delete_function(FunctionName=name)
