@@ -116,6 +116,7 @@ def ensure_job(env: Mapping[str, str], deployment: Deployment) -> int:
     from databricks.sdk.service.workspace import ImportFormat, Language
 
     w = workspace_client(env)
+    w.workspace.mkdirs(NOTEBOOK_DIR)
     for name, path in NOTEBOOKS.items():
         w.workspace.upload(f"{NOTEBOOK_DIR}/{name}", path.read_bytes(), format=ImportFormat.SOURCE,
                            language=Language.PYTHON, overwrite=True)  # fmt: skip
