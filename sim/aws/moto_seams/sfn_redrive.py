@@ -11,7 +11,8 @@ and the developer guide's "Redriving executions":
   the input it had; states that succeeded are not rerun; the context object gets
   `Execution.RedriveCount` / `RedriveTime`;
 - DescribeExecution reports `redriveCount` (0 before any redrive), `redriveDate` (after one),
-  `redriveStatus` REDRIVABLE / NOT_REDRIVABLE and, when not redrivable, `redriveStatusReason`.
+  `redriveStatus` REDRIVABLE / NOT_REDRIVABLE and, when not redrivable, `redriveStatusReason`;
+  ListExecutions items of redriven executions carry `redriveCount` / `redriveDate`, and `redriveFilter` works.
 Known gap: a failed Map or Parallel state is rerun whole (AWS reruns only its failed iterations/branches).
 """
 
@@ -23,7 +24,7 @@ from typing import Any
 
 from moto.core.exceptions import AWSError
 from moto.core.responses import ActionResult
-from moto.stepfunctions.exceptions import ExecutionDoesNotExist
+from moto.stepfunctions.exceptions import ExecutionDoesNotExist, ValidationException
 from moto.stepfunctions.parser.api import (
     ExecutionRedrivenEventDetails,
     ExecutionStatus,
@@ -37,7 +38,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from sim import clock
-from sim.aws.moto_seams.core import register
+from sim.aws.moto_seams.core import Seam, register
 from sim.aws.moto_seams.sfn_api import DESCRIBE_EXECUTION_FIELDS
 from sim.aws.moto_seams.sfn_history import reopen
 
@@ -159,7 +160,43 @@ def _redrive_execution(self: StepFunctionResponse) -> ActionResult:
     return ActionResult({"redriveDate": redrive(execution)})
 
 
+_ORIGINAL_LIST_EXECUTIONS = StepFunctionResponse.list_executions
+REDRIVE_FILTERS = ("REDRIVEN", "NOT_REDRIVEN")
+
+
+def _list_executions(self: StepFunctionResponse) -> ActionResult:
+    """Wraps `StepFunctionResponse.list_executions`.
+
+    Restores: a redriven execution's item carries `redriveCount` and `redriveDate`; `redriveFilter`
+    (REDRIVEN / NOT_REDRIVEN) keeps only executions that were (not) redriven, applied to each page (a page
+    may then hold fewer than maxResults items, which the API allows); a TIMED_OUT item has its `stopDate`
+    (moto gave it only to SUCCEEDED, FAILED and ABORTED ones).
+    """
+    wanted = self._get_param("redriveFilter")
+    if wanted is not None and wanted not in REDRIVE_FILTERS:
+        raise ValidationException(f"1 validation error detected: Value '{wanted}' at 'redriveFilter' failed to "
+                                  "satisfy constraint: Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]")
+    result = _ORIGINAL_LIST_EXECUTIONS(self)
+    body: dict[str, Any] = result.result  # type: ignore[assignment]
+    items = []
+    for item in body["executions"]:
+        execution = self.stepfunction_backend.describe_execution(item["executionArn"])
+        count = getattr(execution, "redrive_count", 0)
+        if count:
+            item.update(redriveCount=count, redriveDate=execution.redrive_date)
+        if item["status"] == ExecutionStatus.TIMED_OUT and execution.stop_date is not None:
+            item["stopDate"] = execution.stop_date
+        if wanted is None or (wanted == "REDRIVEN") == bool(count):
+            items.append(item)
+    body["executions"] = items
+    return result
+
+
 DESCRIBE_EXECUTION_FIELDS.append(redrive_fields)
 
-# An API action moto does not have at all is added (not patched): nothing to restore on uninstall.
-register([(StepFunctionResponse, "redrive_execution", _redrive_execution)], [])
+register(
+    # RedriveExecution is an API action moto does not have at all: added, nothing to restore on uninstall.
+    [(StepFunctionResponse, "redrive_execution", _redrive_execution),
+     (StepFunctionResponse, "list_executions", _list_executions)],
+    [Seam(StepFunctionResponse, "list_executions", ("self",), _list_executions.__doc__ or "")],
+)

@@ -131,3 +131,23 @@ def test_redriving_an_unknown_execution_is_execution_does_not_exist(sfn, failed)
     with pytest.raises(ClientError) as refused:
         sfn.redrive_execution(executionArn=unknown)
     assert refused.value.response["Error"]["Code"] == "ExecutionDoesNotExist"
+
+
+def test_list_executions_shows_the_redrive_and_filters_on_it(aws, sfn, create_machine, wait_for) -> None:
+    bucket = f"redrive-{uuid.uuid4().hex[:8]}"
+    aws.client("s3").create_bucket(Bucket=bucket)
+    machine = create_machine(_reader(bucket))
+    first, second = (aws.start_execution(machine, {"n": n}) for n in (1, 2))
+    for execution in (first, second):
+        wait_for(sfn, execution)
+    aws.client("s3").put_object(Bucket=bucket, Key="config.json", Body=b"ok")
+    sfn.redrive_execution(executionArn=first)
+    wait_for(sfn, first)
+
+    items = {e["executionArn"]: e for e in sfn.list_executions(stateMachineArn=machine)["executions"]}
+    assert items[first]["redriveCount"] == 1 and "redriveDate" in items[first]
+    assert "redriveCount" not in items[second], "an execution never redriven lists as before"
+    redriven = sfn.list_executions(stateMachineArn=machine, redriveFilter="REDRIVEN")["executions"]
+    not_redriven = sfn.list_executions(stateMachineArn=machine, redriveFilter="NOT_REDRIVEN")["executions"]
+    assert [e["executionArn"] for e in redriven] == [first]
+    assert [e["executionArn"] for e in not_redriven] == [second]
