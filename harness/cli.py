@@ -453,6 +453,9 @@ def _register_subcommands() -> None:
 
     app.add_typer(bundle_app, name="bundle", help="Databricks Asset Bundles: validate, deploy, run, destroy, promote.")
     app.command("approve")(approve)
+    from harness.cli_redrive import redrive
+
+    app.command("redrive")(redrive)
 
 
 _register_subcommands()
