@@ -32,8 +32,8 @@ from moto.stepfunctions.parser.api import (
     StateMachineType,
 )
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
-from moto.stepfunctions.parser.asl.eval.program_state import ProgramRunning
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -111,14 +111,31 @@ def failure_point(events: list[dict[str, Any]]) -> tuple[str, Any]:
     return open_state[0], json.loads(open_state[1] or "null")
 
 
+def _fresh_environment(old: Environment) -> Environment:
+    """A new interpreter environment continuing `old`'s history, context, variables and map runs.
+
+    Not `old` itself: a thread of the first attempt may still be inside a state (a timed-out execution's
+    interpreter is not interrupted); it keeps seeing `old` stopped and ends there. Task tokens of the first
+    attempt are not carried over (a new callback pool), as a redriven Task gets a new token."""
+    env = Environment(aws_execution_details=old.aws_execution_details, execution_type=old.execution_type,
+                      context=old.states.context_object.context_object_data,
+                      event_history_context=old.event_history_context,
+                      cloud_watch_logging_session=old.cloud_watch_logging_session,
+                      activity_store=old.activity_store, variable_store=old.variable_store,
+                      mock_test_case=old.mock_test_case)  # fmt: skip
+    env.event_manager = old.event_manager
+    env.map_run_record_pool_manager = old.map_run_record_pool_manager
+    return env
+
+
 def redrive(execution: Any) -> datetime.datetime:
     """Restart `execution` from its failure point on a new interpreter thread; returns the redrive date."""
     reason = not_redrivable_reason(execution)
     if reason:
         raise ExecutionNotRedrivable(reason)
     worker = execution.exec_worker
-    env = worker.env
-    name, state_input = failure_point(env.event_manager.get_event_history())
+    name, state_input = failure_point(worker.env.event_manager.get_event_history())
+    env = worker.env = _fresh_environment(worker.env)
     count = getattr(execution, "redrive_count", 0) + 1
     date = _now()
     execution.redrive_count, execution.redrive_date = count, date
@@ -129,10 +146,7 @@ def redrive(execution: Any) -> datetime.datetime:
     context = env.states.context_object.context_object_data
     context["Execution"]["RedriveCount"] = count
     context["Execution"]["RedriveTime"] = date.isoformat().replace("+00:00", "Z")
-    env.program_state_event.clear()
-    with env._state_mutex:
-        env._program_state = ProgramRunning()
-        env._program_state.next_state_name = name
+    env.next_state_name = name  # a fresh environment starts RUNNING at the first state name it is given
     env.states.reset(state_input)
     reopen(env.event_manager)
     env.event_manager.add_event(

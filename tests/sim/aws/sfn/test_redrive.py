@@ -9,6 +9,7 @@ DescribeExecution gives when the execution cannot be redriven.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 
 import pytest
@@ -151,3 +152,23 @@ def test_list_executions_shows_the_redrive_and_filters_on_it(aws, sfn, create_ma
     not_redriven = sfn.list_executions(stateMachineArn=machine, redriveFilter="NOT_REDRIVEN")["executions"]
     assert [e["executionArn"] for e in redriven] == [first]
     assert [e["executionArn"] for e in not_redriven] == [second]
+
+
+def test_a_timed_out_execution_is_redriven_and_its_first_attempt_records_nothing_more(aws, sfn, create_machine,
+                                                                                      wait_for) -> None:
+    machine = create_machine({"TimeoutSeconds": 1, "StartAt": "First", "States": {
+        "First": {"Type": "Pass", "Next": "Hold"},
+        "Hold": {"Type": "Wait", "Seconds": 2, "Next": "Last"},
+        "Last": {"Type": "Pass", "End": True}}})  # fmt: skip
+    execution = aws.start_execution(machine, {"n": 2})
+    timed_out = wait_for(sfn, execution)
+    assert timed_out["status"] == "TIMED_OUT" and "stopDate" in timed_out
+    assert timed_out["redriveStatus"] == "REDRIVABLE"
+
+    sfn.redrive_execution(executionArn=execution)
+    assert wait_for(sfn, execution)["status"] == "SUCCEEDED"
+    threading.Event().wait(2.5)  # the first attempt's Wait ends meanwhile: it must not write into the history
+    types = _types(sfn, execution)
+    assert types.count("ExecutionSucceeded") == 1 and types[-1] == "ExecutionSucceeded"
+    assert types.index("ExecutionTimedOut") < types.index("ExecutionRedriven")
+    assert types.count("WaitStateExited") == 1, types
