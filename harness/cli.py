@@ -266,7 +266,8 @@ def run(
     seed: Annotated[int, typer.Option(help="Seed of the generated data and of every id the simulator makes up: "
                                             "the same seed and --faults replay the same flight.")] = 7,
     variant: Annotated[str, typer.Option(help="polling | callback | map | http | resonate (a Resonate durable "
-                                              "function, docs/resonate.md)")] = "polling",
+                                              "function, docs/resonate.md) | databricks-native (one multi-task "
+                                              "Databricks job on a file-arrival trigger)")] = "polling",
     poll_seconds: Annotated[int, typer.Option(help="Wait state seconds between Databricks polls (as on AWS).")] = 30,
     state_dir: Annotated[Path | None, typer.Option(help="Keep the simulator's state here.")] = None,
     real_time: Annotated[
@@ -308,8 +309,9 @@ def run(
     from harness.runner import run_pipeline
     from harness.views import summary_panel, trace_table
 
-    if variant not in (*VARIANTS, "resonate"):
-        console.print(f"[red]--variant must be one of {', '.join(VARIANTS)}, resonate[/red], got {variant!r}")
+    if variant not in (*VARIANTS, "resonate", "databricks-native"):
+        console.print(f"[red]--variant must be one of {', '.join(VARIANTS)}, resonate, databricks-native[/red], "
+                      f"got {variant!r}")
         raise typer.Exit(2)
     with tempfile.TemporaryDirectory(prefix="stepbricks-input-") as tmp:
         if input is None:
@@ -354,6 +356,16 @@ def run(
                     except ResonateVariantError as exc:
                         console.print(f"[red]{exc}[/red]", highlight=False)
                         raise typer.Exit(2) from exc
+                elif variant == "databricks-native":
+                    from harness.native_variant import NativeVariantError, run_native_pipeline
+
+                    try:
+                        result = run_native_pipeline(env, deployment, input,
+                                                     on_update=lambda trace: live.update(trace_table(trace)),
+                                                     notifications=notifications)  # fmt: skip
+                    except NativeVariantError as exc:
+                        console.print(f"[red]{exc}[/red]", highlight=False)
+                        raise typer.Exit(2) from exc
                 else:
                     result = run_pipeline(
                         env,
@@ -376,6 +388,10 @@ def run(
                 from harness.resonate_variant import report_for_resonate
 
                 report = report_for_resonate(env, result, deployment, path, faults=applied)
+            elif variant == "databricks-native":
+                from harness.native_variant import report_for_native
+
+                report = report_for_native(env, result, deployment, path, faults=applied)
             else:
                 report = report_for_result(env, result, path, faults=applied)
             console.print(f"report: {report}")
@@ -450,6 +466,9 @@ def _register_subcommands() -> None:
 
     app.add_typer(bundle_app, name="bundle", help="Databricks Asset Bundles: validate, deploy, run, destroy, promote.")
     app.command("approve")(approve)
+    from harness.cli_redrive import redrive
+
+    app.command("redrive")(redrive)
 
 
 _register_subcommands()

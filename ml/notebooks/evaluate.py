@@ -58,6 +58,8 @@ with report_to_step_functions(task_token) as report:
     )
     report.succeed(result)
 
+# The Databricks-native job's model gate is a condition task on {{tasks.<this task>.values.gate_passed}}.
+dbutils.jobs.taskValues.set("gate_passed", bool(result["gate"]["passed"]))
 print(json.dumps(result, indent=2))
 
 # COMMAND ----------

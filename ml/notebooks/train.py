@@ -52,6 +52,9 @@ with report_to_step_functions(task_token) as report:
     )
     report.succeed(result)
 
+# Downstream tasks of the same job run read the version as {{tasks.<this task>.values.model_version}}
+# (the Databricks-native job); outside a job run Databricks ignores set.
+dbutils.jobs.taskValues.set("model_version", str(result["model_version"]))
 print(json.dumps(result, indent=2))
 
 # COMMAND ----------

@@ -9,6 +9,7 @@ import datetime
 import functools
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import botocore.session
@@ -25,7 +26,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.moto_seams.sfn_definition import diagnose, invalid_definition_message
 
-__all__ = ["aws_timestamp", "json_text", "sdk_error_prefix"]
+__all__ = ["DESCRIBE_EXECUTION_FIELDS", "aws_timestamp", "json_text", "sdk_error_prefix"]
 
 
 def aws_timestamp(value: datetime.datetime | datetime.date) -> str:
@@ -106,6 +107,10 @@ def _normalise_service_error_name(*args: Any) -> str:
 
 # -- API responses ---------------------------------------------------------------------------------
 
+# Fields sibling modules add to DescribeExecution, each from the execution (sfn_redrive: redriveCount, ...).
+DESCRIBE_EXECUTION_FIELDS: list[Callable[[Any], dict[str, Any]]] = []
+
+
 def _describe_execution(self: StepFunctionResponse) -> ActionResult:
     """Replaces `StepFunctionResponse.describe_execution`.
 
@@ -132,6 +137,8 @@ def _describe_execution(self: StepFunctionResponse) -> ActionResult:
         response["error"] = execution.error
     if execution.cause is not None:
         response["cause"] = execution.cause
+    for fields in DESCRIBE_EXECUTION_FIELDS:
+        response.update(fields(execution))
     return ActionResult(response)
 
 

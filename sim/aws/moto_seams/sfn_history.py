@@ -18,7 +18,7 @@ from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 
 from sim.aws.moto_seams.core import Seam, register
 
-__all__ = ["TERMINAL_EVENTS"]
+__all__ = ["TERMINAL_EVENTS", "reopen"]
 
 TERMINAL_EVENTS = frozenset({HistoryEventType.ExecutionSucceeded, HistoryEventType.ExecutionFailed,
                              HistoryEventType.ExecutionAborted, HistoryEventType.ExecutionTimedOut})
@@ -49,6 +49,13 @@ def _add_event(self: EventManager, context: Any, event_type: HistoryEventType, e
         if event_type in TERMINAL_EVENTS:
             self.__dict__[_ENDED] = True
         return event_id
+
+
+def reopen(manager: EventManager) -> None:
+    """Record events again after the terminal one: a redriven execution appends to its history
+    (ExecutionRedriven, then the resumed states, then its new terminal event; sfn_redrive)."""
+    with manager._mutex:
+        manager.__dict__.pop(_ENDED, None)
 
 
 register(
