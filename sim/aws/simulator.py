@@ -92,8 +92,11 @@ class AwsSimulator:
         os.environ["MOTO_PORT"] = str(bound_port)
         moto_seams.install(self._host)
         # moto's own ids (request ids, version ids, ...) come from its process-wide `mock_random`: seeded
-        # here, they repeat from flight to flight (two simulators side by side share that one stream).
-        self._post_moto_api(f"/moto-api/seed?a={seed}", None)
+        # here, they repeat from flight to flight. Two simulators side by side share that one stream, so only
+        # the first seeds it: re-seeding rewound it under the other, whose next IAM role then drew the role
+        # id of one it already had and replaced it ("The role defined for the function cannot be assumed").
+        if moto_seams.running_hosts() == 1:
+            self._post_moto_api(f"/moto-api/seed?a={seed}", None)
         self._post_moto_api("/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
         self._stopped = False
         # moto serves Invoke too, but only to signed requests; this endpoint (Step Functions Local's

@@ -55,3 +55,18 @@ def test_a_second_simulator_in_the_process_shares_state_and_stopping_it_keeps_th
         assert "shared-state" in [b["Name"] for b in second.client("s3").list_buckets()["Buckets"]]
     assert moto_seams.running_hosts() >= 1
     assert "shared-state" in [b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]]
+
+
+def test_a_simulator_started_beside_another_does_not_rewind_their_shared_ids_so_its_role_replaces_none(
+        tmp_path: Path):
+    """Both serve one moto account; moto draws role ids from one process-wide seeded stream. A second
+    simulator that re-seeded it drew the first one's role id again, and moto's role table, keyed by id,
+    lost the first role (CreateFunction then said "The role defined for the function cannot be assumed")."""
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                                "Principal": {"Service": "lambda.amazonaws.com"}}]})
+    with AwsSimulator.start(state_dir=tmp_path / "a", seed=9) as first:
+        kept = first.client("iam").create_role(RoleName="first-role", AssumeRolePolicyDocument=trust)["Role"]
+        with AwsSimulator.start(state_dir=tmp_path / "b", seed=9) as second:
+            other = second.client("iam").create_role(RoleName="second-role", AssumeRolePolicyDocument=trust)["Role"]
+        assert other["RoleId"] != kept["RoleId"]
+        assert first.client("iam").get_role(RoleName="first-role")["Role"]["Arn"] == kept["Arn"]
