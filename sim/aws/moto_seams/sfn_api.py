@@ -24,6 +24,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.moto_seams.sfn_definition import diagnose, invalid_definition_message
+from sim.aws.moto_seams.sfn_versions import alias_arn_of, version_arn_of
 
 __all__ = ["aws_timestamp", "json_text", "sdk_error_prefix"]
 
@@ -110,7 +111,8 @@ def _describe_execution(self: StepFunctionResponse) -> ActionResult:
     """Replaces `StepFunctionResponse.describe_execution`.
 
     Restores: `output` is always the JSON text of the result (moto returned a string result raw,
-    so an execution ending in "high" answered `high`, not `"high"`, and a timestamp failed with 500).
+    so an execution ending in "high" answered `high`, not `"high"`, and a timestamp failed with 500);
+    an execution of a version names the machine, the version and the alias it was started through.
     """
     arn = self._get_param("executionArn")
     execution = self.stepfunction_backend.describe_execution(arn)
@@ -132,6 +134,11 @@ def _describe_execution(self: StepFunctionResponse) -> ActionResult:
         response["error"] = execution.error
     if execution.cause is not None:
         response["cause"] = execution.cause
+    if version_arn_of(execution):  # started on a version or through an alias
+        response["stateMachineArn"] = execution.state_machine.source_arn
+        response["stateMachineVersionArn"] = version_arn_of(execution)
+    if alias_arn_of(execution):
+        response["stateMachineAliasArn"] = alias_arn_of(execution)
     return ActionResult(response)
 
 
