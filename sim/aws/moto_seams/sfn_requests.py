@@ -1,6 +1,7 @@
 """The checks AWS runs on every Step Functions request before the action itself: model constraints
-(`sfn_constraints`), then ARN shapes (`sfn_arns`). One patch on moto's request entry point applies them
-to every action, moto's own and the ones stepbricks adds.
+(`sfn_constraints`), then ARN shapes (`sfn_arns`), then the resources and values named (`sfn_lookups`).
+One patch on moto's request entry point applies them to every action, moto's own and the ones
+stepbricks adds.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.moto_seams.sfn_arns import check_arns
 from sim.aws.moto_seams.sfn_constraints import constraint_violations, validation_message
+from sim.aws.moto_seams.sfn_lookups import check_resources
 
 __all__ = ["SfnValidationException", "request_params"]
 
@@ -47,7 +49,8 @@ def _call_action(self: StepFunctionResponse) -> Any:
 
     Restores: a request breaking the model's constraints is a ValidationException "N validation error(s)
     detected: ..." and a malformed or wrong-type ARN an InvalidArn, before the action runs, as on AWS
-    (moto accepted out-of-range values and answered ARNs with other codes, or HTTP 500).
+    (moto accepted out-of-range values and answered ARNs with other codes, or HTTP 500); then AWS's
+    answers about the resources and values named (`sfn_lookups`).
     """
     action = self._get_action()
     params = request_params(self)
@@ -56,6 +59,7 @@ def _call_action(self: StepFunctionResponse) -> Any:
         if violations:
             raise SfnValidationException(validation_message(violations))
         check_arns(action, params)
+        check_resources(action, self.stepfunction_backend, params)
     except AWSError as error:
         return _refuse(self, error)
     return _ORIGINAL_CALL_ACTION(self)

@@ -148,3 +148,50 @@ def test_an_arn_of_the_right_type_that_names_nothing_is_does_not_exist(sfn, mach
     missing = machine + "-missing"
     assert refused(sfn.describe_state_machine, stateMachineArn=missing) == (
         "StateMachineDoesNotExist", f"State Machine Does Not Exist: '{missing}'")
+
+
+# -- resources and values (sfn_lookups; test_sfn_api.snapshot.json: test_invalid_start_execution_input,
+#    test_create_duplicate_definition_format_sm, test_create_duplicate_sm_name;
+#    test_sfn_api_activities.snapshot.json: test_describe_deleted_activity, test_get_activity_task_deleted) ----
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("not some json", "Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token "
+                      "'null', 'true' or 'false')"),
+    ("{'not': 'json'", "Unexpected character (''' (code 39)): was expecting double-quote to start field name"),
+    ("", "Invalid execution input."),
+])
+def test_execution_input_that_is_not_json_is_refused_in_the_json_parsers_words(sfn, machine, text, why):
+    assert refused(sfn.start_execution, stateMachineArn=machine, input=text) == (
+        "InvalidExecutionInput", f"Invalid State Machine Execution Input: '{why}'")
+
+
+def test_an_execution_name_with_a_forbidden_character_is_invalid_name(sfn, machine):
+    assert refused(sfn.start_execution, stateMachineArn=machine, name="run 1") == ("InvalidName", "Invalid Name: 'run 1'")
+
+
+def test_creating_an_existing_name_again_is_idempotent_unless_it_differs(sfn, machine):
+    name = machine.rsplit(":", 1)[1]
+    role = "arn:aws:iam::123456789012:role/r"
+    assert sfn.create_state_machine(name=name, definition=PASS, roleArn=role)["stateMachineArn"] == machine
+    other = json.dumps({"Comment": "other", "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    expected = ("StateMachineAlreadyExists", f"State Machine Already Exists: '{machine}'")
+    assert refused(sfn.create_state_machine, name=name, definition=other, roleArn=role) == expected
+    assert refused(sfn.create_state_machine, name=name, definition=PASS, roleArn=role, type="EXPRESS") == expected
+
+
+def test_an_activity_that_does_not_exist_is_refused_at_once_not_polled(sfn):
+    arn = "arn:aws:states:us-east-1:123456789012:activity:no-such-activity"
+    expected = ("ActivityDoesNotExist", f"Activity Does Not Exist: '{arn}'")
+    assert refused(sfn.describe_activity, activityArn=arn) == expected
+    assert refused(sfn.get_activity_task, activityArn=arn) == expected
+
+
+def test_the_machine_of_an_unknown_execution_is_execution_does_not_exist(sfn, machine):
+    arn = machine.replace(":stateMachine:", ":execution:") + ":no-such-run"
+    assert refused(sfn.describe_state_machine_for_execution, executionArn=arn) == (
+        "ExecutionDoesNotExist", f"Execution Does Not Exist: '{arn}'")
+
+
+def test_an_unknown_map_run_is_resource_not_found(sfn, machine):  # was HTTP 500
+    arn = machine.replace(":stateMachine:", ":mapRun:") + "/label:run"
+    assert refused(sfn.describe_map_run, mapRunArn=arn) == ("ResourceNotFound", f"Resource not found: '{arn}'")

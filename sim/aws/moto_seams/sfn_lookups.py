@@ -1,0 +1,123 @@
+"""What AWS checks about a Step Functions request's resources and values before acting, where moto
+answered otherwise (a wrong code or wording, an empty error code, a 60-second poll, or HTTP 500).
+
+Run by the request hook (`sfn_requests`) after the model constraints and ARN shapes. Wordings recorded
+against AWS in LocalStack's tests/aws/services/stepfunctions/v2/test_sfn_api*.snapshot.json:
+- StartExecution input that is not JSON: InvalidExecutionInput "Invalid State Machine Execution Input:
+  '<the JSON parser's message>'" (Jackson's words: "Unrecognized token 'not': was expecting ...");
+  an execution name with a character AWS forbids: InvalidName "Invalid Name: '<name>'";
+- CreateStateMachine of an existing name with another definition, role or type: StateMachineAlreadyExists
+  "State Machine Already Exists: '<arn>'" (the same request again is idempotent);
+- an activity that does not exist: ActivityDoesNotExist "Activity Does Not Exist: '<arn>'";
+- DescribeStateMachineForExecution of an unknown execution: ExecutionDoesNotExist.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from moto.core.exceptions import AWSError
+from moto.stepfunctions.exceptions import (
+    ActivityDoesNotExist,
+    ExecutionDoesNotExist,
+    InvalidExecutionInput,
+    ResourceNotFound,
+)
+
+__all__ = ["check_resources", "jackson_message"]
+
+_EXPECTING_VALUE = "was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
+
+
+class StateMachineAlreadyExists(AWSError):
+    TYPE = "StateMachineAlreadyExists"
+    STATUS = 400
+
+
+def jackson_message(text: str) -> str:
+    """Why `text` is not JSON, in the words of the Jackson parser AWS uses, for the common cases; Python's
+    words otherwise."""
+    try:
+        json.loads(text)
+    except ValueError as exc:
+        stripped = text.lstrip()
+        if not stripped:
+            return "Invalid execution input."  # test_invalid_start_execution_input: start_res_empty
+        word = re.match(r"[A-Za-z0-9_$.\-+]+", stripped)
+        if word and stripped[0] not in "-0123456789":
+            return f"Unrecognized token '{word.group(0)}': {_EXPECTING_VALUE}"
+        field = re.match(r"\{\s*([^\s\"}])", stripped)
+        if field:
+            char = field.group(1)
+            return f"Unexpected character ('{char}' (code {ord(char)})): was expecting double-quote to start field name"
+        return str(exc)
+    return ""
+
+
+def _start_execution(backend: Any, params: dict[str, Any]) -> None:
+    text = params.get("input")
+    if isinstance(text, str) and jackson_message(text):
+        raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{jackson_message(text)}'")
+    if isinstance(params.get("name"), str):
+        backend._validate_name(params["name"])
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    try:
+        return json.loads(a or "null") == json.loads(b or "null")
+    except ValueError:
+        return a == b
+
+
+def _create_state_machine(backend: Any, params: dict[str, Any]) -> None:
+    name = params.get("name")
+    existing = next((m for m in backend.state_machines if m.name == name), None)
+    if existing is None:
+        return
+    if not _same(existing.definition, params.get("definition")) or existing.roleArn != params.get("roleArn") \
+            or existing.type != (params.get("type") or "STANDARD"):
+        raise StateMachineAlreadyExists(f"State Machine Already Exists: '{existing.arn}'")
+
+
+def _activity(backend: Any, params: dict[str, Any]) -> None:
+    arn = params.get("activityArn")
+    if arn not in backend.activities:
+        raise ActivityDoesNotExist(f"Activity Does Not Exist: '{arn}'")
+
+
+def _execution(backend: Any, params: dict[str, Any]) -> None:
+    arn = params.get("executionArn")
+    if not any(e.execution_arn == arn for m in backend.state_machines for e in m.executions):
+        raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
+
+
+def _map_run(backend: Any, params: dict[str, Any]) -> None:
+    arn = params.get("mapRunArn")
+    for machine in backend.state_machines:
+        for execution in machine.executions:
+            worker = getattr(execution, "exec_worker", None)
+            if worker is not None and worker.env.map_run_record_pool_manager.get(arn) is not None:
+                return
+    raise ResourceNotFound(arn)
+
+
+_CHECKS: dict[str, Callable[[Any, dict[str, Any]], None]] = {
+    "StartExecution": _start_execution,
+    "StartSyncExecution": _start_execution,
+    "CreateStateMachine": _create_state_machine,
+    "DescribeActivity": _activity,
+    "GetActivityTask": _activity,
+    "DescribeStateMachineForExecution": _execution,
+    "DescribeMapRun": _map_run,
+    "UpdateMapRun": _map_run,
+}
+
+
+def check_resources(action: str, backend: Any, params: dict[str, Any]) -> None:
+    """Raise AWS's error when `action` names a resource or value AWS would refuse before acting."""
+    check = _CHECKS.get(action)
+    if check is not None:
+        check(backend, params)
