@@ -1,0 +1,312 @@
+"""TestState, which moto lacks: one state run on an input, answered as AWS answers it.
+
+The behaviour followed (API reference "TestState", developer guide "Using TestState API to test a state",
+and LocalStack's tests/aws/services/stepfunctions/v2/test_state/*.snapshot.json recorded against AWS):
+
+- `definition` is one state, or a whole machine with `stateName` naming the state to test ("State not
+  found in definition" otherwise); a Task state needs `roleArn` unless it is mocked.
+- `status`: SUCCEEDED (with `output` and, when the state moves on, `nextState`); RETRIABLE when a
+  retrier matches the error and has attempts left (`stateConfiguration.retrierRetryCount` says how many
+  were used) — TestState never retries; CAUGHT_ERROR when a catcher matches (`nextState` is its target,
+  `output` the error output placed at its ResultPath); FAILED otherwise.
+- `inspectionData` only at DEBUG and TRACE: `input`, then for JSONPath states the data after each step
+  of input/output processing the state has (`afterInputPath`, `afterParameters`, `result`,
+  `afterResultSelector`, `afterResultPath`), and `errorDetails` (`retryIndex`,
+  `retryBackoffIntervalSeconds`, `catchIndex`) when a retrier or catcher matched.
+- `mock.result` / `mock.errorOutput` stand in for a Task's call (a Pass, Succeed or Fail state cannot be
+  mocked, nor can both be given, nor `revealSecrets` with a mock).
+
+The state runs in moto's interpreter inside a throwaway Express machine whose other states stand in for
+its targets (so Choice routing is the interpreter's own); Retry and Catch are decided here, as TestState
+decides them without retrying. Each intermediate datum is computed by running a Pass state that does that
+one step, so the interpreter's path, template and intrinsic semantics apply throughout.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.core.exceptions import AWSError
+from moto.core.responses import ActionResult
+from moto.stepfunctions.responses import StepFunctionResponse
+
+from sim import context as sim_context
+from sim.aws.moto_seams.core import register
+from sim.aws.moto_seams.sfn_api import InvalidDefinition, json_text
+from sim.aws.moto_seams.sfn_definition import diagnose, invalid_definition_message
+from sim.aws.moto_seams.sfn_sync import wait_until_finished
+
+__all__: list[str] = []
+
+_STAND_IN = "TestState"
+_UNMOCKABLE = ("Pass", "Succeed", "Fail")
+_RESULT_EVENTS = ("taskSucceededEventDetails", "lambdaFunctionSucceededEventDetails")
+
+
+class TestStateValidationException(AWSError):
+    TYPE = "ValidationException"
+    STATUS = 400
+
+
+@dataclass
+class Outcome:
+    """How one run of a state ended."""
+
+    output: Any = None
+    next_state: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    task_result: Any = None
+    task_parameters: Any = None
+    succeeded: bool = False
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _targets(state: dict[str, Any]) -> list[str]:
+    found = [state.get("Next"), state.get("Default")]
+    found += [c.get("Next") for c in state.get("Choices") or [] if isinstance(c, dict)]
+    return [t for t in found if isinstance(t, str)]
+
+
+def _loads(text: Any) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _run(backend: Any, state: dict[str, Any], state_input: Any, *, name: str, role: str,
+         language: str | None) -> Outcome:
+    """Run `state` alone on `state_input` (a value) and report how it ended."""
+    state = copy.deepcopy(state)
+    state.pop("Retry", None)
+    state.pop("Catch", None)
+    stand_ins = {t: {"Type": "Succeed"} for t in _targets(state) if t != name}
+    definition: dict[str, Any] = {"StartAt": name, "States": {name: state, **stand_ins}}
+    if language:
+        definition["QueryLanguage"] = language
+    ids = sim_context.current().ids
+    machine = backend.create_state_machine(name=f"teststate-{ids.hex('test-state', 12)}",
+                                           definition=json.dumps(definition), roleArn=role, sm_type="EXPRESS")
+    try:
+        execution = backend.start_execution(machine.arn, name=ids.uuid("execution"),
+                                            execution_input=json.dumps(state_input))
+        wait_until_finished(backend.describe_execution(execution.execution_arn))
+        described = backend.describe_execution(execution.execution_arn)
+        events = backend.get_execution_history(execution.execution_arn)["events"]
+    finally:
+        backend.delete_state_machine(machine.arn)
+    outcome = Outcome(events=events)
+    entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+    outcome.next_state = next((n for n in entered if n != name), None)
+    for event in events:
+        for key in _RESULT_EVENTS:
+            if key in event:
+                outcome.task_result = _loads(event[key].get("output"))
+        if "taskScheduledEventDetails" in event:
+            outcome.task_parameters = _loads(event["taskScheduledEventDetails"].get("parameters"))
+        if "lambdaFunctionScheduledEventDetails" in event:
+            outcome.task_parameters = _loads(event["lambdaFunctionScheduledEventDetails"].get("input"))
+    exited = [e["stateExitedEventDetails"] for e in events if e.get("stateExitedEventDetails", {}).get("name") == name]
+    status = str(getattr(described.status, "value", described.status))
+    if exited and (outcome.next_state is not None or status == "SUCCEEDED"):
+        outcome.succeeded = True
+        outcome.output = _loads(exited[-1].get("output"))
+    elif status == "SUCCEEDED":
+        outcome.succeeded = True
+        outcome.output = described.output
+    else:
+        outcome.error, outcome.cause = described.error, described.cause
+    return outcome
+
+
+def _pass(backend: Any, fields: dict[str, Any], state_input: Any, role: str) -> Any:
+    """The output of a Pass state with `fields` on `state_input`: one step of input/output processing."""
+    outcome = _run(backend, {"Type": "Pass", **fields, "End": True}, state_input, name=_STAND_IN, role=role,
+                   language="JSONPath")
+    return outcome.output
+
+
+def _error_matches(names: Any, error: str | None) -> bool:
+    names = names if isinstance(names, list) else []
+    # States.ALL matches every error but States.Runtime (developer guide, "Error handling").
+    return error in names or ("States.ALL" in names and error != "States.Runtime")
+
+
+def _backoff(retrier: dict[str, Any], attempt: int) -> int | float:
+    interval = float(retrier.get("IntervalSeconds", 1)) * float(retrier.get("BackoffRate", 2.0)) ** attempt
+    if "MaxDelaySeconds" in retrier:
+        interval = min(interval, float(retrier["MaxDelaySeconds"]))
+    return int(interval) if interval == int(interval) else interval
+
+
+@dataclass
+class Request:
+    """A TestState request, checked."""
+
+    state: dict[str, Any]
+    name: str
+    language: str | None
+    state_input: Any
+    role: str
+    level: str
+    mock: dict[str, Any] | None
+    retry_count: int
+
+
+def _refuse(message: str) -> TestStateValidationException:
+    return TestStateValidationException(message)
+
+
+def _request(self: StepFunctionResponse) -> Request:
+    text = self._get_param("definition") or ""
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise InvalidDefinition(f"Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: {exc}'") from None
+    state_name = self._get_param("stateName")
+    language = None
+    if state_name is not None:
+        diagnostics = diagnose(text)
+        if diagnostics:
+            raise InvalidDefinition(invalid_definition_message(diagnostics))
+        states = document.get("States") if isinstance(document, dict) else None
+        if not isinstance(states, dict) or state_name not in states:
+            raise _refuse("State not found in definition")
+        state, language = states[state_name], document.get("QueryLanguage")
+    else:
+        state = document
+    if not isinstance(state, dict) or not isinstance(state.get("Type"), str):
+        raise InvalidDefinition("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: "
+                                "These fields are required: [Type] at /'")
+    language = state.get("QueryLanguage", language)
+    mock = self._get_param("mock")
+    if mock is not None:
+        if self._get_param("revealSecrets"):
+            raise _refuse("TestState does not support RevealSecrets when a mock is specified.")
+        if state["Type"] in _UNMOCKABLE:
+            raise _refuse(f"State type '{state['Type']}' is not supported when a mock is specified")
+        if "result" in mock and "errorOutput" in mock:
+            raise _refuse("A test mock should have only one of the following fields: [result, errorOutput].")
+        if "result" in mock:
+            try:
+                json.loads(mock["result"])
+            except (TypeError, ValueError):
+                raise _refuse("Mocked result must be valid JSON") from None
+    role = self._get_param("roleArn")
+    if state["Type"] == "Task" and not role and mock is None:
+        raise _refuse("RoleArn must be specified when testing a Task state")
+    input_text = self._get_param("input") or "{}"
+    try:
+        state_input = json.loads(input_text)
+    except ValueError:
+        raise _refuse("Invalid input: the input must be valid JSON") from None
+    configuration = self._get_param("stateConfiguration") or {}
+    return Request(state=state, name=state_name or _STAND_IN, language=language, state_input=state_input,
+                   role=role or "arn:aws:iam::123456789012:role/TestState", level=self._get_param("inspectionLevel")
+                   or "INFO", mock=mock, retry_count=int(configuration.get("retrierRetryCount") or 0))
+
+
+def _outcome(backend: Any, request: Request) -> Outcome:
+    """Run the state, or stand its mock in for the Task's call."""
+    mock = request.mock
+    if mock is None:
+        return _run(backend, request.state, request.state_input, name=request.name, role=request.role,
+                    language=request.language)
+    if "errorOutput" in mock:
+        failure = mock["errorOutput"] or {}
+        return Outcome(error=failure.get("error"), cause=failure.get("cause"))
+    result = json.loads(mock["result"])
+    selector = request.state.get("ResultSelector")
+    selected = _pass(backend, {"Parameters": selector}, result, request.role) if selector else result
+    placed = _pass(backend, {"Result": selected, "ResultPath": request.state.get("ResultPath", "$")},
+                   request.state_input, request.role)
+    output = _pass(backend, {"OutputPath": request.state["OutputPath"]}, placed, request.role) \
+        if "OutputPath" in request.state else placed
+    return Outcome(output=output, next_state=request.state.get("Next"), task_result=result, succeeded=True)
+
+
+def _inspection(backend: Any, request: Request, outcome: Outcome) -> dict[str, Any]:
+    """The data after each step of the state's input/output processing (JSONPath states)."""
+    state, role = request.state, request.role
+    data: dict[str, Any] = {"input": request.state_input}
+    if (request.language or "JSONPath") != "JSONPath":
+        if outcome.task_parameters is not None:
+            data["afterArguments"] = outcome.task_parameters
+        return data
+    kind = state["Type"]
+    input_path = {"InputPath": state["InputPath"]} if "InputPath" in state else {}
+    if kind == "Pass" and "Result" in state:
+        result = state["Result"]
+    else:
+        data["afterInputPath"] = _pass(backend, input_path, request.state_input, role) if input_path \
+            else request.state_input
+        if kind not in ("Pass", "Task"):
+            return data
+        if kind == "Task" and outcome.task_parameters is not None:
+            data["afterParameters"] = outcome.task_parameters
+        elif "Parameters" in state:
+            data["afterParameters"] = _pass(backend, {**input_path, "Parameters": state["Parameters"]},
+                                            request.state_input, role)
+        else:
+            data["afterParameters"] = data["afterInputPath"]
+        if not outcome.succeeded:
+            return data
+        result = outcome.task_result if kind == "Task" else data["afterParameters"]
+    if not outcome.succeeded:
+        return data
+    if kind == "Task" or "Result" in state:
+        data["result"] = result
+    selector = state.get("ResultSelector")
+    data["afterResultSelector"] = _pass(backend, {"Parameters": selector}, result, role) if selector else result
+    data["afterResultPath"] = _pass(backend, {"Result": data["afterResultSelector"],
+                                              "ResultPath": state.get("ResultPath", "$")}, request.state_input, role)
+    return data
+
+
+def _test_state(self: StepFunctionResponse) -> ActionResult:
+    """TestState (moto lacks it): see the module's docstring for what it answers."""
+    backend = self.stepfunction_backend
+    request = _request(self)
+    outcome = _outcome(backend, request)
+    response: dict[str, Any] = {}
+    details: dict[str, Any] = {}
+    if outcome.succeeded:
+        response.update({"status": "SUCCEEDED", "output": json_text(outcome.output)})
+        if outcome.next_state is not None:
+            response["nextState"] = outcome.next_state
+    else:
+        response.update({"status": "FAILED", "error": outcome.error, "cause": outcome.cause})
+        retriers = [r for r in request.state.get("Retry") or [] if isinstance(r, dict)]
+        catchers = [c for c in request.state.get("Catch") or [] if isinstance(c, dict)]
+        retry_index = next((i for i, r in enumerate(retriers) if _error_matches(r.get("ErrorEquals"), outcome.error)),
+                           None)
+        if retry_index is not None:
+            details["retryIndex"] = retry_index
+            retrier = retriers[retry_index]
+            if request.retry_count < int(retrier.get("MaxAttempts", 3)):
+                response["status"] = "RETRIABLE"
+                details["retryBackoffIntervalSeconds"] = _backoff(retrier, request.retry_count)
+        catch_index = next((i for i, c in enumerate(catchers) if _error_matches(c.get("ErrorEquals"), outcome.error)),
+                           None)
+        if response["status"] == "FAILED" and catch_index is not None:
+            catcher = catchers[catch_index]
+            error_output = {"Error": outcome.error, "Cause": outcome.cause}
+            output = _pass(backend, {"Result": error_output, "ResultPath": catcher.get("ResultPath", "$")},
+                           request.state_input, request.role)
+            response.update({"status": "CAUGHT_ERROR", "nextState": catcher.get("Next"), "output": json_text(output)})
+            details = {"catchIndex": catch_index}
+    if request.level in ("DEBUG", "TRACE"):
+        inspection = {k: json_text(v) for k, v in _inspection(backend, request, outcome).items()}
+        if details:
+            inspection["errorDetails"] = details
+        response["inspectionData"] = inspection
+    return ActionResult({k: v for k, v in response.items() if v is not None})
+
+
+register([(StepFunctionResponse, "test_state", _test_state)], [])  # added: moto has no TestState action

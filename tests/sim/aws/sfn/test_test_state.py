@@ -1,0 +1,172 @@
+"""TestState (sim/aws/moto_seams/sfn_test_state.py) answers as AWS does: the cases and expected answers
+follow LocalStack's tests/aws/services/stepfunctions/v2/test_state/*.snapshot.json, recorded against AWS
+(test names cited), and the API reference's TestState page."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+ROLE = "arn:aws:iam::123456789012:role/stepbricks-sfn"
+HELLO = json.dumps({"Value": "HelloWorld"})
+NESTED = json.dumps({"initialData": {"fieldFromInput": "value from input", "otherField": "other"},
+                     "unrelatedData": {"someOtherField": 1234}})
+LAMBDA_TASK = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+               "Parameters": {"FunctionName": "foo", "Payload.$": "$"}, "End": True}
+
+
+@pytest.fixture(scope="module")
+def sync_sfn(aws):
+    """AWS serves TestState under the `sync-` host prefix, which cannot resolve on 127.0.0.1."""
+    return aws.client("stepfunctions", inject_host_prefix=False)
+
+
+def run(sync_sfn: Any, state: dict[str, Any], state_input: str = HELLO, level: str = "DEBUG", **kwargs: Any) -> dict:
+    response = sync_sfn.test_state(definition=json.dumps(state), roleArn=ROLE, input=state_input,
+                                   inspectionLevel=level, **kwargs)
+    response.pop("ResponseMetadata")
+    return response
+
+
+def parsed(response: dict[str, Any]) -> dict[str, Any]:
+    """The response with its JSON text fields read, as the recorded snapshots show them."""
+    out = {k: json.loads(v) if k == "output" else v for k, v in response.items()}
+    if "inspectionData" in out:
+        out["inspectionData"] = {k: v if k == "errorDetails" else json.loads(v)
+                                 for k, v in out["inspectionData"].items()}
+    return out
+
+
+def refused(call: Any, **kwargs: Any) -> tuple[str, str]:
+    with pytest.raises(ClientError) as caught:
+        call(**kwargs)
+    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
+
+
+# -- inspection levels (test_test_state_scenarios: test_base_inspection_level_info/debug/trace) ------------
+
+def test_info_level_answers_without_inspection_data(sync_sfn):
+    assert parsed(run(sync_sfn, {"Type": "Pass", "End": True}, level="INFO")) == {
+        "output": {"Value": "HelloWorld"}, "status": "SUCCEEDED"}
+
+
+@pytest.mark.parametrize("level", ["DEBUG", "TRACE"])
+def test_a_pass_state_shows_each_processing_step(sync_sfn, level):  # IO_PASS_STATE
+    state = {"Type": "Pass", "InputPath": "$.initialData", "ResultPath": "$.modifiedData", "End": True,
+             "Parameters": {"staticValue": "some value", "inputValue.$": "$.fieldFromInput"}}
+    modified = {"staticValue": "some value", "inputValue": "value from input"}
+    output = {**json.loads(NESTED), "modifiedData": modified}
+    assert parsed(run(sync_sfn, state, NESTED, level=level)) == {
+        "output": output, "status": "SUCCEEDED",
+        "inspectionData": {"input": json.loads(NESTED), "afterInputPath": json.loads(NESTED)["initialData"],
+                           "afterParameters": modified, "afterResultSelector": modified, "afterResultPath": output}}
+
+
+def test_a_pass_state_with_a_result_shows_the_result_not_its_input_steps(sync_sfn):  # BASE_RESULT_PASS_STATE
+    result = {"resultKey": "result value"}
+    assert parsed(run(sync_sfn, {"Type": "Pass", "Result": result, "End": True}))["inspectionData"] == {
+        "input": {"Value": "HelloWorld"}, "result": result, "afterResultSelector": result, "afterResultPath": result}
+
+
+def test_a_choice_names_the_next_state_and_keeps_its_input(sync_sfn):  # BASE_CHOICE_STATE
+    state = {"Type": "Choice", "Default": "ValueIsSmall",
+             "Choices": [{"Variable": "$.value", "NumericGreaterThanEquals": 20, "Next": "ValueInTwenties"}]}
+    assert parsed(run(sync_sfn, state, json.dumps({"type": "Private", "value": 22}))) == {
+        "nextState": "ValueInTwenties", "output": {"type": "Private", "value": 22}, "status": "SUCCEEDED",
+        "inspectionData": {"input": {"type": "Private", "value": 22}, "afterInputPath": {"type": "Private", "value": 22}}}
+
+
+def test_a_fail_state_is_failed_with_its_error_and_cause(sync_sfn):  # BASE_FAIL_STATE
+    state = {"Type": "Fail", "Error": "SomeFailure", "Cause": "This state machines raises a 'SomeFailure' failure."}
+    assert parsed(run(sync_sfn, state)) == {
+        "status": "FAILED", "error": "SomeFailure", "cause": "This state machines raises a 'SomeFailure' failure.",
+        "inspectionData": {"input": {"Value": "HelloWorld"}, "afterInputPath": {"Value": "HelloWorld"}}}
+
+
+# -- mocks, retries and catches (test_state_configuration, test_test_state_mock_scenarios,
+#    test_test_state_scenarios: test_state_task_catch_error) -----------------------------------------------
+
+def test_a_mocked_task_result_goes_through_result_selector_and_result_path(sync_sfn):
+    state = {**LAMBDA_TASK, "ResultSelector": {"answer.$": "$.Payload"}, "ResultPath": "$.call"}
+    response = parsed(run(sync_sfn, state, mock={"result": json.dumps({"Payload": 42})}))
+    assert response["output"] == {"Value": "HelloWorld", "call": {"answer": 42}}
+    assert response["inspectionData"] == {
+        "input": {"Value": "HelloWorld"}, "afterInputPath": {"Value": "HelloWorld"},
+        "afterParameters": {"FunctionName": "foo", "Payload": {"Value": "HelloWorld"}}, "result": {"Payload": 42},
+        "afterResultSelector": {"answer": 42}, "afterResultPath": {"Value": "HelloWorld", "call": {"answer": 42}}}
+
+
+def test_a_matching_catcher_makes_the_error_caught_with_its_index_and_target(sync_sfn):
+    state = {**LAMBDA_TASK, "Catch": [{"ErrorEquals": ["Other"], "Next": "HandleOther"},
+                                      {"ErrorEquals": ["States.ALL"], "ResultPath": "$.errorOutput",
+                                       "Next": "HandleMockError"}]}
+    response = parsed(run(sync_sfn, state, mock={"errorOutput": {"error": "MockException",
+                                                                 "cause": "Mock the cause of the error."}}))
+    assert (response["status"], response["nextState"], response["error"]) == (
+        "CAUGHT_ERROR", "HandleMockError", "MockException")
+    assert response["output"] == {"Value": "HelloWorld", "errorOutput": {"Error": "MockException",
+                                                                         "Cause": "Mock the cause of the error."}}
+    assert response["inspectionData"]["errorDetails"] == {"catchIndex": 1}
+
+
+def test_a_retrier_with_attempts_left_is_retriable_with_its_backoff(sync_sfn):
+    # test_state_configuration_retrier_retry_count: IntervalSeconds 2, BackoffRate 2, third retry -> 16 s
+    state = {**LAMBDA_TASK, "Retry": [{"ErrorEquals": ["MockException"], "IntervalSeconds": 2, "MaxAttempts": 4}]}
+    failure = {"errorOutput": {"error": "MockException", "cause": "Mock the cause of the error."}}
+    retriable = parsed(run(sync_sfn, state, mock=failure, stateConfiguration={"retrierRetryCount": 3}))
+    assert retriable["status"] == "RETRIABLE"
+    assert retriable["inspectionData"]["errorDetails"] == {"retryIndex": 0, "retryBackoffIntervalSeconds": 16}
+    exhausted = parsed(run(sync_sfn, state, mock=failure, stateConfiguration={"retrierRetryCount": 4}))
+    assert (exhausted["status"], exhausted["inspectionData"]["errorDetails"]) == ("FAILED", {"retryIndex": 0})
+
+
+def test_states_all_does_not_catch_a_runtime_error(sync_sfn):  # developer guide, "Error handling"
+    state = {**LAMBDA_TASK, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handle"}]}
+    caught = run(sync_sfn, state, mock={"errorOutput": {"error": "States.TaskFailed", "cause": "c"}})
+    assert caught["status"] == "CAUGHT_ERROR"
+    runtime = run(sync_sfn, state, mock={"errorOutput": {"error": "States.Runtime", "cause": "c"}})
+    assert (runtime["status"], runtime["error"]) == ("FAILED", "States.Runtime")
+
+
+# -- refusals (test_state_mock_validation, test_test_state_machine_scenarios,
+#    test_base_lambda_service_task_state_no_role_arn_validation) ----------------------------------------------
+
+def test_a_task_needs_a_role_unless_mocked(sync_sfn):
+    assert refused(sync_sfn.test_state, definition=json.dumps(LAMBDA_TASK), input="{}") == (
+        "ValidationException", "RoleArn must be specified when testing a Task state")
+
+
+@pytest.mark.parametrize("kind", ["Pass", "Succeed", "Fail"])
+def test_a_state_that_calls_nothing_cannot_be_mocked(sync_sfn, kind):
+    state = {"Type": kind, **({"End": True} if kind == "Pass" else {})}
+    assert refused(sync_sfn.test_state, definition=json.dumps(state), roleArn=ROLE, mock={"result": "{}"}) == (
+        "ValidationException", f"State type '{kind}' is not supported when a mock is specified")
+
+
+def test_a_mock_is_a_result_or_an_error_not_both(sync_sfn):
+    assert refused(sync_sfn.test_state, definition=json.dumps(LAMBDA_TASK), roleArn=ROLE,
+                   mock={"result": "{}", "errorOutput": {"error": "E", "cause": "C"}}) == (
+        "ValidationException", "A test mock should have only one of the following fields: [result, errorOutput].")
+    assert refused(sync_sfn.test_state, definition=json.dumps(LAMBDA_TASK), roleArn=ROLE,
+                   mock={"result": "not json"}) == ("ValidationException", "Mocked result must be valid JSON")
+    assert refused(sync_sfn.test_state, definition=json.dumps(LAMBDA_TASK), roleArn=ROLE, revealSecrets=True,
+                   mock={"result": "{}"}) == (
+        "ValidationException", "TestState does not support RevealSecrets when a mock is specified.")
+
+
+def test_state_name_picks_a_state_of_a_whole_machine(sync_sfn):
+    machine = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": 1, "Next": "B"},
+                                          "B": {"Type": "Pass", "Result": 2, "End": True}}}
+    assert parsed(run(sync_sfn, machine, "{}", level="INFO", stateName="A")) == {
+        "output": 1, "nextState": "B", "status": "SUCCEEDED"}
+    assert refused(sync_sfn.test_state, definition=json.dumps(machine), roleArn=ROLE, stateName="Z") == (
+        "ValidationException", "State not found in definition")
+
+
+def test_a_definition_that_is_not_json_is_invalid_definition(sync_sfn):
+    code, message = refused(sync_sfn.test_state, definition="{not json", roleArn=ROLE)
+    assert code == "InvalidDefinition"
+    assert message.startswith("Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: ")
