@@ -42,6 +42,7 @@ from sim.aws.moto_seams.sfn_sync import wait_until_finished
 __all__: list[str] = []
 
 _STAND_IN = "TestState"
+_ASSIGN = "stepbricks-test-state-variables"
 _UNMOCKABLE = ("Pass", "Succeed", "Fail")
 _RESULT_EVENTS = ("taskSucceededEventDetails", "lambdaFunctionSucceededEventDetails")
 
@@ -65,6 +66,21 @@ class Outcome:
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass
+class Request:
+    """A TestState request, checked."""
+
+    state: dict[str, Any]
+    name: str
+    language: str | None
+    state_input: Any
+    role: str
+    level: str
+    mock: dict[str, Any] | None
+    retry_count: int
+    variables: dict[str, Any] | None
+
+
 def _targets(state: dict[str, Any]) -> list[str]:
     found = [state.get("Next"), state.get("Default")]
     found += [c.get("Next") for c in state.get("Choices") or [] if isinstance(c, dict)]
@@ -81,15 +97,22 @@ def _loads(text: Any) -> Any:
 
 
 def _run(backend: Any, state: dict[str, Any], state_input: Any, *, name: str, role: str,
-         language: str | None) -> Outcome:
-    """Run `state` alone on `state_input` (a value) and report how it ended."""
+         language: str | None, variables: dict[str, Any] | None = None) -> Outcome:
+    """Run `state` alone on `state_input` (a value), with `variables` assigned before it, and report how
+    it ended."""
     state = copy.deepcopy(state)
     state.pop("Retry", None)
     state.pop("Catch", None)
-    stand_ins = {t: {"Type": "Succeed"} for t in _targets(state) if t != name}
-    definition: dict[str, Any] = {"StartAt": name, "States": {name: state, **stand_ins}}
     if language:
-        definition["QueryLanguage"] = language
+        state["QueryLanguage"] = language
+    stand_ins = {t: {"Type": "Succeed"} for t in _targets(state) if t != name}
+    states: dict[str, Any] = {name: state, **stand_ins}
+    start = name
+    if variables:
+        # A JSONPath Pass passes its input on unchanged and assigns the values as they are.
+        states[_ASSIGN] = {"Type": "Pass", "QueryLanguage": "JSONPath", "Assign": variables, "Next": name}
+        start = _ASSIGN
+    definition: dict[str, Any] = {"StartAt": start, "States": states}
     ids = sim_context.current().ids
     machine = backend.create_state_machine(name=f"teststate-{ids.hex('test-state', 12)}",
                                            definition=json.dumps(definition), roleArn=role, sm_type="EXPRESS")
@@ -103,7 +126,8 @@ def _run(backend: Any, state: dict[str, Any], state_input: Any, *, name: str, ro
         backend.delete_state_machine(machine.arn)
     outcome = Outcome(events=events)
     entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
-    outcome.next_state = next((n for n in entered if n != name), None)
+    # Only the stand-ins are targets: a Parallel's or Map's inner states are entered too.
+    outcome.next_state = next((n for n in entered if n in stand_ins), None)
     for event in events:
         for key in _RESULT_EVENTS:
             if key in event:
@@ -125,10 +149,11 @@ def _run(backend: Any, state: dict[str, Any], state_input: Any, *, name: str, ro
     return outcome
 
 
-def _pass(backend: Any, fields: dict[str, Any], state_input: Any, role: str) -> Any:
-    """The output of a Pass state with `fields` on `state_input`: one step of input/output processing."""
-    outcome = _run(backend, {"Type": "Pass", **fields, "End": True}, state_input, name=_STAND_IN, role=role,
-                   language="JSONPath")
+def _pass(backend: Any, fields: dict[str, Any], state_input: Any, request: Request) -> Any:
+    """The output of a Pass state with `fields` on `state_input`: one step of input/output processing
+    (with the request's variables, which Parameters and ResultSelector may read)."""
+    outcome = _run(backend, {"Type": "Pass", **fields, "End": True}, state_input, name=_STAND_IN, role=request.role,
+                   language="JSONPath", variables=request.variables)
     return outcome.output
 
 
@@ -143,20 +168,6 @@ def _backoff(retrier: dict[str, Any], attempt: int) -> int | float:
     if "MaxDelaySeconds" in retrier:
         interval = min(interval, float(retrier["MaxDelaySeconds"]))
     return int(interval) if interval == int(interval) else interval
-
-
-@dataclass
-class Request:
-    """A TestState request, checked."""
-
-    state: dict[str, Any]
-    name: str
-    language: str | None
-    state_input: Any
-    role: str
-    level: str
-    mock: dict[str, Any] | None
-    retry_count: int
 
 
 def _refuse(message: str) -> TestStateValidationException:
@@ -207,9 +218,14 @@ def _request(self: StepFunctionResponse) -> Request:
     except ValueError:
         raise _refuse("Invalid input: the input must be valid JSON") from None
     configuration = self._get_param("stateConfiguration") or {}
+    try:
+        variables = json.loads(self._get_param("variables") or "{}")
+    except ValueError:
+        raise _refuse("Invalid variables: the variables must be a JSON object") from None
     return Request(state=state, name=state_name or _STAND_IN, language=language, state_input=state_input,
                    role=role or "arn:aws:iam::123456789012:role/TestState", level=self._get_param("inspectionLevel")
-                   or "INFO", mock=mock, retry_count=int(configuration.get("retrierRetryCount") or 0))
+                   or "INFO", mock=mock, retry_count=int(configuration.get("retrierRetryCount") or 0),
+                   variables=variables if isinstance(variables, dict) and variables else None)
 
 
 def _outcome(backend: Any, request: Request) -> Outcome:
@@ -217,34 +233,38 @@ def _outcome(backend: Any, request: Request) -> Outcome:
     mock = request.mock
     if mock is None:
         return _run(backend, request.state, request.state_input, name=request.name, role=request.role,
-                    language=request.language)
+                    language=request.language, variables=request.variables)
     if "errorOutput" in mock:
         failure = mock["errorOutput"] or {}
         return Outcome(error=failure.get("error"), cause=failure.get("cause"))
     result = json.loads(mock["result"])
     selector = request.state.get("ResultSelector")
-    selected = _pass(backend, {"Parameters": selector}, result, request.role) if selector else result
+    selected = _pass(backend, {"Parameters": selector}, result, request) if selector else result
     placed = _pass(backend, {"Result": selected, "ResultPath": request.state.get("ResultPath", "$")},
-                   request.state_input, request.role)
-    output = _pass(backend, {"OutputPath": request.state["OutputPath"]}, placed, request.role) \
+                   request.state_input, request)
+    output = _pass(backend, {"OutputPath": request.state["OutputPath"]}, placed, request) \
         if "OutputPath" in request.state else placed
     return Outcome(output=output, next_state=request.state.get("Next"), task_result=result, succeeded=True)
 
 
 def _inspection(backend: Any, request: Request, outcome: Outcome) -> dict[str, Any]:
     """The data after each step of the state's input/output processing (JSONPath states)."""
-    state, role = request.state, request.role
+    state = request.state
     data: dict[str, Any] = {"input": request.state_input}
+    if request.variables:
+        data["variables"] = request.variables
     if (request.language or "JSONPath") != "JSONPath":
         if outcome.task_parameters is not None:
             data["afterArguments"] = outcome.task_parameters
         return data
     kind = state["Type"]
+    if kind == "Map":  # the recorded Map inspections show its settings (`_map_settings`), not its paths
+        return data
     input_path = {"InputPath": state["InputPath"]} if "InputPath" in state else {}
     if kind == "Pass" and "Result" in state:
         result = state["Result"]
     else:
-        data["afterInputPath"] = _pass(backend, input_path, request.state_input, role) if input_path \
+        data["afterInputPath"] = _pass(backend, input_path, request.state_input, request) if input_path \
             else request.state_input
         if kind not in ("Pass", "Task"):
             return data
@@ -252,7 +272,7 @@ def _inspection(backend: Any, request: Request, outcome: Outcome) -> dict[str, A
             data["afterParameters"] = outcome.task_parameters
         elif "Parameters" in state:
             data["afterParameters"] = _pass(backend, {**input_path, "Parameters": state["Parameters"]},
-                                            request.state_input, role)
+                                            request.state_input, request)
         else:
             data["afterParameters"] = data["afterInputPath"]
         if not outcome.succeeded:
@@ -263,10 +283,22 @@ def _inspection(backend: Any, request: Request, outcome: Outcome) -> dict[str, A
     if kind == "Task" or "Result" in state:
         data["result"] = result
     selector = state.get("ResultSelector")
-    data["afterResultSelector"] = _pass(backend, {"Parameters": selector}, result, role) if selector else result
+    data["afterResultSelector"] = _pass(backend, {"Parameters": selector}, result, request) if selector else result
     data["afterResultPath"] = _pass(backend, {"Result": data["afterResultSelector"],
-                                              "ResultPath": state.get("ResultPath", "$")}, request.state_input, role)
+                                              "ResultPath": state.get("ResultPath", "$")}, request.state_input, request)
     return data
+
+
+def _map_settings(state: dict[str, Any]) -> dict[str, Any]:
+    """A Map state's concurrency and failure tolerance, as numbers (test_state_configuration.snapshot.json)."""
+    if state.get("Type") != "Map":
+        return {}
+    settings: dict[str, Any] = {"maxConcurrency": int(state.get("MaxConcurrency") or 0)}
+    if "ToleratedFailureCount" in state:
+        settings["toleratedFailureCount"] = int(state["ToleratedFailureCount"])
+    if "ToleratedFailurePercentage" in state:
+        settings["toleratedFailurePercentage"] = float(state["ToleratedFailurePercentage"])
+    return settings
 
 
 def _test_state(self: StepFunctionResponse) -> ActionResult:
@@ -298,11 +330,12 @@ def _test_state(self: StepFunctionResponse) -> ActionResult:
             catcher = catchers[catch_index]
             error_output = {"Error": outcome.error, "Cause": outcome.cause}
             output = _pass(backend, {"Result": error_output, "ResultPath": catcher.get("ResultPath", "$")},
-                           request.state_input, request.role)
+                           request.state_input, request)
             response.update({"status": "CAUGHT_ERROR", "nextState": catcher.get("Next"), "output": json_text(output)})
             details = {"catchIndex": catch_index}
     if request.level in ("DEBUG", "TRACE"):
-        inspection = {k: json_text(v) for k, v in _inspection(backend, request, outcome).items()}
+        inspection: dict[str, Any] = {k: json_text(v) for k, v in _inspection(backend, request, outcome).items()}
+        inspection.update(_map_settings(request.state))
         if details:
             inspection["errorDetails"] = details
         response["inspectionData"] = inspection

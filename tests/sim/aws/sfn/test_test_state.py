@@ -86,6 +86,28 @@ def test_a_fail_state_is_failed_with_its_error_and_cause(sync_sfn):  # BASE_FAIL
         "inspectionData": {"input": {"Value": "HelloWorld"}, "afterInputPath": {"Value": "HelloWorld"}}}
 
 
+def test_variables_are_readable_by_the_state_and_shown_in_inspection(sync_sfn):  # test_state_with_variables
+    state = {"Type": "Pass", "QueryLanguage": "JSONata", "Output": {"read": "{% $var_input_value %}"}, "End": True}
+    response = parsed(run(sync_sfn, state, level="TRACE", variables=json.dumps({"var_input_value": "test_value"})))
+    assert response["output"] == {"read": "test_value"}
+    assert response["inspectionData"] == {"input": {"Value": "HelloWorld"}, "variables": {"var_input_value": "test_value"}}
+
+
+def test_a_map_shows_its_concurrency_and_tolerance_as_numbers(sync_sfn):  # test_base_map_state_inspect
+    state = {"Type": "Map", "MaxConcurrency": 1, "ItemsPath": "$.Values", "End": True,
+             "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 1, "End": True}}}}
+    response = run(sync_sfn, state, json.dumps({"Values": [1, 2, 3]}))
+    assert json.loads(response["output"]) == [1, 1, 1]
+    assert response["inspectionData"] == {"input": '{"Values":[1,2,3]}', "maxConcurrency": 1}
+
+
+def test_the_inner_states_of_a_parallel_are_not_its_next_state(sync_sfn):
+    state = {"Type": "Parallel", "End": True,
+             "Branches": [{"StartAt": "Inner", "States": {"Inner": {"Type": "Pass", "Result": 1, "End": True}}}]}
+    response = run(sync_sfn, state, "{}", level="INFO")
+    assert response == {"output": "[1]", "status": "SUCCEEDED"}
+
+
 # -- mocks, retries and catches (test_state_configuration, test_test_state_mock_scenarios,
 #    test_test_state_scenarios: test_state_task_catch_error) -----------------------------------------------
 
