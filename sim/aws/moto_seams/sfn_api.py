@@ -24,7 +24,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.moto_seams.sfn_definition import diagnose, invalid_definition_message
-from sim.aws.moto_seams.sfn_versions import alias_arn_of, version_arn_of
+from sim.aws.moto_seams.sfn_versions import alias_arn_of, revision_id_of, version_arn_of
 
 __all__ = ["aws_timestamp", "json_text", "sdk_error_prefix"]
 
@@ -112,7 +112,8 @@ def _describe_execution(self: StepFunctionResponse) -> ActionResult:
 
     Restores: `output` is always the JSON text of the result (moto returned a string result raw,
     so an execution ending in "high" answered `high`, not `"high"`, and a timestamp failed with 500);
-    an execution of a version names the machine, the version and the alias it was started through.
+    an execution of a version names the machine, the version and the alias it was started through;
+    `inputDetails` and the redrive fields AWS always reports.
     """
     arn = self._get_param("executionArn")
     execution = self.stepfunction_backend.describe_execution(arn)
@@ -139,6 +140,43 @@ def _describe_execution(self: StepFunctionResponse) -> ActionResult:
         response["stateMachineVersionArn"] = version_arn_of(execution)
     if alias_arn_of(execution):
         response["stateMachineAliasArn"] = alias_arn_of(execution)
+    response["inputDetails"] = {"included": True}
+    response.update(_redrive_fields(str(getattr(execution.status, "value", execution.status))))
+    return ActionResult(response)
+
+
+def _redrive_fields(status: str) -> dict[str, Any]:
+    """DescribeExecution's redrive fields as AWS reports them for an execution never redriven
+    (LocalStack's test_sfn_api.snapshot.json, test_describe_execution: "Execution is SUCCEEDED and cannot
+    be redriven"; API reference DescribeExecution: FAILED, TIMED_OUT and ABORTED executions are REDRIVABLE)."""
+    fields: dict[str, Any] = {"redriveCount": 0}
+    if status in ("FAILED", "TIMED_OUT", "ABORTED"):
+        fields["redriveStatus"] = "REDRIVABLE"
+    else:
+        fields.update({"redriveStatus": "NOT_REDRIVABLE",
+                       "redriveStatusReason": f"Execution is {status} and cannot be redriven"})
+    return fields
+
+
+def _describe_state_machine_for_execution(self: StepFunctionResponse) -> ActionResult:
+    """Replaces `StepFunctionResponse.describe_state_machine_for_execution`.
+
+    Restores: the definition, role and configuration the execution ran with (moto described the machine
+    as it is now), in AWS's shape: `updateDate` and `revisionId`, no `creationDate`/`status`/`type`
+    (test_sfn_api.snapshot.json, test_describe_state_machine_for_execution; test_sfn_api_versioning).
+    """
+    execution = self.stepfunction_backend.describe_execution(self._get_param("executionArn"))
+    machine = getattr(execution, "state_machine", None) or self.stepfunction_backend.describe_state_machine(
+        execution.state_machine_arn)
+    response: dict[str, Any] = {
+        "stateMachineArn": getattr(machine, "source_arn", machine.arn), "name": machine.name,
+        "definition": machine.definition, "roleArn": machine.roleArn,
+        "loggingConfiguration": {"level": "OFF", "includeExecutionData": False, **(machine.loggingConfiguration or {})},
+        "tracingConfiguration": machine.tracingConfiguration or {"enabled": False},
+        "updateDate": machine.update_date,
+    }
+    if revision_id_of(machine):
+        response["revisionId"] = revision_id_of(machine)
     return ActionResult(response)
 
 
@@ -197,6 +235,7 @@ register(
         (StepFunctionResponse, "validate_state_machine_definition", _validate_state_machine_definition),
         (StateTaskServiceAwsSdk, "_eval_service_task", _aws_sdk_eval_service_task),
         (StepFunctionResponse, "describe_execution", _describe_execution),
+        (StepFunctionResponse, "describe_state_machine_for_execution", _describe_state_machine_for_execution),
         (StateTaskServiceAwsSdk, "_normalise_service_error_name", _normalise_service_error_name),
         (StepFunctionsParserBackend, "_validate_definition", _validate_definition),
         (StepFunctionResponse, "send_task_failure", _send_task_failure),
@@ -206,6 +245,8 @@ register(
              ("self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials"),
              _aws_sdk_eval_service_task.__doc__ or ""),
         Seam(StepFunctionResponse, "describe_execution", ("self",), _describe_execution.__doc__ or ""),
+        Seam(StepFunctionResponse, "describe_state_machine_for_execution", ("self",),
+             _describe_state_machine_for_execution.__doc__ or ""),
         Seam(StepFunctionsParserBackend, "_validate_definition", ("definition",), _validate_definition.__doc__ or ""),
         Seam(StateTaskServiceAwsSdk, "_normalise_service_error_name", ("service_name",),
              _normalise_service_error_name.__doc__ or ""),
