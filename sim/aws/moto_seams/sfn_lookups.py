@@ -8,6 +8,9 @@ against AWS in LocalStack's tests/aws/services/stepfunctions/v2/test_sfn_api*.sn
   an execution name with a character AWS forbids: InvalidName "Invalid Name: '<name>'";
 - CreateStateMachine of an existing name with another definition, role or type: StateMachineAlreadyExists
   "State Machine Already Exists: '<arn>'" (the same request again is idempotent);
+- a logging configuration with a level but not exactly one destination, or naming a log group that does
+  not exist: InvalidLoggingConfiguration "Invalid Logging Configuration: Must specify exactly one Log
+  Destination." / "... Log Destination not found." (test_sfn_api_logs.snapshot.json);
 - an activity that does not exist: ActivityDoesNotExist "Activity Does Not Exist: '<arn>'";
 - DescribeStateMachineForExecution of an unknown execution: ExecutionDoesNotExist.
 """
@@ -20,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.core.exceptions import AWSError
+from moto.logs.models import logs_backends
 from moto.stepfunctions.exceptions import (
     ActivityDoesNotExist,
     ExecutionDoesNotExist,
@@ -34,6 +38,11 @@ _EXPECTING_VALUE = "was expecting (JSON String, Number, Array, Object or token '
 
 class StateMachineAlreadyExists(AWSError):
     TYPE = "StateMachineAlreadyExists"
+    STATUS = 400
+
+
+class InvalidLoggingConfiguration(AWSError):
+    TYPE = "InvalidLoggingConfiguration"
     STATUS = 400
 
 
@@ -72,7 +81,29 @@ def _same(a: str | None, b: str | None) -> bool:
         return a == b
 
 
+def _logging(backend: Any, params: dict[str, Any]) -> None:
+    configuration = params.get("loggingConfiguration")
+    if not isinstance(configuration, dict):
+        return
+    destinations = configuration.get("destinations") or []
+    level = configuration.get("level") or "OFF"
+    if len(destinations) > 1 or (level != "OFF" and not destinations):
+        raise InvalidLoggingConfiguration("Invalid Logging Configuration: Must specify exactly one Log Destination.")
+    for destination in destinations:
+        arn = str(((destination or {}).get("cloudWatchLogsLogGroup") or {}).get("logGroupArn") or "")
+        parts = arn.split(":")
+        name = parts[6] if len(parts) > 6 and parts[5] == "log-group" else ""
+        groups = logs_backends[parts[4]][parts[3]].groups if name else {}
+        if name not in groups:
+            raise InvalidLoggingConfiguration("Invalid Logging Configuration: Log Destination not found.")
+
+
+def _update_state_machine(backend: Any, params: dict[str, Any]) -> None:
+    _logging(backend, params)
+
+
 def _create_state_machine(backend: Any, params: dict[str, Any]) -> None:
+    _logging(backend, params)
     name = params.get("name")
     existing = next((m for m in backend.state_machines if m.name == name), None)
     if existing is None:
@@ -108,6 +139,7 @@ _CHECKS: dict[str, Callable[[Any, dict[str, Any]], None]] = {
     "StartExecution": _start_execution,
     "StartSyncExecution": _start_execution,
     "CreateStateMachine": _create_state_machine,
+    "UpdateStateMachine": _update_state_machine,
     "DescribeActivity": _activity,
     "GetActivityTask": _activity,
     "DescribeStateMachineForExecution": _execution,

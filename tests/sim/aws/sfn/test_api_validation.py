@@ -195,3 +195,22 @@ def test_the_machine_of_an_unknown_execution_is_execution_does_not_exist(sfn, ma
 def test_an_unknown_map_run_is_resource_not_found(sfn, machine):  # was HTTP 500
     arn = machine.replace(":stateMachine:", ":mapRun:") + "/label:run"
     assert refused(sfn.describe_map_run, mapRunArn=arn) == ("ResourceNotFound", f"Resource not found: '{arn}'")
+
+
+@pytest.mark.parametrize("configuration", [
+    {"level": "ALL", "includeExecutionData": True},
+    {"level": "ERROR", "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": "arn:aws:logs:us-east-1:123456789012:log-group:a:*"}},
+                                        {"cloudWatchLogsLogGroup": {"logGroupArn": "arn:aws:logs:us-east-1:123456789012:log-group:b:*"}}]},
+])
+def test_a_logging_level_needs_exactly_one_destination(sfn, configuration):  # test_sfn_api_logs.snapshot.json
+    assert refused(sfn.create_state_machine, name="logged", definition=PASS, roleArn="arn:aws:iam::123456789012:role/r",
+                   loggingConfiguration=configuration) == (
+        "InvalidLoggingConfiguration", "Invalid Logging Configuration: Must specify exactly one Log Destination.")
+
+
+def test_a_log_group_that_does_not_exist_is_not_a_destination(sfn):  # test_deleted_log_group
+    group = "arn:aws:logs:us-east-1:123456789012:log-group:never-created:*"
+    assert refused(sfn.create_state_machine, name="logged", definition=PASS, roleArn="arn:aws:iam::123456789012:role/r",
+                   loggingConfiguration={"level": "ALL", "destinations": [
+                       {"cloudWatchLogsLogGroup": {"logGroupArn": group}}]}) == (
+        "InvalidLoggingConfiguration", "Invalid Logging Configuration: Log Destination not found.")
