@@ -24,6 +24,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.moto_seams.sfn_definition import diagnose, invalid_definition_message
+from sim.aws.moto_seams.sfn_express import express_diagnostics
 from sim.aws.moto_seams.sfn_versions import alias_arn_of, revision_id_of, version_arn_of
 
 __all__ = ["aws_timestamp", "json_text", "sdk_error_prefix"]
@@ -223,7 +224,10 @@ def _validate_state_machine_definition(self: StepFunctionResponse) -> ActionResu
     """ValidateStateMachineDefinition, which moto lacks (HTTP 500): `result` OK/FAIL with AWS's diagnostics."""
     definition = self._get_param("definition") or ""
     max_results = int(self._get_param("maxResults") or 100)
-    diagnostics = [d.as_api() for d in diagnose(definition, _parse)]
+    found = diagnose(definition, _parse)
+    if self._get_param("type") == "EXPRESS":
+        found += express_diagnostics(definition)
+    diagnostics = [d.as_api() for d in found]
     return ActionResult({"result": "FAIL" if diagnostics else "OK", "diagnostics": diagnostics[:max_results],
                          "truncated": len(diagnostics) > max_results})
 

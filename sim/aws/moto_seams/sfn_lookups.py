@@ -11,6 +11,8 @@ against AWS in LocalStack's tests/aws/services/stepfunctions/v2/test_sfn_api*.sn
 - a logging configuration with a level but not exactly one destination, or naming a log group that does
   not exist: InvalidLoggingConfiguration "Invalid Logging Configuration: Must specify exactly one Log
   Destination." / "... Log Destination not found." (test_sfn_api_logs.snapshot.json);
+- an Express machine with a callback, `.sync` or activity task: InvalidDefinition (`sfn_express`);
+  ListExecutions of an Express machine: StateMachineTypeNotSupported;
 - an activity that does not exist: ActivityDoesNotExist "Activity Does Not Exist: '<arn>'";
 - DescribeStateMachineForExecution of an unknown execution: ExecutionDoesNotExist.
 """
@@ -30,6 +32,11 @@ from moto.stepfunctions.exceptions import (
     InvalidExecutionInput,
     ResourceNotFound,
 )
+
+from sim.aws.moto_seams.sfn_api import InvalidDefinition
+from sim.aws.moto_seams.sfn_definition import invalid_definition_message
+from sim.aws.moto_seams.sfn_express import express_diagnostics
+from sim.aws.moto_seams.sfn_sync import StateMachineTypeNotSupported
 
 __all__ = ["check_resources", "jackson_message"]
 
@@ -98,12 +105,23 @@ def _logging(backend: Any, params: dict[str, Any]) -> None:
             raise InvalidLoggingConfiguration("Invalid Logging Configuration: Log Destination not found.")
 
 
+def _express(definition: Any) -> None:
+    diagnostics = express_diagnostics(definition) if isinstance(definition, str) else []
+    if diagnostics:
+        raise InvalidDefinition(invalid_definition_message(diagnostics))
+
+
 def _update_state_machine(backend: Any, params: dict[str, Any]) -> None:
     _logging(backend, params)
+    machine = next((m for m in backend.state_machines if m.arn == params.get("stateMachineArn")), None)
+    if machine is not None and machine.type == "EXPRESS":
+        _express(params.get("definition"))
 
 
 def _create_state_machine(backend: Any, params: dict[str, Any]) -> None:
     _logging(backend, params)
+    if params.get("type") == "EXPRESS":
+        _express(params.get("definition"))
     name = params.get("name")
     existing = next((m for m in backend.state_machines if m.name == name), None)
     if existing is None:
@@ -111,6 +129,13 @@ def _create_state_machine(backend: Any, params: dict[str, Any]) -> None:
     if not _same(existing.definition, params.get("definition")) or existing.roleArn != params.get("roleArn") \
             or existing.type != (params.get("type") or "STANDARD"):
         raise StateMachineAlreadyExists(f"State Machine Already Exists: '{existing.arn}'")
+
+
+def _list_executions(backend: Any, params: dict[str, Any]) -> None:
+    machine = next((m for m in backend.state_machines if m.arn == params.get("stateMachineArn")), None)
+    if machine is not None and machine.type == "EXPRESS":
+        # test_sfn_api_express.snapshot.json: Express executions are not listed (CloudWatch Logs has them)
+        raise StateMachineTypeNotSupported("This operation is not supported by this type of state machine")
 
 
 def _activity(backend: Any, params: dict[str, Any]) -> None:
@@ -140,6 +165,7 @@ _CHECKS: dict[str, Callable[[Any, dict[str, Any]], None]] = {
     "StartSyncExecution": _start_execution,
     "CreateStateMachine": _create_state_machine,
     "UpdateStateMachine": _update_state_machine,
+    "ListExecutions": _list_executions,
     "DescribeActivity": _activity,
     "GetActivityTask": _activity,
     "DescribeStateMachineForExecution": _execution,

@@ -214,3 +214,35 @@ def test_a_log_group_that_does_not_exist_is_not_a_destination(sfn):  # test_dele
                    loggingConfiguration={"level": "ALL", "destinations": [
                        {"cloudWatchLogsLogGroup": {"logGroupArn": group}}]}) == (
         "InvalidLoggingConfiguration", "Invalid Logging Configuration: Log Destination not found.")
+
+
+# -- Express machines (sfn_express; test_sfn_api_express.snapshot.json, test_sfn_api_validation.snapshot.json) ---
+
+EXPRESS_ILLEGAL = [
+    ("arn:aws:states:::sns:publish.waitForTaskToken",
+     "Express state machine does not support '.waitForTaskToken' service integration  at /States/T/Resource"),
+    ("arn:aws:states:::states:startExecution.sync",
+     "Express state machine does not support '.sync' service integration at /States/T/Resource"),
+    ("arn:aws:states:us-east-1:123456789012:activity:work",
+     "Express state machine does not support Activity ARN at /States/T/Resource"),
+]
+
+
+@pytest.mark.parametrize(("resource", "why"), EXPRESS_ILLEGAL)
+def test_an_express_machine_cannot_wait_for_callbacks_sync_jobs_or_activities(sfn, resource, why):
+    definition = json.dumps({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": resource, "End": True}}})
+    assert refused(sfn.create_state_machine, name="express-illegal", definition=definition, type="EXPRESS",
+                   roleArn="arn:aws:iam::123456789012:role/r") == (
+        "InvalidDefinition", f"Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: {why}'")
+    checked = sfn.validate_state_machine_definition(definition=definition, type="EXPRESS")
+    assert checked["result"] == "FAIL"
+    assert [(d["code"], d["location"]) for d in checked["diagnostics"]] == [
+        ("SCHEMA_VALIDATION_FAILED", "/States/T/Resource")]
+    assert sfn.validate_state_machine_definition(definition=definition, type="STANDARD")["result"] == "OK"
+
+
+def test_executions_of_an_express_machine_are_not_listed(sfn):
+    machine = sfn.create_state_machine(name="express-unlisted", definition=PASS, type="EXPRESS",
+                                       roleArn="arn:aws:iam::123456789012:role/r")["stateMachineArn"]
+    assert refused(sfn.list_executions, stateMachineArn=machine) == (
+        "StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
