@@ -14,7 +14,8 @@ and LocalStack's tests/aws/services/stepfunctions/v2/test_state/*.snapshot.json 
   `afterResultSelector`, `afterResultPath`), and `errorDetails` (`retryIndex`,
   `retryBackoffIntervalSeconds`, `catchIndex`) when a retrier or catcher matched.
 - `mock.result` / `mock.errorOutput` stand in for a Task's call (a Pass, Succeed or Fail state cannot be
-  mocked, nor can both be given, nor `revealSecrets` with a mock).
+  mocked, nor can both be given, nor `revealSecrets` with a mock); a result must fit the API's output
+  shape as `mock.fieldValidationMode` asks (`sfn_mock_results`).
 
 The state runs in moto's interpreter inside a throwaway Express machine whose other states stand in for
 its targets (so Choice routing is the interpreter's own); Retry and Catch are decided here, as TestState
@@ -37,12 +38,14 @@ from sim import context as sim_context
 from sim.aws.moto_seams.core import register
 from sim.aws.moto_seams.sfn_api import InvalidDefinition, json_text
 from sim.aws.moto_seams.sfn_definition import diagnose, invalid_definition_message
+from sim.aws.moto_seams.sfn_mock_results import mock_result_error
 from sim.aws.moto_seams.sfn_sync import wait_until_finished
 
 __all__: list[str] = []
 
 _STAND_IN = "TestState"
 _ASSIGN = "stepbricks-test-state-variables"
+_MOCK_VARIABLE = "stepbricksMockResult"
 _UNMOCKABLE = ("Pass", "Succeed", "Fail")
 _RESULT_EVENTS = ("taskSucceededEventDetails", "lambdaFunctionSucceededEventDetails")
 
@@ -206,9 +209,12 @@ def _request(self: StepFunctionResponse) -> Request:
             raise _refuse("A test mock should have only one of the following fields: [result, errorOutput].")
         if "result" in mock:
             try:
-                json.loads(mock["result"])
+                result = json.loads(mock["result"])
             except (TypeError, ValueError):
                 raise _refuse("Mocked result must be valid JSON") from None
+            problem = mock_result_error(state.get("Resource"), result, mock.get("fieldValidationMode"))
+            if problem:
+                raise _refuse(problem)
     role = self._get_param("roleArn")
     if state["Type"] == "Task" and not role and mock is None:
         raise _refuse("RoleArn must be specified when testing a Task state")
@@ -238,6 +244,8 @@ def _outcome(backend: Any, request: Request) -> Outcome:
         failure = mock["errorOutput"] or {}
         return Outcome(error=failure.get("error"), cause=failure.get("cause"))
     result = json.loads(mock["result"])
+    if (request.language or "JSONPath") == "JSONata":
+        return _jsonata_mocked(backend, request, result)
     selector = request.state.get("ResultSelector")
     selected = _pass(backend, {"Parameters": selector}, result, request) if selector else result
     placed = _pass(backend, {"Result": selected, "ResultPath": request.state.get("ResultPath", "$")},
@@ -245,6 +253,30 @@ def _outcome(backend: Any, request: Request) -> Outcome:
     output = _pass(backend, {"OutputPath": request.state["OutputPath"]}, placed, request) \
         if "OutputPath" in request.state else placed
     return Outcome(output=output, next_state=request.state.get("Next"), task_result=result, succeeded=True)
+
+
+def _with_mock_variable(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("$states.result", f"${_MOCK_VARIABLE}")
+    if isinstance(value, dict):
+        return {k: _with_mock_variable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_mock_variable(v) for v in value]
+    return value
+
+
+def _jsonata_mocked(backend: Any, request: Request, result: Any) -> Outcome:
+    """A JSONata Task's Output and Assign evaluated on the mocked result: a Pass state with the same
+    fields, reading the result from a variable where the Task reads `$states.result`."""
+    state = request.state
+    fields = {k: _with_mock_variable(state[k]) for k in ("Output", "Assign") if k in state}
+    fields.setdefault("Output", f"{{% ${_MOCK_VARIABLE} %}}")
+    ending = {"Next": state["Next"]} if "Next" in state else {"End": True}
+    outcome = _run(backend, {"Type": "Pass", **fields, **ending}, request.state_input, name=request.name,
+                   role=request.role, language="JSONata",
+                   variables={**(request.variables or {}), _MOCK_VARIABLE: result})
+    outcome.task_result = result
+    return outcome
 
 
 def _inspection(backend: Any, request: Request, outcome: Outcome) -> dict[str, Any]:
@@ -256,6 +288,10 @@ def _inspection(backend: Any, request: Request, outcome: Outcome) -> dict[str, A
     if (request.language or "JSONPath") != "JSONPath":
         if outcome.task_parameters is not None:
             data["afterArguments"] = outcome.task_parameters
+        elif state.get("Type") == "Task" and "Arguments" in state:  # mocked: the arguments it would have sent
+            data["afterArguments"] = _run(backend, {"Type": "Pass", "Output": state["Arguments"], "End": True},
+                                          request.state_input, name=_STAND_IN, role=request.role,
+                                          language="JSONata", variables=request.variables).output
         return data
     kind = state["Type"]
     if kind == "Map":  # the recorded Map inspections show its settings (`_map_settings`), not its paths

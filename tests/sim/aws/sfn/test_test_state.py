@@ -192,3 +192,66 @@ def test_a_definition_that_is_not_json_is_invalid_definition(sync_sfn):
     code, message = refused(sync_sfn.test_state, definition="{not json", roleArn=ROLE)
     assert code == "InvalidDefinition"
     assert message.startswith("Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: ")
+
+
+# -- mocked results checked against the API (test_field_validation_mode*.snapshot.json) ------------------------
+
+START_EXECUTION = {"Type": "Task", "QueryLanguage": "JSONata", "Resource": "arn:aws:states:::states:startExecution",
+                   "Arguments": {"Input": "{% $states.input %}", "StateMachineArn": "{% $states.input.machine %}"},
+                   "Output": {"targetExecutionResult": "{% $states.result %}"}, "End": True}
+MACHINE_INPUT = json.dumps({"machine": "arn:aws:states:us-east-1:123456789012:stateMachine:target"})
+
+
+def test_a_jsonata_task_outputs_its_mocked_result_and_shows_its_arguments(sync_sfn):
+    result = {"ExecutionArn": "arn:aws:states:us-east-1:123456789012:execution:target:1",
+              "StartDate": "2025-01-01T00:00:00Z"}
+    response = parsed(run(sync_sfn, START_EXECUTION, MACHINE_INPUT, mock={"result": json.dumps(result)}))
+    assert response["output"] == {"targetExecutionResult": result}
+    assert response["inspectionData"]["afterArguments"] == {
+        "Input": json.loads(MACHINE_INPUT), "StateMachineArn": json.loads(MACHINE_INPUT)["machine"]}
+
+
+@pytest.mark.parametrize(("mode", "expected"), [
+    (None, ("ValidationException", "Mock result schema validation error: Required field 'ExecutionArn' is missing")),
+    ("STRICT", ("ValidationException", "Mock result schema validation error: Required field 'ExecutionArn' is missing")),
+])
+def test_strict_mode_wants_the_apis_required_fields_by_their_integration_names(sync_sfn, mode, expected):
+    mock = {"result": json.dumps({"executionArn": "a", "startDate": "b"}), **({"fieldValidationMode": mode} if mode else {})}
+    assert refused(sync_sfn.test_state, definition=json.dumps(START_EXECUTION), roleArn=ROLE, input=MACHINE_INPUT,
+                   mock=mock) == expected
+
+
+def test_present_mode_checks_only_the_fields_given_and_none_mode_nothing(sync_sfn):
+    loose = {"result": json.dumps({"executionArn": "a"}), "fieldValidationMode": "PRESENT"}
+    assert parsed(run(sync_sfn, START_EXECUTION, MACHINE_INPUT, level="INFO", mock=loose))["status"] == "SUCCEEDED"
+    wrong = json.dumps({"ExecutionArn": "a", "StartDate": True})
+    assert refused(sync_sfn.test_state, definition=json.dumps(START_EXECUTION), roleArn=ROLE, input=MACHINE_INPUT,
+                   mock={"result": wrong, "fieldValidationMode": "PRESENT"}) == (
+        "ValidationException", "Mock result schema validation error: Field 'StartDate' must be a string")
+    unchecked = run(sync_sfn, START_EXECUTION, MACHINE_INPUT, level="INFO",
+                    mock={"result": wrong, "fieldValidationMode": "NONE"})
+    assert json.loads(unchecked["output"]) == {"targetExecutionResult": {"ExecutionArn": "a", "StartDate": True}}
+
+
+@pytest.mark.parametrize(("resource", "result", "problem"), [
+    ("arn:aws:states:::events:putEvents", {"Entries": [{"EventId": "a"}, {"EventId": 1}]},
+     "Field 'EventId' must be a string"),
+    ("arn:aws:states:::lambda:invoke", {"StatusCode": "200", "Payload": {}}, "Field 'StatusCode' must be a number"),
+    ("arn:aws:states:::aws-sdk:s3:getObject", {"StorageClass": "NO_SUCH_CLASS"},
+     "Field 'StorageClass' is not an expected value"),
+    ("arn:aws:states:::aws-sdk:kms:encrypt", {"CiphertextBlob": ""},
+     "Field 'CiphertextBlob' is smaller than the minimum length"),
+    ("arn:aws:states:::aws-sdk:lambda:getFunction", {"Configuration": {"MemorySize": 1}},
+     "Field 'MemorySize' is less than the minimum value"),
+])
+def test_mocked_results_are_checked_against_the_apis_output_shape(sync_sfn, resource, result, problem):
+    state = {"Type": "Task", "Resource": resource, "End": True}
+    assert refused(sync_sfn.test_state, definition=json.dumps(state), roleArn=ROLE,
+                   mock={"result": json.dumps(result)}) == (
+        "ValidationException", f"Mock result schema validation error: {problem}")
+
+
+def test_fields_the_api_does_not_have_are_accepted(sync_sfn):  # field_not_part_of_api_spec
+    state = {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "End": True}
+    response = run(sync_sfn, state, level="INFO", mock={"result": json.dumps({"random": "json"})})
+    assert (response["status"], json.loads(response["output"])) == ("SUCCEEDED", {"random": "json"})
