@@ -82,6 +82,7 @@ class Request:
     mock: dict[str, Any] | None
     retry_count: int
     variables: dict[str, Any] | None
+    map_failures: int = 0
 
 
 def _targets(state: dict[str, Any]) -> list[str]:
@@ -177,6 +178,29 @@ def _refuse(message: str) -> TestStateValidationException:
     return TestStateValidationException(message)
 
 
+def _check_fan_out_result(state: dict[str, Any], result: Any) -> None:
+    """A mocked Map or Parallel result has the shape the state produces (test_state_mock_validation)."""
+    if state["Type"] == "Map" and "ResultWriter" in state:
+        if not isinstance(result, dict):
+            raise _refuse("Mocked result must be a JSON object.")
+    elif state["Type"] in ("Map", "Parallel"):
+        if not isinstance(result, list):
+            raise _refuse("Mocked result must be an array.")
+        if state["Type"] == "Parallel" and len(result) != len(state.get("Branches") or []):
+            raise _refuse("Mocked result must contain the same number of items as number of Parallel branches.")
+
+
+def _map_tolerates(state: dict[str, Any], failures: int, items: int) -> bool:
+    """Whether a Map run with `failures` of `items` iterations failing stays within its tolerance."""
+    count = state.get("ToleratedFailureCount")
+    percentage = state.get("ToleratedFailurePercentage")
+    if count is None and percentage is None:
+        return failures == 0
+    within_count = count is not None and failures <= int(count)
+    within_percentage = percentage is not None and items > 0 and failures * 100 / items <= float(percentage)
+    return within_count or within_percentage
+
+
 def _request(self: StepFunctionResponse) -> Request:
     text = self._get_param("definition") or ""
     try:
@@ -215,6 +239,19 @@ def _request(self: StepFunctionResponse) -> Request:
             problem = mock_result_error(state.get("Resource"), result, mock.get("fieldValidationMode"))
             if problem:
                 raise _refuse(problem)
+            _check_fan_out_result(state, result)
+    elif state["Type"] in ("Map", "Parallel"):
+        # test_state_mock_validation.snapshot.json: test_state_type_requires_mock
+        raise InvalidDefinition("TestState API does not support Map or Parallel states. "
+                                "Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]")
+    configuration = self._get_param("stateConfiguration") or {}
+    failures = configuration.get("mapIterationFailureCount")
+    if failures is not None:
+        if mock is None:
+            raise _refuse("TestState does not support MapIterationFailureCount when a mock is not specified.")
+        items = _loads(mock.get("result"))
+        if isinstance(items, list) and failures > len(items):
+            raise _refuse("Map iteration failure count must be less than or equal to the number of Map iterations")
     role = self._get_param("roleArn")
     if state["Type"] == "Task" and not role and mock is None:
         raise _refuse("RoleArn must be specified when testing a Task state")
@@ -223,7 +260,6 @@ def _request(self: StepFunctionResponse) -> Request:
         state_input = json.loads(input_text)
     except ValueError:
         raise _refuse("Invalid input: the input must be valid JSON") from None
-    configuration = self._get_param("stateConfiguration") or {}
     try:
         variables = json.loads(self._get_param("variables") or "{}")
     except ValueError:
@@ -231,7 +267,8 @@ def _request(self: StepFunctionResponse) -> Request:
     return Request(state=state, name=state_name or _STAND_IN, language=language, state_input=state_input,
                    role=role or "arn:aws:iam::123456789012:role/TestState", level=self._get_param("inspectionLevel")
                    or "INFO", mock=mock, retry_count=int(configuration.get("retrierRetryCount") or 0),
-                   variables=variables if isinstance(variables, dict) and variables else None)
+                   variables=variables if isinstance(variables, dict) and variables else None,
+                   map_failures=int(failures or 0))
 
 
 def _outcome(backend: Any, request: Request) -> Outcome:
@@ -244,6 +281,11 @@ def _outcome(backend: Any, request: Request) -> Outcome:
         failure = mock["errorOutput"] or {}
         return Outcome(error=failure.get("error"), cause=failure.get("cause"))
     result = json.loads(mock["result"])
+    if request.state["Type"] == "Map" and request.map_failures and not _map_tolerates(
+            request.state, request.map_failures, len(result) if isinstance(result, list) else 0):
+        # test_state_configuration.snapshot.json: test_map_state_failure_count
+        return Outcome(error="States.ExceedToleratedFailureThreshold",
+                       cause="The specified tolerated failure threshold was exceeded")
     if (request.language or "JSONPath") == "JSONata":
         return _jsonata_mocked(backend, request, result)
     selector = request.state.get("ResultSelector")

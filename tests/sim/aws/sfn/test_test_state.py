@@ -14,6 +14,7 @@ ROLE = "arn:aws:iam::123456789012:role/stepbricks-sfn"
 HELLO = json.dumps({"Value": "HelloWorld"})
 NESTED = json.dumps({"initialData": {"fieldFromInput": "value from input", "otherField": "other"},
                      "unrelatedData": {"someOtherField": 1234}})
+PASS_STATE = {"Type": "Pass", "End": True}
 LAMBDA_TASK = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
                "Parameters": {"FunctionName": "foo", "Payload.$": "$"}, "End": True}
 
@@ -93,19 +94,58 @@ def test_variables_are_readable_by_the_state_and_shown_in_inspection(sync_sfn): 
     assert response["inspectionData"] == {"input": {"Value": "HelloWorld"}, "variables": {"var_input_value": "test_value"}}
 
 
-def test_a_map_shows_its_concurrency_and_tolerance_as_numbers(sync_sfn):  # test_base_map_state_inspect
-    state = {"Type": "Map", "MaxConcurrency": 1, "ItemsPath": "$.Values", "End": True,
-             "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 1, "End": True}}}}
-    response = run(sync_sfn, state, json.dumps({"Values": [1, 2, 3]}))
+MAP = {"Type": "Map", "MaxConcurrency": 1, "ItemsPath": "$.Values", "End": True,
+       "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 1, "End": True}}}}
+PARALLEL = {"Type": "Parallel", "End": True,
+            "Branches": [{"StartAt": "Inner", "States": {"Inner": {"Type": "Pass", "Result": 1, "End": True}}}]}
+
+
+def test_a_mocked_map_shows_its_concurrency_and_tolerance_as_numbers(sync_sfn):  # test_base_map_state_inspect
+    response = run(sync_sfn, MAP, json.dumps({"Values": [1, 2, 3]}), mock={"result": "[1, 1, 1]"})
     assert json.loads(response["output"]) == [1, 1, 1]
     assert response["inspectionData"] == {"input": '{"Values":[1,2,3]}', "maxConcurrency": 1}
 
 
-def test_the_inner_states_of_a_parallel_are_not_its_next_state(sync_sfn):
-    state = {"Type": "Parallel", "End": True,
-             "Branches": [{"StartAt": "Inner", "States": {"Inner": {"Type": "Pass", "Result": 1, "End": True}}}]}
-    response = run(sync_sfn, state, "{}", level="INFO")
-    assert response == {"output": "[1]", "status": "SUCCEEDED"}
+@pytest.mark.parametrize("state", [MAP, PARALLEL])
+def test_map_and_parallel_states_are_tested_only_with_a_mock(sync_sfn, state):  # test_state_type_requires_mock
+    assert refused(sync_sfn.test_state, definition=json.dumps(state), roleArn=ROLE, input="{}") == (
+        "InvalidDefinition", "TestState API does not support Map or Parallel states. Supported state types include: "
+                             "[Task, Wait, Pass, Succeed, Fail, Choice]")
+
+
+def test_a_mocked_fan_out_result_has_the_states_shape(sync_sfn):  # test_state_mock_validation
+    def answer(state: dict, result: str) -> tuple[str, str]:
+        return refused(sync_sfn.test_state, definition=json.dumps(state), roleArn=ROLE, input="{}",
+                       mock={"result": result})
+    assert answer(MAP, "{}") == ("ValidationException", "Mocked result must be an array.")
+    assert answer(PARALLEL, "{}") == ("ValidationException", "Mocked result must be an array.")
+    assert answer(PARALLEL, "[1, 2]") == (
+        "ValidationException", "Mocked result must contain the same number of items as number of Parallel branches.")
+    assert run(sync_sfn, PARALLEL, "{}", level="INFO", mock={"result": "[7]"}) == {"output": "[7]",
+                                                                                  "status": "SUCCEEDED"}
+
+
+def test_map_iteration_failures_beyond_tolerance_fail_the_map(sync_sfn):  # test_map_state_failure_count
+    state = {**MAP, "ToleratedFailureCount": 1, "Next": "After",
+             "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "HandleThreshold"}]}
+    state.pop("End")
+    values = json.dumps({"Values": ["first", "second", "third"]})
+    tolerated = run(sync_sfn, state, values, level="INFO", mock={"result": "[1, 1, 1]"},
+                    stateConfiguration={"mapIterationFailureCount": 1})
+    assert (tolerated["status"], tolerated["nextState"]) == ("SUCCEEDED", "After")
+    exceeded = run(sync_sfn, state, values, mock={"result": "[1, 1, 1]"},
+                   stateConfiguration={"mapIterationFailureCount": 2})
+    assert (exceeded["status"], exceeded["error"], exceeded["cause"], exceeded["nextState"]) == (
+        "CAUGHT_ERROR", "States.ExceedToleratedFailureThreshold",
+        "The specified tolerated failure threshold was exceeded", "HandleThreshold")
+    assert exceeded["inspectionData"]["errorDetails"] == {"catchIndex": 0}
+    assert exceeded["inspectionData"]["toleratedFailureCount"] == 1
+    assert refused(sync_sfn.test_state, definition=json.dumps(state), roleArn=ROLE, input=values,
+                   mock={"result": "[1]"}, stateConfiguration={"mapIterationFailureCount": 2}) == (
+        "ValidationException", "Map iteration failure count must be less than or equal to the number of Map iterations")
+    assert refused(sync_sfn.test_state, definition=json.dumps(PASS_STATE), roleArn=ROLE, input=values,
+                   stateConfiguration={"mapIterationFailureCount": 1}) == (
+        "ValidationException", "TestState does not support MapIterationFailureCount when a mock is not specified.")
 
 
 # -- mocks, retries and catches (test_state_configuration, test_test_state_mock_scenarios,
