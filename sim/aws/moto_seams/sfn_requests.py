@@ -20,6 +20,8 @@ from sim.aws.moto_seams.sfn_lookups import check_resources
 __all__ = ["SfnValidationException", "request_params"]
 
 _ORIGINAL_CALL_ACTION = StepFunctionResponse.call_action
+_MOTO_INVALID_TOKEN = '"message": "Invalid Token: Invalid token"'
+_AWS_INVALID_TOKEN = '"message": "Invalid Token: \'Invalid token\'"'
 
 
 class SfnValidationException(AWSError):
@@ -62,7 +64,13 @@ def _call_action(self: StepFunctionResponse) -> Any:
         check_resources(action, self.stepfunction_backend, params)
     except AWSError as error:
         return _refuse(self, error)
-    return _ORIGINAL_CALL_ACTION(self)
+    status, headers, body = _ORIGINAL_CALL_ACTION(self)
+    if status == 400 and isinstance(body, str) and _MOTO_INVALID_TOKEN in body:
+        # moto's paginator says "Invalid Token: Invalid token"; AWS quotes the reason (recorded in LocalStack's
+        # test_sfn_api_aliasing.snapshot.json: "Invalid Token: 'Invalid token'").
+        body = body.replace(_MOTO_INVALID_TOKEN, _AWS_INVALID_TOKEN)
+        headers = {k: v for k, v in headers.items() if k.lower() != "content-length"}
+    return status, headers, body
 
 
 register(

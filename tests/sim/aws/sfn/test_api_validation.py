@@ -246,3 +246,9 @@ def test_executions_of_an_express_machine_are_not_listed(sfn):
                                        roleArn="arn:aws:iam::123456789012:role/r")["stateMachineArn"]
     assert refused(sfn.list_executions, stateMachineArn=machine) == (
         "StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
+
+
+@pytest.mark.parametrize("action", ["list_state_machines", "list_activities"])
+def test_an_unknown_page_token_is_invalid_token_with_the_reason_quoted(sfn, action):
+    # test_sfn_api_aliasing.snapshot.json: "Invalid Token: 'Invalid token'"
+    assert refused(getattr(sfn, action), nextToken="not-a-token") == ("InvalidToken", "Invalid Token: 'Invalid token'")
