@@ -16,6 +16,8 @@ and LocalStack's tests/aws/services/stepfunctions/v2/test_state/*.snapshot.json 
 - `mock.result` / `mock.errorOutput` stand in for a Task's call (a Pass, Succeed or Fail state cannot be
   mocked, nor can both be given, nor `revealSecrets` with a mock); a result must fit the API's output
   shape as `mock.fieldValidationMode` asks (`sfn_mock_results`).
+- `context` replaces the context object (`$$`, `$states.context`) the state reads; AWS refuses unknown
+  fields, a `Map` field, `Task` outside callback/.sync Tasks and non-string ids and names.
 
 The state runs in moto's interpreter inside a throwaway Express machine whose other states stand in for
 its targets (so Choice routing is the interpreter's own); Retry and Catch are decided here, as TestState
@@ -46,6 +48,14 @@ __all__: list[str] = []
 _STAND_IN = "TestState"
 _ASSIGN = "stepbricks-test-state-variables"
 _MOCK_VARIABLE = "stepbricksMockResult"
+_CONTEXT_VARIABLE = "stepbricksContext"
+# The fields a mocked context object may have (test_state_context_object.snapshot.json; developer guide,
+# "Context object"); `Task` only for a callback or .sync Task, `Map` never.
+_CONTEXT_FIELDS = {"Execution": {"Id", "Input", "Name", "RoleArn", "StartTime", "RedriveCount", "RedriveTime"},
+                   "State": {"EnteredTime", "Name", "RetryCount"}, "StateMachine": {"Id", "Name"},
+                   "Task": {"Token"}}
+_CONTEXT_STRINGS = {"Execution": {"Id", "Name", "RoleArn", "StartTime", "RedriveTime"},
+                    "State": {"EnteredTime", "Name"}, "StateMachine": {"Id", "Name"}, "Task": {"Token"}}
 _UNMOCKABLE = ("Pass", "Succeed", "Fail")
 _RESULT_EVENTS = ("taskSucceededEventDetails", "lambdaFunctionSucceededEventDetails")
 
@@ -83,6 +93,14 @@ class Request:
     retry_count: int
     variables: dict[str, Any] | None
     map_failures: int = 0
+    context: dict[str, Any] | None = None
+
+    @property
+    def run_variables(self) -> dict[str, Any] | None:
+        """The variables a run sees: the request's, and the mocked context object where `$$` was."""
+        if self.context is None:
+            return self.variables
+        return {**(self.variables or {}), _CONTEXT_VARIABLE: self.context}
 
 
 def _targets(state: dict[str, Any]) -> list[str]:
@@ -157,7 +175,7 @@ def _pass(backend: Any, fields: dict[str, Any], state_input: Any, request: Reque
     """The output of a Pass state with `fields` on `state_input`: one step of input/output processing
     (with the request's variables, which Parameters and ResultSelector may read)."""
     outcome = _run(backend, {"Type": "Pass", **fields, "End": True}, state_input, name=_STAND_IN, role=request.role,
-                   language="JSONPath", variables=request.variables)
+                   language="JSONPath", variables=request.run_variables)
     return outcome.output
 
 
@@ -199,6 +217,46 @@ def _map_tolerates(state: dict[str, Any], failures: int, items: int) -> bool:
     within_count = count is not None and failures <= int(count)
     within_percentage = percentage is not None and items > 0 and failures * 100 / items <= float(percentage)
     return within_count or within_percentage
+
+
+def _context(text: Any, state: dict[str, Any]) -> dict[str, Any] | None:
+    """The mocked context object, checked as AWS checks it (test_state_context_object.snapshot.json)."""
+    if text is None:
+        return None
+    try:
+        context = json.loads(text)
+    except ValueError:
+        raise _refuse("Invalid Context object provided: the context must be valid JSON") from None
+    if not isinstance(context, dict):
+        raise _refuse("Invalid Context object provided: the context must be a JSON object")
+    for section, value in context.items():
+        if section == "Map":
+            raise _refuse("Invalid Context object provided: 'Map' field is not supported when mocking a Context object")
+        if section not in _CONTEXT_FIELDS:
+            raise _refuse(f"Invalid Context object provided: Field '{section}' is not allowed")
+        if section == "Task" and not str(state.get("Resource", "")).endswith((".sync", ".waitForTaskToken")):
+            raise _refuse("Invalid Context object provided: Context object contains 'Task' when state is not a "
+                          "Task state with a '.sync' or '.waitForTaskToken' service integration pattern")
+        for name, inner in (value or {}).items() if isinstance(value, dict) else ():
+            if name not in _CONTEXT_FIELDS[section]:
+                raise _refuse(f"Invalid Context object provided: Field '{name}' is not allowed")
+            if name in _CONTEXT_STRINGS[section] and not isinstance(inner, str):
+                raise _refuse(f"Invalid Context object provided: {section}.{name} must be a string")
+    return context
+
+
+def _reading_context_variable(value: Any, evaluated: bool = False) -> Any:
+    """`value` with the context object read from a variable: `$$` in JSONPath fields (keys ending `.$`),
+    `$states.context` in JSONata expressions."""
+    if isinstance(value, str):
+        if value.startswith("{%"):
+            return value.replace("$states.context", f"${_CONTEXT_VARIABLE}")
+        return value.replace("$$", f"${_CONTEXT_VARIABLE}") if evaluated else value
+    if isinstance(value, dict):
+        return {k: _reading_context_variable(v, k.endswith(".$")) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_reading_context_variable(v, evaluated) for v in value]
+    return value
 
 
 def _request(self: StepFunctionResponse) -> Request:
@@ -252,6 +310,9 @@ def _request(self: StepFunctionResponse) -> Request:
         items = _loads(mock.get("result"))
         if isinstance(items, list) and failures > len(items):
             raise _refuse("Map iteration failure count must be less than or equal to the number of Map iterations")
+    context = _context(self._get_param("context"), state)
+    if context is not None:
+        state = _reading_context_variable(state)
     role = self._get_param("roleArn")
     if state["Type"] == "Task" and not role and mock is None:
         raise _refuse("RoleArn must be specified when testing a Task state")
@@ -268,7 +329,7 @@ def _request(self: StepFunctionResponse) -> Request:
                    role=role or "arn:aws:iam::123456789012:role/TestState", level=self._get_param("inspectionLevel")
                    or "INFO", mock=mock, retry_count=int(configuration.get("retrierRetryCount") or 0),
                    variables=variables if isinstance(variables, dict) and variables else None,
-                   map_failures=int(failures or 0))
+                   map_failures=int(failures or 0), context=context)
 
 
 def _outcome(backend: Any, request: Request) -> Outcome:
@@ -276,7 +337,7 @@ def _outcome(backend: Any, request: Request) -> Outcome:
     mock = request.mock
     if mock is None:
         return _run(backend, request.state, request.state_input, name=request.name, role=request.role,
-                    language=request.language, variables=request.variables)
+                    language=request.language, variables=request.run_variables)
     if "errorOutput" in mock:
         failure = mock["errorOutput"] or {}
         return Outcome(error=failure.get("error"), cause=failure.get("cause"))
@@ -316,7 +377,7 @@ def _jsonata_mocked(backend: Any, request: Request, result: Any) -> Outcome:
     ending = {"Next": state["Next"]} if "Next" in state else {"End": True}
     outcome = _run(backend, {"Type": "Pass", **fields, **ending}, request.state_input, name=request.name,
                    role=request.role, language="JSONata",
-                   variables={**(request.variables or {}), _MOCK_VARIABLE: result})
+                   variables={**(request.run_variables or {}), _MOCK_VARIABLE: result})
     outcome.task_result = result
     return outcome
 
@@ -333,7 +394,7 @@ def _inspection(backend: Any, request: Request, outcome: Outcome) -> dict[str, A
         elif state.get("Type") == "Task" and "Arguments" in state:  # mocked: the arguments it would have sent
             data["afterArguments"] = _run(backend, {"Type": "Pass", "Output": state["Arguments"], "End": True},
                                           request.state_input, name=_STAND_IN, role=request.role,
-                                          language="JSONata", variables=request.variables).output
+                                          language="JSONata", variables=request.run_variables).output
         return data
     kind = state["Type"]
     if kind == "Map":  # the recorded Map inspections show its settings (`_map_settings`), not its paths

@@ -295,3 +295,41 @@ def test_fields_the_api_does_not_have_are_accepted(sync_sfn):  # field_not_part_
     state = {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "End": True}
     response = run(sync_sfn, state, level="INFO", mock={"result": json.dumps({"random": "json"})})
     assert (response["status"], json.loads(response["output"])) == ("SUCCEEDED", {"random": "json"})
+
+
+# -- a mocked context object (test_state_context_object.snapshot.json) ----------------------------------------
+
+CONTEXT = {"Execution": {"Id": "arn:aws:states:::execution:MyStateMachine:execution-name-12345",
+                         "Input": {"values": ["charizard", "pikachu"]}, "Name": "execution-name-12345"},
+           "State": {"Name": "MyTaskState", "RetryCount": 0}}
+
+
+def test_the_state_reads_the_mocked_context_object(sync_sfn):
+    state = {**LAMBDA_TASK, "Parameters": {"FunctionName": "f", "Payload": {"Input.$": "$$.Execution.Input"}},
+             "ResultSelector": {"ContextObjectValue.$": "$$.Execution.Input.values", "LambdaOutput.$": "$.Payload"}}
+    response = parsed(run(sync_sfn, state, context=json.dumps(CONTEXT),
+                          mock={"result": json.dumps({"Payload": {"pokemon": "pikachu"}})}))
+    assert response["output"] == {"ContextObjectValue": ["charizard", "pikachu"], "LambdaOutput": {"pokemon": "pikachu"}}
+    assert response["inspectionData"]["afterParameters"] == {
+        "FunctionName": "f", "Payload": {"Input": {"values": ["charizard", "pikachu"]}}}
+    jsonata = {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $states.context.Execution.Name %}", "End": True}
+    assert run(sync_sfn, jsonata, level="INFO", context=json.dumps(CONTEXT))["output"] == '"execution-name-12345"'
+
+
+def test_an_empty_context_object_is_what_the_state_sees(sync_sfn):  # EMPTY
+    state = {**LAMBDA_TASK, "ResultSelector": {"ContextObjectValue.$": "$$"}}
+    response = run(sync_sfn, state, level="INFO", context="{}", mock={"result": json.dumps({"Payload": 1})})
+    assert json.loads(response["output"]) == {"ContextObjectValue": {}}
+
+
+@pytest.mark.parametrize(("context", "why"), [
+    ({"Pokedex": {}}, "Field 'Pokedex' is not allowed"),
+    ({"Execution": {"pokemon": ["charizard"]}}, "Field 'pokemon' is not allowed"),
+    ({"Execution": {"Id": 42}}, "Execution.Id must be a string"),
+    ({"Map": {"Item": {"Index": 2}}}, "'Map' field is not supported when mocking a Context object"),
+    ({"Task": {"Token": "abcd123"}}, "Context object contains 'Task' when state is not a Task state with a "
+                                     "'.sync' or '.waitForTaskToken' service integration pattern"),
+])
+def test_a_mocked_context_object_is_checked(sync_sfn, context, why):
+    assert refused(sync_sfn.test_state, definition=json.dumps(LAMBDA_TASK), roleArn=ROLE, context=json.dumps(context),
+                   mock={"result": "{}"}) == ("ValidationException", f"Invalid Context object provided: {why}")
