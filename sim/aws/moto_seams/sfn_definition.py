@@ -123,8 +123,9 @@ def _machine(document: dict[str, Any], at: str, language: str) -> Iterator[Diagn
             continue
         state_language = state.get("QueryLanguage", language)
         if language == "JSONata" and state_language == "JSONPath":
-            yield Diagnostic("SCHEMA_VALIDATION_FAILED", "A JSONPath state cannot be nested in a JSONata state machine",
-                             f"{where}/QueryLanguage")
+            # test_sfn_api_validation.snapshot.json, INVALID_DOWNGRADE_QUERY_LANGUAGE
+            yield Diagnostic("SCHEMA_VALIDATION_FAILED",
+                             "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine", where)
         yield from _state(name, state, where, state_language)
         targets = list(_targets(state, where))
         edges[name] = [t for t, _ in targets]

@@ -100,3 +100,12 @@ def test_a_state_of_no_known_type_is_reported_alone(sfn):
     assert _create_error(sfn, definition)["Message"] == (
         "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The field 'Type' should have one of these "
         "values: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map] at /States/ExistingButInvalidState/Type'")
+
+
+def test_a_jsonpath_state_in_a_jsonata_machine_is_named_at_the_state(sfn):  # INVALID_DOWNGRADE_QUERY_LANGUAGE
+    definition = json.dumps({"QueryLanguage": "JSONata", "StartAt": "Pass", "States": {
+        "Pass": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": True}}})
+    answer = sfn.validate_state_machine_definition(definition=definition)
+    assert answer["diagnostics"] == [{
+        "severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "location": "/States/Pass",
+        "message": "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine"}]
