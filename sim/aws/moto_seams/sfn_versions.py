@@ -394,9 +394,24 @@ def _update_state_machine_alias(self: StepFunctionResponse) -> ActionResult:
     return ActionResult({"updateDate": alias.update_date})
 
 
+def _delete_state_machine_alias(self: StepFunctionResponse) -> EmptyResult:
+    """Replaces `StepFunctionResponse.delete_state_machine_alias`.
+
+    Restores: deleting an alias that no longer exists succeeds, as AWS's does
+    (test_sfn_api_aliasing.snapshot.json, test_delete_no_such_alias_arn); moto answered ResourceNotFound.
+    """
+    arn = self._get_param("stateMachineAliasArn")
+    source, _, name = arn.rpartition(":")
+    machine = next((m for m in self.stepfunction_backend.state_machines if m.arn == source), None)
+    if machine is not None:
+        machine.aliases.pop(name, None)
+    return EmptyResult()
+
+
 register(
     [
         (StateMachine, "publish", _publish),
+        (StepFunctionResponse, "delete_state_machine_alias", _delete_state_machine_alias),
         (StepFunctionResponse, "update_state_machine", _update_state_machine),
         (StepFunctionResponse, "publish_state_machine_version", _publish_state_machine_version),  # added
         (StepFunctionResponse, "list_state_machine_versions", _list_state_machine_versions),  # added
@@ -420,6 +435,7 @@ register(
         Seam(StepFunctionResponse, "create_state_machine_alias", ("self",), _create_state_machine_alias.__doc__ or ""),
         Seam(StepFunctionResponse, "update_state_machine_alias", ("self",), _update_state_machine_alias.__doc__ or ""),
         Seam(StepFunctionResponse, "start_execution", ("self",), _start_execution.__doc__ or ""),
+        Seam(StepFunctionResponse, "delete_state_machine_alias", ("self",), _delete_state_machine_alias.__doc__ or ""),
         Seam(StepFunctionResponse, "list_executions", ("self",), _list_executions.__doc__ or ""),
         Seam(StateMachine, "_handle_name_input_idempotency", ("self", "name", "execution_input"),
              "StateMachineVersion borrows it to start executions of versions"),

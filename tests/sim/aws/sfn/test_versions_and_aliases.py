@@ -180,3 +180,11 @@ def test_a_version_an_alias_routes_to_cannot_be_deleted(sfn, machine):
 def test_updating_a_missing_alias_is_resource_not_found(sfn, machine):  # test_update_no_such_alias_arn
     assert refused(sfn.update_state_machine_alias, stateMachineAliasArn=f"{machine}:nope", description="d") == (
         "ResourceNotFound", "Request references a resource that does not exist.")
+
+
+def test_deleting_an_alias_twice_succeeds(sfn, machine):  # test_delete_no_such_alias_arn
+    alias = sfn.create_state_machine_alias(name="gone", routingConfiguration=[
+        {"stateMachineVersionArn": f"{machine}:1", "weight": 100}])["stateMachineAliasArn"]
+    sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
+    sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
+    assert sfn.list_state_machine_aliases(stateMachineArn=machine)["stateMachineAliases"] == []
