@@ -25,7 +25,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.moto_seams.sfn_definition import diagnose, invalid_definition_message
 from sim.aws.moto_seams.sfn_express import express_diagnostics
-from sim.aws.moto_seams.sfn_versions import alias_arn_of, revision_id_of, version_arn_of
+from sim.aws.moto_seams.sfn_versions import alias_arn_of, revision_id_of, variable_references, version_arn_of
 
 __all__ = ["aws_timestamp", "json_text", "sdk_error_prefix"]
 
@@ -164,7 +164,8 @@ def _describe_state_machine_for_execution(self: StepFunctionResponse) -> ActionR
 
     Restores: the definition, role and configuration the execution ran with (moto described the machine
     as it is now), in AWS's shape: `updateDate` and `revisionId`, no `creationDate`/`status`/`type`
-    (test_sfn_api.snapshot.json, test_describe_state_machine_for_execution; test_sfn_api_versioning).
+    (test_sfn_api.snapshot.json, test_describe_state_machine_for_execution; test_sfn_api_versioning), with
+    `variableReferences` (test_sfn_api_variable_references).
     """
     execution = self.stepfunction_backend.describe_execution(self._get_param("executionArn"))
     machine = getattr(execution, "state_machine", None) or self.stepfunction_backend.describe_state_machine(
@@ -178,6 +179,8 @@ def _describe_state_machine_for_execution(self: StepFunctionResponse) -> ActionR
     }
     if revision_id_of(machine):
         response["revisionId"] = revision_id_of(machine)
+    if references := variable_references(machine.definition):
+        response["variableReferences"] = references
     return ActionResult(response)
 
 

@@ -24,12 +24,15 @@ from moto.core.exceptions import AWSError
 from moto.core.responses import ActionResult, EmptyResult
 from moto.stepfunctions.exceptions import InvalidArn, StateMachineDoesNotExist, ValidationException
 from moto.stepfunctions.models import StateMachine, StateMachineAlias, StateMachineVersion
+from moto.stepfunctions.parser.asl.static_analyser.variable_references_static_analyser import (
+    VariableReferencesStaticAnalyser,
+)
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from sim import context as sim_context
 from sim.aws.moto_seams.core import Seam, register
 
-__all__ = ["ConflictException", "alias_arn_of", "revision_id_of", "version_arn_of"]
+__all__ = ["ConflictException", "alias_arn_of", "revision_id_of", "variable_references", "version_arn_of"]
 
 _ORIGINAL_PUBLISH = StateMachine.publish
 _REVISION = "_stepbricks_revision_id"
@@ -215,8 +218,8 @@ def _describe_state_machine(self: StepFunctionResponse, state_machine_arn: str) 
     """Replaces `StepFunctionResponse._describe_state_machine` (DescribeStateMachine and
     DescribeStateMachineForExecution).
 
-    Restores: `revisionId` of the machine or version when it has one, a version's `description`, and
-    `loggingConfiguration` with `includeExecutionData` as AWS always reports it.
+    Restores: `revisionId` of the machine or version when it has one, a version's `description`,
+    `loggingConfiguration` with `includeExecutionData` as AWS always reports it, and `variableReferences`.
     """
     machine = self.stepfunction_backend.describe_state_machine(state_machine_arn)
     logging = {"level": "OFF", "includeExecutionData": False, **(machine.loggingConfiguration or {})}
@@ -230,7 +233,19 @@ def _describe_state_machine(self: StepFunctionResponse, state_machine_arn: str) 
         response["revisionId"] = revision_id_of(machine)
     if isinstance(machine, StateMachineVersion) and machine.description:
         response["description"] = machine.description
+    if references := variable_references(machine.definition):
+        response["variableReferences"] = references
     return ActionResult(response)
+
+
+def variable_references(definition: str) -> dict[str, list[str]]:
+    """The variables each state reads, by state, names sorted, JSONata expressions excluded, as AWS lists
+    them (test_sfn_api_variable_references.snapshot.json); moto's interpreter ships the analyser."""
+    try:
+        found = VariableReferencesStaticAnalyser.process_and_get(definition)
+    except Exception:  # a definition the analyser cannot read names no references
+        return {}
+    return {state: sorted(set(names)) for state, names in found.items() if names}
 
 
 # -- executions of versions and aliases ---------------------------------------------------------------------

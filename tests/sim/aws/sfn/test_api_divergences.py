@@ -93,3 +93,20 @@ def test_describe_state_machine_for_execution_shows_what_the_execution_ran(aws, 
     later = aws.start_execution(machine, {})
     wait_for(sfn, later)
     assert sfn.describe_state_machine_for_execution(executionArn=later)["revisionId"] == revision["revisionId"]
+
+
+def test_describe_lists_the_variables_each_state_reads(aws, sfn, create_machine, wait_for):
+    # test_sfn_api_variable_references.snapshot.json: BASE_REFERENCE_IN_CHOICE / _WAIT / _FAIL; JSONata excluded
+    machine = create_machine({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "SecondsPath": "$waitTime", "Next": "C", "Assign": {"waitTime": 0}},
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$answer", "StringEqualsPath": "$guess", "Next": "E"}],
+              "Default": "J"},
+        "J": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $answer %}", "End": True},
+        "E": {"Type": "Fail", "ErrorPath": "$errorVar", "CausePath": "$causeVar"}}})
+    expected = {"W": ["waitTime"], "C": ["answer", "guess"], "E": ["causeVar", "errorVar"]}
+    assert sfn.describe_state_machine(stateMachineArn=machine)["variableReferences"] == expected
+    execution = aws.start_execution(machine, {})
+    wait_for(sfn, execution)
+    assert sfn.describe_state_machine_for_execution(executionArn=execution)["variableReferences"] == expected
+    plain = create_machine({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    assert "variableReferences" not in sfn.describe_state_machine(stateMachineArn=plain)
