@@ -397,9 +397,14 @@ def _inspection(backend: Any, request: Request, outcome: Outcome) -> dict[str, A
                                           language="JSONata", variables=request.run_variables).output
         return data
     kind = state["Type"]
-    if kind == "Map":  # the recorded Map inspections show its settings (`_map_settings`), not its paths
-        return data
     input_path = {"InputPath": state["InputPath"]} if "InputPath" in state else {}
+    if kind == "Map":  # its paths up to the items (test_state_machine_with_state_error); settings: `_map_settings`
+        data["afterInputPath"] = _pass(backend, input_path, request.state_input, request) if input_path \
+            else request.state_input
+        items_path = state.get("ItemsPath", "$")
+        data["afterItemsPath"] = _pass(backend, {"InputPath": items_path}, data["afterInputPath"], request) \
+            if items_path != "$" else data["afterInputPath"]
+        return data
     if kind == "Pass" and "Result" in state:
         result = state["Result"]
     else:

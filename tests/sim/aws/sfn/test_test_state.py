@@ -100,10 +100,12 @@ PARALLEL = {"Type": "Parallel", "End": True,
             "Branches": [{"StartAt": "Inner", "States": {"Inner": {"Type": "Pass", "Result": 1, "End": True}}}]}
 
 
-def test_a_mocked_map_shows_its_concurrency_and_tolerance_as_numbers(sync_sfn):  # test_base_map_state_inspect
+def test_a_mocked_map_shows_its_items_concurrency_and_tolerance(sync_sfn):
+    # test_base_map_state_inspect, test_state_machine_with_state_error (afterItemsPath; numbers as numbers)
     response = run(sync_sfn, MAP, json.dumps({"Values": [1, 2, 3]}), mock={"result": "[1, 1, 1]"})
     assert json.loads(response["output"]) == [1, 1, 1]
-    assert response["inspectionData"] == {"input": '{"Values":[1,2,3]}', "maxConcurrency": 1}
+    assert response["inspectionData"] == {"input": '{"Values":[1,2,3]}', "afterInputPath": '{"Values":[1,2,3]}',
+                                          "afterItemsPath": "[1,2,3]", "maxConcurrency": 1}
 
 
 @pytest.mark.parametrize("state", [MAP, PARALLEL])
