@@ -14,7 +14,9 @@ against AWS in LocalStack's tests/aws/services/stepfunctions/v2/test_sfn_api*.sn
 - an Express machine with a callback, `.sync` or activity task: InvalidDefinition (`sfn_express`);
   ListExecutions of an Express machine: StateMachineTypeNotSupported;
 - an activity that does not exist: ActivityDoesNotExist "Activity Does Not Exist: '<arn>'";
-- DescribeStateMachineForExecution of an unknown execution: ExecutionDoesNotExist.
+- DescribeStateMachineForExecution of an unknown execution: ExecutionDoesNotExist;
+- RedriveExecution of an unknown execution or of one that did not fail: ExecutionDoesNotExist /
+  ExecutionNotRedrivable "Execution is SUCCEEDED and cannot be redriven" (the reason DescribeExecution gives).
 """
 
 from __future__ import annotations
@@ -150,6 +152,22 @@ def _execution(backend: Any, params: dict[str, Any]) -> None:
         raise ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
 
 
+class ExecutionNotRedrivable(AWSError):
+    TYPE = "ExecutionNotRedrivable"
+    STATUS = 400
+
+
+def _redrive(backend: Any, params: dict[str, Any]) -> None:
+    """RedriveExecution of an unknown execution, or of one that did not fail: AWS's refusals (its reason is
+    DescribeExecution's `redriveStatusReason`). Redriving a failed execution itself is not simulated."""
+    _execution(backend, params)
+    arn = params.get("executionArn")
+    execution = next(e for m in backend.state_machines for e in m.executions if e.execution_arn == arn)
+    status = str(getattr(execution.status, "value", execution.status))
+    if status not in ("FAILED", "TIMED_OUT", "ABORTED"):
+        raise ExecutionNotRedrivable(f"Execution is {status} and cannot be redriven")
+
+
 def _map_run(backend: Any, params: dict[str, Any]) -> None:
     arn = params.get("mapRunArn")
     for machine in backend.state_machines:
@@ -169,6 +187,7 @@ _CHECKS: dict[str, Callable[[Any, dict[str, Any]], None]] = {
     "DescribeActivity": _activity,
     "GetActivityTask": _activity,
     "DescribeStateMachineForExecution": _execution,
+    "RedriveExecution": _redrive,
     "DescribeMapRun": _map_run,
     "UpdateMapRun": _map_run,
 }

@@ -252,3 +252,13 @@ def test_executions_of_an_express_machine_are_not_listed(sfn):
 def test_an_unknown_page_token_is_invalid_token_with_the_reason_quoted(sfn, action):
     # test_sfn_api_aliasing.snapshot.json: "Invalid Token: 'Invalid token'"
     assert refused(getattr(sfn, action), nextToken="not-a-token") == ("InvalidToken", "Invalid Token: 'Invalid token'")
+
+
+def test_only_a_failed_execution_can_be_redriven(aws, sfn, machine, wait_for):
+    execution = aws.start_execution(machine, {})
+    wait_for(sfn, execution)
+    assert refused(sfn.redrive_execution, executionArn=execution) == (
+        "ExecutionNotRedrivable", "Execution is SUCCEEDED and cannot be redriven")
+    missing = execution + "-missing"
+    assert refused(sfn.redrive_execution, executionArn=missing) == (
+        "ExecutionDoesNotExist", f"Execution Does Not Exist: '{missing}'")
