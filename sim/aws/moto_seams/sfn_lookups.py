@@ -13,6 +13,7 @@ against AWS in LocalStack's tests/aws/services/stepfunctions/v2/test_sfn_api*.sn
   Destination." / "... Log Destination not found." (test_sfn_api_logs.snapshot.json);
 - an Express machine with a callback, `.sync` or activity task: InvalidDefinition (`sfn_express`);
   ListExecutions of an Express machine: StateMachineTypeNotSupported;
+- more than 50 tags at CreateStateMachine/CreateActivity: TooManyTags (`sfn_tags`);
 - an activity that does not exist: ActivityDoesNotExist "Activity Does Not Exist: '<arn>'";
 - DescribeStateMachineForExecution of an unknown execution: ExecutionDoesNotExist;
 - RedriveExecution of an unknown execution or of one that did not fail: ExecutionDoesNotExist /
@@ -39,6 +40,7 @@ from sim.aws.moto_seams.sfn_api import InvalidDefinition
 from sim.aws.moto_seams.sfn_definition import invalid_definition_message
 from sim.aws.moto_seams.sfn_express import express_diagnostics
 from sim.aws.moto_seams.sfn_sync import StateMachineTypeNotSupported
+from sim.aws.moto_seams.sfn_tags import MAX_TAGS, TooManyTags
 
 __all__ = ["check_resources", "jackson_message"]
 
@@ -120,7 +122,19 @@ def _update_state_machine(backend: Any, params: dict[str, Any]) -> None:
         _express(params.get("definition"))
 
 
+def _tag_count(backend: Any, params: dict[str, Any], kind: str) -> None:
+    tags = params.get("tags") or []
+    if len({t.get("key") for t in tags if isinstance(t, dict)}) > MAX_TAGS:
+        raise TooManyTags(f"arn:{backend.partition}:states:{backend.region_name}:{backend.account_id}:{kind}:"
+                          f"{params.get('name')}")
+
+
+def _create_activity(backend: Any, params: dict[str, Any]) -> None:
+    _tag_count(backend, params, "activity")
+
+
 def _create_state_machine(backend: Any, params: dict[str, Any]) -> None:
+    _tag_count(backend, params, "stateMachine")
     _logging(backend, params)
     if params.get("type") == "EXPRESS":
         _express(params.get("definition"))
@@ -182,6 +196,7 @@ _CHECKS: dict[str, Callable[[Any, dict[str, Any]], None]] = {
     "StartExecution": _start_execution,
     "StartSyncExecution": _start_execution,
     "CreateStateMachine": _create_state_machine,
+    "CreateActivity": _create_activity,
     "UpdateStateMachine": _update_state_machine,
     "ListExecutions": _list_executions,
     "DescribeActivity": _activity,

@@ -61,3 +61,11 @@ def test_activities_are_taggable(sfn):
     sfn.tag_resource(resourceArn=activity, tags=[{"key": "k", "value": "v"}])
     sfn.untag_resource(resourceArn=activity, tagKeys=["absent"])
     assert sfn.list_tags_for_resource(resourceArn=activity)["tags"] == [{"key": "k", "value": "v"}]
+
+
+def test_creating_with_more_than_50_tags_is_too_many_tags(sfn):
+    tags = [{"key": f"k{i}", "value": "v"} for i in range(51)]
+    error = refused(sfn.create_state_machine, name="over-tagged", definition=PASS, roleArn=ROLE, tags=tags)
+    assert error.response["Error"]["Code"] == "TooManyTags"
+    assert error.response["resourceName"].endswith(":stateMachine:over-tagged")
+    assert refused(sfn.create_activity, name="over-tagged", tags=tags).response["Error"]["Code"] == "TooManyTags"
