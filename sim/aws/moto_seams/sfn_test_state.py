@@ -34,12 +34,14 @@ from typing import Any
 
 from moto.core.exceptions import AWSError
 from moto.core.responses import ActionResult
+from moto.stepfunctions.exceptions import InvalidExecutionInput
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from sim import context as sim_context
 from sim.aws.moto_seams.core import register
 from sim.aws.moto_seams.sfn_api import InvalidDefinition, json_text
 from sim.aws.moto_seams.sfn_definition import diagnose, invalid_definition_message
+from sim.aws.moto_seams.sfn_lookups import jackson_message
 from sim.aws.moto_seams.sfn_mock_results import mock_result_error
 from sim.aws.moto_seams.sfn_sync import wait_until_finished
 
@@ -317,10 +319,9 @@ def _request(self: StepFunctionResponse) -> Request:
     if state["Type"] == "Task" and not role and mock is None:
         raise _refuse("RoleArn must be specified when testing a Task state")
     input_text = self._get_param("input") or "{}"
-    try:
-        state_input = json.loads(input_text)
-    except ValueError:
-        raise _refuse("Invalid input: the input must be valid JSON") from None
+    if jackson_message(input_text):  # TestState's errors (botocore model) include InvalidExecutionInput
+        raise InvalidExecutionInput(f"Invalid State Machine Execution Input: '{jackson_message(input_text)}'")
+    state_input = json.loads(input_text)
     try:
         variables = json.loads(self._get_param("variables") or "{}")
     except ValueError:

@@ -335,3 +335,9 @@ def test_an_empty_context_object_is_what_the_state_sees(sync_sfn):  # EMPTY
 def test_a_mocked_context_object_is_checked(sync_sfn, context, why):
     assert refused(sync_sfn.test_state, definition=json.dumps(LAMBDA_TASK), roleArn=ROLE, context=json.dumps(context),
                    mock={"result": "{}"}) == ("ValidationException", f"Invalid Context object provided: {why}")
+
+
+def test_an_input_that_is_not_json_is_invalid_execution_input(sync_sfn):  # TestState's errors in botocore's model
+    assert refused(sync_sfn.test_state, definition=json.dumps(PASS_STATE), roleArn=ROLE, input="not json") == (
+        "InvalidExecutionInput", "Invalid State Machine Execution Input: 'Unrecognized token 'not': was expecting "
+                                 "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')'")
