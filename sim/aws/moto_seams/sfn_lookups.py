@@ -16,6 +16,8 @@ against AWS in LocalStack's tests/aws/services/stepfunctions/v2/test_sfn_api*.sn
 - more than 50 tags at CreateStateMachine/CreateActivity: TooManyTags (`sfn_tags`);
 - an activity that does not exist: ActivityDoesNotExist "Activity Does Not Exist: '<arn>'";
 - DescribeStateMachineForExecution of an unknown execution: ExecutionDoesNotExist;
+- DescribeStateMachineAlias of an unknown alias: ResourceNotFound "Request references a resource that does
+  not exist.";
 - RedriveExecution of an unknown execution or of one that did not fail: ExecutionDoesNotExist /
   ExecutionNotRedrivable "Execution is SUCCEEDED and cannot be redriven" (the reason DescribeExecution gives).
 """
@@ -41,6 +43,7 @@ from sim.aws.moto_seams.sfn_definition import invalid_definition_message
 from sim.aws.moto_seams.sfn_express import express_diagnostics
 from sim.aws.moto_seams.sfn_sync import StateMachineTypeNotSupported
 from sim.aws.moto_seams.sfn_tags import MAX_TAGS, TooManyTags
+from sim.aws.moto_seams.sfn_versions import ResourceNotFound as AliasNotFound
 
 __all__ = ["check_resources", "jackson_message"]
 
@@ -182,6 +185,16 @@ def _redrive(backend: Any, params: dict[str, Any]) -> None:
         raise ExecutionNotRedrivable(f"Execution is {status} and cannot be redriven")
 
 
+def _alias(backend: Any, params: dict[str, Any]) -> None:
+    """An alias that does not exist: ResourceNotFound in the words AWS uses for it at UpdateStateMachineAlias
+    (test_sfn_api_aliasing.snapshot.json); moto wrapped its own message in another and answered a missing
+    machine with StateMachineDoesNotExist, which DescribeStateMachineAlias does not declare."""
+    source, _, name = str(params.get("stateMachineAliasArn")).rpartition(":")
+    machine = next((m for m in backend.state_machines if m.arn == source), None)
+    if machine is None or name not in machine.aliases:
+        raise AliasNotFound("Request references a resource that does not exist.")
+
+
 def _map_run(backend: Any, params: dict[str, Any]) -> None:
     arn = params.get("mapRunArn")
     for machine in backend.state_machines:
@@ -202,6 +215,7 @@ _CHECKS: dict[str, Callable[[Any, dict[str, Any]], None]] = {
     "DescribeActivity": _activity,
     "GetActivityTask": _activity,
     "DescribeStateMachineForExecution": _execution,
+    "DescribeStateMachineAlias": _alias,
     "RedriveExecution": _redrive,
     "DescribeMapRun": _map_run,
     "UpdateMapRun": _map_run,

@@ -188,3 +188,9 @@ def test_deleting_an_alias_twice_succeeds(sfn, machine):  # test_delete_no_such_
     sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
     sfn.delete_state_machine_alias(stateMachineAliasArn=alias)
     assert sfn.list_state_machine_aliases(stateMachineArn=machine)["stateMachineAliases"] == []
+
+
+def test_describing_a_missing_alias_is_resource_not_found(sfn, machine):
+    for arn in (f"{machine}:nope", f"{machine}-gone:nope"):
+        assert refused(sfn.describe_state_machine_alias, stateMachineAliasArn=arn) == (
+            "ResourceNotFound", "Request references a resource that does not exist.")
