@@ -25,6 +25,8 @@ from moto.stepfunctions.responses import StepFunctionResponse
 
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.moto_seams.sfn_definition import diagnose, invalid_definition_message
+from sim.aws.moto_seams.sfn_express import express_diagnostics
+from sim.aws.moto_seams.sfn_versions import alias_arn_of, revision_id_of, variable_references, version_arn_of
 
 __all__ = ["DESCRIBE_EXECUTION_FIELDS", "aws_timestamp", "json_text", "sdk_error_prefix"]
 
@@ -115,7 +117,9 @@ def _describe_execution(self: StepFunctionResponse) -> ActionResult:
     """Replaces `StepFunctionResponse.describe_execution`.
 
     Restores: `output` is always the JSON text of the result (moto returned a string result raw,
-    so an execution ending in "high" answered `high`, not `"high"`, and a timestamp failed with 500).
+    so an execution ending in "high" answered `high`, not `"high"`, and a timestamp failed with 500);
+    an execution of a version names the machine, the version and the alias it was started through;
+    `inputDetails` and the redrive fields AWS always reports.
     """
     arn = self._get_param("executionArn")
     execution = self.stepfunction_backend.describe_execution(arn)
@@ -137,8 +141,53 @@ def _describe_execution(self: StepFunctionResponse) -> ActionResult:
         response["error"] = execution.error
     if execution.cause is not None:
         response["cause"] = execution.cause
-    for fields in DESCRIBE_EXECUTION_FIELDS:
+    if version_arn_of(execution):  # started on a version or through an alias
+        response["stateMachineArn"] = execution.state_machine.source_arn
+        response["stateMachineVersionArn"] = version_arn_of(execution)
+    if alias_arn_of(execution):
+        response["stateMachineAliasArn"] = alias_arn_of(execution)
+    response["inputDetails"] = {"included": True}
+    response.update(_redrive_fields(str(getattr(execution.status, "value", execution.status))))
+    for fields in DESCRIBE_EXECUTION_FIELDS:  # e.g. sfn_redrive: the execution's own redrive record
         response.update(fields(execution))
+    return ActionResult(response)
+
+
+def _redrive_fields(status: str) -> dict[str, Any]:
+    """DescribeExecution's redrive fields as AWS reports them for an execution never redriven
+    (LocalStack's test_sfn_api.snapshot.json, test_describe_execution: "Execution is SUCCEEDED and cannot
+    be redriven"; API reference DescribeExecution: FAILED, TIMED_OUT and ABORTED executions are REDRIVABLE)."""
+    fields: dict[str, Any] = {"redriveCount": 0}
+    if status in ("FAILED", "TIMED_OUT", "ABORTED"):
+        fields["redriveStatus"] = "REDRIVABLE"
+    else:
+        fields.update({"redriveStatus": "NOT_REDRIVABLE",
+                       "redriveStatusReason": f"Execution is {status} and cannot be redriven"})
+    return fields
+
+
+def _describe_state_machine_for_execution(self: StepFunctionResponse) -> ActionResult:
+    """Replaces `StepFunctionResponse.describe_state_machine_for_execution`.
+
+    Restores: the definition, role and configuration the execution ran with (moto described the machine
+    as it is now), in AWS's shape: `updateDate` and `revisionId`, no `creationDate`/`status`/`type`
+    (test_sfn_api.snapshot.json, test_describe_state_machine_for_execution; test_sfn_api_versioning), with
+    `variableReferences` (test_sfn_api_variable_references).
+    """
+    execution = self.stepfunction_backend.describe_execution(self._get_param("executionArn"))
+    machine = getattr(execution, "state_machine", None) or self.stepfunction_backend.describe_state_machine(
+        execution.state_machine_arn)
+    response: dict[str, Any] = {
+        "stateMachineArn": getattr(machine, "source_arn", machine.arn), "name": machine.name,
+        "definition": machine.definition, "roleArn": machine.roleArn,
+        "loggingConfiguration": {"level": "OFF", "includeExecutionData": False, **(machine.loggingConfiguration or {})},
+        "tracingConfiguration": machine.tracingConfiguration or {"enabled": False},
+        "updateDate": machine.update_date,
+    }
+    if revision_id_of(machine):
+        response["revisionId"] = revision_id_of(machine)
+    if references := variable_references(machine.definition):
+        response["variableReferences"] = references
     return ActionResult(response)
 
 
@@ -185,7 +234,10 @@ def _validate_state_machine_definition(self: StepFunctionResponse) -> ActionResu
     """ValidateStateMachineDefinition, which moto lacks (HTTP 500): `result` OK/FAIL with AWS's diagnostics."""
     definition = self._get_param("definition") or ""
     max_results = int(self._get_param("maxResults") or 100)
-    diagnostics = [d.as_api() for d in diagnose(definition, _parse)]
+    found = diagnose(definition, _parse)
+    if self._get_param("type") == "EXPRESS":
+        found += express_diagnostics(definition)
+    diagnostics = [d.as_api() for d in found]
     return ActionResult({"result": "FAIL" if diagnostics else "OK", "diagnostics": diagnostics[:max_results],
                          "truncated": len(diagnostics) > max_results})
 
@@ -197,6 +249,7 @@ register(
         (StepFunctionResponse, "validate_state_machine_definition", _validate_state_machine_definition),
         (StateTaskServiceAwsSdk, "_eval_service_task", _aws_sdk_eval_service_task),
         (StepFunctionResponse, "describe_execution", _describe_execution),
+        (StepFunctionResponse, "describe_state_machine_for_execution", _describe_state_machine_for_execution),
         (StateTaskServiceAwsSdk, "_normalise_service_error_name", _normalise_service_error_name),
         (StepFunctionsParserBackend, "_validate_definition", _validate_definition),
         (StepFunctionResponse, "send_task_failure", _send_task_failure),
@@ -206,6 +259,8 @@ register(
              ("self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials"),
              _aws_sdk_eval_service_task.__doc__ or ""),
         Seam(StepFunctionResponse, "describe_execution", ("self",), _describe_execution.__doc__ or ""),
+        Seam(StepFunctionResponse, "describe_state_machine_for_execution", ("self",),
+             _describe_state_machine_for_execution.__doc__ or ""),
         Seam(StepFunctionsParserBackend, "_validate_definition", ("definition",), _validate_definition.__doc__ or ""),
         Seam(StateTaskServiceAwsSdk, "_normalise_service_error_name", ("service_name",),
              _normalise_service_error_name.__doc__ or ""),

@@ -48,7 +48,8 @@ class Diagnostic:
         return found
 
     def __str__(self) -> str:
-        return f"{self.code}: {self.message}" + (f" at {self.location}" if self.location is not None else "")
+        located = self.location is not None and not self.message.endswith(self.location)
+        return f"{self.code}: {self.message}" + (f" at {self.location}" if located else "")
 
 
 def invalid_definition_message(diagnostics: list[Diagnostic]) -> str:
@@ -58,10 +59,13 @@ def invalid_definition_message(diagnostics: list[Diagnostic]) -> str:
 
 def diagnose(definition: str, parse: Callable[[str], None] | None = None) -> list[Diagnostic]:
     """Every reason AWS would refuse `definition`; `parse` (moto's parser) adds what its grammar refuses."""
+    if not definition.strip():
+        # test_sfn_api_validation.snapshot.json (EMPTY_STRING)
+        return [Diagnostic("SCHEMA_VALIDATION_FAILED", "Definition must be a valid JSON object")]
     try:
         document = json.loads(definition)
     except ValueError as exc:
-        return [Diagnostic("INVALID_JSON_DESCRIPTION", str(exc))]
+        return [_json_diagnostic(definition, exc)]
     if not isinstance(document, dict):
         return [Diagnostic("SCHEMA_VALIDATION_FAILED", "The state machine definition must be a JSON object", "/")]
     found = list(_machine(document, "", document.get("QueryLanguage", "JSONPath")))
@@ -73,6 +77,21 @@ def diagnose(definition: str, parse: Callable[[str], None] | None = None) -> lis
     return found
 
 
+def _json_diagnostic(text: str, exc: ValueError) -> Diagnostic:
+    """AWS's diagnostic for a definition that is not JSON, in the words of the Jackson parser it uses where
+    the case is recorded (test_sfn_api_validation.snapshot.json, NOT_A_DEF): "Unrecognized token 'not': was
+    expecting (...)\n at [Source: (String)"not a definition"; line: 1, column: 4]"; Python's words otherwise."""
+    stripped = text.lstrip()
+    word = re.match(r"[A-Za-z_$][A-Za-z0-9_$.\-]*", stripped)
+    if word and "\n" not in text:
+        column = len(text) - len(stripped) + len(word.group(0)) + 1
+        source = f'[Source: (String)"{text}"; line: 1, column: {column}]'
+        return Diagnostic("INVALID_JSON_DESCRIPTION",
+                          f"Unrecognized token '{word.group(0)}': was expecting (JSON String, Number, Array, Object "
+                          f"or token 'null', 'true' or 'false')\n at {source}", source)
+    return Diagnostic("INVALID_JSON_DESCRIPTION", str(exc))
+
+
 def _parser_message(exc: Exception) -> str:
     text = str(exc.args[0]) if exc.args else str(exc)
     return re.sub(r"^(Error=\w+ Args=\[)|(\] in definition .*$)", "", text, flags=re.DOTALL).strip("'\"")
@@ -81,11 +100,16 @@ def _parser_message(exc: Exception) -> str:
 def _machine(document: dict[str, Any], at: str, language: str) -> Iterator[Diagnostic]:
     """Diagnostics of one States scope (the machine, a Parallel branch or a Map's ItemProcessor)."""
     states = document.get("States")
+    start = document.get("StartAt")
+    missing = [f for f, v in (("States", states), ("StartAt", start)) if v is None]
+    if missing:
+        # test_sfn_api_validation / test_sfn_api.snapshot.json: "These fields are required: [States, StartAt] at /"
+        yield Diagnostic("SCHEMA_VALIDATION_FAILED", f"These fields are required: [{', '.join(missing)}]", at or "/")
+        return
     if not isinstance(states, dict) or not states:
         yield Diagnostic("SCHEMA_VALIDATION_FAILED", "The field 'States' is required and must be a non-empty object",
                          at or "/")
         return
-    start = document.get("StartAt")
     if not isinstance(start, str):
         yield Diagnostic("SCHEMA_VALIDATION_FAILED", "The field 'StartAt' is required", at or "/")
         return
@@ -99,14 +123,17 @@ def _machine(document: dict[str, Any], at: str, language: str) -> Iterator[Diagn
             continue
         state_language = state.get("QueryLanguage", language)
         if language == "JSONata" and state_language == "JSONPath":
-            yield Diagnostic("SCHEMA_VALIDATION_FAILED", "A JSONPath state cannot be nested in a JSONata state machine",
-                             f"{where}/QueryLanguage")
+            # test_sfn_api_validation.snapshot.json, INVALID_DOWNGRADE_QUERY_LANGUAGE
+            yield Diagnostic("SCHEMA_VALIDATION_FAILED",
+                             "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine", where)
         yield from _state(name, state, where, state_language)
         targets = list(_targets(state, where))
         edges[name] = [t for t, _ in targets]
         for target, location in targets:
             if target not in states:
                 yield Diagnostic("MISSING_TRANSITION_TARGET", f"Missing 'Next' target: {target}", location)
+    if any(isinstance(s, dict) and s.get("Type") not in _STATE_TYPES for s in states.values()):
+        return  # a state of no known type has no known transitions: AWS reports the type alone (as recorded)
     reachable = _reachable(start, edges)
     terminal = [n for n, s in states.items() if isinstance(s, dict)
                 and (s.get("End") is True or s.get("Type") in _TERMINAL_TYPES)]
@@ -121,8 +148,9 @@ def _machine(document: dict[str, Any], at: str, language: str) -> Iterator[Diagn
 def _state(name: str, state: dict[str, Any], where: str, language: str) -> Iterator[Diagnostic]:
     kind = state.get("Type")
     if kind not in _STATE_TYPES:
-        yield Diagnostic("SCHEMA_VALIDATION_FAILED", f"The field 'Type' must be one of {sorted(_STATE_TYPES)}",
-                         f"{where}/Type")
+        # test_test_state_machine_scenarios.snapshot.json: test_state_name_invalid_state_definition
+        yield Diagnostic("SCHEMA_VALIDATION_FAILED", "The field 'Type' should have one of these values: "
+                         "[Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]", f"{where}/Type")
         return
     for field in ("Retry", "Catch"):
         if field in state and kind not in _ERROR_HANDLING_STATES:

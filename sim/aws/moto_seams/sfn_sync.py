@@ -1,4 +1,5 @@
-"""Synchronous Step Functions APIs moto lacks: StartSyncExecution (Express workflows) and TestState.
+"""Synchronous Step Functions APIs moto lacks: StartSyncExecution (Express workflows) here, TestState in
+`sfn_test_state` (which runs its state to the end with `wait_until_finished`).
 
 Both are served on AWS under the `sync-` host prefix; a boto3 client pointed at the simulator must not
 add it (`Config(inject_host_prefix=False)`, e.g. `aws.client("stepfunctions", inject_host_prefix=False)`),
@@ -8,8 +9,6 @@ attribute to patch); the completion signal they wait on is a registered patch.
 
 from __future__ import annotations
 
-import copy
-import json
 import threading
 from typing import Any
 
@@ -21,7 +20,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 from sim import clock
 from sim import context as sim_context
 from sim.aws.moto_seams.core import Seam, register
-from sim.aws.moto_seams.sfn_api import InvalidDefinition, json_text
+from sim.aws.moto_seams.sfn_api import json_text
 
 __all__ = ["wait_until_finished"]
 
@@ -96,73 +95,8 @@ def _start_sync_execution(self: StepFunctionResponse) -> ActionResult:
     return ActionResult(response)
 
 
-def _targets(state: dict[str, Any]) -> list[str]:
-    found = [state.get("Next"), state.get("Default")]
-    found += [c.get("Next") for c in state.get("Choices") or [] if isinstance(c, dict)]
-    found += [c.get("Next") for c in state.get("Catch") or [] if isinstance(c, dict)]
-    return [t for t in found if isinstance(t, str)]
-
-
-def _test_state(self: StepFunctionResponse) -> ActionResult:
-    """TestState: runs one state on `input` and answers with output, nextState, or error/cause and status
-    (SUCCEEDED, FAILED, CAUGHT_ERROR); `inspectionLevel` INFO adds inspectionData.input/afterResultPath.
-
-    The state runs inside a throwaway Express machine whose other states stand in for its targets,
-    so Choice routing and Catch see what they see on AWS; Retry is not attempted (AWS's TestState
-    answers RETRIABLE without retrying)."""
-    backend = self.stepfunction_backend
-    try:
-        state = json.loads(self._get_param("definition") or "")
-    except ValueError as exc:
-        raise InvalidDefinition(f"Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: {exc}'") from None
-    state = copy.deepcopy(state)
-    under_test = "TestState"
-    retry = state.pop("Retry", None)
-    stand_ins = {t: {"Type": "Succeed"} for t in _targets(state) if t != under_test}
-    definition = {"StartAt": under_test, "States": {under_test: state, **stand_ins}}
-    if "QueryLanguage" in state:
-        definition["QueryLanguage"] = state["QueryLanguage"]
-    role = self._get_param("roleArn") or "arn:aws:iam::123456789012:role/TestState"
-    machine = backend.create_state_machine(name=f"teststate-{sim_context.current().ids.hex('test-state', 12)}", definition=json.dumps(definition),
-                                           roleArn=role, sm_type="EXPRESS")
-    try:
-        execution = backend.start_execution(machine.arn, name=sim_context.current().ids.uuid("execution"),
-                                            execution_input=self._get_param("input") or "{}")
-        wait_until_finished(_interpreter_execution(backend, execution.execution_arn))
-        described = _interpreter_execution(backend, execution.execution_arn)
-        events = backend.get_execution_history(execution.execution_arn)["events"]
-    finally:
-        backend.delete_state_machine(machine.arn)
-    entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
-    next_state = next((name for name in entered if name != under_test), None)
-    state_input = next((e["stateEnteredEventDetails"].get("input") for e in events
-                        if e.get("stateEnteredEventDetails", {}).get("name") == under_test), None)
-    exited = [e["stateExitedEventDetails"] for e in events
-              if e.get("stateExitedEventDetails", {}).get("name") == under_test]
-    response: dict[str, Any] = {}
-    status = str(getattr(described.status, "value", described.status))
-    failures = [e.get(k) for e in events for k in e if k.endswith("FailedEventDetails") and k != "executionFailedEventDetails"]
-    if next_state is not None and exited:
-        response.update({"output": exited[-1].get("output"), "nextState": next_state,
-                         "status": "CAUGHT_ERROR" if failures else "SUCCEEDED"})
-        if failures:
-            response.update({"error": failures[0].get("error"), "cause": failures[0].get("cause")})
-    elif status == "SUCCEEDED":
-        response.update({"output": json_text(described.output), "status": "SUCCEEDED"})
-    else:
-        retriable = any(isinstance(r, dict) and (set(r.get("ErrorEquals") or []) & {described.error, "States.ALL"})
-                        for r in retry or [])
-        response.update({"error": described.error, "cause": described.cause,
-                         "status": "RETRIABLE" if retriable else "FAILED"})
-    if self._get_param("inspectionLevel") in ("INFO", "DEBUG", "TRACE"):
-        response["inspectionData"] = {k: v for k, v in {"input": state_input,
-                                                         "afterResultPath": response.get("output")}.items() if v}
-    return ActionResult({k: v for k, v in response.items() if v is not None})
-
-
 register(
-    [(StepFunctionResponse, "start_sync_execution", _start_sync_execution),  # added: moto has no such actions
-     (StepFunctionResponse, "test_state", _test_state),
+    [(StepFunctionResponse, "start_sync_execution", _start_sync_execution),  # added: moto has no such action
      (BaseExecutionWorkerCommunication, "terminated", _terminated)],
     [Seam(BaseExecutionWorkerCommunication, "terminated", ("self",), _terminated.__doc__ or "")],
 )

@@ -65,3 +65,48 @@ def test_send_task_failure_cause_reaches_the_task_failure_and_the_catch(aws, sfn
     events = sfn.get_execution_history(executionArn=execution)["events"]
     [failed] = [e["taskFailedEventDetails"] for e in events if e["type"] == "TaskFailed"]
     assert (failed["error"], failed["cause"]) == ("Rejected", "the reviewer said no")
+
+
+def test_describe_execution_reports_input_details_and_redrive_status(aws, sfn, create_machine, wait_for):
+    # LocalStack's test_sfn_api.snapshot.json, test_describe_execution (recorded against AWS)
+    machine = create_machine({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    described = wait_for(sfn, aws.start_execution(machine, {}))
+    assert described["inputDetails"] == {"included": True}
+    assert (described["redriveCount"], described["redriveStatus"], described["redriveStatusReason"]) == (
+        0, "NOT_REDRIVABLE", "Execution is SUCCEEDED and cannot be redriven")
+    failing = create_machine({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}})
+    failed = wait_for(sfn, aws.start_execution(failing, {}))
+    assert failed["redriveStatus"] == "REDRIVABLE" and "redriveStatusReason" not in failed
+
+
+def test_describe_state_machine_for_execution_shows_what_the_execution_ran(aws, sfn, create_machine, wait_for):
+    # test_sfn_api.snapshot.json, test_describe_state_machine_for_execution: updateDate, no creationDate/status/type
+    first = json.dumps({"Comment": "first", "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    machine = create_machine(first)
+    execution = aws.start_execution(machine, {})
+    wait_for(sfn, execution)
+    revision = sfn.update_state_machine(stateMachineArn=machine, definition=first.replace("first", "second"))
+    described = sfn.describe_state_machine_for_execution(executionArn=execution)
+    assert json.loads(described["definition"])["Comment"] == "first"
+    assert described["stateMachineArn"] == machine and "updateDate" in described
+    assert not {"creationDate", "status", "type", "revisionId"} & set(described)
+    later = aws.start_execution(machine, {})
+    wait_for(sfn, later)
+    assert sfn.describe_state_machine_for_execution(executionArn=later)["revisionId"] == revision["revisionId"]
+
+
+def test_describe_lists_the_variables_each_state_reads(aws, sfn, create_machine, wait_for):
+    # test_sfn_api_variable_references.snapshot.json: BASE_REFERENCE_IN_CHOICE / _WAIT / _FAIL; JSONata excluded
+    machine = create_machine({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "SecondsPath": "$waitTime", "Next": "C", "Assign": {"waitTime": 0}},
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$answer", "StringEqualsPath": "$guess", "Next": "E"}],
+              "Default": "J"},
+        "J": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $answer %}", "End": True},
+        "E": {"Type": "Fail", "ErrorPath": "$errorVar", "CausePath": "$causeVar"}}})
+    expected = {"W": ["waitTime"], "C": ["answer", "guess"], "E": ["causeVar", "errorVar"]}
+    assert sfn.describe_state_machine(stateMachineArn=machine)["variableReferences"] == expected
+    execution = aws.start_execution(machine, {})
+    wait_for(sfn, execution)
+    assert sfn.describe_state_machine_for_execution(executionArn=execution)["variableReferences"] == expected
+    plain = create_machine({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    assert "variableReferences" not in sfn.describe_state_machine(stateMachineArn=plain)

@@ -68,3 +68,44 @@ def test_validate_state_machine_definition_lists_diagnostics(sfn):
     good = sfn.validate_state_machine_definition(definition=json.dumps(
         {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}))
     assert (good["result"], good["diagnostics"]) == ("OK", [])
+
+
+# Wordings recorded against AWS in LocalStack's test_sfn_api_validation.snapshot.json, test_sfn_api.snapshot.json
+# (test_create_delete_invalid_sm) and test_test_state_machine_scenarios.snapshot.json.
+
+@pytest.mark.parametrize(("definition", "diagnostic"), [
+    (" ", {"code": "SCHEMA_VALIDATION_FAILED", "message": "Definition must be a valid JSON object"}),
+    ("not a definition", {
+        "code": "INVALID_JSON_DESCRIPTION", "location": '[Source: (String)"not a definition"; line: 1, column: 4]',
+        "message": "Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', "
+                   "'true' or 'false')\n at [Source: (String)\"not a definition\"; line: 1, column: 4]"}),
+    ("{}", {"code": "SCHEMA_VALIDATION_FAILED", "location": "/", "message": "These fields are required: [States, StartAt]"}),
+    ('{"States": {"A": {"Type": "Pass", "End": true}}}',
+     {"code": "SCHEMA_VALIDATION_FAILED", "location": "/", "message": "These fields are required: [StartAt]"}),
+], ids=["EMPTY_STRING", "NOT_A_DEF", "EMPTY_DICT", "NO_STARTAT"])
+def test_validation_of_what_is_not_a_definition_words_it_as_aws_does(sfn, definition, diagnostic):
+    answer = sfn.validate_state_machine_definition(definition=definition, type="STANDARD")
+    assert answer["result"] == "FAIL"
+    assert answer["diagnostics"] == [{"severity": "ERROR", **diagnostic}]
+
+
+def test_a_definition_without_states_names_the_missing_field(sfn):
+    assert _create_error(sfn, {"StartAt": "A"})["Message"] == (
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are required: [States] at /'")
+
+
+def test_a_state_of_no_known_type_is_reported_alone(sfn):
+    definition = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True},
+                                             "ExistingButInvalidState": {"Type": "Bogus"}}}
+    assert _create_error(sfn, definition)["Message"] == (
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The field 'Type' should have one of these "
+        "values: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map] at /States/ExistingButInvalidState/Type'")
+
+
+def test_a_jsonpath_state_in_a_jsonata_machine_is_named_at_the_state(sfn):  # INVALID_DOWNGRADE_QUERY_LANGUAGE
+    definition = json.dumps({"QueryLanguage": "JSONata", "StartAt": "Pass", "States": {
+        "Pass": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": True}}})
+    answer = sfn.validate_state_machine_definition(definition=definition)
+    assert answer["diagnostics"] == [{
+        "severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "location": "/States/Pass",
+        "message": "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine"}]

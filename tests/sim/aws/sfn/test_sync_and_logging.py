@@ -1,4 +1,4 @@
-"""StartSyncExecution, TestState (sim/aws/moto_seams/sfn_sync.py) and execution logging to CloudWatch
+"""StartSyncExecution (sim/aws/moto_seams/sfn_sync.py) and execution logging to CloudWatch
 Logs (sim/aws/moto_seams/sfn_logging.py), which moto does not provide."""
 
 from __future__ import annotations
@@ -43,26 +43,6 @@ def test_start_sync_execution_refuses_a_standard_state_machine(sync_sfn):
     with pytest.raises(ClientError) as caught:
         sync_sfn.start_sync_execution(stateMachineArn=arn, input="{}")
     assert caught.value.response["Error"]["Code"] == "StateMachineTypeNotSupported"
-
-
-def test_test_state_reports_the_choice_it_takes(sync_sfn):
-    result = sync_sfn.test_state(roleArn=ROLE, input='{"x": 5}', definition=json.dumps({
-        "Type": "Choice", "Choices": [{"Variable": "$.x", "NumericGreaterThan": 1, "Next": "Big"}], "Default": "Small"}))
-    assert (result["status"], result["nextState"], json.loads(result["output"])) == ("SUCCEEDED", "Big", {"x": 5})
-
-
-def test_test_state_with_inspection_shows_input_and_result(sync_sfn):
-    result = sync_sfn.test_state(roleArn=ROLE, input='{"x": 5}', inspectionLevel="INFO", definition=json.dumps(
-        {"Type": "Pass", "Parameters": {"y.$": "$.x"}, "Next": "After"}))
-    assert result["nextState"] == "After"
-    assert json.loads(result["inspectionData"]["input"]) == {"x": 5}
-    assert json.loads(result["inspectionData"]["afterResultPath"]) == {"y": 5}
-
-
-def test_test_state_failure_is_failed_with_error(sync_sfn):
-    result = sync_sfn.test_state(roleArn=ROLE, input="{}", definition=json.dumps(
-        {"Type": "Fail", "Error": "Bad", "Cause": "input"}))
-    assert (result["status"], result["error"], result["cause"]) == ("FAILED", "Bad", "input")
 
 
 def _logged_run(aws, run_machine, level: str, include_data: bool, definition: dict) -> list[dict]:
