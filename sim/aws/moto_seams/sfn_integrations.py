@@ -26,6 +26,7 @@ from sim import clock
 from sim import context as sim_context
 from sim.aws.moto_seams import core
 from sim.aws.moto_seams.core import Seam, register
+from sim.aws.moto_seams.sfn_services import call_with_metadata
 
 __all__ = ["ACTIVITY_POLL_S"]
 
@@ -38,7 +39,8 @@ _ORIGINAL_ADD_ACTIVITY_TASK = CallbackPoolManager.add_activity_task
 
 # -- nested executions ------------------------------------------------------------------------------
 
-_USER_DATA = {"input", "output"}
+# Left as they are: the child's own input and output, and the SDK metadata (header names keep their case).
+_USER_DATA = {"input", "output", "SdkHttpMetadata", "SdkResponseMetadata"}
 
 
 def _pascal(value: Any) -> Any:
@@ -86,8 +88,14 @@ def _sfn_normalise_response(self: StateTaskServiceSfn, response: Any, boto_servi
 
 def _sfn_eval_service_task(self: StateTaskServiceSfn, env: Any, resource_runtime_part: Any,
                            normalised_parameters: dict, state_credentials: Any) -> None:
-    """Wraps `StateTaskServiceSfn._eval_service_task`: its start response gets AWS's shape too."""
-    _ORIGINAL_SFN_EVAL(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+    """Wraps `StateTaskServiceSfn._eval_service_task`: its start response gets AWS's shape too, with the
+    SDK's `SdkHttpMetadata`/`SdkResponseMetadata` as AWS adds them to StartExecution's result (the Task's
+    output, or the TaskSubmitted event's under `.sync`)."""
+    if self._get_boto_service_action() == "start_execution":
+        env.stack.append(call_with_metadata(self, resource_runtime_part.region, state_credentials,
+                                            normalised_parameters))
+    else:
+        _ORIGINAL_SFN_EVAL(self, env, resource_runtime_part, normalised_parameters, state_credentials)
     _sfn_normalise_response(self, env.stack[-1])
 
 

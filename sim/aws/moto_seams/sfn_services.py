@@ -1,0 +1,210 @@
+"""The SQS, SNS and DynamoDB optimised integrations (`arn:aws:states:::sqs:sendMessage`, `sns:publish`,
+`dynamodb:putItem|getItem|updateItem|deleteItem`) as AWS runs them.
+
+moto's interpreter called the service and dropped the response metadata; AWS's result carries the Java
+SDK's `SdkHttpMetadata` and `SdkResponseMetadata` (sorted in among the result's keys), and its errors
+are `<Prefix>.<Java exception class>` with the SDK's cause (see `sim.aws.sfn_sdk_shapes`). moto named
+every SQS error `SQS.SdkClientException` with the bare message and turned DynamoDB's error codes
+straight into names (`DynamoDB.ValidationException` where AWS says `DynamoDB.AmazonDynamoDBException`).
+Registered with `core.register` at import.
+"""
+
+from __future__ import annotations
+
+import socket
+import urllib.parse
+from typing import Any
+
+from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
+from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+    StateTaskService,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import (
+    StateTaskServiceAwsSdk,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb import (
+    StateTaskServiceDynamoDB,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sns import (
+    StateTaskServiceSns,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sqs import (
+    StateTaskServiceSqs,
+)
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
+from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+
+from sim import clock
+from sim.aws.moto_seams.core import Seam, register
+from sim.aws.sfn_sdk_shapes import aws_request_id, java_v1_error, sdk_metadata
+
+__all__ = ["SdkClientError", "call_with_metadata", "failure_of_client_error"]
+
+# The fields each integration turns into JSON text when they are not strings (developer guide, "Pass
+# parameters to a service API": SQS MessageBody and SNS Message accept any JSON value).
+_STRINGIFIED = {"sqs": "MessageBody", "sns": "Message"}
+# Hosts the simulator answers for (any AWS endpoint, and its own loopback server).
+_SIMULATED_HOST_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", "localhost", "127.0.0.1", "::1")
+
+
+class SdkClientError(Exception):
+    """The Java SDK's SdkClientException: the request never reached a service (e.g. unknown host)."""
+
+
+def _with_metadata(result: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
+    """AWS's result: the service fields and the SDK metadata, keys in alphabetical order (as recorded)."""
+    merged = {**result, **metadata}
+    return {key: merged[key] for key in sorted(merged, key=str.lower)}
+
+
+def call_with_metadata(task: StateTaskService, region: str, credentials: Any, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Call the task's service API and return its result with `SdkHttpMetadata`/`SdkResponseMetadata`."""
+    boto_name = task._get_boto_service_name()
+    client = sfn_boto_client.boto_client_for(service=boto_name, region=region, state_credentials=credentials)
+    response = getattr(client, task._get_boto_service_action())(**parameters) or {}
+    response_metadata = response.pop("ResponseMetadata", {})
+    request_id = aws_request_id(boto_name, str(response_metadata.get("RequestId", "")))
+    operation = task.resource.api_action[:1].upper() + task.resource.api_action[1:]
+    metadata = sdk_metadata(boto_name, operation, response, request_id,
+                            int(response_metadata.get("HTTPStatusCode", 200)), clock.now())
+    return _with_metadata(response, metadata)
+
+
+def _check_queue_host(parameters: dict[str, Any]) -> None:
+    """A QueueUrl on a host that does not resolve fails as the SDK fails to connect (AWS records
+    "Unable to execute HTTP request: no-such-queue-73e08fde: Name or service not known")."""
+    host = urllib.parse.urlsplit(str(parameters.get("QueueUrl") or "")).hostname
+    if not host or host.endswith(_SIMULATED_HOST_SUFFIXES):
+        return
+    try:
+        socket.getaddrinfo(host, None)
+    except OSError:
+        raise SdkClientError(f"Unable to execute HTTP request: {host}: Name or service not known") from None
+
+
+def _eval_service_task(self: StateTaskService, env: Any, resource_runtime_part: Any, normalised_parameters: dict,
+                       state_credentials: Any) -> None:
+    """Replaces `_eval_service_task` of the SQS, SNS and DynamoDB integrations.
+
+    Restores: the result carries `SdkHttpMetadata` and `SdkResponseMetadata` as on AWS (moto dropped the
+    response metadata); SQS `MessageBody` / SNS `Message` values that are not strings are sent as JSON
+    text; a QueueUrl whose host does not resolve fails with `SQS.SdkClientException`.
+    """
+    boto_name = self._get_boto_service_name()
+    field = _STRINGIFIED.get(boto_name)
+    if field and field in normalised_parameters:
+        value = normalised_parameters[field]
+        if value is not None and not isinstance(value, str):
+            normalised_parameters[field] = to_json_str(value)
+    if boto_name == "sqs":
+        _check_queue_host(normalised_parameters)
+    env.stack.append(call_with_metadata(self, resource_runtime_part.region, state_credentials, normalised_parameters))
+
+
+def _task_failed(task: StateTaskService, env: Any, error: str, cause: str) -> FailureEvent:
+    return FailureEvent(
+        env=env, error_name=CustomErrorName(error), event_type=HistoryEventType.TaskFailed,
+        event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(
+            error=error, cause=cause, resource=task._get_sfn_resource(), resourceType=task._get_sfn_resource_type())),
+    )
+
+
+def failure_of_client_error(task: StateTaskService, env: Any, ex: ClientError) -> FailureEvent:
+    """The TaskFailed of a service error, named and worded as the Java SDK v1 reports it."""
+    boto_name = task._get_boto_service_name()
+    metadata = ex.response.get("ResponseMetadata", {})
+    error, cause = java_v1_error(boto_name, str(ex.response["Error"].get("Code", "")),
+                                 str(ex.response["Error"].get("Message", "")), int(metadata.get("HTTPStatusCode", 400)),
+                                 aws_request_id(boto_name, str(metadata.get("RequestId", ""))),
+                                 query_code=ex.response["Error"].get("QueryErrorCode"))
+    return _task_failed(task, env, error, cause)
+
+
+_ORIGINAL_FROM_ERROR = {cls: cls._from_error for cls in (StateTaskServiceSqs, StateTaskServiceSns, StateTaskServiceDynamoDB)}
+
+
+def _from_error(self: StateTaskService, env: Any, ex: Exception) -> FailureEvent:
+    """Replaces `_from_error` of the SQS, SNS and DynamoDB integrations.
+
+    Restores: AWS's error names and causes: `SQS.AmazonSQSException`, `SQS.QueueDoesNotExistException`,
+    `DynamoDB.ConditionalCheckFailedException`, `DynamoDB.AmazonDynamoDBException` (an unmodelled code
+    such as ValidationException), `SNS.NotFoundException`, each with "(Service: AmazonSQS; Status Code:
+    400; Error Code: …; Request ID: …; Proxy: null)"; `SQS.SdkClientException` only when the request
+    never reached SQS.
+    """
+    if isinstance(ex, ClientError):
+        return failure_of_client_error(self, env, ex)
+    if isinstance(ex, SdkClientError):
+        return _task_failed(self, env, f"{self._get_boto_service_name().upper()}.SdkClientException", str(ex))
+    original = next(fn for cls, fn in _ORIGINAL_FROM_ERROR.items() if isinstance(self, cls))
+    return original(self, env, ex)
+
+
+_CLASSES = (StateTaskServiceSqs, StateTaskServiceSns, StateTaskServiceDynamoDB)
+_EVAL_PARAMS = ("self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials")
+
+
+
+# -- AWS SDK integrations: S3 object bodies ------------------------------------------------------------
+
+# The content type AWS gives an object that `aws-sdk:s3:putObject` writes without one: the SDK sends the
+# body as a string request body (recorded: "text/plain; charset=UTF-8").
+_SDK_STRING_BODY_TYPE = "text/plain; charset=UTF-8"
+
+
+def _aws_sdk_normalise_parameters(self: StateTaskServiceAwsSdk, parameters: dict, boto_service_name: str | None = None,
+                                  service_action_name: str | None = None) -> None:
+    """Fills `_normalise_parameters` of the AWS SDK integrations (a no-op in moto).
+
+    Restores: `aws-sdk:s3:putObject` writes its `Body` as the JSON text of the value, whatever its type
+    (a string "text data" is stored as `"text data"`, 11 bytes, as AWS stores it), with content type
+    "text/plain; charset=UTF-8" unless the state sets `ContentType`; moto sent a string raw and failed on
+    any other JSON value.
+    """
+    is_put = self.resource.api_name == "s3" and self.resource.api_action.lower() == "putobject"
+    if is_put and "Body" in parameters:
+        parameters["Body"] = to_json_str(parameters["Body"], separators=(",", ":")).encode("utf-8")
+        parameters.setdefault("ContentType", _SDK_STRING_BODY_TYPE)
+
+
+def _aws_sdk_normalise_response(self: StateTaskServiceAwsSdk, response: Any, boto_service_name: str | None = None,
+                                service_action_name: str | None = None) -> None:
+    """Fills `_normalise_response` of the AWS SDK integrations (a no-op in moto).
+
+    Restores: a streamed body (`aws-sdk:s3:getObject`'s `Body`) is its text in the result, as on AWS;
+    moto kept the stream, and the state failed with States.Runtime "cannot pickle '_io.BufferedReader'".
+    A GetObject result carries no `Checksum*` fields: AWS's integration client does not ask for response
+    checksums (recorded results have none; boto3 asks by default, so moto sent them).
+    """
+    if not isinstance(response, dict):
+        return
+    for key, value in list(response.items()):
+        if isinstance(value, StreamingBody):
+            response[key] = value.read().decode("utf-8", "replace")
+    if self.resource.api_name == "s3" and self.resource.api_action.lower() == "getobject":
+        for key in [k for k in response if k.startswith("Checksum")]:
+            del response[key]
+
+
+_CLASSES = (StateTaskServiceSqs, StateTaskServiceSns, StateTaskServiceDynamoDB)
+_EVAL_PARAMS = ("self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials")
+_NORMALISE_PARAMS = ("self", "parameters", "boto_service_name", "service_action_name")
+_NORMALISE_RESPONSE_PARAMS = ("self", "response", "boto_service_name", "service_action_name")
+
+register(
+    [(cls, "_eval_service_task", _eval_service_task) for cls in _CLASSES]
+    + [(cls, "_from_error", _from_error) for cls in _CLASSES]
+    + [(StateTaskServiceAwsSdk, "_normalise_parameters", _aws_sdk_normalise_parameters),
+       (StateTaskServiceAwsSdk, "_normalise_response", _aws_sdk_normalise_response)],
+    [Seam(cls, "_eval_service_task", _EVAL_PARAMS, _eval_service_task.__doc__ or "") for cls in _CLASSES]
+    + [Seam(cls, "_from_error", ("self", "env", "ex"), _from_error.__doc__ or "") for cls in _CLASSES]
+    + [Seam(StateTaskServiceAwsSdk, "_normalise_parameters", _NORMALISE_PARAMS,
+            _aws_sdk_normalise_parameters.__doc__ or ""),
+       Seam(StateTaskServiceAwsSdk, "_normalise_response", _NORMALISE_RESPONSE_PARAMS,
+            _aws_sdk_normalise_response.__doc__ or "")],
+)
