@@ -14,8 +14,13 @@ from typing import Any
 
 from moto.core.responses import ActionResult
 from moto.stepfunctions.exceptions import ActivityDoesNotExist as MotoActivityDoesNotExist
+from moto.stepfunctions.parser.api import ActivityDoesNotExist as ParserActivityDoesNotExist
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_activitiy import (
+    StateTaskActivity,
 )
 from moto.stepfunctions.parser.asl.eval.callback.callback import ActivityCallbackEndpoint, CallbackPoolManager
 from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
@@ -144,9 +149,8 @@ def _add_activity_task(self: CallbackPoolManager, callback_id: str, activity_arn
     try:
         activity = _queue(activity_arn)
     except MotoActivityDoesNotExist:
-        activity = None
-    if activity is not None:
-        self._activity_store[activity_arn] = activity
+        raise ParserActivityDoesNotExist(f"Activity Does Not Exist: {activity_arn}") from None  # fails the execution (below)
+    self._activity_store[activity_arn] = activity
     endpoint = _ORIGINAL_ADD_ACTIVITY_TASK(self, callback_id, activity_arn, activity_input)
     queues = _queues()
     with queues.lock:
@@ -154,6 +158,27 @@ def _add_activity_task(self: CallbackPoolManager, callback_id: str, activity_arn
     if arrival is not None:
         arrival.set()
     return endpoint
+
+
+_ORIGINAL_ACTIVITY_EVAL = StateTaskActivity._eval_execution
+# moto's cause for a missing activity, with LocalStack's snapshot placeholder left in it.
+_MOTO_MISSING_ACTIVITY_CAUSE = "The activity activity_arn does not exist."
+
+
+def _activity_eval_execution(self: StateTaskActivity, env: Any) -> None:
+    """Wraps `StateTaskActivity._eval_execution`.
+
+    Restores: an activity Task on an activity that does not exist (any longer) fails the execution with
+    States.Runtime "… The activity arn:aws:states:…:activity:x does not exist." and no Activity event, as
+    recorded on AWS; moto named the activity `activity_arn`.
+    """
+    try:
+        _ORIGINAL_ACTIVITY_EVAL(self, env)
+    except FailureEventException as ex:
+        details = ex.failure_event.event_details.get("executionFailedEventDetails") or {}
+        if details.get("cause") == _MOTO_MISSING_ACTIVITY_CAUSE:
+            details["cause"] = f"The activity {self.resource.resource_arn} does not exist."
+        raise
 
 
 def _take_task(activity_arn: str) -> Any:
@@ -198,6 +223,7 @@ register(
         (StateTaskServiceSfn, "_normalise_response", _sfn_normalise_response),
         (StateTaskServiceSfn, "_eval_service_task", _sfn_eval_service_task),
         (CallbackPoolManager, "add_activity_task", _add_activity_task),
+        (StateTaskActivity, "_eval_execution", _activity_eval_execution),
         (sfn_boto_client, "moto_server_port", core.moto_server_port),
     ],
     [
@@ -211,5 +237,6 @@ register(
         Seam(CallbackPoolManager, "add_activity_task", ("self", "callback_id", "activity_arn", "activity_input"),
              _add_activity_task.__doc__ or ""),
         Seam(sfn_boto_client, "moto_server_port", (), core.moto_server_port.__doc__ or ""),
+        Seam(StateTaskActivity, "_eval_execution", ("self", "env"), _activity_eval_execution.__doc__ or ""),
     ],
 )

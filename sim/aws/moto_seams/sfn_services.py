@@ -11,11 +11,14 @@ Registered with `core.register` at import.
 
 from __future__ import annotations
 
+import functools
 import socket
 import urllib.parse
 from typing import Any
 
+import botocore.session
 from botocore.exceptions import ClientError
+from botocore.model import ListShape, MapShape, Shape, StructureShape
 from botocore.response import StreamingBody
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
@@ -161,31 +164,71 @@ def _aws_sdk_normalise_parameters(self: StateTaskServiceAwsSdk, parameters: dict
                                   service_action_name: str | None = None) -> None:
     """Fills `_normalise_parameters` of the AWS SDK integrations (a no-op in moto).
 
-    Restores: `aws-sdk:s3:putObject` writes its `Body` as the JSON text of the value, whatever its type
-    (a string "text data" is stored as `"text data"`, 11 bytes, as AWS stores it), with content type
-    "text/plain; charset=UTF-8" unless the state sets `ContentType`; moto sent a string raw and failed on
-    any other JSON value.
+    Restores: the state's PascalCase parameters reach the API under its member names
+    (`aws-sdk:sfn:getActivityTask`'s `ActivityArn` is `activityArn`; moto passed them as written and
+    botocore failed with States.Runtime "'ActivityArn'"); a JSON value given for a string member is sent
+    as its JSON text and one given for a blob as its JSON text's bytes (so `s3:putObject` stores a string
+    "text data" as `"text data"`, 11 bytes, as AWS does), with content type "text/plain; charset=UTF-8"
+    unless the state sets `ContentType`.
     """
+    shape = _shape(self._get_boto_service_name(), self.resource.api_action, "input")
+    if shape is not None:
+        self._to_boto_request(parameters, shape)
     is_put = self.resource.api_name == "s3" and self.resource.api_action.lower() == "putobject"
     if is_put and "Body" in parameters:
-        parameters["Body"] = to_json_str(parameters["Body"], separators=(",", ":")).encode("utf-8")
         parameters.setdefault("ContentType", _SDK_STRING_BODY_TYPE)
+
+
+@functools.cache
+def _shape(boto_name: str, api_action: str, direction: str) -> Shape | None:
+    """The input or output shape of the API action a state calls (None for one botocore does not know)."""
+    try:
+        model = botocore.session.get_session().get_service_model(boto_name)
+        operation = model.operation_model(api_action[:1].upper() + api_action[1:])
+        return operation.input_shape if direction == "input" else operation.output_shape
+    except Exception:  # an unknown service or action fails at the call, not here
+        return None
+
+
+def _sdk_v2_cased(value: Any, shape: Shape) -> Any:
+    """`value` with every structure member name capitalised as the Java SDK v2 names it."""
+    if isinstance(shape, StructureShape) and isinstance(value, dict):
+        cased = {}
+        for key, item in value.items():
+            member = shape.members.get(key)
+            cased[key[:1].upper() + key[1:] if member is not None else key] = (
+                _sdk_v2_cased(item, member) if member is not None else item)
+        return cased
+    if isinstance(shape, ListShape) and isinstance(value, list):
+        return [_sdk_v2_cased(item, shape.member) for item in value]
+    if isinstance(shape, MapShape) and isinstance(value, dict):
+        return {key: _sdk_v2_cased(item, shape.value) for key, item in value.items()}
+    return value
 
 
 def _aws_sdk_normalise_response(self: StateTaskServiceAwsSdk, response: Any, boto_service_name: str | None = None,
                                 service_action_name: str | None = None) -> None:
     """Fills `_normalise_response` of the AWS SDK integrations (a no-op in moto).
 
-    Restores: a streamed body (`aws-sdk:s3:getObject`'s `Body`) is its text in the result, as on AWS;
-    moto kept the stream, and the state failed with States.Runtime "cannot pickle '_io.BufferedReader'".
-    A GetObject result carries no `Checksum*` fields: AWS's integration client does not ask for response
-    checksums (recorded results have none; boto3 asks by default, so moto sent them).
+    Restores: the result's field names are the API's member names with a capital first letter, as the
+    Java SDK v2 names them (`aws-sdk:sfn:startExecution` → `{"ExecutionArn", "StartDate"}`,
+    `getActivityTask` → `{"TaskToken", "Input"}`; moto kept botocore's camelCase), while names that are
+    data (map keys, DynamoDB attribute names, S3 metadata) keep theirs. A streamed body
+    (`aws-sdk:s3:getObject`'s `Body`) is its text in the result, as on AWS; moto kept the stream, and the
+    state failed with States.Runtime "cannot pickle '_io.BufferedReader'". A GetObject result carries no
+    `Checksum*` fields: AWS's integration client does not ask for response checksums (recorded results have
+    none; boto3 asks by default, so moto sent them).
     """
     if not isinstance(response, dict):
         return
     for key, value in list(response.items()):
         if isinstance(value, StreamingBody):
             response[key] = value.read().decode("utf-8", "replace")
+    shape = _shape(self._get_boto_service_name(), self.resource.api_action, "output")
+    if shape is not None:
+        cased = _sdk_v2_cased(response, shape)
+        response.clear()
+        response.update(cased)
     if self.resource.api_name == "s3" and self.resource.api_action.lower() == "getobject":
         for key in [k for k in response if k.startswith("Checksum")]:
             del response[key]

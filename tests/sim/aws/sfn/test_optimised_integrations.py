@@ -156,3 +156,23 @@ def test_s3_put_object_via_aws_sdk_stores_the_json_text_of_the_body(aws, run_mac
     assert run.output["ETag"] == f'"{hashlib.md5(stored).hexdigest()}"'
     got = s3.get_object(Bucket="stepbricks-sdk-put", Key="k")
     assert (got["Body"].read(), got["ContentType"]) == (stored, "text/plain; charset=UTF-8")
+
+
+def test_aws_sdk_result_fields_are_capitalised_member_names(run_machine, sfn, create_machine):
+    target = create_machine({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    run = run_machine(_task("arn:aws:states:::aws-sdk:sfn:startExecution",
+                            {"StateMachineArn": target, "Input": {"key": "value"}}))
+    assert run.status == "SUCCEEDED"
+    assert sorted(run.output) == ["ExecutionArn", "StartDate"]
+    # A JSON value given for a string member (Input) is sent as its JSON text.
+    assert json.loads(sfn.describe_execution(executionArn=run.output["ExecutionArn"])["input"]) == {"key": "value"}
+
+
+def test_aws_sdk_keeps_data_keys_as_written(run_machine, table):
+    item = {"id": {"S": "k1"}, "lowerCaseAttr": {"S": "v"}}
+    run = run_machine({"StartAt": "Put", "States": {
+        "Put": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:putItem", "ResultPath": None,
+                "Parameters": {"TableName": table, "Item": item}, "Next": "Get"},
+        "Get": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:getItem",
+                "Parameters": {"TableName": table, "Key": {"id": {"S": "k1"}}}, "End": True}}})
+    assert run.output == {"Item": item}
