@@ -16,6 +16,7 @@ base exception), as the Java SDK generates them from the same models.
 from __future__ import annotations
 
 import datetime
+import decimal
 import email.utils
 import functools
 import json
@@ -89,16 +90,32 @@ def aws_request_id(boto_name: str, simulator_request_id: str) -> str:
     return simulator_request_id
 
 
-def _wire(value: Any) -> Any:
-    if isinstance(value, datetime.datetime):
-        return round(value.timestamp(), 3)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
+def _java_double(seconds: float) -> str:
+    """An epoch-seconds timestamp as AWS's JSON services write it: Java's `Double.toString`, scientific
+    from 10^7 up (`1.712345678901E9`)."""
+    if 1e-3 <= abs(seconds) < 1e7:
+        return repr(seconds)
+    _, numerals, exponent = decimal.Decimal(repr(seconds)).normalize().as_tuple()
+    mantissa = "".join(map(str, numerals))
+    return f"{'-' if seconds < 0 else ''}{mantissa[0]}.{mantissa[1:] or '0'}E{len(numerals) - 1 + int(exponent)}"
 
 
 def _json_body(result: dict[str, Any]) -> str:
-    return json.dumps(result, separators=(",", ":"), default=_wire)
+    """The compact JSON body of `result`, timestamps as Java doubles, bytes as text."""
+    doubles: list[str] = []
+
+    def wire(value: Any) -> Any:
+        if isinstance(value, datetime.datetime):
+            doubles.append(_java_double(round(value.timestamp(), 3)))
+            return f"\0double{len(doubles) - 1}\0"
+        if isinstance(value, bytes):
+            return value.decode("utf-8", "replace")
+        return str(value)
+
+    body = json.dumps(result, separators=(",", ":"), default=wire)
+    for index, text in enumerate(doubles):
+        body = body.replace(f'"\\u0000double{index}\\u0000"', text)
+    return body
 
 
 def _query_body(action: str, result: dict[str, Any], request_id: str) -> str:

@@ -83,12 +83,16 @@ def _sfn_normalise_response(self: StateTaskServiceSfn, response: Any, boto_servi
     """Fills `StateTaskServiceSfn._normalise_response` (a no-op in moto).
 
     Restores: the child's result as AWS shows it, `{"ExecutionArn", "StartDate"}` for a plain start and
-    DescribeExecution's fields in PascalCase with epoch-millisecond dates for `.sync`/`.sync:2`.
+    DescribeExecution's fields in PascalCase with epoch-millisecond dates for `.sync`/`.sync:2` (also as
+    the cause of a failed child), with `InputDetails: {"Included": true}` beside `Input` and the keys in
+    alphabetical order, as recorded on AWS.
     """
     if isinstance(response, dict):
         normalised = _pascal(response)
+        if "Input" in normalised:
+            normalised.setdefault("InputDetails", {"Included": True})
         response.clear()
-        response.update(normalised)
+        response.update({key: normalised[key] for key in sorted(normalised, key=str.lower)})
 
 
 def _sfn_eval_service_task(self: StateTaskServiceSfn, env: Any, resource_runtime_part: Any,

@@ -129,3 +129,12 @@ def test_activity_task_on_a_deleted_activity_fails_the_execution_naming_it(sfn, 
     assert (run.description["error"], run.description["cause"]) == (
         "States.Runtime", "An error occurred while executing the state 'Work' (entered at the event id #2). "
                           f"The activity {activity} does not exist.")
+
+
+def test_start_execution_sync_result_lists_describe_execution_fields_alphabetically_with_input_details(run_machine, children):
+    run = run_machine(_parent("startExecution.sync", children["ok"]))
+    assert list(run.output) == ["ExecutionArn", "Input", "InputDetails", "Name", "Output", "OutputDetails", "StartDate",
+                                "StateMachineArn", "Status", "StopDate"]
+    assert run.output["InputDetails"] == {"Included": True}
+    submitted = run.details("TaskSubmitted")[0]
+    assert list(json.loads(submitted["output"])) == ["ExecutionArn", "SdkHttpMetadata", "SdkResponseMetadata", "StartDate"]
