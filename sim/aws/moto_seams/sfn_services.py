@@ -43,6 +43,7 @@ from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
 from sim import clock
+from sim import context as sim_context
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.sfn_sdk_shapes import aws_request_id, java_v1_error, sdk_metadata
 
@@ -90,6 +91,34 @@ def _check_queue_host(parameters: dict[str, Any]) -> None:
         raise SdkClientError(f"Unable to execute HTTP request: {host}: Name or service not known") from None
 
 
+def _refuse_null_required(task: StateTaskService, parameters: dict[str, Any]) -> None:
+    """The service's refusal of a request whose required member is null or missing, which the Java SDK
+    sends as it is (botocore, which the interpreter calls with validation off, would send it too, and moto
+    fails on it with HTTP 500). Recorded on AWS: DynamoDB "1 validation error detected: Value null at
+    'item' failed to satisfy constraint: Member must not be null" (ValidationException), SQS "The request
+    must contain the parameter MessageBody." (MissingParameter)."""
+    boto_name = task._get_boto_service_name()
+    if boto_name not in ("dynamodb", "sqs"):
+        return
+    shape = _shape(boto_name, task.resource.api_action, "input")
+    missing = [name for name in (shape.required_members if isinstance(shape, StructureShape) else [])
+               if parameters.get(name) is None]
+    if not missing:
+        return
+    if boto_name == "sqs":
+        code, message = "MissingParameter", f"The request must contain the parameter {missing[0]}."
+    else:
+        count = f"{len(missing)} validation error{'s' if len(missing) > 1 else ''} detected"
+        code = "ValidationException"
+        message = count + ": " + "; ".join(
+            f"Value null at '{name[:1].lower() + name[1:]}' failed to satisfy constraint: Member must not be null"
+            for name in missing)
+    request_id = sim_context.current().ids.uuid("request")
+    raise ClientError({"Error": {"Code": code, "Message": message},
+                       "ResponseMetadata": {"RequestId": request_id, "HTTPStatusCode": 400}},
+                      task.resource.api_action[:1].upper() + task.resource.api_action[1:])
+
+
 def _eval_service_task(self: StateTaskService, env: Any, resource_runtime_part: Any, normalised_parameters: dict,
                        state_credentials: Any) -> None:
     """Replaces `_eval_service_task` of the SQS, SNS and DynamoDB integrations.
@@ -106,6 +135,7 @@ def _eval_service_task(self: StateTaskService, env: Any, resource_runtime_part: 
             normalised_parameters[field] = to_json_str(value)
     if boto_name == "sqs":
         _check_queue_host(normalised_parameters)
+    _refuse_null_required(self, normalised_parameters)
     env.stack.append(call_with_metadata(self, resource_runtime_part.region, state_credentials, normalised_parameters))
 
 
@@ -174,6 +204,7 @@ def _aws_sdk_normalise_parameters(self: StateTaskServiceAwsSdk, parameters: dict
     shape = _shape(self._get_boto_service_name(), self.resource.api_action, "input")
     if shape is not None:
         self._to_boto_request(parameters, shape)
+    _refuse_null_required(self, parameters)
     is_put = self.resource.api_name == "s3" and self.resource.api_action.lower() == "putobject"
     if is_put and "Body" in parameters:
         parameters.setdefault("ContentType", _SDK_STRING_BODY_TYPE)

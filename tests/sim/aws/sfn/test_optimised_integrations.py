@@ -176,3 +176,29 @@ def test_aws_sdk_keeps_data_keys_as_written(run_machine, table):
         "Get": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:getItem",
                 "Parameters": {"TableName": table, "Key": {"id": {"S": "k1"}}}, "End": True}}})
     assert run.output == {"Item": item}
+
+
+def test_dynamodb_null_required_member_is_refused_as_the_service_refuses_it(run_machine, table):
+    run = run_machine(_task("arn:aws:states:::dynamodb:putItem", {"TableName": table, "Item.$": "$.missing"}),
+                      {"missing": None})
+    assert run.description["error"] == "DynamoDB.AmazonDynamoDBException"
+    assert run.description["cause"].startswith(
+        "1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null "
+        "(Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ValidationException; ")
+
+
+def test_aws_sdk_dynamodb_null_required_member_is_a_dynamodb_exception(run_machine, table):
+    run = run_machine(_task("arn:aws:states:::aws-sdk:dynamodb:putItem", {"TableName": table, "Item.$": "$.missing"}),
+                      {"missing": None})
+    assert run.description["error"] == "DynamoDb.DynamoDbException"
+    assert run.description["cause"].startswith(
+        "1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null "
+        "(Service: DynamoDb, Status Code: 400, Request ID: ")
+
+
+def test_sqs_null_message_body_is_a_missing_parameter(run_machine, queue):
+    run = run_machine(_task(SQS_SEND, {"QueueUrl": queue, "MessageBody.$": "$.body"}), {"body": None})
+    assert run.description["error"] == "SQS.AmazonSQSException"
+    cause = V1_CAUSE.match(run.description["cause"])
+    assert cause and (cause["message"], cause["code"]) == (
+        "The request must contain the parameter MessageBody.", "MissingParameter")
