@@ -44,7 +44,7 @@ from sim.aws.moto_seams.core import (
 )
 
 # Imported in this order when moto's Step Functions is (sfn_api before the modules that use it).
-STEP_FUNCTIONS_GROUP = ("sfn_api", "sfn_execution", "sfn_faults", "sfn_glue", "sfn_history", "sfn_http", "sfn_ids",
+STEP_FUNCTIONS_GROUP = ("sfn_api", "sfn_errors", "sfn_execution", "sfn_faults", "sfn_glue", "sfn_history", "sfn_http", "sfn_ids",
                         "sfn_integrations", "sfn_language", "sfn_logging", "sfn_metrics", "sfn_services", "sfn_sync",
                         "sfn_time")
 
