@@ -21,6 +21,7 @@ from sim.aws.moto_seams import (  # noqa: F401
     events,
     glue,
     ids,
+    s3_defaults,
 )
 from sim.aws.moto_seams.core import (
     FUNCTION_ATTRIBUTES,
