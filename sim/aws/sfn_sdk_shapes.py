@@ -138,10 +138,15 @@ def sdk_metadata(boto_name: str, operation: str, result: dict[str, Any], request
     date = email.utils.formatdate(now_s, usegmt=True)
     # AllHttpHeaders keeps the SDK's hash-map order, HttpHeaders is sorted case-insensitively (a TreeMap).
     if boto_name == "dynamodb":
-        all_headers: dict[str, list[str]] = {
-            "Server": ["Server"], "Connection": ["keep-alive"], "x-amzn-RequestId": [request_id],
-            "x-amz-crc32": [str(zlib.crc32(body.encode("utf-8")))], "Content-Length": [length],
-            "Date": [date], "Content-Type": [service.content_type]}
+        crc = [str(zlib.crc32(body.encode("utf-8")))]
+        if operation == "GetItem":  # recorded: GetItem's answer spells the request-id header in lower case
+            all_headers: dict[str, list[str]] = {
+                "Server": ["Server"], "x-amzn-requestid": [request_id], "Connection": ["keep-alive"],
+                "x-amz-crc32": crc, "Content-Length": [length], "Date": [date], "Content-Type": [service.content_type]}
+        else:
+            all_headers = {
+                "Server": ["Server"], "Connection": ["keep-alive"], "x-amzn-RequestId": [request_id],
+                "x-amz-crc32": crc, "Content-Length": [length], "Date": [date], "Content-Type": [service.content_type]}
     else:
         all_headers = {"x-amzn-RequestId": [request_id], "connection": ["keep-alive"], "Content-Length": [length],
                        "Date": [date], "Content-Type": [service.content_type]}

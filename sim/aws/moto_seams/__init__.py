@@ -18,6 +18,7 @@ import importlib
 from sim.aws.moto_seams import (  # noqa: F401
     aws_faults,
     cloudwatch,
+    dynamodb,
     events,
     glue,
     ids,

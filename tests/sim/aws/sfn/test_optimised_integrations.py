@@ -202,3 +202,14 @@ def test_sqs_null_message_body_is_a_missing_parameter(run_machine, queue):
     cause = V1_CAUSE.match(run.description["cause"])
     assert cause and (cause["message"], cause["code"]) == (
         "The request must contain the parameter MessageBody.", "MissingParameter")
+
+
+def test_dynamodb_update_item_reports_consumed_capacity_only_when_asked(run_machine, table):
+    update = {"TableName": table, "Key": {"id": {"S": "cap"}}, "UpdateExpression": "SET v = :v",
+              "ExpressionAttributeValues": {":v": {"S": "x"}}, "ReturnValues": "UPDATED_NEW"}
+    plain = run_machine(_task("arn:aws:states:::dynamodb:updateItem", update))
+    assert list(plain.output) == ["Attributes", "SdkHttpMetadata", "SdkResponseMetadata"]
+    body = json.dumps({"Attributes": plain.output["Attributes"]}, separators=(",", ":"))  # AWS's compact body
+    _assert_sdk_metadata(plain.output, "application/x-amz-json-1.0", str(len(body)))
+    asked = run_machine(_task("arn:aws:states:::dynamodb:updateItem", {**update, "ReturnConsumedCapacity": "TOTAL"}))
+    assert asked.output["ConsumedCapacity"]["TableName"] == table
