@@ -1,5 +1,5 @@
-"""S3 objects with the defaults AWS has given every object since 2023: SSE-S3 encryption and a full-object
-checksum type.
+"""S3 objects with the defaults AWS has given every object since 2023 (SSE-S3 encryption, a full-object
+checksum type), and S3's `x-amz-id-2` on every answer.
 
 Since January 2023 S3 encrypts every new object with SSE-S3 unless the bucket or the request says
 otherwise (S3 User Guide, "Setting default server-side encryption behavior for Amazon S3 buckets"), so
@@ -12,6 +12,8 @@ tests/aws/services/stepfunctions/v2/services/test_aws_sdk_task_service.snapshot.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import Any
 
 from moto.s3.models import S3Backend
@@ -49,11 +51,33 @@ def _put_object_response(self: S3Response) -> Any:
     return status, headers, body
 
 
+_ORIGINAL_SEND_RESPONSE = S3Response._send_response.__func__  # type: ignore[attr-defined]
+
+
+def _send_response(cls: type[S3Response], response: Any) -> Any:
+    """Wraps the class method `S3Response._send_response` (every bucket and object answer).
+
+    Restores: S3's own `x-amz-request-id` and `x-amz-id-2` headers in place of the generic
+    `x-amzn-requestid`, which SDKs read as the request id and the extended request id (botocore's `HostId`,
+    read only when `x-amzn-requestid` is absent; Step Functions' "Extended Request ID: …" in an
+    `aws-sdk:s3` error's cause, as recorded on AWS); moto sent neither.
+    """
+    status, headers, body = _ORIGINAL_SEND_RESPONSE(cls, response)
+    name = next((k for k in headers if k.lower() == "x-amzn-requestid"), None)
+    if name is not None:
+        request_id = str(headers.pop(name))
+        headers.setdefault("x-amz-request-id", request_id)
+        headers.setdefault("x-amz-id-2", base64.b64encode(hashlib.sha384(request_id.encode()).digest()).decode())
+    return status, headers, body
+
+
 register(
-    [(S3Backend, "put_object", _put_object), (S3Response, "put_object", _put_object_response)],
+    [(S3Backend, "put_object", _put_object), (S3Response, "put_object", _put_object_response),
+     (S3Response, "_send_response", classmethod(_send_response))],
     [Seam(S3Backend, "put_object", ("self", "bucket_name", "key_name", "value", "storage", "etag", "multipart",
                                     "encryption", "kms_key_id", "bucket_key_enabled", "lock_mode",
                                     "lock_legal_status", "lock_until", "checksum_value", "request_method",
                                     "disable_notification"), _put_object.__doc__ or ""),
-     Seam(S3Response, "put_object", ("self",), _put_object_response.__doc__ or "")],
+     Seam(S3Response, "put_object", ("self",), _put_object_response.__doc__ or ""),
+     Seam(S3Response, "_send_response", ("cls", "response"), _send_response.__doc__ or "")],
 )

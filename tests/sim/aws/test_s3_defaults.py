@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 
 
 @pytest.fixture(scope="module")
@@ -29,3 +30,12 @@ def test_single_part_upload_checksum_is_full_object(s3):
     assert put["ChecksumType"] == "FULL_OBJECT" and put["ChecksumCRC32"]
     got = s3.get_object(Bucket="stepbricks-s3-defaults", Key="c", ChecksumMode="ENABLED")
     assert got["ChecksumType"] == "FULL_OBJECT"
+
+
+def test_s3_answers_carry_its_request_id_and_extended_request_id(s3):
+    with pytest.raises(ClientError) as raised:
+        s3.get_object(Bucket="stepbricks-s3-defaults", Key="missing")
+    metadata = raised.value.response["ResponseMetadata"]
+    assert metadata["RequestId"] and metadata["HostId"]
+    headers = s3.head_object(Bucket="stepbricks-s3-defaults", Key="a")["ResponseMetadata"]["HTTPHeaders"]
+    assert {"x-amz-request-id", "x-amz-id-2"} <= set(headers) and "x-amzn-requestid" not in headers
