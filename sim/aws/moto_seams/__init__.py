@@ -23,6 +23,7 @@ from sim.aws.moto_seams import (  # noqa: F401
     glue,
     ids,
     s3_defaults,
+    secretsmanager,
     sns,
 )
 from sim.aws.moto_seams.core import (
