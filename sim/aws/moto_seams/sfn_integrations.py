@@ -14,8 +14,13 @@ from typing import Any
 
 from moto.core.responses import ActionResult
 from moto.stepfunctions.exceptions import ActivityDoesNotExist as MotoActivityDoesNotExist
+from moto.stepfunctions.parser.api import ActivityDoesNotExist as ParserActivityDoesNotExist
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_activitiy import (
+    StateTaskActivity,
 )
 from moto.stepfunctions.parser.asl.eval.callback.callback import ActivityCallbackEndpoint, CallbackPoolManager
 from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
@@ -26,6 +31,7 @@ from sim import clock
 from sim import context as sim_context
 from sim.aws.moto_seams import core
 from sim.aws.moto_seams.core import Seam, register
+from sim.aws.moto_seams.sfn_services import call_with_metadata
 
 __all__ = ["ACTIVITY_POLL_S"]
 
@@ -38,7 +44,8 @@ _ORIGINAL_ADD_ACTIVITY_TASK = CallbackPoolManager.add_activity_task
 
 # -- nested executions ------------------------------------------------------------------------------
 
-_USER_DATA = {"input", "output"}
+# Left as they are: the child's own input and output, and the SDK metadata (header names keep their case).
+_USER_DATA = {"input", "output", "SdkHttpMetadata", "SdkResponseMetadata"}
 
 
 def _pascal(value: Any) -> Any:
@@ -76,18 +83,28 @@ def _sfn_normalise_response(self: StateTaskServiceSfn, response: Any, boto_servi
     """Fills `StateTaskServiceSfn._normalise_response` (a no-op in moto).
 
     Restores: the child's result as AWS shows it, `{"ExecutionArn", "StartDate"}` for a plain start and
-    DescribeExecution's fields in PascalCase with epoch-millisecond dates for `.sync`/`.sync:2`.
+    DescribeExecution's fields in PascalCase with epoch-millisecond dates for `.sync`/`.sync:2` (also as
+    the cause of a failed child), with `InputDetails: {"Included": true}` beside `Input` and the keys in
+    alphabetical order, as recorded on AWS.
     """
     if isinstance(response, dict):
         normalised = _pascal(response)
+        if "Input" in normalised:
+            normalised.setdefault("InputDetails", {"Included": True})
         response.clear()
-        response.update(normalised)
+        response.update({key: normalised[key] for key in sorted(normalised, key=str.lower)})
 
 
 def _sfn_eval_service_task(self: StateTaskServiceSfn, env: Any, resource_runtime_part: Any,
                            normalised_parameters: dict, state_credentials: Any) -> None:
-    """Wraps `StateTaskServiceSfn._eval_service_task`: its start response gets AWS's shape too."""
-    _ORIGINAL_SFN_EVAL(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+    """Wraps `StateTaskServiceSfn._eval_service_task`: its start response gets AWS's shape too, with the
+    SDK's `SdkHttpMetadata`/`SdkResponseMetadata` as AWS adds them to StartExecution's result (the Task's
+    output, or the TaskSubmitted event's under `.sync`)."""
+    if self._get_boto_service_action() == "start_execution":
+        env.stack.append(call_with_metadata(self, resource_runtime_part.region, state_credentials,
+                                            normalised_parameters))
+    else:
+        _ORIGINAL_SFN_EVAL(self, env, resource_runtime_part, normalised_parameters, state_credentials)
     _sfn_normalise_response(self, env.stack[-1])
 
 
@@ -136,9 +153,8 @@ def _add_activity_task(self: CallbackPoolManager, callback_id: str, activity_arn
     try:
         activity = _queue(activity_arn)
     except MotoActivityDoesNotExist:
-        activity = None
-    if activity is not None:
-        self._activity_store[activity_arn] = activity
+        raise ParserActivityDoesNotExist(f"Activity Does Not Exist: {activity_arn}") from None  # fails the execution (below)
+    self._activity_store[activity_arn] = activity
     endpoint = _ORIGINAL_ADD_ACTIVITY_TASK(self, callback_id, activity_arn, activity_input)
     queues = _queues()
     with queues.lock:
@@ -146,6 +162,27 @@ def _add_activity_task(self: CallbackPoolManager, callback_id: str, activity_arn
     if arrival is not None:
         arrival.set()
     return endpoint
+
+
+_ORIGINAL_ACTIVITY_EVAL = StateTaskActivity._eval_execution
+# moto's cause for a missing activity, with LocalStack's snapshot placeholder left in it.
+_MOTO_MISSING_ACTIVITY_CAUSE = "The activity activity_arn does not exist."
+
+
+def _activity_eval_execution(self: StateTaskActivity, env: Any) -> None:
+    """Wraps `StateTaskActivity._eval_execution`.
+
+    Restores: an activity Task on an activity that does not exist (any longer) fails the execution with
+    States.Runtime "… The activity arn:aws:states:…:activity:x does not exist." and no Activity event, as
+    recorded on AWS; moto named the activity `activity_arn`.
+    """
+    try:
+        _ORIGINAL_ACTIVITY_EVAL(self, env)
+    except FailureEventException as ex:
+        details = ex.failure_event.event_details.get("executionFailedEventDetails") or {}
+        if details.get("cause") == _MOTO_MISSING_ACTIVITY_CAUSE:
+            details["cause"] = f"The activity {self.resource.resource_arn} does not exist."
+        raise
 
 
 def _take_task(activity_arn: str) -> Any:
@@ -190,6 +227,7 @@ register(
         (StateTaskServiceSfn, "_normalise_response", _sfn_normalise_response),
         (StateTaskServiceSfn, "_eval_service_task", _sfn_eval_service_task),
         (CallbackPoolManager, "add_activity_task", _add_activity_task),
+        (StateTaskActivity, "_eval_execution", _activity_eval_execution),
         (sfn_boto_client, "moto_server_port", core.moto_server_port),
     ],
     [
@@ -203,5 +241,6 @@ register(
         Seam(CallbackPoolManager, "add_activity_task", ("self", "callback_id", "activity_arn", "activity_input"),
              _add_activity_task.__doc__ or ""),
         Seam(sfn_boto_client, "moto_server_port", (), core.moto_server_port.__doc__ or ""),
+        Seam(StateTaskActivity, "_eval_execution", ("self", "env"), _activity_eval_execution.__doc__ or ""),
     ],
 )

@@ -30,7 +30,8 @@ def _parent(resource: str, child: str) -> dict:
 def test_start_execution_returns_the_childs_arn_and_start_date(run_machine, children):
     run = run_machine(_parent("startExecution", children["ok"]))
     assert run.status == "SUCCEEDED"
-    assert set(run.output) == {"ExecutionArn", "StartDate"}
+    # AWS's optimised integration adds the Java SDK's response metadata, keys in alphabetical order.
+    assert list(run.output) == ["ExecutionArn", "SdkHttpMetadata", "SdkResponseMetadata", "StartDate"]
     assert ":execution:child-ok:" in run.output["ExecutionArn"] and not run.output["ExecutionArn"].endswith(":None")
 
 
@@ -102,3 +103,38 @@ def test_no_event_follows_the_terminal_event_when_map_iterations_race(aws, sfn, 
         types = [e["type"] for e in sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]]
         terminal = [t for t in types if t.startswith("Execution") and t != "ExecutionStarted"]
         assert (terminal, types[-1]) == (["ExecutionFailed"], "ExecutionFailed"), types
+
+
+def test_activity_worker_can_be_a_state_machine_calling_get_activity_task_via_aws_sdk(sfn, run_machine, create_machine):
+    # AWS's own activity tests use a worker machine: getActivityTask's result is {"TaskToken", "Input"}.
+    activity = sfn.create_activity(name="stepbricks-sdk-worker")["activityArn"]
+    worker = create_machine({"StartAt": "Get", "States": {
+        "Get": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:getActivityTask",
+                "Parameters": {"ActivityArn.$": "$.ActivityArn", "WorkerName": "sdk-worker"}, "Next": "Done"},
+        "Done": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:sendTaskSuccess",
+                 "Parameters": {"Output.$": "$.Input", "TaskToken.$": "$.TaskToken"}, "End": True}}})
+    sfn.start_execution(stateMachineArn=worker, input=json.dumps({"ActivityArn": activity}))
+    run = run_machine({"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": activity, "End": True}}},
+                      {"Value1": "HelloWorld"})
+    assert (run.status, run.output) == ("SUCCEEDED", {"Value1": "HelloWorld"})
+    assert run.types()[2:5] == ["ActivityScheduled", "ActivityStarted", "ActivitySucceeded"]
+    assert run.details("ActivityStarted") == [{"workerName": "sdk-worker"}]
+
+
+def test_activity_task_on_a_deleted_activity_fails_the_execution_naming_it(sfn, run_machine):
+    activity = sfn.create_activity(name="stepbricks-deleted")["activityArn"]
+    sfn.delete_activity(activityArn=activity)
+    run = run_machine({"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": activity, "End": True}}})
+    assert run.types() == ["ExecutionStarted", "TaskStateEntered", "ExecutionFailed"]
+    assert (run.description["error"], run.description["cause"]) == (
+        "States.Runtime", "An error occurred while executing the state 'Work' (entered at the event id #2). "
+                          f"The activity {activity} does not exist.")
+
+
+def test_start_execution_sync_result_lists_describe_execution_fields_alphabetically_with_input_details(run_machine, children):
+    run = run_machine(_parent("startExecution.sync", children["ok"]))
+    assert list(run.output) == ["ExecutionArn", "Input", "InputDetails", "Name", "Output", "OutputDetails", "StartDate",
+                                "StateMachineArn", "Status", "StopDate"]
+    assert run.output["InputDetails"] == {"Included": True}
+    submitted = run.details("TaskSubmitted")[0]
+    assert list(json.loads(submitted["output"])) == ["ExecutionArn", "SdkHttpMetadata", "SdkResponseMetadata", "StartDate"]

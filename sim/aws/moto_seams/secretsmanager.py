@@ -1,0 +1,39 @@
+"""Secrets Manager refuses what AWS refuses, where moto accepts it. Registered with `core.register` at import."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from moto.secretsmanager.exceptions import ValidationException
+from moto.secretsmanager.models import SecretsManagerBackend
+
+from sim.aws.moto_seams.core import Seam, register
+
+__all__ = ["SECRET_NAME"]
+
+# CreateSecret's Name: "The secret name can contain ASCII letters, numbers, and the following characters:
+# /_+=.@-" (API reference), and "!" which AWS itself uses (EventBridge's `events!connection/…` secrets).
+SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@!-]{1,512}")
+_ORIGINAL_CREATE_SECRET = SecretsManagerBackend.create_secret
+
+
+def _create_secret(self: SecretsManagerBackend, name: str, *args: Any, **kwargs: Any) -> Any:
+    """Wraps `SecretsManagerBackend.create_secret`.
+
+    Restores: a name with other characters fails with ValidationException "Invalid name. Must be a valid
+    name containing alphanumeric characters, or any of the following: -/_+=.@!", as recorded on AWS
+    (through Step Functions' `aws-sdk:secretsmanager:createSecret`); moto created the secret.
+    """
+    if not SECRET_NAME.fullmatch(str(name)):
+        raise ValidationException("Invalid name. Must be a valid name containing alphanumeric characters, "
+                                  "or any of the following: -/_+=.@!")
+    return _ORIGINAL_CREATE_SECRET(self, name, *args, **kwargs)
+
+
+register(
+    [(SecretsManagerBackend, "create_secret", _create_secret)],
+    [Seam(SecretsManagerBackend, "create_secret",
+          ("self", "name", "secret_string", "secret_binary", "description", "tags", "kms_key_id",
+           "client_request_token", "replica_regions", "force_overwrite"), _create_secret.__doc__ or "")],
+)

@@ -1,0 +1,77 @@
+"""What an execution sees of itself, and what its history says when part of it is cut short: the context
+object (`$$`, `$states.context`) as AWS fills it, and `TaskStateAborted` for a Task whose failure ends a
+Parallel branch.
+
+Registered with `core.register` at import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.stepfunctions.parser.api import HistoryEventType
+from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branch_worker import BranchWorker
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+from sim.aws.moto_seams.core import Seam, register
+
+__all__: list[str] = []
+
+_ORIGINAL_ENVIRONMENT = ExecutionWorker._get_evaluation_environment
+# The order AWS lists the context object's Execution fields in (recorded `$$` outputs).
+_EXECUTION_FIELDS = ("Id", "Input", "StartTime", "Name", "RoleArn", "RedriveCount")
+
+
+def _evaluation_environment(self: ExecutionWorker) -> Any:
+    """Wraps `ExecutionWorker._get_evaluation_environment`.
+
+    Restores: the context object's `Execution.RedriveCount` (0 on a first run, as recorded on AWS:
+    `{"Id", "Input", "StartTime", "Name", "RoleArn", "RedriveCount"}`); moto left it out, so
+    `$$.Execution.RedriveCount` failed the state.
+    """
+    env = _ORIGINAL_ENVIRONMENT(self)
+    data = env.states.context_object.context_object_data
+    execution = dict(data["Execution"])
+    execution.setdefault("RedriveCount", int(getattr(self, "redrive_count", 0) or 0))
+    ordered = {key: execution[key] for key in _EXECUTION_FIELDS if key in execution}
+    ordered.update({key: value for key, value in execution.items() if key not in ordered})
+    data["Execution"] = ordered
+    return env
+
+
+# -- aborted states ----------------------------------------------------------------------------------
+
+_BRANCH = "_stepbricks_parallel_branch"
+_ORIGINAL_BRANCH_ROUTINE = BranchWorker._thread_routine
+_ORIGINAL_HANDLE_UNCAUGHT = ExecutionState._handle_uncaught
+
+
+def _branch_routine(self: BranchWorker) -> None:
+    """Wraps `BranchWorker._thread_routine`: marks the branch's environment as a Parallel branch's."""
+    self.env.__dict__[_BRANCH] = True
+    _ORIGINAL_BRANCH_ROUTINE(self)
+
+
+def _handle_uncaught(self: ExecutionState, env: Any, failure_event: Any) -> None:
+    """Wraps `ExecutionState._handle_uncaught`.
+
+    Restores: a Task whose uncaught failure ends its Parallel branch records `TaskStateAborted` after its
+    `TaskFailed`, as AWS does (recorded: `TaskStarted, TaskFailed, TaskStateAborted, ParallelState…`,
+    LocalStack's tests/aws/services/stepfunctions/v2/states_variables/test_error_output.snapshot.json and
+    callback/test_callback.snapshot.json); moto recorded nothing for the state.
+    """
+    if isinstance(self, StateTask) and env.__dict__.get(_BRANCH) and env.is_running():
+        env.event_manager.add_event(context=env.event_history_context, event_type=HistoryEventType.TaskStateAborted)
+    _ORIGINAL_HANDLE_UNCAUGHT(self, env, failure_event)
+
+
+register(
+    [(ExecutionWorker, "_get_evaluation_environment", _evaluation_environment),
+     (BranchWorker, "_thread_routine", _branch_routine),
+     (ExecutionState, "_handle_uncaught", _handle_uncaught)],
+    [Seam(ExecutionWorker, "_get_evaluation_environment", ("self",), _evaluation_environment.__doc__ or ""),
+     Seam(BranchWorker, "_thread_routine", ("self",), _branch_routine.__doc__ or ""),
+     Seam(ExecutionState, "_handle_uncaught", ("self", "env", "failure_event"), _handle_uncaught.__doc__ or "")],
+)
