@@ -133,8 +133,13 @@ def test_activity_task_on_a_deleted_activity_fails_the_execution_naming_it(sfn, 
 
 def test_start_execution_sync_result_lists_describe_execution_fields_alphabetically_with_input_details(run_machine, children):
     run = run_machine(_parent("startExecution.sync", children["ok"]))
-    assert list(run.output) == ["ExecutionArn", "Input", "InputDetails", "Name", "Output", "OutputDetails", "StartDate",
+    # Since AWS added redrive (2023) the result also carries RedriveCount/Status/StatusReason, in this order: the
+    # developer guide's Distributed Map ResultWriter example ("Transformation NONE") shows such a child result.
+    assert list(run.output) == ["ExecutionArn", "Input", "InputDetails", "Name", "Output", "OutputDetails",
+                                "RedriveCount", "RedriveStatus", "RedriveStatusReason", "StartDate",
                                 "StateMachineArn", "Status", "StopDate"]
+    assert (run.output["RedriveStatus"], run.output["RedriveStatusReason"]) == (
+        "NOT_REDRIVABLE", "Execution is SUCCEEDED and cannot be redriven")
     assert run.output["InputDetails"] == {"Included": True}
     submitted = run.details("TaskSubmitted")[0]
     assert list(json.loads(submitted["output"])) == ["ExecutionArn", "SdkHttpMetadata", "SdkResponseMetadata", "StartDate"]
