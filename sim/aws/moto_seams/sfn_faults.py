@@ -113,8 +113,11 @@ register(
     ],
     [
         Seam(StepFunctionsParserBackend, "start_execution",
-             ("self", "state_machine_arn", "name", "execution_input", "trace_header"), _start_execution.__doc__ or ""),
-        Seam(Environment, "is_mocked_mode", ("self",), _is_mocked_mode.__doc__ or ""),
-        Seam(Environment, "get_current_mocked_response", ("self",), _get_current_mocked_response.__doc__ or ""),
+             ("self", "state_machine_arn", "name", "execution_input", "trace_header"), _start_execution.__doc__ or "",
+             proved_by="tests/sim/faults/test_state_faults.py::test_starting_an_unknown_test_case_is_invalid_name"),
+        Seam(Environment, "is_mocked_mode", ("self",), _is_mocked_mode.__doc__ or "",
+             proved_by="tests/sim/faults/test_state_faults.py::test_mock_config_test_case_retries_through_numbered_responses_then_succeeds"),
+        Seam(Environment, "get_current_mocked_response", ("self",), _get_current_mocked_response.__doc__ or "",
+             proved_by="tests/sim/faults/test_state_faults.py::test_numbered_responses_count_within_one_execution_not_across_executions"),
     ],
 )

@@ -164,5 +164,10 @@ register(
     [(StepFunctionResponse, "start_sync_execution", _start_sync_execution),  # added: moto has no such actions
      (StepFunctionResponse, "test_state", _test_state),
      (BaseExecutionWorkerCommunication, "terminated", _terminated)],
-    [Seam(BaseExecutionWorkerCommunication, "terminated", ("self",), _terminated.__doc__ or "")],
+    [Seam(BaseExecutionWorkerCommunication, "terminated", ("self",), _terminated.__doc__ or "",
+          proved_by="tests/sim/aws/sfn/test_sync_and_logging.py::test_start_sync_execution_answers_with_the_express_result"),
+     Seam(StepFunctionResponse, "start_sync_execution", (), _start_sync_execution.__doc__ or "", adds=True,
+          proved_by="tests/sim/aws/sfn/test_sync_and_logging.py::test_start_sync_execution_answers_with_the_express_result"),
+     Seam(StepFunctionResponse, "test_state", (), _test_state.__doc__ or "", adds=True,
+          proved_by="tests/sim/aws/sfn/test_sync_and_logging.py::test_test_state_reports_the_choice_it_takes")],
 )
