@@ -198,7 +198,7 @@ register(
         Seam(StateTaskServiceAwsSdk, "_eval_service_task",
              ("self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials"),
              _aws_sdk_eval_service_task.__doc__ or "",
-             proved_by="tests/sim/aws/sfn/test_api_divergences.py::test_sdk_integration_timestamps_are_iso_strings_and_describe_execution_does_not_fail"),
+             proved_by="tests/sim/aws/sfn/test_api_divergences.py::test_a_choice_sees_an_sdk_integrations_timestamp_as_a_timestamp_string"),
         Seam(StepFunctionResponse, "describe_execution", ("self",), _describe_execution.__doc__ or "",
              proved_by="tests/sim/aws/sfn/test_api_divergences.py::test_describe_execution_returns_a_string_result_as_json_text"),
         Seam(StepFunctionsParserBackend, "_validate_definition", ("definition",), _validate_definition.__doc__ or "",

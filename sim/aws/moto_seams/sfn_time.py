@@ -181,8 +181,8 @@ _GLOBALS: list[tuple[Any, str, Any, str, str]] = [
      "each execution's interpreter thread is an actor: busy except while it waits through the clock, and "
      "it works for the simulator that started the execution", _SIDE_BY_SIDE),
     (execute_state, "Thread", clock.ActorThread,
-     "a task run under TimeoutSeconds is an actor thread; its parent waits for it on the clock",
-     _R + "test_a_task_doing_real_work_times_out_at_wall_speed"),
+     "a task runs on an actor thread that works for the simulator of its execution (its clock, plan and "
+     "port); its parent waits for it (TimeoutSeconds) on the clock", _SIDE_BY_SIDE),
     (execute_state, "threading", CLOCK_THREADING,
      "task TimeoutSeconds (`terminated_event.wait(timeout)`) is a timer on the simulator clock",
      _R + "test_callback_task_times_out_after_timeout_seconds_of_simulator_time"),
