@@ -175,3 +175,4 @@ def test_map_iterations_and_parallel_branches_work_for_their_executions_simulato
         done = _finish(a, a.aws.start_execution(machine, {"items": [1, 2]}))
         assert done["status"] == "SUCCEEDED"
         assert (done["stopDate"] - done["startDate"]).total_seconds() >= 3600
+

@@ -211,10 +211,10 @@ _GLOBALS: list[tuple[Any, str, Any, str, str]] = [
      "tests/sim/aws/sfn/test_integrations.py::test_start_execution_sync_waits_and_returns_the_childs_output_as_text"),
     (state_task_service_callback, "time", CLOCK_TIME,
      ".sync integrations poll their job on the simulator clock",
-     "tests/sim/aws/sfn/test_integrations.py::test_start_execution_sync_2_returns_the_childs_output_as_json"),
+     _R + "test_a_sync_parent_polls_its_child_on_the_simulator_clock"),
     (retrier_decl, "time", CLOCK_TIME,
      "Retry back-off (IntervalSeconds x BackoffRate^n, MaxDelaySeconds) sleeps on the simulator clock",
-     _R + "test_retry_back_off_waits_interval_times_backoff_rate_capped_by_max_delay"),
+     _R + "test_an_hour_of_back_off_ends_in_the_catch_path_within_seconds_of_wall_time"),
     (event_manager, "datetime", CLOCK_DATETIME,
      "history event timestamps are simulator time: a 30 s Wait is 30 s between WaitStateEntered and "
      "WaitStateExited, as AWS records it, however fast virtual time ran", _HOUR_OF_WAIT),
