@@ -232,7 +232,7 @@ _GLOBALS: list[tuple[Any, str, Any, str, str]] = [
 _FUNCTIONS: list[tuple[Any, str, Any, tuple[str, ...], str]] = [
     (WaitFunction, "_wait_interval", _wait_interval, ("self", "env", "wait_seconds"), _HOUR_OF_WAIT),
     (Timestamp, "_get_wait_seconds", _timestamp_wait_seconds, ("self", "env"),
-     _W + "test_timestamp_waits_until_that_instant_of_simulator_time"),
+     _W + "test_a_timestamp_wait_counts_from_simulator_time_not_the_wall_clock"),
     (JitterStrategyDecl, "_eval_body", _jitter, ("self", "env"),
      _R + "test_full_jitter_draws_each_interval_from_a_generator_seeded_by_the_execution"),
     (StateTaskServiceCallback, "_from_error", _heartbeat_aware_from_error, ("self", "env", "ex"),

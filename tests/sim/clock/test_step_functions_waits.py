@@ -110,3 +110,13 @@ def test_a_failed_parallel_branch_ends_on_simulator_time():
 
     clock.get().advance(10 * 86400)  # virtual time now runs ten days ahead of the wall clock
     assert abs(branches_decl.datetime.datetime.now(tz=UTC).timestamp() - clock.now()) < 60
+
+
+def test_a_timestamp_wait_counts_from_simulator_time_not_the_wall_clock(fly, sim):
+    """With simulator time a day ahead of the wall clock, a Timestamp ten minutes ahead waits ten minutes."""
+    sim.clock.advance(86400)
+    until = (datetime.fromtimestamp(clock.now(), tz=UTC) + timedelta(minutes=10)).replace(microsecond=0)
+    flight = fly({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Timestamp": until.strftime("%Y-%m-%dT%H:%M:%SZ"), "End": True}}})
+    assert flight.status == "SUCCEEDED"
+    assert abs((flight.events("WaitStateExited")[0]["timestamp"] - until).total_seconds()) < 1
