@@ -260,19 +260,21 @@ class VirtualClock(Clock):
         if notifies:
             event.watch(self)  # type: ignore[attr-defined]
         try:
-            with self._released() if release else _nothing():
-                if timeout is None:
+            if timeout is None:
+                with self._released() if release else _nothing():
                     while not fired():
                         block(None)
                     return True
-                deadline = self.now() + timeout
-                with self._timer(deadline):
-                    while not fired():
-                        remaining = deadline - self.now()
-                        if remaining <= 0:
-                            break
-                        block(remaining)
-                    return fired()
+            deadline = self.now() + timeout
+            # The timer is taken before the busy claim is released and dropped after it is taken back, so a
+            # busy waiter never leaves an instant with neither (the skipper would jump past its work).
+            with self._timer(deadline), self._released() if release else _nothing():
+                while not fired():
+                    remaining = deadline - self.now()
+                    if remaining <= 0:
+                        break
+                    block(remaining)
+                return fired()
         finally:
             if notifies:
                 event.unwatch(self)  # type: ignore[attr-defined]

@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 import httpx
 
 from sim import clock
+from sim import context as sim_context
 
 __all__ = ["Connection", "HttpTaskError", "Request", "build_request", "connection_arn", "connection_from_secret",
            "encode_form", "forbidden_headers", "invoke", "is_http_error_name", "result_of"]
@@ -251,8 +252,16 @@ def build_request(parameters: dict[str, Any], connection: Connection, region: st
 
 # -- authorization -----------------------------------------------------------------------------------
 
-_tokens: dict[str, str] = {}  # connection ARN -> its current OAuth access token
-_tokens_lock = threading.Lock()
+class _Tokens:
+    """Connection ARN -> its current OAuth access token, for one simulator."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_connection: dict[str, str] = {}
+
+
+def _tokens() -> _Tokens:
+    return sim_context.current().memo("http-task-oauth-tokens", _Tokens)
 
 
 def _fetch_token(client: httpx.Client, connection: Connection) -> str:
@@ -271,8 +280,9 @@ def _fetch_token(client: httpx.Client, connection: Connection) -> str:
     if not token:
         raise HttpTaskError("Events.ConnectionResource.InvalidConnectionState",
                             f"The connection {connection.arn} could not be authorized at {oauth.endpoint}")
-    with _tokens_lock:
-        _tokens[connection.arn] = str(token)
+    tokens = _tokens()
+    with tokens.lock:
+        tokens.by_connection[connection.arn] = str(token)
     return str(token)
 
 
@@ -282,8 +292,9 @@ def _authorization(client: httpx.Client, connection: Connection, refresh: bool) 
     if connection.basic is not None:
         user, password = connection.basic
         return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
-    with _tokens_lock:
-        cached = _tokens.get(connection.arn)
+    tokens = _tokens()
+    with tokens.lock:
+        cached = tokens.by_connection.get(connection.arn)
     token = cached if cached is not None and not refresh else _fetch_token(client, connection)
     return {"Authorization": f"Bearer {token}"}
 

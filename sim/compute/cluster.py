@@ -51,14 +51,11 @@ DEFAULT_SPARK_CONF = {
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
 }
-_attempt_ids = itertools.count(1)
-
-
 class AttemptHandle:
     """A `TaskHandle`: the attempt's result once it ended; `cancel()` stops it for real."""
 
     def __init__(self, cluster: LocalCluster, invocation: TaskInvocation) -> None:
-        self.attempt_id = next(_attempt_ids)
+        self.attempt_id = next(cluster.attempt_ids)
         self.invocation = invocation
         self._cluster = cluster
         self._done = clock.ClockEvent()
@@ -133,6 +130,9 @@ class LocalCluster:
         self._settled = threading.Event()  # the last start ended: RUNNING, or failed/killed
         self._terminating = False
         self._send_lock = threading.Lock()  # a Connection is not safe for concurrent senders
+        # Attempt ids key the attempts of this cluster's worker (unique per cluster, so they repeat from flight
+        # to flight instead of counting on across every cluster the process ever ran).
+        self.attempt_ids = itertools.count(1)
 
     # --- the Cluster protocol -------------------------------------------------------------------
     @property

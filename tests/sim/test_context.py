@@ -150,3 +150,29 @@ def test_a_simulator_beside_a_bare_aws_simulator_takes_its_own_account_and_leave
                 sim.aws.client("iam").create_role(RoleName="seeded", AssumeRolePolicyDocument="{}")
                 assert "bare-keeps-this" not in [b["Name"] for b in sim.aws.client("s3").list_buckets()["Buckets"]]
         assert "bare-keeps-this" in [b["Name"] for b in bare.client("s3").list_buckets()["Buckets"]]
+
+
+FAN_OUT = {
+    "Map": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "W",
+        "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}}, "End": True},
+    "Parallel": {"Type": "Parallel", "Branches": [
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}},
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}}], "End": True},
+}
+
+
+@pytest.mark.parametrize("state", FAN_OUT)
+def test_map_iterations_and_parallel_branches_work_for_their_executions_simulator(tmp_path, state):
+    """Their threads wait on the clock of the simulator that runs the execution, not on the newest one's,
+    whose time here stands still."""
+    with (Simulator.start(state_dir=tmp_path / "a", databricks=False, seed=1) as a,
+          Simulator.start(state_dir=tmp_path / "b", databricks=False, seed=2) as b, b.clock.busy()):
+        role = a.aws.client("iam").create_role(RoleName="fan", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        machine = a.aws.client("stepfunctions").create_state_machine(
+            name="fan", roleArn=role, definition=json.dumps({"StartAt": "S", "States": {"S": FAN_OUT[state]}}),
+        )["stateMachineArn"]
+        done = _finish(a, a.aws.start_execution(machine, {"items": [1, 2]}))
+        assert done["status"] == "SUCCEEDED"
+        assert (done["stopDate"] - done["startDate"]).total_seconds() >= 3600
+

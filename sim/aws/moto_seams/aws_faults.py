@@ -150,5 +150,6 @@ def _dispatch(self: DomainDispatcherApplication, environ: dict[str, Any], start_
 
 register(
     [(DomainDispatcherApplication, "__call__", _dispatch)],
-    [Seam(DomainDispatcherApplication, "__call__", ("self", "environ", "start_response"), _dispatch.__doc__ or "")],
+    [Seam(DomainDispatcherApplication, "__call__", ("self", "environ", "start_response"), _dispatch.__doc__ or "",
+          proved_by="tests/sim/faults/test_aws_faults.py::test_the_second_s3_put_object_is_slow_down_503_and_the_third_succeeds")],
 )

@@ -125,9 +125,12 @@ register(
     ],
     [
         Seam(LambdaBackend, "invoke", ("self", "function_name", "qualifier", "body", "headers", "response_headers"),
-             _lambda_backend_invoke.__doc__ or ""),
-        Seam(CloudWatchBackend, "put_metric_data", ("self", "namespace", "metric_data"), "metrics are put here"),
+             _lambda_backend_invoke.__doc__ or "",
+             proved_by="tests/glue_lab/test_glue_lab_paths.py::test_execution_and_lambda_metrics_reach_cloudwatch"),
+        Seam(CloudWatchBackend, "put_metric_data", ("self", "namespace", "metric_data"), "metrics are put here",
+             proved_by="tests/glue_lab/test_glue_lab_paths.py::test_execution_and_lambda_metrics_reach_cloudwatch"),
         Seam(CloudWatchBackend, "set_alarm_state", ("self", "alarm_name", "reason", "reason_data", "state_value"),
-             "alarm evaluation sets states here"),
+             "alarm evaluation sets states here",
+             proved_by="tests/glue_lab/test_glue_lab_paths.py::test_failed_execution_puts_the_executions_failed_and_lambda_errors_alarms_in_alarm"),
     ],
 )

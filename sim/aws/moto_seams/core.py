@@ -13,7 +13,7 @@ import inspect
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
@@ -50,12 +50,23 @@ __all__ = ["MOTO_VERSION", "SEAMS", "Seam", "SeamHost", "ThreadedMotoServer", "d
 
 @dataclass(frozen=True)
 class Seam:
-    """One moto attribute stepbricks relies on, with the parameters it must keep."""
+    """One row of the seam table: a moto attribute stepbricks replaces or relies on, the parameters it must
+    keep, the AWS behaviour the row restores, and the test that fails without it (`proved_by`, a pytest
+    node id; tests/sim/aws/test_moto_seams.py checks that it exists, docs/contracts.md lists them all)."""
 
     owner: Any
     name: str
     parameters: tuple[str, ...]
     restores: str
+    proved_by: str = ""
+    adds: bool = False  # an action moto lacks: the row adds it (checked to be still missing from moto)
+
+    @property
+    def target(self) -> str:
+        """`module.Class.attribute` (or `module.attribute`) as moto ships it."""
+        if inspect.ismodule(self.owner):
+            return f"{self.owner.__name__}.{self.name}"
+        return f"{self.owner.__module__}.{self.owner.__qualname__}.{self.name}"
 
 
 @dataclass(eq=False)
@@ -71,6 +82,27 @@ class SeamHost:
     port: int = 0
     account_id: str = "123456789012"  # the moto account this simulator's AWS state lives in
     enforce_iam: bool = False  # evaluate IAM policies on every request this simulator serves (`iam` seams)
+    # Seam state that is this simulator's own (EventBridge's scheduler), made on first use, closed at stop.
+    _parts: dict[str, tuple[Any, Callable[[Any], None] | None]] = field(default_factory=dict, repr=False)
+
+    def part(self, key: str, make: Callable[[], Any], close: Callable[[Any], None] | None = None) -> Any:
+        """This simulator's `key` part, made by `make()` the first time; `close(part)` runs when it stops."""
+        with _lock:
+            if key not in self._parts:
+                self._parts[key] = (make(), close)
+            return self._parts[key][0]
+
+    def part_if_any(self, key: str) -> Any:
+        with _lock:
+            made = self._parts.get(key)
+        return None if made is None else made[0]
+
+    def close_parts(self) -> None:
+        with _lock:
+            parts, self._parts = list(self._parts.values()), {}
+        for part, close in parts:
+            if close is not None:
+                close(part)
 
 
 class TooManyRequestsException(LambdaClientError):
@@ -94,6 +126,13 @@ _originals: dict[tuple[Any, str], Any] = {}
 _installed = False
 # Seam groups loaded when their moto module is first imported (`defer`), by moto module name.
 _deferred: dict[str, Callable[[], None]] = {}
+
+
+def host_of_account(account_id: str) -> SeamHost:
+    """The running simulator whose AWS state lives in `account_id` (moto's backends know their account)."""
+    with _lock:
+        host = next((h for h in reversed(_hosts) if h.account_id == account_id), None)
+    return host if host is not None else _host()
 
 
 def _host() -> SeamHost:
@@ -322,19 +361,25 @@ _PATCHES: list[tuple[Any, str, Any]] = [
 
 SEAMS: list[Seam] = [
     Seam(LambdaFunction, "invoke", ("self", "body", "request_headers", "response_headers"),
-         _lambda_invoke.__doc__ or ""),
+         _lambda_invoke.__doc__ or "",
+         proved_by="tests/sim/aws/test_lambda_runtime.py::test_custom_exception_becomes_unhandled_function_error_with_its_error_type"),
     Seam(LambdaResponse, "invoke", ("self",), _lambda_invoke_response.__doc__ or ""),
     Seam(LambdaResponse, "_enrich_response", ("headers", "body"), _lambda_enrich_response.__doc__ or ""),
     Seam(s3_notifications, "_get_s3_event", ("event_name", "bucket", "key", "notification_id"),
-         _s3_event.__doc__ or ""),
+         _s3_event.__doc__ or "",
+         proved_by="tests/sim/aws/test_s3_notifications.py::test_matching_upload_invokes_the_function_with_a_well_formed_s3_event"),
     Seam(s3_notifications, "_invoke_awslambda", ("account_id", "event_body", "fn_arn", "region_name"),
-         _s3_invoke_lambda.__doc__ or ""),
+         _s3_invoke_lambda.__doc__ or "",
+         proved_by="tests/sim/aws/test_s3_notifications.py::test_put_object_returns_before_a_slow_function_finishes"),
     Seam(Topic, "publish", ("self", "message", "subject", "message_attributes", "group_id",
-                            "deduplication_id", "message_structure"), _topic_publish.__doc__ or ""),
+                            "deduplication_id", "message_structure"), _topic_publish.__doc__ or "",
+         proved_by="tests/sim/aws/test_sns_outbox.py::test_published_messages_are_captured_per_topic_with_subject_attributes_and_time"),
     Seam(LogsBackend, "put_log_events",
-         ("self", "log_group_name", "log_stream_name", "log_events"), deliver_lambda_logs.__doc__ or ""),
+         ("self", "log_group_name", "log_stream_name", "log_events"), deliver_lambda_logs.__doc__ or "",
+         proved_by="tests/sim/aws/test_lambda_runtime.py::test_lambda_logs_are_delivered_to_cloudwatch_logs_as_aws_does"),
     Seam(ThreadedMotoServer, "__init__", ("self", "ip_address", "port", "verbose"),
-         "the in-process server; Step Functions' interpreter calls it back on localhost:$MOTO_PORT"),
+         "the in-process server; Step Functions' interpreter calls it back on localhost:$MOTO_PORT",
+         proved_by="tests/sim/aws/test_aws_simulator.py::test_endpoint_is_on_loopback_with_dummy_credentials_in_the_environment"),
 ]
 
 
@@ -380,6 +425,12 @@ def _apply(patches: list[tuple[Any, str, Any]]) -> None:
         setattr(owner, name, replacement)
 
 
+def shipped_by_moto(seam: Seam) -> bool:
+    """Whether moto itself has the row's attribute (installed or not): an `adds` row expects it not to."""
+    original = _originals.get((seam.owner, seam.name), inspect.getattr_static(seam.owner, seam.name, _MISSING))
+    return original is not _MISSING
+
+
 def signature_of(seam: Seam) -> tuple[str, ...]:
     """The parameter names of the attribute as moto ships it (the original, even while patched)."""
     target = _originals.get((seam.owner, seam.name), getattr(seam.owner, seam.name, None))
@@ -410,6 +461,8 @@ def uninstall(host: SeamHost) -> None:
     with _lock:
         if host in _hosts:
             _hosts.remove(host)
+    host.close_parts()  # outside the lock: a part may wait for a thread that still reads the table
+    with _lock:
         if not _hosts and _installed:
             for (owner, name), original in _originals.items():
                 if original is _MISSING:

@@ -141,8 +141,13 @@ register(
     [
         Seam(FakeJob, "start_job_run", ("self", "allocated_capacity", "max_capacity", "timeout", "worker_type",
                                         "security_configuration", "number_of_workers", "notification_property",
-                                        "previous_run_id", "arguments"), _start_job_run.__doc__ or ""),
-        Seam(FakeJob, "get_job_run", ("self", "run_id"), "GetJobRun reads FakeJob.job_runs, where runs are attached"),
-        Seam(FakeJob, "get_job_runs", ("self",), "GetJobRuns reads FakeJob.job_runs, where runs are attached"),
+                                        "previous_run_id", "arguments"), _start_job_run.__doc__ or "",
+             proved_by="tests/sim/aws/glue/test_glue_job_runs.py::test_unsupported_awsglue_api_fails_the_run_naming_it_and_max_retries_retry_it"),
+        Seam(FakeJob, "get_job_run", ("self", "run_id"), "GetJobRun reads FakeJob.job_runs, where runs are attached",
+             proved_by="tests/sim/aws/glue/test_glue_job_runs.py::test_a_run_that_hangs_times_out_after_its_timeout_on_the_virtual_clock"),
+        Seam(FakeJob, "get_job_runs", ("self",), "GetJobRuns reads FakeJob.job_runs, where runs are attached",
+             proved_by="tests/sim/aws/glue/test_glue_job_runs.py::test_unsupported_awsglue_api_fails_the_run_naming_it_and_max_retries_retry_it"),
+        Seam(GlueResponse, "batch_stop_job_run", (), _batch_stop_job_run.__doc__ or "", adds=True,
+             proved_by="tests/sim/aws/glue/test_glue_job_runs.py::test_batch_stop_job_run_stops_an_active_run_and_reports_unknown_ones"),
     ],
 )

@@ -45,9 +45,10 @@ class _SeededMotoRandom:
     def __getattr__(self, name: str) -> Any:
         return getattr(mock_random, name)
 
-_GLOBALS: list[tuple[Any, str, Any, str]] = [
-    (sns_models, "mock_random", _SeededMotoRandom("sns"), "SNS message and subscription ids are seeded ids"),
+_GLOBALS: list[tuple[Any, str, Any, str, str]] = [  # owner, name, stand-in, what it restores, proved by
+    (sns_models, "mock_random", _SeededMotoRandom("sns"), "SNS message and subscription ids are seeded ids",
+     "tests/sim/test_same_seed.py::test_sns_message_ids_follow_the_seed_whatever_another_simulator_draws"),
 ]
 
-register([(owner, name, value) for owner, name, value, _ in _GLOBALS],
-         [Seam(owner, name, (), restores) for owner, name, _, restores in _GLOBALS])
+register([(owner, name, value) for owner, name, value, _, _ in _GLOBALS],
+         [Seam(owner, name, (), restores, proved_by=test) for owner, name, _, restores, test in _GLOBALS])

@@ -25,23 +25,35 @@ from moto.stepfunctions.parser.mocking.mock_config import (
 )
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+from sim import context as sim_context
 from sim import faults
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.moto_seams.sfn_time import execution_arn_of
 
 __all__ = ["test_case_of"]
 
-_lock = threading.Lock()
-_test_cases: dict[str, str] = {}  # execution ARN -> "<state machine name>#<TestCase>"
 _original_start = StepFunctionsParserBackend.start_execution
 _original_is_mocked = Environment.is_mocked_mode
 _original_mocked_response = Environment.get_current_mocked_response
 
 
+class _TestCases:
+    """Execution ARN -> the `<state machine name>#<TestCase>` it was started on, for one simulator."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_execution: dict[str, str] = {}
+
+
+def _test_cases() -> _TestCases:
+    return sim_context.current().memo("sfn-test-cases", _TestCases)
+
+
 def test_case_of(execution_arn: str) -> str | None:
     """The `<state machine name>#<TestCase>` an execution was started on, if any."""
-    with _lock:
-        return _test_cases.get(execution_arn)
+    cases = _test_cases()
+    with cases.lock:
+        return cases.by_execution.get(execution_arn)
 
 
 def _start_execution(self: StepFunctionsParserBackend, state_machine_arn: str, name: Any = None,
@@ -63,8 +75,9 @@ def _start_execution(self: StepFunctionsParserBackend, state_machine_arn: str, n
             "See logs for details."
         )
     execution_arn = f"arn:{self.partition}:states:{self.region_name}:{self.account_id}:execution:{machine.name}:{name}"
-    with _lock:
-        _test_cases[execution_arn] = scope
+    cases = _test_cases()
+    with cases.lock:
+        cases.by_execution[execution_arn] = scope
     return _original_start(self, base, name, execution_input, trace_header)
 
 
@@ -113,8 +126,11 @@ register(
     ],
     [
         Seam(StepFunctionsParserBackend, "start_execution",
-             ("self", "state_machine_arn", "name", "execution_input", "trace_header"), _start_execution.__doc__ or ""),
-        Seam(Environment, "is_mocked_mode", ("self",), _is_mocked_mode.__doc__ or ""),
-        Seam(Environment, "get_current_mocked_response", ("self",), _get_current_mocked_response.__doc__ or ""),
+             ("self", "state_machine_arn", "name", "execution_input", "trace_header"), _start_execution.__doc__ or "",
+             proved_by="tests/sim/faults/test_state_faults.py::test_starting_an_unknown_test_case_is_invalid_name"),
+        Seam(Environment, "is_mocked_mode", ("self",), _is_mocked_mode.__doc__ or "",
+             proved_by="tests/sim/faults/test_state_faults.py::test_mock_config_test_case_retries_through_numbered_responses_then_succeeds"),
+        Seam(Environment, "get_current_mocked_response", ("self",), _get_current_mocked_response.__doc__ or "",
+             proved_by="tests/sim/faults/test_state_faults.py::test_numbered_responses_count_within_one_execution_not_across_executions"),
     ],
 )

@@ -51,9 +51,11 @@ register(
     [
         Seam(StateTaskServiceGlue, "_eval_integration_pattern",
              ("self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials"),
-             _glue_eval_integration_pattern.__doc__ or ""),
+             _glue_eval_integration_pattern.__doc__ or "",
+             proved_by="tests/sim/aws/glue/test_glue_job_runs.py::test_start_job_run_sync_fails_the_state_with_the_job_run_as_cause"),
         Seam(StateTaskServiceGlue, "_eval_sync",
              ("self", "env", "sync_resolver", "timeout_seconds", "callback_endpoint", "heartbeat_endpoint"),
-             "the .sync polling loop the Glue integration reuses"),
+             "the .sync polling loop the Glue integration reuses",
+             proved_by="tests/sim/aws/glue/test_glue_job_runs.py::test_start_job_run_sync_fails_the_state_with_the_job_run_as_cause"),
     ],
 )

@@ -61,5 +61,6 @@ def reopen(manager: EventManager) -> None:
 register(
     [(EventManager, "add_event", _add_event)],
     [Seam(EventManager, "add_event", ("self", "context", "event_type", "event_details", "timestamp",
-                                      "update_source_event_id"), _add_event.__doc__ or "")],
+                                      "update_source_event_id"), _add_event.__doc__ or "",
+          proved_by="tests/sim/aws/sfn/test_integrations.py::test_no_event_follows_the_terminal_event_when_map_iterations_race")],
 )

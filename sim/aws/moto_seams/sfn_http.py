@@ -97,6 +97,7 @@ register(
         (state_task_factory, "state_task_service_for", _state_task_service_for),
     ],
     [
-        Seam(state_task_factory, "state_task_service_for", ("service_name",), _state_task_service_for.__doc__ or ""),
+        Seam(state_task_factory, "state_task_service_for", ("service_name",), _state_task_service_for.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_http_invoke.py::test_result_has_aws_shape_with_header_lists_and_parsed_json"),
     ],
 )

@@ -106,6 +106,18 @@ def _arguments_segment(component: Parargs) -> str | None:
     return None if isinstance(component, Parameters) else "Arguments"
 
 
+_NAMES_ITS_FIELD = "tests/sim/aws/sfn/test_jsonata_and_variables.py::test_a_failing_expression_names_its_field_in_the_query_evaluation_error"
+_FIELD_TESTS = {  # the test that fails without each field's row
+    "Output": "tests/sim/aws/sfn/test_jsonata_and_variables.py::test_runtime_error_cause_carries_the_jsonata_code",
+    "Parargs": _NAMES_ITS_FIELD + "[Arguments]",
+    "JSONataTemplateBinding":
+        "tests/sim/aws/sfn/test_golden_examples.py::test_guide_example_finishes_as_the_guide_documents[jsonata_evaluation_error_names_the_field]",
+    "AssignTemplateBinding": "tests/sim/aws/sfn/test_jsonata_and_variables.py::test_undefined_result_fails_with_query_evaluation_error_and_an_evaluation_failed_event",
+    "ItemsJSONata": _NAMES_ITS_FIELD + "[Items]",
+    "ConditionStringJSONata": _NAMES_ITS_FIELD + "[Condition]",
+    "Error": _NAMES_ITS_FIELD + "[Error]",
+    "Cause": _NAMES_ITS_FIELD + "[Cause]",
+}
 _FIELD_PATCHES = [
     _in_field(Output, lambda _: "Output"),
     _in_field(Parargs, _arguments_segment),
@@ -336,15 +348,18 @@ def _open_query_language_scope(self: Preprocessor, parse_tree: Any) -> None:
 
 
 _INDEFINITE_PATH = re.compile(r"\[\s*\*\s*\]|\[\s*\?|\.\.|\[[^\]]*[:,][^\]]*\]|\.\*")
-_JSON_PATH_USERS = (
-    "moto.stepfunctions.parser.asl.component.common.string.string_expression",
-    "moto.stepfunctions.parser.asl.component.intrinsic.argument.argument",
-    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.timestamp_operators",
-    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.boolean_equals",
-    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.numeric",
-    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.string_operators",
-    "moto.stepfunctions.parser.asl.eval.states",
-)
+_DEFINITE_PATH = "tests/sim/aws/sfn/test_jsonata_and_variables.py::test_definite_jsonpath_through_an_array_index_selects_one_value_and_a_filter_selects_a_list"
+_CHOICE_PATH = "tests/sim/aws/sfn/test_jsonata_and_variables.py::test_a_choice_rule_reads_one_value_through_an_array_index"
+_OPERATORS = "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations."
+_JSON_PATH_USERS = {  # where moto's interpreter imported `extract_json`, and the test that fails without the row
+    "moto.stepfunctions.parser.asl.component.common.string.string_expression": _DEFINITE_PATH,
+    "moto.stepfunctions.parser.asl.component.intrinsic.argument.argument":
+        "tests/sim/aws/sfn/test_jsonata_and_variables.py::test_an_intrinsic_argument_reads_one_value_through_an_array_index",
+    _OPERATORS + "timestamp_operators": _CHOICE_PATH + "[TimestampEqualsPath]",
+    _OPERATORS + "boolean_equals": _CHOICE_PATH + "[BooleanEqualsPath]",
+    _OPERATORS + "numeric": _CHOICE_PATH + "[NumericEqualsPath]",
+    _OPERATORS + "string_operators": _CHOICE_PATH + "[StringEqualsPath]",
+}  # (not `eval.states`: its `States._extract` gets a path only from `States.extract`, which nothing calls)
 
 
 def _extract_json(path: str, data: Any) -> Any:
@@ -385,18 +400,26 @@ register(
         *_FIELD_PATCHES,
     ],
     [
-        Seam(StringJSONata, "_eval_body", ("self", "env"), _string_jsonata_eval_body.__doc__ or ""),
-        Seam(StringVariableSample, "_eval_body", ("self", "env"), _variable_sample_eval_body.__doc__ or ""),
-        Seam(VariableStore, "get_assigned_variables", ("self",), _assigned_variables.__doc__ or ""),
-        Seam(AssignDecl, "_eval_body", ("self", "env"), _assign_eval_body.__doc__ or ""),
-        *[Seam(importlib.import_module(name), "extract_json", ("path", "data"), _extract_json.__doc__ or "")
-          for name in _JSON_PATH_USERS],
+        Seam(StringJSONata, "_eval_body", ("self", "env"), _string_jsonata_eval_body.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_jsonata_and_variables.py::test_jsonata_output_reads_states_input_and_context"),
+        Seam(StringVariableSample, "_eval_body", ("self", "env"), _variable_sample_eval_body.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_jsonata_and_variables.py::test_jsonpath_reads_variable_paths_and_a_missing_variable_is_a_runtime_error"),
+        Seam(VariableStore, "get_assigned_variables", ("self",), _assigned_variables.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_jsonata_and_variables.py::test_assigned_variables_in_history_are_json_text"),
+        Seam(AssignDecl, "_eval_body", ("self", "env"), _assign_eval_body.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_jsonata_and_variables.py::test_a_variable_over_256_kib_fails_the_state_with_states_runtime"),
+        *[Seam(importlib.import_module(name), "extract_json", ("path", "data"), _extract_json.__doc__ or "",
+               proved_by=test) for name, test in _JSON_PATH_USERS.items()],
         Seam(Preprocessor, "_open_query_language_scope", ("self", "parse_tree"),
-             _open_query_language_scope.__doc__ or ""),
-        Seam(CustomErrorName, "__init__", ("self", "error_name"), _custom_error_name_init.__doc__ or ""),
-        Seam(Preprocessor, "visitError_name", ("self", "ctx"), _visit_error_name.__doc__ or ""),
-        Seam(Preprocessor, "_inner_string_of", ("parser_rule_context",), _inner_string_of.__doc__ or ""),
-        *[Seam(owner, name, ("self", "env"), replacement.__doc__ or "")
+             _open_query_language_scope.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_definitions.py::test_a_refused_jsonata_definition_does_not_leak_its_query_language_into_later_ones"),
+        Seam(CustomErrorName, "__init__", ("self", "error_name"), _custom_error_name_init.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_jsonata_and_variables.py::test_map_iteration_error_keeps_its_states_name_so_the_maps_catch_matches"),
+        Seam(Preprocessor, "visitError_name", ("self", "ctx"), _visit_error_name.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_http_invoke.py::test_not_found_fails_with_states_http_status_code_404_and_is_caught"),
+        Seam(Preprocessor, "_inner_string_of", ("parser_rule_context",), _inner_string_of.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_jsonata_and_variables.py::test_assigned_variables_in_history_are_json_text"),
+        *[Seam(owner, name, ("self", "env"), replacement.__doc__ or "", proved_by=_FIELD_TESTS[owner.__name__])
           for owner, name, replacement in _FIELD_PATCHES],
     ],
 )

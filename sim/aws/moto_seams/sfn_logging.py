@@ -104,8 +104,10 @@ register(
         Seam(Execution, "__init__", ("self", "name", "sm_type", "role_arn", "exec_arn", "account_id", "region_name",
                                      "state_machine", "start_date", "cloud_watch_logging_session", "activity_store",
                                      "input_data", "trace_header"),
-             _execution_init.__doc__ or ""),
+             _execution_init.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_sync_and_logging.py::test_logging_level_all_delivers_every_history_event_in_aws_shape"),
         Seam(CloudWatchLoggingSession, "publish_history_log", ("self", "history_log"),
-             _publish_history_log.__doc__ or ""),
+             _publish_history_log.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_sync_and_logging.py::test_logging_level_error_delivers_failures_only_and_hides_data_unless_included"),
     ],
 )

@@ -46,8 +46,10 @@ register(
         (BaseExecutionWorkerCommunication, "_reflect_execution_status", _reflect_execution_status),
     ],
     [
-        Seam(Execution, "start", ("self",), _execution_start.__doc__ or ""),
+        Seam(Execution, "start", ("self",), _execution_start.__doc__ or "",
+             proved_by="tests/glue_lab/test_glue_lab_paths.py::test_execution_and_lambda_metrics_reach_cloudwatch"),
         Seam(BaseExecutionWorkerCommunication, "_reflect_execution_status", ("self",),
-             _reflect_execution_status.__doc__ or ""),
+             _reflect_execution_status.__doc__ or "",
+             proved_by="tests/glue_lab/test_glue_lab_paths.py::test_failed_execution_puts_the_executions_failed_and_lambda_errors_alarms_in_alarm"),
     ],
 )

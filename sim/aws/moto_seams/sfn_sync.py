@@ -98,5 +98,8 @@ def _start_sync_execution(self: StepFunctionResponse) -> ActionResult:
 register(
     [(StepFunctionResponse, "start_sync_execution", _start_sync_execution),  # added: moto has no such action
      (BaseExecutionWorkerCommunication, "terminated", _terminated)],
-    [Seam(BaseExecutionWorkerCommunication, "terminated", ("self",), _terminated.__doc__ or "")],
+    [Seam(BaseExecutionWorkerCommunication, "terminated", ("self",), _terminated.__doc__ or "",
+          proved_by="tests/sim/aws/sfn/test_sync_and_logging.py::test_start_sync_execution_answers_with_the_express_result"),
+     Seam(StepFunctionResponse, "start_sync_execution", (), _start_sync_execution.__doc__ or "", adds=True,
+          proved_by="tests/sim/aws/sfn/test_sync_and_logging.py::test_start_sync_execution_answers_with_the_express_result")],
 )

@@ -147,46 +147,70 @@ def _jitter(self: JitterStrategyDecl, env: Any) -> None:
 # -- registry ---------------------------------------------------------------------------------------
 
 _THREAD_PARAMS = ("group", "target", "name", "args", "kwargs", "daemon")
-_GLOBALS: list[tuple[Any, str, Any, str]] = [
+_W = "tests/sim/clock/test_step_functions_waits.py::"
+_R = "tests/sim/clock/test_step_functions_retry_and_timeouts.py::"
+_HOUR_OF_WAIT = _W + "test_an_hour_of_wait_seconds_finishes_in_seconds_with_exact_history_timestamps"
+_SIDE_BY_SIDE = "tests/sim/test_context.py::test_two_simulators_side_by_side_keep_clocks_plans_state_and_ids_apart"
+# owner, name, stand-in, what it restores, the test that fails without it
+_GLOBALS: list[tuple[Any, str, Any, str, str]] = [
     (execution_worker, "Thread", clock.ActorThread,
-     "each execution's interpreter thread is an actor: busy except while it waits through the clock"),
+     "each execution's interpreter thread is an actor: busy except while it waits through the clock, and "
+     "it works for the simulator that started the execution", _SIDE_BY_SIDE),
     (execute_state, "Thread", clock.ActorThread,
-     "a task run under TimeoutSeconds is an actor thread; its parent waits for it on the clock"),
+     "a task runs on an actor thread that works for the simulator of its execution (its clock, plan and "
+     "port); its parent waits for it (TimeoutSeconds) on the clock", _SIDE_BY_SIDE),
     (execute_state, "threading", CLOCK_THREADING,
-     "task TimeoutSeconds (`terminated_event.wait(timeout)`) is a timer on the simulator clock"),
+     "task TimeoutSeconds (`terminated_event.wait(timeout)`) is a timer on the simulator clock",
+     _R + "test_callback_task_times_out_after_timeout_seconds_of_simulator_time"),
     (program, "threading", CLOCK_THREADING,
-     "the state machine's TimeoutSeconds (`join(timeout)`) is measured on the simulator clock"),
+     "the state machine's TimeoutSeconds (`join(timeout)`) is measured on the simulator clock",
+     _W + "test_state_machine_timeout_seconds_times_the_execution_out_on_the_simulator_clock"),
     (inline_iteration_component, "threading", CLOCK_THREADING,
-     "Map iterations run on actor threads"),
+     "Map iterations run on actor threads that work for their execution's simulator",
+     "tests/sim/test_context.py::test_map_iterations_and_parallel_branches_work_for_their_executions_simulator[Map]"),
     (job, "threading", CLOCK_THREADING,
-     "a Map state waiting for its iterations is not busy (the iterations are)"),
-    (branch_worker, "threading", CLOCK_THREADING, "Parallel branches run on actor threads"),
+     "a Map state waiting for its iterations is not busy (the iterations are)",
+     _W + "test_map_iterations_each_wait_their_own_seconds"),
+    (branch_worker, "threading", CLOCK_THREADING,
+     "Parallel branches run on actor threads that work for their execution's simulator",
+     "tests/sim/test_context.py::test_map_iterations_and_parallel_branches_work_for_their_executions_simulator[Parallel]"),
     (branches_decl, "threading", CLOCK_THREADING,
-     "a Parallel state waiting for its branches is not busy (the branches are)"),
+     "a Parallel state waiting for its branches is not busy (the branches are)",
+     _W + "test_parallel_branches_wait_side_by_side_and_the_state_ends_with_the_longest"),
     (environment, "threading", CLOCK_THREADING,
-     "Wait states wait on `program_state_event` through the clock (StopExecution still ends them)"),
+     "Wait states wait on `program_state_event` through the clock (StopExecution still ends them)", _HOUR_OF_WAIT),
     (callback, "Event", clock.ClockEvent,
-     "callback (.waitForTaskToken) timeouts, HeartbeatSeconds and activity waits run on the simulator clock"),
+     "callback (.waitForTaskToken) timeouts, HeartbeatSeconds and activity waits run on the simulator clock",
+     _R + "test_callback_task_times_out_after_timeout_seconds_of_simulator_time"),
     (state_task_service_callback, "threading", CLOCK_THREADING,
-     "the waitForTaskToken helper thread of .sync tasks is an actor"),
+     "the waitForTaskToken helper thread of .sync tasks is an actor",
+     "tests/sim/aws/sfn/test_integrations.py::test_start_execution_sync_waits_and_returns_the_childs_output_as_text"),
     (state_task_service_callback, "time", CLOCK_TIME,
-     ".sync integrations poll their job on the simulator clock"),
+     ".sync integrations poll their job on the simulator clock",
+     _R + "test_a_sync_parent_polls_its_child_on_the_simulator_clock"),
     (retrier_decl, "time", CLOCK_TIME,
-     "Retry back-off (IntervalSeconds x BackoffRate^n, MaxDelaySeconds) sleeps on the simulator clock"),
+     "Retry back-off (IntervalSeconds x BackoffRate^n, MaxDelaySeconds) sleeps on the simulator clock",
+     _R + "test_an_hour_of_back_off_ends_in_the_catch_path_within_seconds_of_wall_time"),
     (event_manager, "datetime", CLOCK_DATETIME,
      "history event timestamps are simulator time: a 30 s Wait is 30 s between WaitStateEntered and "
-     "WaitStateExited, as AWS records it, however fast virtual time ran"),
-    (parser_models, "datetime", CLOCK_DATETIME, "an execution's startDate is simulator time"),
-    (execution, "datetime", CLOCK_DATETIME, "an execution's stopDate is simulator time"),
-    (state_module, "datetime", CLOCK_DATETIME, "the context object's State.EnteredTime is simulator time"),
-    (map_run_record, "datetime", CLOCK_DATETIME, "map run start/stop dates are simulator time"),
-    (branches_decl, "datetime", CLOCK_DATETIME, "a failed Parallel's branch stop date is simulator time"),
+     "WaitStateExited, as AWS records it, however fast virtual time ran", _HOUR_OF_WAIT),
+    (parser_models, "datetime", CLOCK_DATETIME, "an execution's startDate is simulator time",
+     "tests/sim/aws/glue/test_schedules_and_alarms.py::test_a_day_of_hourly_runs_starts_24_executions_on_the_virtual_clock"),
+    (execution, "datetime", CLOCK_DATETIME, "an execution's stopDate is simulator time", _SIDE_BY_SIDE),
+    (state_module, "datetime", CLOCK_DATETIME, "the context object's State.EnteredTime is simulator time",
+     _W + "test_the_context_objects_entered_time_is_simulator_time"),
+    (map_run_record, "datetime", CLOCK_DATETIME, "map run start/stop dates are simulator time",
+     "tests/sim/test_same_seed.py::test_task_tokens_and_map_run_ids_follow_the_seed"),
+    (branches_decl, "datetime", CLOCK_DATETIME, "a failed Parallel's branch stop date is simulator time",
+     _W + "test_a_failed_parallel_branch_ends_on_simulator_time"),
 ]
 
-_FUNCTIONS: list[tuple[Any, str, Any, tuple[str, ...]]] = [
-    (WaitFunction, "_wait_interval", _wait_interval, ("self", "env", "wait_seconds")),
-    (Timestamp, "_get_wait_seconds", _timestamp_wait_seconds, ("self", "env")),
-    (JitterStrategyDecl, "_eval_body", _jitter, ("self", "env")),
+_FUNCTIONS: list[tuple[Any, str, Any, tuple[str, ...], str]] = [
+    (WaitFunction, "_wait_interval", _wait_interval, ("self", "env", "wait_seconds"), _HOUR_OF_WAIT),
+    (Timestamp, "_get_wait_seconds", _timestamp_wait_seconds, ("self", "env"),
+     _W + "test_a_timestamp_wait_counts_from_simulator_time_not_the_wall_clock"),
+    (JitterStrategyDecl, "_eval_body", _jitter, ("self", "env"),
+     _R + "test_full_jitter_draws_each_interval_from_a_generator_seeded_by_the_execution"),
 ]
 
 
@@ -195,11 +219,12 @@ def _parameters(original: Any) -> tuple[str, ...]:
 
 
 def _seams() -> list[Seam]:
-    seams = [Seam(owner, name, _parameters(getattr(owner, name)), restores) for owner, name, _, restores in _GLOBALS]
-    for owner, name, replacement, params in _FUNCTIONS:
-        seams.append(Seam(owner, name, params, replacement.__doc__ or ""))
+    seams = [Seam(owner, name, _parameters(getattr(owner, name)), restores, proved_by=test)
+             for owner, name, _, restores, test in _GLOBALS]
+    for owner, name, replacement, params, test in _FUNCTIONS:
+        seams.append(Seam(owner, name, params, replacement.__doc__ or "", proved_by=test))
     return seams
 
 
-register([(owner, name, value) for owner, name, value, _ in _GLOBALS]
-         + [(owner, name, value) for owner, name, value, _ in _FUNCTIONS], _seams())
+register([(owner, name, value) for owner, name, value, _, _ in _GLOBALS]
+         + [(owner, name, value) for owner, name, value, _, _ in _FUNCTIONS], _seams())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
 import json
 import subprocess
@@ -12,6 +13,7 @@ import moto
 import pytest
 
 from sim.aws import AwsSimulator, moto_seams
+from sim.aws.moto_seams import table
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -26,6 +28,11 @@ def test_moto_is_the_pinned_version():
 
 @pytest.mark.parametrize("seam", moto_seams.SEAMS, ids=lambda s: f"{getattr(s.owner, '__name__', s.owner)}.{s.name}")
 def test_patched_moto_attribute_exists_with_the_expected_signature(seam):
+    if seam.adds:
+        assert not moto_seams.core.shipped_by_moto(seam), (
+            f"moto now ships {seam.target} itself: compare it with the row that adds it ({seam.proved_by})"
+        )
+        return
     assert hasattr(seam.owner, seam.name), f"moto no longer has {seam.owner}.{seam.name}"
     assert moto_seams.signature_of(seam) == seam.parameters, (
         f"moto changed the signature of {seam.owner}.{seam.name}: re-check what the seam restores: {seam.restores}"
@@ -34,6 +41,42 @@ def test_patched_moto_attribute_exists_with_the_expected_signature(seam):
 
 def test_every_seam_says_which_aws_behaviour_it_restores():
     assert all(seam.restores.strip() for seam in moto_seams.SEAMS)
+
+
+def test_every_change_to_moto_is_a_row_of_the_table():
+    rows = {(id(seam.owner), seam.name) for seam in moto_seams.SEAMS}
+    unlisted = [f"{owner}.{name}" for owner, name, _ in moto_seams.core.patches() if (id(owner), name) not in rows]
+    assert unlisted == []
+
+
+def _tests_in(path: Path) -> set[str]:
+    """The node ids (without parameters) of the test functions in one test file, classes included."""
+    tree = ast.parse(path.read_text())
+    found = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test"):
+            found.add(node.name)
+        elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+            found |= {f"{node.name}::{item.name}" for item in node.body
+                      if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.name.startswith("test")}
+    return found
+
+
+@pytest.mark.parametrize("seam", moto_seams.SEAMS, ids=lambda s: f"{getattr(s.owner, '__name__', s.owner)}.{s.name}")
+def test_every_row_names_a_test_that_exists(seam):
+    """`proved_by` is the pytest node id of a test that fails when the row is removed (chosen by disabling the
+    row and running it, for the rows docs/contracts.md says were checked so); here: that the test exists."""
+    path, _, name = seam.proved_by.partition("::")
+    assert path.startswith("tests/") and name, f"{seam.target}: proved_by must be a node id, not {seam.proved_by!r}"
+    assert (ROOT / path).is_file(), f"{seam.target}: {path} does not exist"
+    assert name.split("[")[0] in _tests_in(ROOT / path), f"{seam.target}: no test {name} in {path}"
+
+
+def test_the_seam_table_in_the_docs_is_the_table():
+    document = (ROOT / "docs" / "contracts.md").read_text()
+    assert table.rewrite(document) == document, (
+        "docs/contracts.md's seam table is out of date: python -m sim.aws.moto_seams.table docs/contracts.md"
+    )
 
 
 def test_lambda_function_still_carries_the_attributes_the_runtime_reads(aws: AwsSimulator, lambda_client,
@@ -100,6 +143,7 @@ LEAK_CHECK = r"""
 import inspect, json, sys, tempfile
 from pathlib import Path
 from sim.aws import AwsSimulator, moto_seams
+from sim.aws.moto_seams import table
 moto_seams.load_all()
 rows = moto_seams.core.patches()
 before = [inspect.getattr_static(o, n, None) for o, n, _ in rows]
@@ -130,6 +174,7 @@ DEFERRED_CHECK = r"""
 import inspect, json, sys, tempfile
 from pathlib import Path
 from sim.aws import AwsSimulator, moto_seams
+from sim.aws.moto_seams import table
 with AwsSimulator.start(state_dir=Path(tempfile.mkdtemp())) as aws:
     idle = {"stepfunctions_imported": "moto.stepfunctions" in sys.modules,
             "rows": [f"{getattr(o, '__name__', o)}.{n}" for o, n, _ in moto_seams.core.patches()]}

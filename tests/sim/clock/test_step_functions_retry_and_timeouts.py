@@ -4,6 +4,7 @@ MaxDelaySeconds; FULL jitter a seeded draw below it), in seconds of wall time.""
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -127,3 +128,17 @@ def test_a_task_doing_real_work_times_out_at_wall_speed(fly, make_function):
     timed_out = flight.events("TaskTimedOut")
     assert [e["taskTimedOutEventDetails"]["error"] for e in timed_out] == ["States.Timeout"]
     assert flight.seconds_between(flight.events("TaskScheduled")[0], timed_out[0]) == pytest.approx(1, abs=0.5)
+
+
+def test_a_sync_parent_polls_its_child_on_the_simulator_clock(fly, sim, role_arn):
+    """`startExecution.sync:2` checks on its child every half second of simulator time: a child's two-minute
+    Wait is skipped (moto's real `time.sleep` between checks held the clock, so it took two real minutes)."""
+    child = sim.aws.client("stepfunctions").create_state_machine(
+        name="sync-child", roleArn=role_arn, definition=json.dumps(
+            {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 120, "End": True}}}))["stateMachineArn"]
+    flight = fly({"StartAt": "Run", "States": {"Run": {
+        "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {"StateMachineArn": child, "Input": {}}, "End": True}}})
+    assert flight.status == "SUCCEEDED"
+    assert (flight.description["stopDate"] - flight.description["startDate"]).total_seconds() >= 120
+    assert flight.wall_s < 90

@@ -3,6 +3,7 @@ records exactly the waited amounts (WaitStateEntered → WaitStateExited), as AW
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -86,3 +87,36 @@ def test_map_iterations_each_wait_their_own_seconds(fly):
     assert sorted(_waits(flight)) == [pytest.approx(s, abs=0.5) for s in (60, 120, 600)]
     entered, exited = flight.events("MapStateEntered")[0], flight.events("MapStateExited")[0]
     assert flight.seconds_between(entered, exited) == pytest.approx(600, abs=0.5)
+
+
+def test_the_context_objects_entered_time_is_simulator_time(fly):
+    """`$$.State.EnteredTime` of the state after an hour's Wait is an hour after the execution started."""
+    flight = fly({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": HOUR, "Next": "P"},
+        "P": {"Type": "Pass", "Parameters": {"entered.$": "$$.State.EnteredTime",
+                                             "started.$": "$$.Execution.StartTime"}, "End": True},
+    }})
+    assert flight.status == "SUCCEEDED"
+    output = json.loads(flight.description["output"])
+    entered, started = (datetime.fromisoformat(output[k].replace("Z", "+00:00")) for k in ("entered", "started"))
+    assert (entered - started).total_seconds() == pytest.approx(HOUR, abs=1)
+
+
+@pytest.mark.usefixtures("sim")
+def test_a_failed_parallel_branch_ends_on_simulator_time():
+    """No API shows the stop date moto gives the branches of a failed Parallel, so this reads the clock that
+    module sees: while a simulator runs, its `datetime.datetime.now()` is the simulator's time."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
+
+    clock.get().advance(10 * 86400)  # virtual time now runs ten days ahead of the wall clock
+    assert abs(branches_decl.datetime.datetime.now(tz=UTC).timestamp() - clock.now()) < 60
+
+
+def test_a_timestamp_wait_counts_from_simulator_time_not_the_wall_clock(fly, sim):
+    """With simulator time a day ahead of the wall clock, a Timestamp ten minutes ahead waits ten minutes."""
+    sim.clock.advance(86400)
+    until = (datetime.fromtimestamp(clock.now(), tz=UTC) + timedelta(minutes=10)).replace(microsecond=0)
+    flight = fly({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Timestamp": until.strftime("%Y-%m-%dT%H:%M:%SZ"), "End": True}}})
+    assert flight.status == "SUCCEEDED"
+    assert abs((flight.events("WaitStateExited")[0]["timestamp"] - until).total_seconds()) < 1

@@ -26,6 +26,17 @@ def test_sdk_integration_timestamps_are_iso_strings_and_describe_execution_does_
     assert len(created) == 1 and ISO_Z.match(created[0]), created
 
 
+def test_a_choice_sees_an_sdk_integrations_timestamp_as_a_timestamp_string(aws, run_machine):
+    aws.client("s3").create_bucket(Bucket="sfn-choice-timestamps")
+    run = run_machine({"StartAt": "L", "States": {
+        "L": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listBuckets", "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$.Buckets[0].CreationDate", "IsTimestamp": True,
+                                             "Next": "Timestamp"}], "Default": "Other"},
+        "Timestamp": {"Type": "Pass", "Result": "timestamp", "End": True},
+        "Other": {"Type": "Pass", "Result": "other", "End": True}}})
+    assert run.output == "timestamp", run.description
+
+
 def test_aws_timestamp_is_javas_instant_format():
     utc = datetime.UTC
     assert aws_timestamp(datetime.datetime(2013, 8, 23, 1, 2, 15, 422000, tzinfo=utc)) == "2013-08-23T01:02:15.422Z"

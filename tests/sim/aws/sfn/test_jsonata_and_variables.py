@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from sim.aws.moto_seams import sfn_jsonata
 
 
@@ -184,3 +186,56 @@ def test_wait_seconds_from_a_jsonata_expression(run_machine):
                                 "P": {"Type": "Pass", "Output": "{% $states.input.pause %}", "End": True}}),
                       {"pause": 0})
     assert (run.status, run.output) == ("SUCCEEDED", 0)
+
+
+FAILING = "{% $states.input.s + 1 %}"
+FIELD_CASES = {  # the state (the first one runs), and the field path AWS names in the cause
+    "Arguments": ({"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                         "Arguments": {"FunctionName": "f", "Payload": FAILING}, "End": True}}, "Arguments/Payload"),
+    "Items": ({"M": {"Type": "Map", "Items": FAILING, "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}},
+        "End": True}}, "Items"),
+    "Condition": ({"C": {"Type": "Choice", "Choices": [{"Condition": FAILING, "Next": "D"}], "Default": "D"},
+                   "D": {"Type": "Pass", "End": True}}, "Condition"),
+    "Error": ({"F": {"Type": "Fail", "Error": FAILING, "Cause": "c"}}, "Error"),
+    "Cause": ({"F": {"Type": "Fail", "Error": "E", "Cause": FAILING}}, "Cause"),
+}
+
+
+@pytest.mark.parametrize("field", FIELD_CASES)
+def test_a_failing_expression_names_its_field_in_the_query_evaluation_error(run_machine, field):
+    states, path = FIELD_CASES[field]
+    run = run_machine(_jsonata(states), {"s": "abc"})
+    assert run.description["error"] == "States.QueryEvaluationError"
+    assert f"'$states.input.s + 1' specified for the field '{path}' threw an error" in run.description["cause"]
+
+
+ITEMS = {"items": [{"n": 1, "s": "a", "b": True, "t": "2026-01-01T00:00:00Z"}, {"n": 2, "s": "b", "b": False,
+                                                                               "t": "2026-01-02T00:00:00Z"}],
+         "n": 1, "s": "a", "b": True, "t": "2026-01-01T00:00:00Z"}
+CHOICE_PATHS = {"NumericEqualsPath": ("$.n", "$.items[0].n"), "StringEqualsPath": ("$.s", "$.items[0].s"),
+                "BooleanEqualsPath": ("$.b", "$.items[0].b"), "TimestampEqualsPath": ("$.t", "$.items[0].t")}
+
+
+@pytest.mark.parametrize("operator", CHOICE_PATHS)
+def test_a_choice_rule_reads_one_value_through_an_array_index(run_machine, operator):
+    """`...EqualsPath: $.items[0].x` compares with that one value (moto compared with a one-element list)."""
+    variable, path = CHOICE_PATHS[operator]
+    run = run_machine({"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [{"Variable": variable, operator: path, "Next": "Same"}],
+              "Default": "Other"},
+        "Same": {"Type": "Pass", "Result": "same", "End": True},
+        "Other": {"Type": "Pass", "Result": "other", "End": True}}}, ITEMS)
+    assert run.output == "same"
+
+
+def test_an_intrinsic_argument_reads_one_value_through_an_array_index(run_machine):
+    run = run_machine({"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {
+        "text.$": "States.Format('first is {}', $.items[0].s)"}, "End": True}}}, ITEMS)
+    assert run.output == {"text": "first is a"}
+
+
+def test_the_context_object_reads_one_value_through_an_array_index(run_machine):
+    run = run_machine({"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {
+        "first.$": "$$.Execution.Input.items[0].n"}, "End": True}}}, ITEMS)
+    assert run.output == {"first": 1}
