@@ -8,6 +8,9 @@ ARGS   ?=
 # Test worker processes (pytest-xdist): the suite mostly waits (Spark and Lambda start-ups, flights on the
 # virtual clock), so three workers keep two cores busy. Each worker starts its own simulator.
 TEST_WORKERS ?= 3
+# loadgroup: a module whose fixtures outlive one test (a private simulator, a flight) stays on one worker,
+# and the costliest units go first (tests/schedule.py); the order is ours, so xdist must not re-sort it.
+TEST_DIST ?= --dist loadgroup --no-loadscope-reorder
 
 .PHONY: run test test-full test-external lint check-java clean bench
 
@@ -30,7 +33,7 @@ lint: $(STAMP)
 # --durations: CI logs name the slowest tests (cluster start-ups, flights), so a regression shows at once.
 test: $(STAMP) check-java lint
 	@scripts/ensure-chromium.sh
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=25 $(ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(TEST_DIST) --durations=25 $(ARGS)
 
 # The whole end-to-end suite against a `stepbricks up` in another process (--stepbricks-backend=external).
 test-external: $(STAMP) check-java
@@ -39,7 +42,7 @@ test-external: $(STAMP) check-java
 # Also the on-demand reliability runs (random fault-plan experiments, the load test): ~10 more minutes.
 test-full: $(STAMP) check-java lint
 	@scripts/ensure-chromium.sh
-	STEPBRICKS_FULL=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=25 $(ARGS)
+	STEPBRICKS_FULL=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) $(TEST_DIST) --durations=25 $(ARGS)
 
 bench: $(STAMP) check-java
 	$(BIN)/python -m bench $(ARGS)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import schedule
+
 # Hermetic: no user config, no real credentials, no network calls for the SDK's config discovery.
 os.environ.setdefault("DATABRICKS_CONFIG_FILE", os.devnull)
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -79,16 +81,16 @@ def shared_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[objec
         yield ws
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks `schedule.order` adds
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests on the session simulator run last, together.
+    """Tests on the session simulator run last, together; costly set-ups and tests first (tests/schedule.py).
 
     moto's in-process `mock_aws` (used by Lambda unit tests) resets moto's process-global backends when it
     stops — the same backends the session simulator's server serves — so a deployment made earlier in the
     session would vanish under the tests that come after it.
     """
     on_simulator = [item for item in items if "stepbricks" in getattr(item, "fixturenames", ())]
-    others = [item for item in items if "stepbricks" not in getattr(item, "fixturenames", ())]
-    items[:] = others + on_simulator
+    items[:] = schedule.order(items, on_simulator)
     # The on-demand reliability runs (random experiment plans, the load test) take ~10 minutes on 2 cores:
     # `make test-full` (STEPBRICKS_FULL=1) runs them; `make test` says why they were skipped.
     if not os.environ.get("STEPBRICKS_FULL"):
