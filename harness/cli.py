@@ -64,6 +64,33 @@ def _target_env() -> dict[str, str]:
     return {**os.environ, **saved} if saved else dict(os.environ)
 
 
+_SPARK_HELP = ("Where clusters run their Spark work: local (default), spark://host:7077 (a standalone master) or "
+               "sc://host:15002 (a Spark Connect server); docs/scaling.md")
+_MLFLOW_HELP = ("An existing MLflow tracking server for the clusters and clients (e.g. http://mlflow:5000); default: "
+                "MLFLOW_TRACKING_URI when it names an http(s) server, else the simulator's own SQLite store")
+
+
+def _mlflow_uri(flag: str | None) -> str | None:
+    """`--mlflow`, else an http(s) MLFLOW_TRACKING_URI: a sqlite:/// one is usually a previous
+    `stepbricks env` export of another simulator's store, not a server to share."""
+    if flag:
+        return flag
+    env = os.environ.get("MLFLOW_TRACKING_URI", "")
+    return env if env.startswith(("http://", "https://")) else None
+
+
+def _spark_url(flag: str | None) -> str | None:
+    """The --spark URL (or STEPBRICKS_SPARK), refused early with what is accepted."""
+    from sim.compute.backends import BackendError, parse
+
+    try:
+        parse(flag)
+    except BackendError as exc:
+        console.print(f"[red]--spark: {exc}[/red]", highlight=False)
+        raise typer.Exit(2) from exc
+    return flag
+
+
 @app.command()
 def up(
     state_dir: Annotated[Path, typer.Option(help="Where jobs, runs, secrets, MLflow and Lambda code are kept.")] = (
@@ -73,6 +100,8 @@ def up(
     host: Annotated[str, typer.Option(help="Interface to bind (0.0.0.0 inside a container).")] = "127.0.0.1",
     seed: Annotated[int, typer.Option(help="Seed of every id the simulator makes up (replayable runs).")] = 0,
     resonate: Annotated[bool, typer.Option(help="Also start the durable-promise server for Resonate workers.")] = True,
+    spark: Annotated[str | None, typer.Option("--spark", envvar="STEPBRICKS_SPARK", help=_SPARK_HELP)] = None,
+    mlflow: Annotated[str | None, typer.Option("--mlflow", help=_MLFLOW_HELP)] = None,
 ) -> None:
     """Start the simulator in the foreground; print its endpoints and the environment to export."""
     from harness.views import endpoints_table, export_lines
@@ -82,7 +111,9 @@ def up(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     spinner = console.status("starting the simulator…")
     spinner.start()
-    with Simulator.start(state_dir=state_dir, databricks=databricks, host=host, seed=seed, resonate=resonate) as sim:
+    spark = _spark_url(spark)
+    with Simulator.start(state_dir=state_dir, databricks=databricks, host=host, seed=seed, resonate=resonate,
+                         spark=spark, mlflow_tracking_uri=_mlflow_uri(mlflow)) as sim:
         env = sim.env
         if sim.databricks is not None:
             from harness.bundles.auth import LOCAL_TOKEN_SECRET, store_local_token
@@ -94,6 +125,8 @@ def up(
         with os.fdopen(fd, "w") as fh:
             json.dump({"pid": os.getpid(), "env": env}, fh)
         console.print(endpoints_table(env))
+        console.print(f"Clusters run on Spark: {spark or 'local'}; MLflow tracking: {sim.mlflow_tracking_uri}",
+                      highlight=False)
         if sim.resonate is not None:
             console.print(f"Resonate promise server: {sim.resonate.url} (long-poll {sim.resonate.poll_url}); "
                           "Resonate.remote() finds it through RESONATE_HOST and RESONATE_PORT_*.", highlight=False)
@@ -279,6 +312,8 @@ def run(
         str, typer.Option(help="embedded (start a simulator, default) | external (the environment's endpoints) | "
                           "docker (a running docker-compose.yml stack)")
     ] = "embedded",
+    spark: Annotated[str | None, typer.Option("--spark", envvar="STEPBRICKS_SPARK", help=_SPARK_HELP)] = None,
+    mlflow: Annotated[str | None, typer.Option("--mlflow", help=_MLFLOW_HELP)] = None,
 ) -> None:
     """Up, deploy, upload, follow the execution live, then summarise. Exit code 0 only on success."""
     if pipeline == "glue-lab":
@@ -312,7 +347,9 @@ def run(
             raise typer.Exit(2)
         with console.status(f"starting the {backend} backend…"):
             sim_cm = open_backend(backend, state_dir=state_dir, real_time=real_time, fault_plan=_load_faults(faults),
-                                  seed=seed, deterministic=deterministic, resonate=variant == "resonate")
+                                  seed=seed, deterministic=deterministic, resonate=variant == "resonate",
+                                  spark=_spark_url(spark),
+                                  mlflow_tracking_uri=_mlflow_uri(mlflow) if backend == "embedded" else mlflow)
             try:
                 handle = sim_cm.__enter__()
             except BackendError as exc:
