@@ -165,6 +165,7 @@ def open_backend(
     deterministic: bool = False,
     resonate: bool = False,
     spark: str | None = None,
+    spark_shared_dir: Path | None = None,
     mlflow_tracking_uri: str | None = None,
 ) -> Iterator[BackendHandle]:
     """Use backend `name` for the duration. `embedded` starts (and stops) a simulator; `external` reads
@@ -202,7 +203,7 @@ def open_backend(
         raise BackendError(f"--spark: {exc}") from None
     with Simulator.start(state_dir=state_dir, real_time=real_time, fault_plan=fault_plan, seed=seed,
                          deterministic=deterministic, resonate=resonate, spark=spark,
-                         mlflow_tracking_uri=mlflow_tracking_uri) as sim:
+                         spark_shared_dir=spark_shared_dir, mlflow_tracking_uri=mlflow_tracking_uri) as sim:
         yield BackendHandle(name, {**environ, **sim.env}, simulator=sim)
 
 

@@ -66,6 +66,8 @@ def _target_env() -> dict[str, str]:
 
 _SPARK_HELP = ("Where clusters run their Spark work: local (default), spark://host:7077 (a standalone master) or "
                "sc://host:15002 (a Spark Connect server); docs/scaling.md")
+_SHARED_HELP = ("A directory mounted at the same path on every node of a remote --spark, where s3:// data is "
+                "staged for the executors to read (not needed when the master or server is on this machine)")
 _MLFLOW_HELP = ("An existing MLflow tracking server for the clusters and clients (e.g. http://mlflow:5000); default: "
                 "MLFLOW_TRACKING_URI when it names an http(s) server, else the simulator's own SQLite store")
 
@@ -101,6 +103,9 @@ def up(
     seed: Annotated[int, typer.Option(help="Seed of every id the simulator makes up (replayable runs).")] = 0,
     resonate: Annotated[bool, typer.Option(help="Also start the durable-promise server for Resonate workers.")] = True,
     spark: Annotated[str | None, typer.Option("--spark", envvar="STEPBRICKS_SPARK", help=_SPARK_HELP)] = None,
+    spark_shared_dir: Annotated[
+        Path | None, typer.Option("--spark-shared-dir", envvar="STEPBRICKS_SPARK_SHARED_DIR", help=_SHARED_HELP)
+    ] = None,
     mlflow: Annotated[str | None, typer.Option("--mlflow", help=_MLFLOW_HELP)] = None,
 ) -> None:
     """Start the simulator in the foreground; print its endpoints and the environment to export."""
@@ -113,7 +118,8 @@ def up(
     spinner.start()
     spark = _spark_url(spark)
     with Simulator.start(state_dir=state_dir, databricks=databricks, host=host, seed=seed, resonate=resonate,
-                         spark=spark, mlflow_tracking_uri=_mlflow_uri(mlflow)) as sim:
+                         spark=spark, spark_shared_dir=spark_shared_dir,
+                         mlflow_tracking_uri=_mlflow_uri(mlflow)) as sim:
         env = sim.env
         if sim.databricks is not None:
             from harness.bundles.auth import LOCAL_TOKEN_SECRET, store_local_token
@@ -313,9 +319,13 @@ def run(
                           "docker (a running docker-compose.yml stack)")
     ] = "embedded",
     spark: Annotated[str | None, typer.Option("--spark", envvar="STEPBRICKS_SPARK", help=_SPARK_HELP)] = None,
+    spark_shared_dir: Annotated[
+        Path | None, typer.Option("--spark-shared-dir", envvar="STEPBRICKS_SPARK_SHARED_DIR", help=_SHARED_HELP)
+    ] = None,
     mlflow: Annotated[str | None, typer.Option("--mlflow", help=_MLFLOW_HELP)] = None,
 ) -> None:
     """Up, deploy, upload, follow the execution live, then summarise. Exit code 0 only on success."""
+    spark = _spark_url(spark)  # a bad URL is refused before anything is generated or started
     if pipeline == "glue-lab":
         from harness.glue_lab import run_command
 
@@ -348,7 +358,7 @@ def run(
         with console.status(f"starting the {backend} backend…"):
             sim_cm = open_backend(backend, state_dir=state_dir, real_time=real_time, fault_plan=_load_faults(faults),
                                   seed=seed, deterministic=deterministic, resonate=variant == "resonate",
-                                  spark=_spark_url(spark),
+                                  spark=spark, spark_shared_dir=spark_shared_dir,
                                   mlflow_tracking_uri=_mlflow_uri(mlflow) if backend == "embedded" else mlflow)
             try:
                 handle = sim_cm.__enter__()

@@ -143,3 +143,25 @@ def test_a_background_failure_fails_the_test_that_started_the_work(tmp_path):
     assert "2 passed, 1 error" in result.stdout, result.stdout[-2000:]
     assert "ERROR at teardown of test_starts_background_work_that_fails" in result.stdout
     assert "BackgroundFailure" in result.stdout and "ZeroDivisionError" in result.stdout
+
+
+BACKEND_TEST = textwrap.dedent('''
+        def test_the_workspace_runs_its_clusters_where_the_option_says(stepbricks):
+            pool = stepbricks.simulator.databricks.backend.compute()
+            assert (pool.backend.name, pool.backend.url) == ("standalone", "spark://127.0.0.1:1")
+            assert stepbricks.simulator.mlflow_tracking_uri == "http://127.0.0.1:2"
+            assert stepbricks.env["MLFLOW_TRACKING_URI"] == "http://127.0.0.1:2"
+''')
+
+
+def test_the_spark_and_mlflow_options_configure_the_session_simulator(tmp_path):
+    """--stepbricks-spark / --stepbricks-mlflow reach the workspace (nothing listens there: no task runs)."""
+    test_file = tmp_path / "test_backend_option.py"
+    test_file.write_text(BACKEND_TEST)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file), "-o", "addopts=",
+         "--stepbricks-spark=spark://127.0.0.1:1", "--stepbricks-mlflow=http://127.0.0.1:2"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        env={**__import__("os").environ, "STEPBRICKS_HOME": str(tmp_path / "home")},
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
