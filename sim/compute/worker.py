@@ -61,7 +61,7 @@ def _start_spark(config: WorkerConfig) -> tuple[Any, WorkerReady]:
     executors = _executors(spark, config)
     print(
         f"[stepbricks] SparkSession {spark.version} created in {startup_ms} ms "
-        f"(cluster {config.cluster_id}, pid {os.getpid()}, master {master}, executors {executors})",
+        f"(cluster {config.cluster_id}, master {master}, executors {executors}, pid {os.getpid()})",
         file=sys.__stderr__,
         flush=True,
     )
