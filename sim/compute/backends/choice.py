@@ -15,7 +15,8 @@ SPARK_ENV = "STEPBRICKS_SPARK"  # the workspace-level URL (`stepbricks up --spar
 SHARED_DIR_ENV = "STEPBRICKS_SPARK_SHARED_DIR"
 BACKEND_CONF = "spark.stepbricks.backend"  # per cluster: `local` or a URL
 SHARED_DIR_CONF = "spark.stepbricks.sharedDir"
-_LOCAL = re.compile(r"^local(\[(\*|\d+)(,\d+)?\])?$")
+# Spark's own local master forms, spaces included: Databricks single-node clusters say `local[*, 4]`.
+_LOCAL = re.compile(r"^local(\[\s*(\*|\d+)\s*(,\s*\d+\s*)?\])?$")
 _HOST_PORT = re.compile(r"^[A-Za-z0-9_.\-\[\]:]+:\d+$")
 
 

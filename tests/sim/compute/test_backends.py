@@ -43,6 +43,8 @@ def test_a_cluster_spark_conf_overrides_the_workspace_backend():
     assert backend_for({}, workspace) is workspace
     assert backend_for({"spark_conf": {"spark.stepbricks.backend": "local"}}, workspace).name == "local"
     assert backend_for({"spark_conf": {"spark.master": "local[2]"}}, workspace).url == "local[2]"
+    single_node = {"spark.master": "local[*, 4]", "spark.databricks.cluster.profile": "singleNode"}
+    assert backend_for({"spark_conf": single_node}, workspace).url == "local[*, 4]"  # a Databricks single node
     assert backend_for({"spark_conf": {"spark.remote": "sc://10.0.0.5:15002"}}, workspace).name == "connect"
     assert backend_for({"spark_conf": {"spark.stepbricks.backend": "sc://h:1"}}, parse("local")).url == "sc://h:1"
     shared = backend_for({"spark_conf": {"spark.stepbricks.sharedDir": "/mnt/shared"}}, workspace)
