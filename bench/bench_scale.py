@@ -2,7 +2,8 @@
 
 For each backend one simulator is started (`--spark local`, or a standalone master + one worker started
 here from pyspark's own `spark-class`, 1 core and 1 GB as on a laptop-sized node), the pipeline deployed
-and its cluster brought to RUNNING first (a fixed cost, printed apart); then one flight per size,
+and its cluster brought to RUNNING first, then one small warm-up flight (the first flight of a cluster
+also pays its first training and Parquet writes: fixed costs, printed apart); then one flight per size,
 smallest first, each measured from the upload to SUCCEEDED. Per flight: wall time, rows/s, the peak
 summed RSS of this process and every descendant (simulator, cluster worker, JVMs, standalone daemons and
 executor) sampled every 0.5 s, and the marginal seconds per 100k rows against the previous size (growth
@@ -43,7 +44,7 @@ def _wait_running(env: dict[str, str], cluster_id: str) -> float:
     return time.perf_counter() - t0
 
 
-def fly_sizes(backend: str, files: dict[int, Path], work: Path) -> list[dict]:
+def fly_sizes(backend: str, files: dict[int, Path], work: Path, warmup: Path | None) -> list[dict]:
     from harness.deploy import DeployConfig, deploy
     from harness.engines import standalone_cluster
     from harness.runner import run_pipeline
@@ -60,8 +61,14 @@ def fly_sizes(backend: str, files: dict[int, Path], work: Path) -> list[dict]:
         env = {**os.environ, **sim.env}
         deployment = deploy(env, DeployConfig(poll_seconds=30))
         t_cluster = _wait_running(env, deployment.cluster_id)
-        print(f"{backend}: engine up {t_engine:.1f} s, cluster RUNNING {t_cluster:.1f} s after deploy "
-              f"(fixed costs, not in the rows below)", flush=True)
+        t_warm = 0.0
+        if warmup is not None:
+            t = time.perf_counter()
+            if not run_pipeline(env, deployment, warmup, timeout=3600).succeeded:
+                raise SystemExit(f"{backend}: the warm-up flight failed")
+            t_warm = time.perf_counter() - t
+        print(f"{backend}: engine up {t_engine:.1f} s, cluster RUNNING {t_cluster:.1f} s after deploy, warm-up "
+              f"flight {t_warm:.1f} s (fixed costs, not in the rows below)", flush=True)
         for rows, path in sorted(files.items()):
             with PeakSampler() as memory:
                 t = time.perf_counter()
@@ -94,6 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="5000,50000", help="comma-separated row counts (e.g. 5000,50000,500000,5000000)")
     parser.add_argument("--backends", default="local,standalone", help="comma-separated: local, standalone")
+    parser.add_argument("--warmup-rows", type=int, default=1000, help="rows of the unmeasured first flight (0: none)")
     args = parser.parse_args()
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
@@ -110,8 +118,12 @@ def main() -> None:
             print(f"generated {rows:,} rows ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t:.1f} s",
                   flush=True)
             files[rows] = path
+        warmup = None
+        if args.warmup_rows:
+            warmup = work / "warmup.csv"
+            generate(warmup, rows=args.warmup_rows, seed=12, fmt="csv", dirty_share=0.01)
         for backend in backends:
-            results.extend(fly_sizes(backend, files, work))
+            results.extend(fly_sizes(backend, files, work, warmup))
     print(f"\n{os.cpu_count()} cores; sizes {', '.join(f'{s:,}' for s in sizes)}; one flight each, smallest first")
     print(HEADER)
     for i, row in enumerate(results):
