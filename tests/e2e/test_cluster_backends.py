@@ -12,6 +12,7 @@ server's jobs, the tracking server's registry) and that the cluster reads as on 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +34,10 @@ from harness.runner import RunResult, run_pipeline
 from sim.data.generator import generate
 from sim.simulator import Simulator
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.backends]
-FLIGHT_SECONDS = 480  # a flight's patience: remote start-ups are slower than a local cluster's
+# pytest's timeout covers the engine's start (fixture set-up, up to harness.engines.START_TIMEOUT_SECONDS)
+# and the flight's patience: remote start-ups are slower than a local cluster's.
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.backends, pytest.mark.timeout(1200)]
+FLIGHT_SECONDS = 600
 ROWS = 2000
 
 
@@ -63,22 +66,46 @@ class Flight:
     events: list[dict[str, Any]]
     cluster: dict[str, Any]
     driver_log: str
+    seen_in_shared_dir: set[str]
 
 
-def _fly(root: Path, *, spark: str | None, mlflow: str | None = None) -> Flight:
+class _Watch:
+    """The names that appear under `root` (two levels deep) while the block runs, polled every 0.2 s."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root, self.names = root, set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while self.root is not None and not self._stop.wait(0.2):
+            self.names.update(p.name for p in self.root.glob("*/*"))
+
+    def __enter__(self) -> _Watch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _fly(root: Path, *, spark: str | None, mlflow: str | None = None, shared_dir: Path | None = None) -> Flight:
     data = root / "customers.csv"
     generate(data, rows=ROWS, seed=11, fmt="csv", dirty_share=0.02)
-    with Simulator.start(state_dir=root / "state", spark=spark, mlflow_tracking_uri=mlflow) as sim:
+    with Simulator.start(state_dir=root / "state", spark=spark, spark_shared_dir=shared_dir,
+                         mlflow_tracking_uri=mlflow) as sim:
         env = sim.env
         deployment = deploy(env, DeployConfig(poll_seconds=30))
-        result = run_pipeline(env, deployment, data, timeout=FLIGHT_SECONDS)
+        with _Watch(shared_dir) as seen:
+            result = run_pipeline(env, deployment, data, timeout=FLIGHT_SECONDS)
         w = workspace_client(env)
         events = w.api_client.do("POST", "/api/2.1/clusters/events",
                                  body={"cluster_id": deployment.cluster_id, "order": "ASC"})["events"]
         cluster = w.api_client.do("GET", "/api/2.1/clusters/get", query={"cluster_id": deployment.cluster_id})
         pool = sim.databricks.backend.compute()
         driver_log = pool.get(deployment.cluster_id).log_path.read_text(errors="replace")
-        return Flight(result, deployment, events, cluster, driver_log)
+        return Flight(result, deployment, events, cluster, driver_log, seen.names)
 
 
 def _assert_pipeline_succeeded(flight: Flight) -> None:
@@ -100,7 +127,10 @@ def _starting_message(flight: Flight) -> str:
 
 
 def test_standalone_cluster_flies_the_pipeline_on_its_executors(standalone, tmp_path):
-    flight = _fly(tmp_path, spark=standalone.url)
+    # A shared directory, as executors on other machines need: s3:// data is staged there, not in the
+    # cluster's temp dir (on the loopback either would do; this is the path a remote cluster takes).
+    shared = tmp_path / "shared"
+    flight = _fly(tmp_path, spark=standalone.url, shared_dir=shared)
 
     _assert_pipeline_succeeded(flight)
     cluster_id = flight.deployment.cluster_id
@@ -114,6 +144,9 @@ def test_standalone_cluster_flies_the_pipeline_on_its_executors(standalone, tmp_
     assert flight.events[2]["details"]["current_num_workers"] == 1
     assert f"master {standalone.url}, executors 1" in flight.driver_log
     assert "WARN standalone backend cannot honour num_workers=0" in flight.driver_log
+    assert "no shared directory" not in message
+    # The tasks staged their s3:// reads and writes there (etl/storage.py's stepbricks-stage-* dirs).
+    assert any(name.startswith("stepbricks-stage-") for name in flight.seen_in_shared_dir), flight.seen_in_shared_dir
 
 
 def test_connect_server_flies_the_pipeline_and_reports_what_it_cannot_honour(connect, tmp_path):
