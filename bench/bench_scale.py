@@ -74,12 +74,21 @@ def fly_sizes(backend: str, files: dict[int, Path], work: Path, warmup: Path | N
                 t = time.perf_counter()
                 result = run_pipeline(env, deployment, path, timeout=7200)
                 wall = time.perf_counter() - t
-            if not result.succeeded:
-                raise SystemExit(f"{backend} {rows:,} rows failed: {result.trace.error} {result.trace.cause}")
+            if not result.succeeded:  # say which step and why, then go on with the next backend
+                print(f"{backend} {rows:,} rows FAILED after {wall:.1f} s (peak {memory.peak:,.0f} MB): "
+                      f"{_why(result)}", flush=True)
+                break
             row = {"backend": backend, "rows": rows, "wall": wall, "rows_per_s": rows / wall, "peak_mb": memory.peak}
             rows_out.append(row)
             print(_line(row, rows_out[-2] if len(rows_out) > 1 else None), flush=True)
     return rows_out
+
+
+def _why(result) -> str:
+    """The failed states with their error and cause, and the Databricks tasks' own errors."""
+    states = [f"{v.name}: {v.error} {str(v.cause)[:400]}" for v in result.trace.visits if v.error]
+    tasks = [f"run {run_id}: {o.get('error')}" for run_id, o in result.run_outputs.items() if o.get("error")]
+    return "; ".join(states + tasks) or f"{result.trace.error} {result.trace.cause}"
 
 
 def _marginal(row: dict, previous: dict | None) -> str:

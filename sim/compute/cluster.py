@@ -26,6 +26,7 @@ from typing import Any
 
 from sim import clock
 from sim import context as sim_context
+from sim.compute import log_delivery
 from sim.compute.backends import ClusterBackend, SessionPlan
 from sim.compute.backends.local import LocalBackend
 from sim.compute.contract import Outcome, TaskInvocation, TaskResult
@@ -225,10 +226,11 @@ class LocalCluster:
         plan = self.plan
         assert plan is not None
         message = f"{self.backend.name} backend ({self.backend.url})"
-        if plan.unhonoured:
-            message += "; cannot honour: " + "; ".join(plan.unhonoured)
+        notes = [*plan.unhonoured, *log_delivery.unhonoured(self.spec)]
+        if notes:
+            message += "; cannot honour: " + "; ".join(notes)
             with self.log_path.open("a") as log:
-                for note in plan.unhonoured:
+                for note in notes:
                     log.write(f"[stepbricks] WARN {self.backend.name} backend cannot honour {note}\n")
         kind = "RESTARTING" if self._state == "RESTARTING" else "STARTING"
         self._event(kind, {"target_num_workers": plan.target_workers, "driver_state_message": message})
@@ -348,6 +350,7 @@ class LocalCluster:
         tmp_dir, self._tmp_dir = self._tmp_dir, None
         if tmp_dir is not None:
             shutil.rmtree(tmp_dir, ignore_errors=True)
+        log_delivery.deliver(self.spec, self.cluster_id, self.log_path, self._dbfs_root)
         self._state, self.state_message, self.session = state, message, None
         self._running.clear()
         self._settled.set()
