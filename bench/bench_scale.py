@@ -44,7 +44,8 @@ def _wait_running(env: dict[str, str], cluster_id: str) -> float:
     return time.perf_counter() - t0
 
 
-def fly_sizes(backend: str, files: dict[int, Path], work: Path, warmup: Path | None) -> list[dict]:
+def fly_sizes(backend: str, files: dict[int, Path], work: Path, warmup: Path | None,
+              cluster_conf: dict[str, str]) -> list[dict]:
     from harness.deploy import DeployConfig, deploy
     from harness.engines import standalone_cluster
     from harness.runner import run_pipeline
@@ -59,7 +60,14 @@ def fly_sizes(backend: str, files: dict[int, Path], work: Path, warmup: Path | N
         t_engine = time.perf_counter() - t0
         sim = stack.enter_context(Simulator.start(state_dir=work / f"state-{backend}", spark=spark))
         env = {**os.environ, **sim.env}
-        deployment = deploy(env, DeployConfig(poll_seconds=30))
+        cluster_id = None
+        if cluster_conf:  # a cluster of its own with this spark_conf, as a team would size one for big files
+            from harness.clients import workspace_client
+
+            created = workspace_client(env).api_client.do("POST", "/api/2.1/clusters/create", body={
+                "cluster_name": "bench-scale", "spark_version": "15.4.x-scala2.12", "spark_conf": cluster_conf})
+            cluster_id = created["cluster_id"]
+        deployment = deploy(env, DeployConfig(poll_seconds=30, cluster_id=cluster_id))
         t_cluster = _wait_running(env, deployment.cluster_id)
         t_warm = 0.0
         if warmup is not None:
@@ -110,10 +118,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="5000,50000", help="comma-separated row counts (e.g. 5000,50000,500000,5000000)")
     parser.add_argument("--backends", default="local,standalone", help="comma-separated: local, standalone")
+    parser.add_argument("--cluster-conf", default="", help="spark_conf of the cluster the pipeline runs on, "
+                        "k=v,k=v (e.g. spark.driver.memory=3g,spark.sql.shuffle.partitions=16); default: the "
+                        "workspace's default cluster")
     parser.add_argument("--warmup-rows", type=int, default=1000, help="rows of the unmeasured first flight (0: none)")
     args = parser.parse_args()
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    cluster_conf = dict(kv.split("=", 1) for kv in args.cluster_conf.split(",") if kv.strip())
     from sim.data.generator import generate
 
     results: list[dict] = []
@@ -132,7 +144,7 @@ def main() -> None:
             warmup = work / "warmup.csv"
             generate(warmup, rows=args.warmup_rows, seed=12, fmt="csv", dirty_share=0.01)
         for backend in backends:
-            results.extend(fly_sizes(backend, files, work, warmup))
+            results.extend(fly_sizes(backend, files, work, warmup, cluster_conf))
     print(f"\n{os.cpu_count()} cores; sizes {', '.join(f'{s:,}' for s in sizes)}; one flight each, smallest first")
     print(HEADER)
     for i, row in enumerate(results):

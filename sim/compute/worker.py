@@ -119,6 +119,28 @@ def _refuse_stop() -> None:
     ConnectSession.stop = stop  # type: ignore[method-assign]
 
 
+JVM_EXITED = 70  # the worker's exit code when its Spark driver JVM died under it
+
+
+def _watch_driver_jvm(spark: Any) -> None:
+    """Exit when the driver JVM dies (an OutOfMemoryError kills it: Spark's uncaught-exception handler).
+
+    Without this the worker outlives its JVM and every later attempt fails with `ConnectionRefusedError`
+    (found by bench_scale at 5M rows). Exiting makes the cluster RESTARTING, ends the attempts it held
+    INTERNAL_ERROR and starts a fresh driver on the next run, as Databricks restarts a lost driver."""
+    process = getattr(getattr(spark.sparkContext, "_gateway", None), "proc", None)
+    if process is None:
+        return
+
+    def watch() -> None:
+        code = process.wait()
+        print(f"[stepbricks] the Spark driver JVM exited (code {code}): the driver restarts", file=sys.__stderr__,
+              flush=True)
+        os._exit(JVM_EXITED)
+
+    threading.Thread(target=watch, name="driver-jvm-watch", daemon=True).start()
+
+
 def _serve(connection: Connection, executor: Executor) -> None:
     while True:
         try:
@@ -155,6 +177,8 @@ def main() -> int:
         send(WorkerFailed(errors.one_line(failure), errors.trace(failure)))
         return 1
     runtime.install(spark, DBUtils(Path(config.dbfs_root)))
+    if not config.remote:
+        _watch_driver_jvm(spark)
     _refuse_stop()
     registry.join()
     seeded_ids.install()
