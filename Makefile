@@ -12,7 +12,7 @@ TEST_WORKERS ?= 3
 # and the costliest units go first (tests/schedule.py); the order is ours, so xdist must not re-sort it.
 TEST_DIST ?= --dist loadgroup --no-loadscope-reorder
 
-.PHONY: run test test-full test-external lint check-java clean bench
+.PHONY: run test test-full test-external test-backends lint check-java clean bench
 
 $(STAMP): pyproject.toml
 	@scripts/install.sh $(PYTHON) $(VENV)
@@ -38,6 +38,11 @@ test: $(STAMP) check-java lint
 # The whole end-to-end suite against a `stepbricks up` in another process (--stepbricks-backend=external).
 test-external: $(STAMP) check-java
 	STEPBRICKS_EXTERNAL_E2E=all $(BIN)/python -m pytest tests/backends/test_external_backend.py $(ARGS)
+
+# The reference pipeline on a Spark standalone cluster, a Spark Connect server and an MLflow tracking server,
+# each started from the installed packages on 127.0.0.1 (tests/e2e/test_cluster_backends.py; part of `make test` too).
+test-backends: $(STAMP) check-java
+	$(BIN)/python -m pytest -m backends --durations=10 tests/e2e/test_cluster_backends.py $(ARGS)
 
 # Also the on-demand reliability runs (random fault-plan experiments, the load test): ~10 more minutes.
 test-full: $(STAMP) check-java lint

@@ -165,12 +165,17 @@ def open_backend(
     deterministic: bool = False,
     resonate: bool = False,
     enforce_iam: bool = False,
+    spark: str | None = None,
+    spark_shared_dir: Path | None = None,
+    mlflow_tracking_uri: str | None = None,
 ) -> Iterator[BackendHandle]:
     """Use backend `name` for the duration. `embedded` starts (and stops) a simulator; `external` reads
     the environment; `docker` expects the compose stack to be up already (`docker compose up -d --wait`;
     pytest's `--stepbricks-backend=docker` starts it itself, see `docker_stack`). `resonate` also starts the
     embedded simulator's durable-promise server (`stepbricks run --variant resonate`); `enforce_iam` makes the
-    embedded simulator evaluate IAM policies (docs/iam.md)."""
+    embedded simulator evaluate IAM policies (docs/iam.md). `spark` and `mlflow_tracking_uri` point the
+    embedded simulator's clusters at an existing Spark (a `local`, `spark://` or `sc://` URL) and MLflow
+    tracking server (`sim.simulator.Simulator.start`)."""
     environ = os.environ if environ is None else environ
     if name not in BACKENDS:
         raise BackendError(f"backend must be one of {', '.join(BACKENDS)}, got {name!r}")
@@ -178,6 +183,9 @@ def open_backend(
         raise BackendError(f"--enforce-iam switches the embedded simulator's IAM evaluation; backend is {name}")
     if name != "embedded" and fault_plan is not None:
         raise BackendError(f"fault plans on AWS services need the embedded simulator; backend is {name}")
+    if name != "embedded" and (spark or mlflow_tracking_uri):
+        raise BackendError(f"--spark and --mlflow configure the embedded simulator; backend is {name} "
+                           "(its own workspace decides where its clusters run)")
     if name == "external":
         yield BackendHandle(name, external_env(environ))
         return
@@ -189,10 +197,17 @@ def open_backend(
                                f"`docker compose -f {COMPOSE_FILE} up -d --wait`")
         yield BackendHandle(name, env)
         return
+    from sim.compute.backends import BackendError as SparkUrlError
+    from sim.compute.backends import parse as parse_spark_url
     from sim.simulator import Simulator
 
+    try:
+        parse_spark_url(spark or environ.get("STEPBRICKS_SPARK"))  # refuse a bad URL before anything starts
+    except SparkUrlError as exc:
+        raise BackendError(f"--spark: {exc}") from None
     with Simulator.start(state_dir=state_dir, real_time=real_time, fault_plan=fault_plan, seed=seed,
-                         deterministic=deterministic, resonate=resonate, enforce_iam=enforce_iam) as sim:
+                         deterministic=deterministic, resonate=resonate, enforce_iam=enforce_iam, spark=spark,
+                         spark_shared_dir=spark_shared_dir, mlflow_tracking_uri=mlflow_tracking_uri) as sim:
         yield BackendHandle(name, {**environ, **sim.env}, simulator=sim)
 
 

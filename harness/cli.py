@@ -64,6 +64,35 @@ def _target_env() -> dict[str, str]:
     return {**os.environ, **saved} if saved else dict(os.environ)
 
 
+_SPARK_HELP = ("Where clusters run their Spark work: local (default), spark://host:7077 (a standalone master) or "
+               "sc://host:15002 (a Spark Connect server); docs/scaling.md")
+_SHARED_HELP = ("A directory mounted at the same path on every node of a remote --spark, where s3:// data is "
+                "staged for the executors to read (not needed when the master or server is on this machine)")
+_MLFLOW_HELP = ("An existing MLflow tracking server for the clusters and clients (e.g. http://mlflow:5000); default: "
+                "MLFLOW_TRACKING_URI when it names an http(s) server, else the simulator's own SQLite store")
+
+
+def _mlflow_uri(flag: str | None) -> str | None:
+    """`--mlflow`, else an http(s) MLFLOW_TRACKING_URI: a sqlite:/// one is usually a previous
+    `stepbricks env` export of another simulator's store, not a server to share."""
+    if flag:
+        return flag
+    env = os.environ.get("MLFLOW_TRACKING_URI", "")
+    return env if env.startswith(("http://", "https://")) else None
+
+
+def _spark_url(flag: str | None) -> str | None:
+    """The --spark URL (or STEPBRICKS_SPARK), refused early with what is accepted."""
+    from sim.compute.backends import BackendError, parse
+
+    try:
+        parse(flag)
+    except BackendError as exc:
+        console.print(f"[red]--spark: {exc}[/red]", highlight=False)
+        raise typer.Exit(2) from exc
+    return flag
+
+
 @app.command()
 def up(
     state_dir: Annotated[Path, typer.Option(help="Where jobs, runs, secrets, MLflow and Lambda code are kept.")] = (
@@ -77,6 +106,11 @@ def up(
         bool, typer.Option("--enforce-iam", help="Evaluate IAM policies: Lambdas and state machines run with their "
                            "roles' credentials; a missing permission fails with AWS's AccessDenied (docs/iam.md).")
     ] = False,
+    spark: Annotated[str | None, typer.Option("--spark", envvar="STEPBRICKS_SPARK", help=_SPARK_HELP)] = None,
+    spark_shared_dir: Annotated[
+        Path | None, typer.Option("--spark-shared-dir", envvar="STEPBRICKS_SPARK_SHARED_DIR", help=_SHARED_HELP)
+    ] = None,
+    mlflow: Annotated[str | None, typer.Option("--mlflow", help=_MLFLOW_HELP)] = None,
 ) -> None:
     """Start the simulator in the foreground; print its endpoints and the environment to export."""
     from harness.views import endpoints_table, export_lines
@@ -86,8 +120,10 @@ def up(
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     spinner = console.status("starting the simulator…")
     spinner.start()
+    spark = _spark_url(spark)
     with Simulator.start(state_dir=state_dir, databricks=databricks, host=host, seed=seed, resonate=resonate,
-                         enforce_iam=enforce_iam) as sim:
+                         enforce_iam=enforce_iam, spark=spark, spark_shared_dir=spark_shared_dir,
+                         mlflow_tracking_uri=_mlflow_uri(mlflow)) as sim:
         env = sim.env
         if sim.databricks is not None:
             from harness.bundles.auth import LOCAL_TOKEN_SECRET, store_local_token
@@ -102,6 +138,8 @@ def up(
         if enforce_iam:
             console.print("IAM is enforced: Lambdas and state machines run with their roles' credentials; the "
                           "exported key is the admin user stepbricks-admin (docs/iam.md).", highlight=False)
+        console.print(f"Clusters run on Spark: {spark or 'local'}; MLflow tracking: {sim.mlflow_tracking_uri}",
+                      highlight=False)
         if sim.resonate is not None:
             console.print(f"Resonate promise server: {sim.resonate.url} (long-poll {sim.resonate.poll_url}); "
                           "Resonate.remote() finds it through RESONATE_HOST and RESONATE_PORT_*.", highlight=False)
@@ -292,8 +330,14 @@ def run(
         bool, typer.Option("--enforce-iam", help="Evaluate IAM policies: Lambdas and state machines run with their "
                            "roles' credentials; a missing permission fails with AWS's AccessDenied (docs/iam.md).")
     ] = False,
+    spark: Annotated[str | None, typer.Option("--spark", envvar="STEPBRICKS_SPARK", help=_SPARK_HELP)] = None,
+    spark_shared_dir: Annotated[
+        Path | None, typer.Option("--spark-shared-dir", envvar="STEPBRICKS_SPARK_SHARED_DIR", help=_SHARED_HELP)
+    ] = None,
+    mlflow: Annotated[str | None, typer.Option("--mlflow", help=_MLFLOW_HELP)] = None,
 ) -> None:
     """Up, deploy, upload, follow the execution live, then summarise. Exit code 0 only on success."""
+    spark = _spark_url(spark)  # a bad URL is refused before anything is generated or started
     if pipeline == "glue-lab":
         from harness.glue_lab import run_command
 
@@ -327,7 +371,8 @@ def run(
         with console.status(f"starting the {backend} backend…"):
             sim_cm = open_backend(backend, state_dir=state_dir, real_time=real_time, fault_plan=_load_faults(faults),
                                   seed=seed, deterministic=deterministic, resonate=variant == "resonate",
-                                  enforce_iam=enforce_iam)
+                                  enforce_iam=enforce_iam, spark=spark, spark_shared_dir=spark_shared_dir,
+                                  mlflow_tracking_uri=_mlflow_uri(mlflow) if backend == "embedded" else mlflow)
             try:
                 handle = sim_cm.__enter__()
             except BackendError as exc:

@@ -41,6 +41,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="docker backend: leave the compose stack running after the session (no `down -v`).",
     )
     group.addoption(
+        "--stepbricks-spark",
+        default=os.environ.get("STEPBRICKS_SPARK") or None,
+        metavar="URL",
+        help="embedded backend: where the workspace's clusters run their Spark work: local (default), "
+        "spark://host:port (a standalone master) or sc://host:port (a Spark Connect server). Default: STEPBRICKS_SPARK.",
+    )
+    group.addoption(
+        "--stepbricks-mlflow",
+        default=os.environ.get("STEPBRICKS_MLFLOW") or None,
+        metavar="URI",
+        help="embedded backend: an existing MLflow tracking server (http://host:port) instead of the simulator's "
+        "SQLite store. Default: STEPBRICKS_MLFLOW.",
+    )
+    group.addoption(
         "--seed",
         dest="stepbricks_seed",
         type=int,
@@ -162,7 +176,8 @@ def stepbricks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     seed = request.config.getoption("stepbricks_seed")
     enforce_iam = request.config.getoption("--stepbricks-enforce-iam")
     with Simulator.start(state_dir=tmp_path_factory.mktemp("stepbricks-state"), seed=seed,
-                         enforce_iam=enforce_iam) as sim:
+                         enforce_iam=enforce_iam, spark=request.config.getoption("--stepbricks-spark"),
+                         mlflow_tracking_uri=request.config.getoption("--stepbricks-mlflow")) as sim:
         session = StepbricksSession(backend=backend, env={**_aws_defaults(), **sim.env}, simulator=sim)
         yield session
         _collect_coverage(request.config, session)  # histories are read before the simulator stops

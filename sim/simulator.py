@@ -20,6 +20,7 @@ from sim import faults as sim_faults
 from sim import mlflow_store
 from sim.aws import AwsSimulator, moto_seams
 from sim.aws.simulator import DEFAULT_ACCOUNT_ID
+from sim.compute import backends as spark_backends
 from sim.compute.seeded_ids import SEED_VARIABLE
 from sim.databricks import Workspace
 from sim.resonate import PromiseServer
@@ -92,6 +93,9 @@ class Simulator:
         warm_cluster: bool = True,
         resonate: bool = False,
         enforce_iam: bool = False,
+        spark: str | None = None,
+        spark_shared_dir: str | Path | None = None,
+        mlflow_tracking_uri: str | None = None,
     ) -> Iterator[Simulator]:
         """Start local AWS and (unless `databricks=False`) the fake workspace; stop both on exit.
 
@@ -122,7 +126,15 @@ class Simulator:
         `enforce_iam=True` makes the AWS endpoints evaluate IAM policies (docs/iam.md): Lambdas run with their
         execution role's temporary credentials, state machines call services with theirs, and a call their
         policies do not allow fails with AWS's AccessDenied; `env`'s own key stays allowed everything.
+        `spark` is where the workspace's clusters run their Spark work (`sim.compute.backends`): `local`
+        (the default), `spark://host:port` (a standalone master) or `sc://host:port` (a Spark Connect
+        server); unset, `STEPBRICKS_SPARK` decides. `spark_shared_dir` (or `STEPBRICKS_SPARK_SHARED_DIR`)
+        is a directory every node of that backend sees at the same path, where s3:// data is staged.
+        `mlflow_tracking_uri` names an existing MLflow tracking server (e.g. `http://mlflow:5000`) that
+        the clusters and clients use instead of the simulator's own SQLite store.
         """
+        backend = spark_backends.parse(spark or os.environ.get(spark_backends.SPARK_ENV),
+                                       shared_dir=spark_shared_dir or os.environ.get(spark_backends.SHARED_DIR_ENV))
         outer = sim_context.current()
         ctx = sim_context.SimContext(
             seed=seed,
@@ -135,7 +147,8 @@ class Simulator:
             with ctx.running(), cls._start(state_dir=state_dir, databricks=databricks, project_root=project_root,
                                            host=host, keep_state=keep_state, context=ctx,
                                            warm_cluster=warm_cluster, resonate=resonate,
-                                           enforce_iam=enforce_iam) as simulator:
+                                           enforce_iam=enforce_iam, spark=backend,
+                                           mlflow_tracking_uri=mlflow_tracking_uri) as simulator:
                 yield simulator
         finally:
             ctx.clock.close()
@@ -144,14 +157,19 @@ class Simulator:
     @contextmanager
     def _start(cls, *, state_dir: Path | None, databricks: bool, project_root: Path, host: str,
                keep_state: bool | None, context: sim_context.SimContext,
-               warm_cluster: bool, resonate: bool = False, enforce_iam: bool = False) -> Iterator[Simulator]:
+               warm_cluster: bool, resonate: bool = False, enforce_iam: bool = False,
+               spark: spark_backends.ClusterBackend | None = None,
+               mlflow_tracking_uri: str | None = None) -> Iterator[Simulator]:
         owned = state_dir is None
         state = Path(state_dir or tempfile.mkdtemp(prefix="stepbricks-")).resolve()
         state.mkdir(parents=True, exist_ok=True)
         context.state_dir = state
-        mlflow_uri = f"sqlite:///{state / 'mlflow' / 'mlflow.db'}"
-        (state / "mlflow").mkdir(exist_ok=True)
-        mlflow_store.prepare_in_background(state / "mlflow" / "mlflow.db")
+        if mlflow_tracking_uri:  # the team's tracking server: nothing of MLflow's lives in the state dir
+            mlflow_uri = mlflow_tracking_uri
+        else:
+            mlflow_uri = f"sqlite:///{state / 'mlflow' / 'mlflow.db'}"
+            (state / "mlflow").mkdir(exist_ok=True)
+            mlflow_store.prepare_in_background(state / "mlflow" / "mlflow.db")
         try:
             with ExitStack() as promises, AwsSimulator.start(state_dir=state / "aws", host=host, context=context,
                                                               account_id=_free_account_id(context),
@@ -177,6 +195,7 @@ class Simulator:
                     cluster_env=cluster_env,
                     mounts={REPO_MOUNT: project_root},
                     warm_default_cluster=warm_cluster,
+                    spark=spark,
                 ) as workspace:
                     yield cls(state_dir=state, aws=aws, databricks=workspace, mlflow_uri=mlflow_uri, context=context,
                               resonate=server)  # fmt: skip

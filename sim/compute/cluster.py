@@ -26,6 +26,9 @@ from typing import Any
 
 from sim import clock
 from sim import context as sim_context
+from sim.compute import log_delivery
+from sim.compute.backends import ClusterBackend, SessionPlan
+from sim.compute.backends.local import LocalBackend
 from sim.compute.contract import Outcome, TaskInvocation, TaskResult
 from sim.compute.protocol import (
     CancelTask,
@@ -106,6 +109,7 @@ class LocalCluster:
         base_env: dict[str, str],
         ephemeral: bool = False,
         cancel_grace_seconds: float = 10.0,
+        backend: ClusterBackend | None = None,
     ) -> None:
         self.cluster_id = cluster_id
         self.spec = dict(spec)
@@ -133,6 +137,10 @@ class LocalCluster:
         # Attempt ids key the attempts of this cluster's worker (unique per cluster, so they repeat from flight
         # to flight instead of counting on across every cluster the process ever ran).
         self.attempt_ids = itertools.count(1)
+        self.backend: ClusterBackend = backend or LocalBackend()
+        self.plan: SessionPlan | None = None  # the session of the last start, and what it could not honour
+        self.events: list[dict[str, Any]] = []  # clusters/events, oldest first
+        self._event("CREATING", {"user": "stepbricks@localhost"})
 
     # --- the Cluster protocol -------------------------------------------------------------------
     @property
@@ -159,6 +167,7 @@ class LocalCluster:
                 return
             self._state, self._terminating = "TERMINATING", True
             connection, process = self._connection, self._process
+            self._event("TERMINATING", {"reason": {"code": "USER_REQUEST", "type": "SUCCESS"}})
             queued, self._queued = self._queued, []
         for handle in queued:
             self._end(handle, "CANCELED", "cluster terminated before the attempt started")
@@ -187,6 +196,7 @@ class LocalCluster:
             server = socket.create_server(("127.0.0.1", 0))
             authkey = os.urandom(32)
             self._process = self._spawn(server.getsockname()[:2], authkey)
+            self._event_started()
             sim_context.Thread(
                 target=self._boot,
                 args=(server, authkey, self._process),
@@ -204,6 +214,26 @@ class LocalCluster:
         with clock.busy():
             self._settled.wait(timeout)
         return self._running.is_set()
+
+    # --- events (clusters/events): what happened to the cluster, as Databricks reports it ----------
+    def _event(self, kind: str, details: dict[str, Any] | None = None) -> None:
+        with self._lock:
+            self.events.append({"cluster_id": self.cluster_id, "timestamp": clock.now_ms(), "type": kind,
+                                "details": dict(details or {})})
+
+    def _event_started(self) -> None:
+        """STARTING (or RESTARTING), saying which backend runs the cluster and what it cannot honour."""
+        plan = self.plan
+        assert plan is not None
+        message = f"{self.backend.name} backend ({self.backend.url})"
+        notes = [*plan.unhonoured, *log_delivery.unhonoured(self.spec)]
+        if notes:
+            message += "; cannot honour: " + "; ".join(notes)
+            with self.log_path.open("a") as log:
+                for note in notes:
+                    log.write(f"[stepbricks] WARN {self.backend.name} backend cannot honour {note}\n")
+        kind = "RESTARTING" if self._state == "RESTARTING" else "STARTING"
+        self._event(kind, {"target_num_workers": plan.target_workers, "driver_state_message": message})
 
     def _spark_conf(self, tmp_dir: Path) -> dict[str, str]:
         conf = {
@@ -224,13 +254,22 @@ class LocalCluster:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._dbfs_root.mkdir(parents=True, exist_ok=True)
         self._tmp_dir = tmp_dir = Path(tempfile.mkdtemp(prefix="tmp-", dir=self.directory))
+        self.plan = plan = self.backend.plan(self.spec, self._spark_conf(tmp_dir), cluster_id=self.cluster_id)
+        if plan.staging_dir is not None:
+            plan.staging_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **self._base_env}
         env.update({str(k): str(v) for k, v in (self.spec.get("spark_env_vars") or {}).items()})
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SHIM_DIR), env.get("PYTHONPATH", "")]))
         env.update(PYSPARK_PYTHON=sys.executable, PYTHONUNBUFFERED="1", SPARK_LOCAL_IP="127.0.0.1",
                    TMPDIR=str(tmp_dir))  # tasks' tempfile too: a cluster's /tmp goes with the cluster
-        config = WorkerConfig(self.cluster_id, self._spark_conf(tmp_dir), str(self._dbfs_root),
-                              warm_engine=not self.ephemeral)
+        for key, value in plan.env.items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
+        config = WorkerConfig(self.cluster_id, plan.spark_conf, str(self._dbfs_root), warm_engine=not self.ephemeral,
+                              remote=plan.remote,
+                              scratch_dir=str(plan.staging_dir) if plan.staging_dir is not None else None)
         with self.log_path.open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "sim.compute.worker", f"{address[0]}:{address[1]}"],
@@ -264,6 +303,10 @@ class LocalCluster:
                 return
             self.session, self._connection = hello, connection
             self._state, self.state_message = "RUNNING", ""
+            details: dict[str, Any] = {"current_num_workers": hello.executors}
+            if hello.notes:
+                details["driver_state_message"] = "cannot honour: " + "; ".join(hello.notes)
+            self._event("RUNNING", details)
             queued, self._queued = self._queued, []
             for handle in queued:
                 self._dispatch(handle)
@@ -295,6 +338,8 @@ class LocalCluster:
                 self._reap("TERMINATED", "terminated by request")
             else:
                 self.restarts += state == "RESTARTING"
+                self._event("DRIVER_NOT_RESPONDING" if state == "RESTARTING" else "TERMINATING",
+                            {"driver_state_message": message})
                 self._reap(state, f"{message}; see {self.log_path}")
 
     def _reap(self, state: str, message: str) -> None:
@@ -305,6 +350,7 @@ class LocalCluster:
         tmp_dir, self._tmp_dir = self._tmp_dir, None
         if tmp_dir is not None:
             shutil.rmtree(tmp_dir, ignore_errors=True)
+        log_delivery.deliver(self.spec, self.cluster_id, self.log_path, self._dbfs_root)
         self._state, self.state_message, self.session = state, message, None
         self._running.clear()
         self._settled.set()

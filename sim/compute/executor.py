@@ -1,7 +1,7 @@
 """Worker side: one thread per task attempt, and the means to stop it for real.
 
 Stopping = cancel the attempt's Spark jobs (`SparkContext.cancelJobGroup`, the job group being the run
-id) and raise `AttemptStopped` inside its thread (`PyThreadState_SetAsyncExc`), again every 0.2 s while
+id; on Spark Connect `interruptTag` of the run's operation tag) and raise `AttemptStopped` inside its thread (`PyThreadState_SetAsyncExc`), again every 0.2 s while
 it still runs. A thread blocked in C (a long `time.sleep`) cannot be stopped this way; the manager then
 kills the worker after its grace period.
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 from sim import clock
 from sim import context as sim_context
-from sim.compute import context, runner
+from sim.compute import context, runner, runtime
 from sim.compute.contract import TaskResult
 from sim.compute.errors import AttemptStopped
 from sim.compute.protocol import CancelTask, StartTask, TaskEnded, TaskStarted, WorkerReady
@@ -41,6 +41,11 @@ class _Attempt:
     done: bool = False
     finished: threading.Event = field(default_factory=clock.ClockEvent)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _tag(run_id: int) -> str:
+    """A Spark Connect operation tag for a run (tags may not contain commas; a run id is digits)."""
+    return f"stepbricks-run-{run_id}"
 
 
 class Executor:
@@ -69,9 +74,12 @@ class Executor:
             return
         attempt.context.stop_reason = message.reason
         try:
-            self._spark.sparkContext.cancelJobGroup(str(attempt.context.invocation.run_id))
+            if runtime.is_remote(self._spark):  # Spark Connect: the attempt's operations carry its tag
+                self._spark.interruptTag(_tag(attempt.context.invocation.run_id))
+            else:
+                self._spark.sparkContext.cancelJobGroup(str(attempt.context.invocation.run_id))
         except Exception as error:  # the JVM may be busy or gone: the thread interrupt still applies
-            print(f"[stepbricks] cancelJobGroup failed: {error}", file=sys.__stderr__)
+            print(f"[stepbricks] cancelling the Spark jobs failed: {error}", file=sys.__stderr__)
         sim_context.Thread(target=self._interrupt, args=(attempt,), daemon=True).start()
 
     def _interrupt(self, attempt: _Attempt) -> None:
@@ -85,9 +93,13 @@ class Executor:
 
     def _execute(self, attempt: _Attempt) -> dict[str, Any]:
         invocation = attempt.context.invocation
-        self._spark.sparkContext.setJobGroup(
-            str(invocation.run_id), f"{invocation.task_key} attempt {invocation.attempt_number}", True
-        )
+        if runtime.is_remote(self._spark):  # tags are per thread on Connect, like job groups
+            self._spark.clearTags()
+            self._spark.addTag(_tag(invocation.run_id))
+        else:
+            self._spark.sparkContext.setJobGroup(
+                str(invocation.run_id), f"{invocation.task_key} attempt {invocation.attempt_number}", True
+            )
         return runner.run_attempt(attempt.context)
 
     def _run(self, attempt: _Attempt) -> None:

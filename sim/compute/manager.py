@@ -1,5 +1,8 @@
 """`ClusterManager`: the workspace's compute — a pool of `LocalCluster`s behind the `ClusterPool` seam.
 
+Each cluster runs on the workspace's backend (`sim.compute.backends`: local, standalone or connect)
+unless its spark_conf names another.
+
 One all-purpose cluster always exists (started lazily, on first use); `create` adds long-lived ones
 (clusters/create), `ephemeral` makes job clusters for one run. Cluster ids look like Databricks'
 (`MMDD-HHMMSS-xxxxxxxx`), made from the simulator clock and a counter, never from randomness.
@@ -13,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from sim import clock
+from sim.compute.backends import ClusterBackend, backend_for
+from sim.compute.backends.local import LocalBackend
 from sim.compute.cluster import LocalCluster
 
 DEFAULT_CLUSTER_NAME = "stepbricks-default"
@@ -28,8 +33,10 @@ class ClusterManager:
         *,
         default_spec: dict[str, Any] | None = None,
         cancel_grace_seconds: float = 10.0,
+        backend: ClusterBackend | None = None,
     ) -> None:
         self._state_dir = Path(state_dir)
+        self.backend: ClusterBackend = backend or LocalBackend()  # the workspace's; a spec may name another
         self._base_env = dict(base_env)
         self._grace = cancel_grace_seconds
         self._lock = threading.Lock()
@@ -38,6 +45,8 @@ class ClusterManager:
         self._default = self._new({"cluster_name": DEFAULT_CLUSTER_NAME, **(default_spec or {})}, ephemeral=False)
 
     def _new(self, spec: dict[str, Any], *, ephemeral: bool) -> LocalCluster:
+        """Raises `sim.compute.backends.BackendError` when the spec's spark_conf names no known backend."""
+        backend = backend_for(spec, self.backend)
         with self._lock:
             cluster_id = f"{clock.get().utcnow():%m%d-%H%M%S}-sb{next(self._numbers):06d}"
             cluster = LocalCluster(
@@ -47,6 +56,7 @@ class ClusterManager:
                 base_env=self._base_env,
                 ephemeral=ephemeral,
                 cancel_grace_seconds=self._grace,
+                backend=backend,
             )
             self._clusters[cluster_id] = cluster
         return cluster

@@ -25,6 +25,10 @@ class WorkerConfig:
     # All-purpose clusters also run sim.compute.warmup while PENDING: they are started ahead of
     # their first task (in the background at `up`) and live long; a job cluster starts lean, as on Databricks.
     warm_engine: bool = False
+    # Spark Connect: the server's URL; the worker is then its client and builds no JVM of its own.
+    remote: str | None = None
+    # Where warm-up and staged files go when executors are elsewhere (the backend's shared directory).
+    scratch_dir: str | None = None
 
 
 # manager → worker
@@ -52,6 +56,9 @@ class WorkerReady:
     spark_version: str
     session_started_ms: int
     session_startup_ms: int
+    master: str = ""  # where the session's work runs: local[N], spark://…, sc://…
+    executors: int = 0  # executors registered when the session was ready (0: the driver runs tasks itself)
+    notes: tuple[str, ...] = ()  # what the worker found it could not honour (e.g. static conf on Connect)
 
 
 @dataclass(frozen=True)

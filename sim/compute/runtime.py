@@ -19,9 +19,10 @@ def install(spark: Any, dbutils: Any) -> None:
     from pyspark.sql.functions import udf
 
     _namespace.clear()
+    if not is_remote(spark):  # a Spark Connect session has no SparkContext (nor has Databricks serverless)
+        _namespace["sc"] = spark.sparkContext
     _namespace.update(
         spark=spark,
-        sc=spark.sparkContext,
         dbutils=dbutils,
         display=display,
         displayHTML=displayHTML,
@@ -30,6 +31,11 @@ def install(spark: Any, dbutils: Any) -> None:
         udf=udf,
         getArgument=dbutils.widgets.getArgument,
     )
+
+
+def is_remote(spark: Any) -> bool:
+    """A Spark Connect session (pyspark.sql.connect), which has no SparkContext."""
+    return type(spark).__module__.startswith("pyspark.sql.connect")
 
 
 def namespace_globals() -> dict[str, Any]:

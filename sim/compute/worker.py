@@ -42,23 +42,58 @@ def _start_spark(config: WorkerConfig) -> tuple[Any, WorkerReady]:
     started_ms = clock.now_ms()
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder
+    builder = SparkSession.builder.remote(config.remote) if config.remote else SparkSession.builder
     for key, value in config.spark_conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("WARN")
+    notes: tuple[str, ...] = ()
+    if config.remote:
+        notes = _refused_conf(spark, config.spark_conf)
+        master = config.remote
+    else:
+        spark.sparkContext.setLogLevel("WARN")
+        master = spark.sparkContext.master
     if config.warm_up:  # the first action costs seconds: pay it while the cluster is PENDING
         spark.range(1).count()
     if config.warm_engine:
-        warmup.warm_engine(spark, Path(tempfile.gettempdir()))
+        warmup.warm_engine(spark, Path(config.scratch_dir or tempfile.gettempdir()))
     startup_ms = clock.now_ms() - started_ms
+    executors = _executors(spark, config)
     print(
         f"[stepbricks] SparkSession {spark.version} created in {startup_ms} ms "
-        f"(cluster {config.cluster_id}, pid {os.getpid()})",
+        f"(cluster {config.cluster_id}, master {master}, executors {executors}, pid {os.getpid()})",
         file=sys.__stderr__,
         flush=True,
     )
-    return spark, WorkerReady(os.getpid(), spark.version, started_ms, startup_ms)
+    for note in notes:
+        print(f"[stepbricks] WARN cannot honour {note}", file=sys.__stderr__, flush=True)
+    return spark, WorkerReady(os.getpid(), spark.version, started_ms, startup_ms, master, executors, notes)
+
+
+def _refused_conf(spark: Any, conf: dict[str, str]) -> tuple[str, ...]:
+    """The conf a Spark Connect server would not let this session set (static or cluster-wide keys).
+
+    The Connect builder sets conf silently (pyspark.sql.connect.session, `_set_all(silent=True)`): ask
+    the server which keys are modifiable rather than let a setting vanish."""
+    refused = []
+    for key in conf:
+        try:
+            modifiable = spark.conf.isModifiable(key)
+        except Exception:  # a key the server does not know is not runtime configuration either
+            modifiable = False
+        if not modifiable:
+            refused.append(f"spark_conf {key}: the Spark Connect server does not let a session change it")
+    return tuple(refused)
+
+
+def _executors(spark: Any, config: WorkerConfig) -> int:
+    """Executors registered with the driver (the driver itself not counted); 0 in local mode or on Connect."""
+    if config.remote:
+        return 0
+    try:
+        return max(spark.sparkContext._jsc.sc().getExecutorMemoryStatus().size() - 1, 0)
+    except Exception:
+        return 0
 
 
 def _install_libraries(config: WorkerConfig) -> None:
@@ -77,6 +112,33 @@ def _refuse_stop() -> None:
 
     SparkSession.stop = stop  # type: ignore[method-assign]
     SparkContext.stop = stop  # type: ignore[method-assign]
+    try:
+        from pyspark.sql.connect.session import SparkSession as ConnectSession
+    except ImportError:  # pyspark without the connect extra: no Connect sessions to guard
+        return
+    ConnectSession.stop = stop  # type: ignore[method-assign]
+
+
+JVM_EXITED = 70  # the worker's exit code when its Spark driver JVM died under it
+
+
+def _watch_driver_jvm(spark: Any) -> None:
+    """Exit when the driver JVM dies (an OutOfMemoryError kills it: Spark's uncaught-exception handler).
+
+    Without this the worker outlives its JVM and every later attempt fails with `ConnectionRefusedError`
+    (found by bench_scale at 5M rows). Exiting makes the cluster RESTARTING, ends the attempts it held
+    INTERNAL_ERROR and starts a fresh driver on the next run, as Databricks restarts a lost driver."""
+    process = getattr(getattr(spark.sparkContext, "_gateway", None), "proc", None)
+    if process is None:
+        return
+
+    def watch() -> None:
+        code = process.wait()
+        print(f"[stepbricks] the Spark driver JVM exited (code {code}): the driver restarts", file=sys.__stderr__,
+              flush=True)
+        os._exit(JVM_EXITED)
+
+    threading.Thread(target=watch, name="driver-jvm-watch", daemon=True).start()
 
 
 def _serve(connection: Connection, executor: Executor) -> None:
@@ -115,6 +177,8 @@ def main() -> int:
         send(WorkerFailed(errors.one_line(failure), errors.trace(failure)))
         return 1
     runtime.install(spark, DBUtils(Path(config.dbfs_root)))
+    if not config.remote:
+        _watch_driver_jvm(spark)
     _refuse_stop()
     registry.join()
     seeded_ids.install()

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import Request
 
 from sim import context as sim_context
+from sim.compute.backends import ClusterBackend
 from sim.compute.contract import ClusterPool
 from sim.databricks.errors import DatabricksError
 from sim.databricks.faults.models import FaultList
@@ -36,9 +37,10 @@ class ComputeUnavailable(DatabricksError):
 class LazyComputePool:
     """The cluster pool, created on first use so the API serves even before any task runs."""
 
-    def __init__(self, state_dir: Path, base_env: dict[str, str]) -> None:
+    def __init__(self, state_dir: Path, base_env: dict[str, str], spark: ClusterBackend | None = None) -> None:
         self._state_dir = state_dir
         self._base_env = base_env
+        self._spark = spark
         self._pool: ClusterPool | None = None
         self._lock = threading.Lock()
 
@@ -49,7 +51,7 @@ class LazyComputePool:
                     from sim.compute.manager import ClusterManager
                 except ImportError as e:
                     raise ComputeUnavailable(f"Compute is not available in this workspace: {e}") from None
-                self._pool = ClusterManager(self._state_dir / "clusters", dict(self._base_env))
+                self._pool = ClusterManager(self._state_dir / "clusters", dict(self._base_env), backend=self._spark)
             return self._pool
 
     def shutdown(self) -> None:
@@ -80,11 +82,12 @@ class Backend:
 
     @classmethod
     def open(cls, *, state_dir: Path, host: str, token: str, cluster_env: dict[str, str],
-             mounts: dict[str, Path], failure_style: FailureStyle = "workspace") -> Backend:
+             mounts: dict[str, Path], failure_style: FailureStyle = "workspace",
+             spark: ClusterBackend | None = None) -> Backend:
         store = Store(state_dir / "workspace.db")
         jobs = JobsBackend(store)
         base_env = {**cluster_env, "DATABRICKS_HOST": host, "DATABRICKS_TOKEN": token}
-        pool = LazyComputePool(state_dir, base_env)
+        pool = LazyComputePool(state_dir, base_env, spark)
         workspace = WorkspaceBackend(store, state_dir=state_dir, mounts=mounts)
         faults = FaultList.for_context(sim_context.current())
         registry = RunRegistry(store)

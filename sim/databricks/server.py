@@ -21,6 +21,7 @@ from fastapi import FastAPI
 
 from sim import clock
 from sim import context as sim_context
+from sim.compute.backends import ClusterBackend
 from sim.databricks.app import build_app
 from sim.databricks.backend import Backend
 from sim.databricks.faults.models import FaultList
@@ -54,7 +55,9 @@ class Workspace:
         mounts: Mapping[str, Path] | None = None,
         failure_style: FailureStyle = "workspace",
         warm_default_cluster: bool = False,
+        spark: ClusterBackend | None = None,
     ) -> Workspace:
+        """`spark`: where clusters run their Spark work (`sim.compute.backends.parse(url)`), local by default."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
@@ -62,7 +65,7 @@ class Workspace:
         url = f"http://{bound_host}:{bound_port}"
         backend = Backend.open(
             state_dir=Path(state_dir), host=url, token=token or new_token(), cluster_env=dict(cluster_env or {}),
-            mounts={k: Path(v) for k, v in (mounts or {}).items()}, failure_style=failure_style,
+            mounts={k: Path(v) for k, v in (mounts or {}).items()}, failure_style=failure_style, spark=spark,
         )
         config = uvicorn.Config(build_app(backend), log_level="warning", access_log=False, lifespan="off")
         server = uvicorn.Server(config)

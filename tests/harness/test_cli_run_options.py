@@ -41,3 +41,19 @@ def test_enforce_iam_is_refused_on_a_backend_the_simulator_does_not_run(tmp_path
     assert result.exit_code == 2, result.output
     assert "--enforce-iam switches the embedded simulator's IAM evaluation; backend is external" in " ".join(
         result.output.split())
+
+
+@pytest.mark.parametrize("command", [["run", "--rows", "10"], ["up"]])
+def test_an_unknown_spark_url_is_refused_before_anything_starts(command, tmp_path):
+    result = CliRunner().invoke(app, [*command, "--spark", "yarn"], env={"STEPBRICKS_HOME": str(tmp_path)})
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "--spark: unknown Spark URL 'yarn': expected local, local[N], spark://host:port" in text
+    assert "generated" not in text  # refused before the input file was made
+
+
+def test_spark_and_mlflow_options_are_refused_on_a_backend_that_is_not_the_simulator(tmp_path):
+    result = CliRunner().invoke(app, ["run", "--rows", "10", "--backend", "external", "--spark", "spark://h:7077"],
+                                env={"STEPBRICKS_HOME": str(tmp_path)})
+    assert result.exit_code == 2, result.output
+    assert "--spark and --mlflow configure the embedded simulator; backend is external" in " ".join(result.output.split())

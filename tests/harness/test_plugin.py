@@ -179,3 +179,25 @@ def test_the_enforce_iam_option_makes_the_sessions_simulator_evaluate_policies(t
     assert enforced.returncode == 0, enforced.stdout[-2000:]
     allowed = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert allowed.returncode == 1 and "DID NOT RAISE" in allowed.stdout, allowed.stdout[-2000:]
+
+
+BACKEND_TEST = textwrap.dedent('''
+        def test_the_workspace_runs_its_clusters_where_the_option_says(stepbricks):
+            pool = stepbricks.simulator.databricks.backend.compute()
+            assert (pool.backend.name, pool.backend.url) == ("standalone", "spark://127.0.0.1:1")
+            assert stepbricks.simulator.mlflow_tracking_uri == "http://127.0.0.1:2"
+            assert stepbricks.env["MLFLOW_TRACKING_URI"] == "http://127.0.0.1:2"
+''')
+
+
+def test_the_spark_and_mlflow_options_configure_the_session_simulator(tmp_path):
+    """--stepbricks-spark / --stepbricks-mlflow reach the workspace (nothing listens there: no task runs)."""
+    test_file = tmp_path / "test_backend_option.py"
+    test_file.write_text(BACKEND_TEST)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file), "-o", "addopts=",
+         "--stepbricks-spark=spark://127.0.0.1:1", "--stepbricks-mlflow=http://127.0.0.1:2"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        env={**__import__("os").environ, "STEPBRICKS_HOME": str(tmp_path / "home")},
+    )
+    assert result.returncode == 0, result.stdout[-3000:]

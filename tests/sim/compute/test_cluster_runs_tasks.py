@@ -353,6 +353,21 @@ def test_os_exit_kills_the_worker_the_attempt_ends_internal_error_and_the_cluste
     assert cluster.state == "RUNNING" and cluster.restarts >= 1
 
 
+def test_a_dead_driver_jvm_restarts_the_driver_instead_of_failing_every_later_attempt(
+    cluster, run: Run, notebook: Notebook
+):
+    """An OutOfMemoryError kills the driver JVM; here it is killed outright. Later attempts must get a new
+    driver, not `ConnectionRefusedError` from a worker left without its JVM (bench_scale at 5M rows)."""
+    kill = "import os, signal, time\nos.kill(spark.sparkContext._gateway.proc.pid, signal.SIGKILL)\ntime.sleep(60)\n"
+    crashed = run(kind="notebook", source_path=notebook(kill, name="kill_jvm.py"))
+    assert crashed.outcome == "INTERNAL_ERROR"
+    assert crashed.error.startswith("cluster worker died (exit code 70)"), crashed.error
+    assert "the Spark driver JVM exited" in cluster.log_path.read_text()
+    after = run(kind="notebook", source_path=notebook("print(spark.range(3).count())\n", name="after_jvm.py"))
+    assert (after.outcome, after.error) == ("SUCCESS", None)
+    assert "3" in after.logs and not after.spark_session_reused
+
+
 def test_a_segfaulting_task_ends_internal_error_without_harming_the_manager(cluster, notebook: Notebook):
     path = notebook("import ctypes\nctypes.string_at(0)\n", name="segfault.py")
     crashed = finished(cluster.run(invocation(kind="notebook", source_path=path)))
