@@ -121,8 +121,9 @@ def up(
     spinner = console.status("starting the simulator…")
     spinner.start()
     spark = _spark_url(spark)
+    # warm_engine: the first task of a long-lived `up` comes minutes later, so the engine warm-up is free.
     with Simulator.start(state_dir=state_dir, databricks=databricks, host=host, seed=seed, resonate=resonate,
-                         enforce_iam=enforce_iam, spark=spark, spark_shared_dir=spark_shared_dir,
+                         warm_engine=True, enforce_iam=enforce_iam, spark=spark, spark_shared_dir=spark_shared_dir,
                          mlflow_tracking_uri=_mlflow_uri(mlflow)) as sim:
         env = sim.env
         if sim.databricks is not None:

@@ -91,6 +91,7 @@ class Simulator:
         seed: int = 0,
         deterministic: bool = False,
         warm_cluster: bool = True,
+        warm_engine: bool = False,
         resonate: bool = False,
         enforce_iam: bool = False,
         spark: str | None = None,
@@ -117,7 +118,9 @@ class Simulator:
         flight with the same seed and plan gives byte-identical histories, timestamps included.
 
         `warm_cluster` starts the default cluster's Spark in the background at once (the user's first run
-        then waits less, or not at all); pass False when no task will run.
+        then waits less, or not at all); pass False when no task will run. `warm_engine` also has it run a
+        small representative Spark job while PENDING: worth it when the first task comes long after start-up
+        (`stepbricks up`), not for a flight that follows at once (docs/performance.md).
 
         `resonate=True` also starts the durable-promise server (`sim.resonate`) for Resonate workers, on the
         simulator's clock, its state under `state_dir/resonate`; `env` then carries the RESONATE_* variables
@@ -146,7 +149,7 @@ class Simulator:
         try:
             with ctx.running(), cls._start(state_dir=state_dir, databricks=databricks, project_root=project_root,
                                            host=host, keep_state=keep_state, context=ctx,
-                                           warm_cluster=warm_cluster, resonate=resonate,
+                                           warm_cluster=warm_cluster, warm_engine=warm_engine, resonate=resonate,
                                            enforce_iam=enforce_iam, spark=backend,
                                            mlflow_tracking_uri=mlflow_tracking_uri) as simulator:
                 yield simulator
@@ -157,7 +160,7 @@ class Simulator:
     @contextmanager
     def _start(cls, *, state_dir: Path | None, databricks: bool, project_root: Path, host: str,
                keep_state: bool | None, context: sim_context.SimContext,
-               warm_cluster: bool, resonate: bool = False, enforce_iam: bool = False,
+               warm_cluster: bool, warm_engine: bool = False, resonate: bool = False, enforce_iam: bool = False,
                spark: spark_backends.ClusterBackend | None = None,
                mlflow_tracking_uri: str | None = None) -> Iterator[Simulator]:
         owned = state_dir is None
@@ -194,7 +197,7 @@ class Simulator:
                     host=host,
                     cluster_env=cluster_env,
                     mounts={REPO_MOUNT: project_root},
-                    warm_default_cluster=warm_cluster,
+                    warm_default_cluster=warm_cluster, warm_engine=warm_engine,
                     spark=spark,
                 ) as workspace:
                     yield cls(state_dir=state, aws=aws, databricks=workspace, mlflow_uri=mlflow_uri, context=context,

@@ -115,6 +115,10 @@ class LocalCluster:
         self.spec = dict(spec)
         self.cluster_name = spec.get("cluster_name", cluster_id)
         self.ephemeral = ephemeral
+        # The engine warm-up (`sim.compute.warmup`) costs a JVM about as much CPU as its own start. It pays
+        # off only when the first Spark task comes long after the start (`stepbricks up`): a flight that
+        # follows at once ran no faster with it, and each test cluster paid it (docs/performance.md).
+        self.warm_engine = False
         self.directory = state_dir / "clusters" / cluster_id
         self.log_path = self.directory / "driver.log"
         self._dbfs_root = state_dir / "dbfs"
@@ -267,7 +271,7 @@ class LocalCluster:
                 env.pop(key, None)
             else:
                 env[key] = value
-        config = WorkerConfig(self.cluster_id, plan.spark_conf, str(self._dbfs_root), warm_engine=not self.ephemeral,
+        config = WorkerConfig(self.cluster_id, plan.spark_conf, str(self._dbfs_root), warm_engine=self.warm_engine,
                               remote=plan.remote,
                               scratch_dir=str(plan.staging_dir) if plan.staging_dir is not None else None)
         with self.log_path.open("ab") as log:

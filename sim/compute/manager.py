@@ -64,6 +64,10 @@ class ClusterManager:
     def default_cluster_id(self) -> str:
         return self._default.cluster_id
 
+    def warm_default(self, *, engine: bool) -> None:
+        self._default.warm_engine = engine
+        self.get(self._default.cluster_id)
+
     def get(self, cluster_id: str) -> LocalCluster:
         """The cluster, starting it if it is terminated (its run() would start it anyway)."""
         with self._lock:

@@ -55,6 +55,7 @@ class Workspace:
         mounts: Mapping[str, Path] | None = None,
         failure_style: FailureStyle = "workspace",
         warm_default_cluster: bool = False,
+        warm_engine: bool = False,
         spark: ClusterBackend | None = None,
     ) -> Workspace:
         """`spark`: where clusters run their Spark work (`sim.compute.backends.parse(url)`), local by default."""
@@ -82,8 +83,8 @@ class Workspace:
         if warm_default_cluster:
             # Spark starts in the background while the caller deploys and uploads: a run that arrives before
             # it is up waits, and reports that wait as its setup_duration, as on Databricks.
-            pool = backend.compute()
-            pool.get(pool.default_cluster_id())
+            # `warm_engine` also runs a representative Spark job then (see LocalCluster.warm_engine).
+            backend.compute().warm_default(engine=warm_engine)
         return cls(backend, server, thread)
 
     @property

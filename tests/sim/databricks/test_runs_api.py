@@ -247,6 +247,9 @@ def test_a_workspace_asked_to_warm_starts_its_default_cluster_before_any_run(tmp
     """`stepbricks up` / `Simulator.start` warm Spark in the background while the user deploys."""
     with Workspace.start(state_dir=tmp_path / "ws", warm_default_cluster=True) as warmed:
         assert [c.state for c in warmed.backend.compute().list()] in (["PENDING"], ["RUNNING"])
+        assert [c.warm_engine for c in warmed.backend.compute().list()] == [False]  # a flight follows at once
+    with Workspace.start(state_dir=tmp_path / "up", warm_default_cluster=True, warm_engine=True) as up:
+        assert [c.warm_engine for c in up.backend.compute().list()] == [True]  # `stepbricks up`: idle minutes
     with Workspace.start(state_dir=tmp_path / "lazy") as lazy:
         pool = lazy.backend.compute()
         assert [c.state for c in pool.list()] == ["TERMINATED"]
