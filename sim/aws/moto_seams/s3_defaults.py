@@ -79,5 +79,5 @@ register(
                                     "lock_legal_status", "lock_until", "checksum_value", "request_method",
                                     "disable_notification"), _put_object.__doc__ or ""),
      Seam(S3Response, "put_object", ("self",), _put_object_response.__doc__ or ""),
-     Seam(S3Response, "_send_response", ("cls", "response"), _send_response.__doc__ or "")],
+     Seam(S3Response, "_send_response", ("response",), _send_response.__doc__ or "")],
 )

@@ -75,9 +75,9 @@ def _boto_client_for(region: str, service: str, state_credentials: Any = None) -
     )
 
 
-_modules = [importlib.import_module(name) for name in USERS]
+_MODULES = tuple(importlib.import_module(name) for name in USERS)
 register(
-    [(module, "boto_client_for", _boto_client_for) for module in _modules],
+    [(module, "boto_client_for", _boto_client_for) for module in _MODULES],
     [Seam(module, "boto_client_for", ("region", "service", "state_credentials"), _boto_client_for.__doc__ or "")
-     for module in _modules],
+     for module in _MODULES],
 )

@@ -215,8 +215,6 @@ register(
         Seam(lambda_eval_utils, "execute_lambda_function_integration",
              ("env", "parameters", "region", "state_credentials"),
              _execute_lambda_function_integration.__doc__ or ""),
-        Seam(lambda_eval_utils, "boto_client_for", ("region", "service", "state_credentials"),
-             "the client the Lambda integration invokes with (moto's server, the state's credentials)"),
         Seam(StateTaskServiceLambda, "_eval_service_task",
              ("self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials"),
              _service_eval_service_task.__doc__ or ""),

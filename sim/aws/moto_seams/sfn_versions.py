@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 from moto.core.exceptions import AWSError
@@ -297,12 +298,21 @@ def _start_execution(self: StepFunctionResponse) -> ActionResult:
     return ActionResult({"executionArn": execution.execution_arn, "startDate": execution.start_date})
 
 
+# Sibling modules' say in ListExecutions (sfn_redrive: redriveFilter and the redrive fields), one row owning
+# the action: each is called once per request (to check its parameters) and gives a function that completes
+# one execution's item and says whether the page keeps it.
+LIST_EXECUTIONS_ITEMS: list[Callable[[StepFunctionResponse], Callable[[Any, dict[str, Any]], bool]]] = []
+
+
 def _list_executions(self: StepFunctionResponse) -> ActionResult:
     """Replaces `StepFunctionResponse.list_executions`.
 
     Restores: executions of a machine's versions are listed under the machine with their
-    `stateMachineVersionArn`; a version ARN lists that version's executions only.
+    `stateMachineVersionArn`; a version ARN lists that version's executions only; a TIMED_OUT item has its
+    `stopDate` (moto gave it only to SUCCEEDED, FAILED and ABORTED ones); sibling modules complete or filter
+    the items (`LIST_EXECUTIONS_ITEMS`).
     """
+    completers = [make(self) for make in LIST_EXECUTIONS_ITEMS]  # parameters checked before anything is listed
     backend = self.stepfunction_backend
     arn = self._get_param("stateMachineArn")
     machine = backend.describe_state_machine(arn)
@@ -322,7 +332,8 @@ def _list_executions(self: StepFunctionResponse) -> ActionResult:
             item["stateMachineAliasArn"] = alias_arn_of(execution)
         if execution.status in ("SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"):
             item["stopDate"] = execution.stop_date
-        items.append(item)
+        if all([complete(execution, item) for complete in completers]):  # every completer sees every item
+            items.append(item)
     return ActionResult({"executions": items, "nextToken": next_token})
 
 
@@ -452,6 +463,15 @@ register(
         Seam(StepFunctionResponse, "start_execution", ("self",), _start_execution.__doc__ or ""),
         Seam(StepFunctionResponse, "delete_state_machine_alias", ("self",), _delete_state_machine_alias.__doc__ or ""),
         Seam(StepFunctionResponse, "list_executions", ("self",), _list_executions.__doc__ or ""),
+        Seam(StepFunctionResponse, "publish_state_machine_version", (), _publish_state_machine_version.__doc__ or "",
+             adds=True),
+        Seam(StepFunctionResponse, "list_state_machine_versions", (), _list_state_machine_versions.__doc__ or "",
+             adds=True),
+        Seam(StepFunctionResponse, "delete_state_machine_version", (), _delete_state_machine_version.__doc__ or "",
+             adds=True),
+        Seam(StateMachineVersion, "_handle_name_input_idempotency", (),
+             "Adds `StateMachine._handle_name_input_idempotency` to moto's versions, which lack it: StartExecution "
+             "of a version failed with HTTP 500", adds=True),
         Seam(StateMachine, "_handle_name_input_idempotency", ("self", "name", "execution_input"),
              "StateMachineVersion borrows it to start executions of versions"),
     ],
