@@ -206,5 +206,6 @@ LIST_EXECUTIONS_ITEMS.append(_redrive_items)
 register(
     # RedriveExecution is an API action moto does not have at all: added, nothing to restore on uninstall.
     [(StepFunctionResponse, "redrive_execution", _redrive_execution)],
-    [Seam(StepFunctionResponse, "redrive_execution", (), _redrive_execution.__doc__ or "", adds=True)],
+    [Seam(StepFunctionResponse, "redrive_execution", (), _redrive_execution.__doc__ or "", adds=True,
+          proved_by="tests/sim/aws/sfn/test_redrive.py::test_redrive_resumes_at_the_failed_state_with_its_input_and_skips_what_succeeded")],
 )

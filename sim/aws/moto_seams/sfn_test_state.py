@@ -311,4 +311,5 @@ def _test_state(self: StepFunctionResponse) -> ActionResult:
 register([(StepFunctionResponse, "test_state", _test_state)],  # added: moto has no TestState action
          [Seam(StepFunctionResponse, "test_state", (),
                "Adds TestState, which moto lacks: one state run on an input, answered with AWS's `status`, "
-               "`output`, `nextState`, `error`/`cause` and `inspectionData`", adds=True)])
+               "`output`, `nextState`, `error`/`cause` and `inspectionData`", adds=True,
+               proved_by="tests/sim/aws/sfn/test_test_state.py::test_a_pass_state_shows_each_processing_step")])
