@@ -435,7 +435,8 @@ def shipped_by_moto(seam: Seam) -> bool:
 
 def signature_of(seam: Seam) -> tuple[str, ...]:
     """The parameter names of the attribute as moto ships it (the original, even while patched)."""
-    target = _originals.get((seam.owner, seam.name), getattr(seam.owner, seam.name, None))
+    # getattr_static either way: a class method is checked with its `cls` whether or not the table is installed.
+    target = _originals.get((seam.owner, seam.name), inspect.getattr_static(seam.owner, seam.name, None))
     if isinstance(target, staticmethod | classmethod):
         target = target.__func__
     if target is None or not callable(target):
