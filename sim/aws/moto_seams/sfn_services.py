@@ -277,12 +277,12 @@ _NORMALISE_RESPONSE_PARAMS = ("self", "response", "boto_service_name", "service_
 _OPTIMISED = "tests/sim/aws/sfn/test_optimised_integrations.py::"
 # Each class's rows' tests: (_eval_service_task, _from_error).
 _PROVED_BY = {
-    StateTaskServiceSqs: (_OPTIMISED + "test_sqs_message_body_that_is_not_a_string_is_sent_as_json_text",
+    StateTaskServiceSqs: (_OPTIMISED + "test_sqs_send_message_returns_md5_message_id_and_sdk_metadata",
                           _OPTIMISED + "test_sqs_missing_queue_is_the_modelled_exception_with_the_java_sdk_cause"),
     StateTaskServiceSns: (_OPTIMISED + "test_sns_publish_returns_message_id_and_sdk_metadata",
                           _OPTIMISED + "test_sns_publish_to_a_missing_topic_fails_with_sns_not_found_exception"),
     StateTaskServiceDynamoDB: (_OPTIMISED + "test_dynamodb_put_then_get_item_return_aws_results_with_sdk_metadata",
-                               _OPTIMISED + "test_dynamodb_failed_condition_is_conditional_check_failed_exception"),
+                               _OPTIMISED + "test_dynamodb_unmodelled_error_code_is_the_base_amazon_dynamodb_exception"),
 }
 
 register(
