@@ -363,8 +363,10 @@ SEAMS: list[Seam] = [
     Seam(LambdaFunction, "invoke", ("self", "body", "request_headers", "response_headers"),
          _lambda_invoke.__doc__ or "",
          proved_by="tests/sim/aws/test_lambda_runtime.py::test_custom_exception_becomes_unhandled_function_error_with_its_error_type"),
-    Seam(LambdaResponse, "invoke", ("self",), _lambda_invoke_response.__doc__ or ""),
-    Seam(LambdaResponse, "_enrich_response", ("headers", "body"), _lambda_enrich_response.__doc__ or ""),
+    Seam(LambdaResponse, "invoke", ("self",), _lambda_invoke_response.__doc__ or "",
+         proved_by="tests/sim/aws/lambda_runtime/test_managed_environment.py::test_response_over_6_mb_fails_as_response_size_too_large"),
+    Seam(LambdaResponse, "_enrich_response", ("headers", "body"), _lambda_enrich_response.__doc__ or "",
+         proved_by="tests/sim/aws/sfn/test_lambda_tasks.py::test_lambda_invoke_result_carries_aws_metadata"),
     Seam(s3_notifications, "_get_s3_event", ("event_name", "bucket", "key", "notification_id"),
          _s3_event.__doc__ or "",
          proved_by="tests/sim/aws/test_s3_notifications.py::test_matching_upload_invokes_the_function_with_a_well_formed_s3_event"),
@@ -433,7 +435,8 @@ def shipped_by_moto(seam: Seam) -> bool:
 
 def signature_of(seam: Seam) -> tuple[str, ...]:
     """The parameter names of the attribute as moto ships it (the original, even while patched)."""
-    target = _originals.get((seam.owner, seam.name), getattr(seam.owner, seam.name, None))
+    # getattr_static either way: a class method is checked with its `cls` whether or not the table is installed.
+    target = _originals.get((seam.owner, seam.name), inspect.getattr_static(seam.owner, seam.name, None))
     if isinstance(target, staticmethod | classmethod):
         target = target.__func__
     if target is None or not callable(target):

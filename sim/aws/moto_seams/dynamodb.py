@@ -29,5 +29,6 @@ def _update_item(self: DynamoHandler) -> Any:
 
 register(
     [(DynamoHandler, "update_item", _update_item)],
-    [Seam(DynamoHandler, "update_item", ("self",), _update_item.__doc__ or "")],
+    [Seam(DynamoHandler, "update_item", ("self",), _update_item.__doc__ or "",
+          proved_by="tests/sim/aws/sfn/test_optimised_integrations.py::test_dynamodb_update_item_reports_consumed_capacity_only_when_asked")],
 )

@@ -312,10 +312,14 @@ register(
      (LambdaStorage, "put_function", _put_function)],
     [
         Seam(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", ("self", "iam_request_cls", "resource"),
-             _authorize.__doc__ or ""),
-        Seam(LambdaStorage, "put_function", ("self", "fn"), _put_function.__doc__ or ""),
+             _authorize.__doc__ or "",
+             proved_by="tests/sim/aws/test_iam_enforcement.py::test_a_call_no_policy_allows_fails_with_the_services_access_denied"),
+        Seam(LambdaStorage, "put_function", ("self", "fn"), _put_function.__doc__ or "",
+             proved_by="tests/sim/aws/test_iam_enforcement.py::test_create_function_refuses_a_role_lambda_cannot_assume"),
         Seam(IAMRequest, "check_action_permitted", ("self", "resource"),
-             "read, not patched: `_check` is its body, telling an explicit deny from a missing allow"),
-        Seam(S3IAMRequest, "check_signature", ("self",), "read, not patched: SigV4 verification of S3 requests"),
+             "read, not patched: `_check` is its body, telling an explicit deny from a missing allow",
+             proved_by="tests/sim/aws/test_iam_enforcement.py::test_an_explicit_deny_wins_over_an_allow"),
+        Seam(S3IAMRequest, "check_signature", ("self",), "read, not patched: SigV4 verification of S3 requests",
+             proved_by="tests/sim/aws/test_iam_enforcement.py::test_the_simulators_own_key_is_an_admin_user_and_an_unknown_key_is_refused"),
     ],
 )

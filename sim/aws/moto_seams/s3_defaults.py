@@ -77,7 +77,10 @@ register(
     [Seam(S3Backend, "put_object", ("self", "bucket_name", "key_name", "value", "storage", "etag", "multipart",
                                     "encryption", "kms_key_id", "bucket_key_enabled", "lock_mode",
                                     "lock_legal_status", "lock_until", "checksum_value", "request_method",
-                                    "disable_notification"), _put_object.__doc__ or ""),
-     Seam(S3Response, "put_object", ("self",), _put_object_response.__doc__ or ""),
-     Seam(S3Response, "_send_response", ("cls", "response"), _send_response.__doc__ or "")],
+                                    "disable_notification"), _put_object.__doc__ or "",
+          proved_by="tests/sim/aws/test_s3_defaults.py::test_new_object_is_encrypted_with_sse_s3_by_default"),
+     Seam(S3Response, "put_object", ("self",), _put_object_response.__doc__ or "",
+          proved_by="tests/sim/aws/test_s3_defaults.py::test_single_part_upload_checksum_is_full_object"),
+     Seam(S3Response, "_send_response", ("cls", "response"), _send_response.__doc__ or "",
+          proved_by="tests/sim/aws/test_s3_defaults.py::test_s3_answers_carry_its_request_id_and_extended_request_id")],
 )

@@ -35,5 +35,6 @@ register(
     [(SecretsManagerBackend, "create_secret", _create_secret)],
     [Seam(SecretsManagerBackend, "create_secret",
           ("self", "name", "secret_string", "secret_binary", "description", "tags", "kms_key_id",
-           "client_request_token", "replica_regions", "force_overwrite"), _create_secret.__doc__ or "")],
+           "client_request_token", "replica_regions", "force_overwrite"), _create_secret.__doc__ or "",
+          proved_by="tests/sim/aws/test_secretsmanager_names.py::test_secret_name_with_a_space_is_a_validation_exception")],
 )

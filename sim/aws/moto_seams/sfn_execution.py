@@ -71,7 +71,10 @@ register(
     [(ExecutionWorker, "_get_evaluation_environment", _evaluation_environment),
      (BranchWorker, "_thread_routine", _branch_routine),
      (ExecutionState, "_handle_uncaught", _handle_uncaught)],
-    [Seam(ExecutionWorker, "_get_evaluation_environment", ("self",), _evaluation_environment.__doc__ or ""),
-     Seam(BranchWorker, "_thread_routine", ("self",), _branch_routine.__doc__ or ""),
-     Seam(ExecutionState, "_handle_uncaught", ("self", "env", "failure_event"), _handle_uncaught.__doc__ or "")],
+    [Seam(ExecutionWorker, "_get_evaluation_environment", ("self",), _evaluation_environment.__doc__ or "",
+          proved_by="tests/sim/aws/sfn/test_execution_semantics.py::test_context_object_execution_has_redrive_count_zero_on_a_first_run"),
+     Seam(BranchWorker, "_thread_routine", ("self",), _branch_routine.__doc__ or "",
+          proved_by="tests/sim/aws/sfn/test_execution_semantics.py::test_task_failing_its_parallel_branch_is_recorded_as_aborted_after_its_failure"),
+     Seam(ExecutionState, "_handle_uncaught", ("self", "env", "failure_event"), _handle_uncaught.__doc__ or "",
+          proved_by="tests/sim/aws/sfn/test_execution_semantics.py::test_task_failing_its_parallel_branch_is_recorded_as_aborted_after_its_failure")],
 )

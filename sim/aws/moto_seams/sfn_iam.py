@@ -75,9 +75,33 @@ def _boto_client_for(region: str, service: str, state_credentials: Any = None) -
     )
 
 
-_modules = [importlib.import_module(name) for name in USERS]
+_MODULES = tuple(importlib.import_module(name) for name in USERS)
+_IAM = "tests/sim/aws/test_iam_enforcement.py::"
+_SFN = "tests/sim/aws/sfn/"
+# The test of each module's row. Lambda's and SNS's run under enforcement; the others' tests only take the
+# module's call through the row (enforcement off), and ECS's, Batch's, EventBridge's, the unsupported
+# services' and Map's S3 reader and writer have no test of their own: theirs is the test that proves the
+# shared replacement (docs/contracts.md, "The seam table").
+_PROVED_BY = {
+    "lambda_eval_utils": _IAM + "test_a_state_machine_calls_lambda_with_its_own_role",
+    "state_task_service_sns": _IAM + "test_an_optimised_integration_publishes_with_the_machines_role",
+    "state_task_service_sqs": _SFN + "test_optimised_integrations.py::test_sqs_send_message_returns_md5_message_id_and_sdk_metadata",
+    "state_task_service_dynamodb": _SFN + "test_optimised_integrations.py::"
+                                          "test_dynamodb_put_then_get_item_return_aws_results_with_sdk_metadata",
+    "state_task_service_aws_sdk": _SFN + "test_optimised_integrations.py::test_aws_sdk_result_fields_are_capitalised_member_names",
+    "state_task_service_sfn": _SFN + "test_integrations.py::test_start_execution_returns_the_childs_arn_and_start_date",
+    "state_task_service_glue": "tests/sim/aws/glue/test_glue_job_runs.py::"
+                               "test_start_job_run_sync_fails_the_state_with_the_job_run_as_cause",
+}
+
+
+def _proved_by(module: Any) -> str:
+    return _PROVED_BY.get(module.__name__.rsplit(".", 1)[-1], _PROVED_BY["lambda_eval_utils"])
+
+
 register(
-    [(module, "boto_client_for", _boto_client_for) for module in _modules],
-    [Seam(module, "boto_client_for", ("region", "service", "state_credentials"), _boto_client_for.__doc__ or "")
-     for module in _modules],
+    [(module, "boto_client_for", _boto_client_for) for module in _MODULES],
+    [Seam(module, "boto_client_for", ("region", "service", "state_credentials"), _boto_client_for.__doc__ or "",
+          proved_by=_proved_by(module))
+     for module in _MODULES],
 )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Callable
 from typing import Any
 
 from moto.core.exceptions import AWSError
@@ -41,6 +42,7 @@ from sim import clock
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.moto_seams.sfn_api import DESCRIBE_EXECUTION_FIELDS
 from sim.aws.moto_seams.sfn_history import reopen
+from sim.aws.moto_seams.sfn_versions import LIST_EXECUTIONS_ITEMS
 
 REDRIVABLE_DAYS = 14
 HISTORY_LIMIT = 24_999  # "less than 24,999 events": room for ExecutionRedriven and one more event
@@ -174,43 +176,36 @@ def _redrive_execution(self: StepFunctionResponse) -> ActionResult:
     return ActionResult({"redriveDate": redrive(execution)})
 
 
-_ORIGINAL_LIST_EXECUTIONS = StepFunctionResponse.list_executions
 REDRIVE_FILTERS = ("REDRIVEN", "NOT_REDRIVEN")
 
 
-def _list_executions(self: StepFunctionResponse) -> ActionResult:
-    """Wraps `StepFunctionResponse.list_executions`.
+def _redrive_items(self: StepFunctionResponse) -> Callable[[Any, dict[str, Any]], bool]:
+    """ListExecutions' redrive side (sfn_versions' row owns the action, `LIST_EXECUTIONS_ITEMS`).
 
     Restores: a redriven execution's item carries `redriveCount` and `redriveDate`; `redriveFilter`
     (REDRIVEN / NOT_REDRIVEN) keeps only executions that were (not) redriven, applied to each page (a page
-    may then hold fewer than maxResults items, which the API allows); a TIMED_OUT item has its `stopDate`
-    (moto gave it only to SUCCEEDED, FAILED and ABORTED ones).
+    may then hold fewer than maxResults items, which the API allows).
     """
     wanted = self._get_param("redriveFilter")
     if wanted is not None and wanted not in REDRIVE_FILTERS:
         raise ValidationException(f"1 validation error detected: Value '{wanted}' at 'redriveFilter' failed to "
                                   "satisfy constraint: Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]")
-    result = _ORIGINAL_LIST_EXECUTIONS(self)
-    body: dict[str, Any] = result.result  # type: ignore[assignment]
-    items = []
-    for item in body["executions"]:
-        execution = self.stepfunction_backend.describe_execution(item["executionArn"])
+
+    def complete(execution: Any, item: dict[str, Any]) -> bool:
         count = getattr(execution, "redrive_count", 0)
         if count:
             item.update(redriveCount=count, redriveDate=execution.redrive_date)
-        if item["status"] == ExecutionStatus.TIMED_OUT and execution.stop_date is not None:
-            item["stopDate"] = execution.stop_date
-        if wanted is None or (wanted == "REDRIVEN") == bool(count):
-            items.append(item)
-    body["executions"] = items
-    return result
+        return wanted is None or (wanted == "REDRIVEN") == bool(count)
+
+    return complete
 
 
 DESCRIBE_EXECUTION_FIELDS.append(redrive_fields)
+LIST_EXECUTIONS_ITEMS.append(_redrive_items)
 
 register(
     # RedriveExecution is an API action moto does not have at all: added, nothing to restore on uninstall.
-    [(StepFunctionResponse, "redrive_execution", _redrive_execution),
-     (StepFunctionResponse, "list_executions", _list_executions)],
-    [Seam(StepFunctionResponse, "list_executions", ("self",), _list_executions.__doc__ or "")],
+    [(StepFunctionResponse, "redrive_execution", _redrive_execution)],
+    [Seam(StepFunctionResponse, "redrive_execution", (), _redrive_execution.__doc__ or "", adds=True,
+          proved_by="tests/sim/aws/sfn/test_redrive.py::test_redrive_resumes_at_the_failed_state_with_its_input_and_skips_what_succeeded")],
 )

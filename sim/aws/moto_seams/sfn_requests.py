@@ -75,5 +75,6 @@ def _call_action(self: StepFunctionResponse) -> Any:
 
 register(
     [(StepFunctionResponse, "call_action", _call_action)],
-    [Seam(StepFunctionResponse, "call_action", ("self",), _call_action.__doc__ or "")],
+    [Seam(StepFunctionResponse, "call_action", ("self",), _call_action.__doc__ or "",
+          proved_by="tests/sim/aws/sfn/test_api_validation.py::test_max_results_over_the_model_maximum_is_a_validation_exception")],
 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import socket
+import sys
 import urllib.parse
 from typing import Any
 
@@ -69,7 +70,10 @@ def _with_metadata(result: dict[str, Any], metadata: dict[str, Any]) -> dict[str
 def call_with_metadata(task: StateTaskService, region: str, credentials: Any, parameters: dict[str, Any]) -> dict[str, Any]:
     """Call the task's service API and return its result with `SdkHttpMetadata`/`SdkResponseMetadata`."""
     boto_name = task._get_boto_service_name()
-    client = sfn_boto_client.boto_client_for(service=boto_name, region=region, state_credentials=credentials)
+    # The `boto_client_for` moto's module of this task imported (sfn_iam's row replaces it there, signing the
+    # call with the execution role's credentials when IAM is enforced), not the one it was imported from.
+    client_for = getattr(sys.modules[type(task).__module__], "boto_client_for", sfn_boto_client.boto_client_for)
+    client = client_for(service=boto_name, region=region, state_credentials=credentials)
     response = getattr(client, task._get_boto_service_action())(**parameters) or {}
     response_metadata = response.pop("ResponseMetadata", {})
     request_id = aws_request_id(boto_name, str(response_metadata.get("RequestId", "")))
@@ -270,15 +274,30 @@ _EVAL_PARAMS = ("self", "env", "resource_runtime_part", "normalised_parameters",
 _NORMALISE_PARAMS = ("self", "parameters", "boto_service_name", "service_action_name")
 _NORMALISE_RESPONSE_PARAMS = ("self", "response", "boto_service_name", "service_action_name")
 
+_OPTIMISED = "tests/sim/aws/sfn/test_optimised_integrations.py::"
+# Each class's rows' tests: (_eval_service_task, _from_error).
+_PROVED_BY = {
+    StateTaskServiceSqs: (_OPTIMISED + "test_sqs_send_message_returns_md5_message_id_and_sdk_metadata",
+                          _OPTIMISED + "test_sqs_missing_queue_is_the_modelled_exception_with_the_java_sdk_cause"),
+    StateTaskServiceSns: (_OPTIMISED + "test_sns_publish_returns_message_id_and_sdk_metadata",
+                          _OPTIMISED + "test_sns_publish_to_a_missing_topic_fails_with_sns_not_found_exception"),
+    StateTaskServiceDynamoDB: (_OPTIMISED + "test_dynamodb_put_then_get_item_return_aws_results_with_sdk_metadata",
+                               _OPTIMISED + "test_dynamodb_unmodelled_error_code_is_the_base_amazon_dynamodb_exception"),
+}
+
 register(
     [(cls, "_eval_service_task", _eval_service_task) for cls in _CLASSES]
     + [(cls, "_from_error", _from_error) for cls in _CLASSES]
     + [(StateTaskServiceAwsSdk, "_normalise_parameters", _aws_sdk_normalise_parameters),
        (StateTaskServiceAwsSdk, "_normalise_response", _aws_sdk_normalise_response)],
-    [Seam(cls, "_eval_service_task", _EVAL_PARAMS, _eval_service_task.__doc__ or "") for cls in _CLASSES]
-    + [Seam(cls, "_from_error", ("self", "env", "ex"), _from_error.__doc__ or "") for cls in _CLASSES]
+    [Seam(cls, "_eval_service_task", _EVAL_PARAMS, _eval_service_task.__doc__ or "", proved_by=_PROVED_BY[cls][0])
+     for cls in _CLASSES]
+    + [Seam(cls, "_from_error", ("self", "env", "ex"), _from_error.__doc__ or "", proved_by=_PROVED_BY[cls][1])
+       for cls in _CLASSES]
     + [Seam(StateTaskServiceAwsSdk, "_normalise_parameters", _NORMALISE_PARAMS,
-            _aws_sdk_normalise_parameters.__doc__ or ""),
+            _aws_sdk_normalise_parameters.__doc__ or "",
+            proved_by="tests/sim/aws/sfn/test_integrations.py::test_activity_worker_can_be_a_state_machine_calling_get_activity_task_via_aws_sdk"),
        Seam(StateTaskServiceAwsSdk, "_normalise_response", _NORMALISE_RESPONSE_PARAMS,
-            _aws_sdk_normalise_response.__doc__ or "")],
+            _aws_sdk_normalise_response.__doc__ or "",
+            proved_by="tests/sim/aws/sfn/test_optimised_integrations.py::test_aws_sdk_result_fields_are_capitalised_member_names")],
 )

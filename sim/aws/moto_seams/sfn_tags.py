@@ -80,8 +80,11 @@ register(
         (StepFunctionResponse, "list_tags_for_resource", _list_tags_for_resource),
     ],
     [
-        Seam(StepFunctionResponse, "tag_resource", ("self",), _tag_resource.__doc__ or ""),
-        Seam(StepFunctionResponse, "untag_resource", ("self",), _untag_resource.__doc__ or ""),
-        Seam(StepFunctionResponse, "list_tags_for_resource", ("self",), _list_tags_for_resource.__doc__ or ""),
+        Seam(StepFunctionResponse, "tag_resource", ("self",), _tag_resource.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_tagging.py::test_more_than_50_tags_on_a_resource_is_too_many_tags_and_tags_nothing"),
+        Seam(StepFunctionResponse, "untag_resource", ("self",), _untag_resource.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_tagging.py::test_an_arn_naming_no_resource_is_resource_not_found"),
+        Seam(StepFunctionResponse, "list_tags_for_resource", ("self",), _list_tags_for_resource.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_tagging.py::test_an_arn_naming_no_resource_is_resource_not_found"),
     ],
 )

@@ -37,7 +37,7 @@ from moto.core.responses import ActionResult
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from sim import context as sim_context
-from sim.aws.moto_seams.core import register
+from sim.aws.moto_seams.core import Seam, register
 from sim.aws.moto_seams.sfn_api import json_text
 from sim.aws.moto_seams.sfn_sync import wait_until_finished
 from sim.aws.moto_seams.sfn_test_state_request import STAND_IN, Request, loads, read_request
@@ -308,4 +308,8 @@ def _test_state(self: StepFunctionResponse) -> ActionResult:
     return ActionResult({k: v for k, v in response.items() if v is not None})
 
 
-register([(StepFunctionResponse, "test_state", _test_state)], [])  # added: moto has no TestState action
+register([(StepFunctionResponse, "test_state", _test_state)],  # added: moto has no TestState action
+         [Seam(StepFunctionResponse, "test_state", (),
+               "Adds TestState, which moto lacks: one state run on an input, answered with AWS's `status`, "
+               "`output`, `nextState`, `error`/`cause` and `inspectionData`", adds=True,
+               proved_by="tests/sim/aws/sfn/test_test_state.py::test_a_pass_state_shows_each_processing_step")])

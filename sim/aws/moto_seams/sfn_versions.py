@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 from moto.core.exceptions import AWSError
@@ -297,12 +298,21 @@ def _start_execution(self: StepFunctionResponse) -> ActionResult:
     return ActionResult({"executionArn": execution.execution_arn, "startDate": execution.start_date})
 
 
+# Sibling modules' say in ListExecutions (sfn_redrive: redriveFilter and the redrive fields), one row owning
+# the action: each is called once per request (to check its parameters) and gives a function that completes
+# one execution's item and says whether the page keeps it.
+LIST_EXECUTIONS_ITEMS: list[Callable[[StepFunctionResponse], Callable[[Any, dict[str, Any]], bool]]] = []
+
+
 def _list_executions(self: StepFunctionResponse) -> ActionResult:
     """Replaces `StepFunctionResponse.list_executions`.
 
     Restores: executions of a machine's versions are listed under the machine with their
-    `stateMachineVersionArn`; a version ARN lists that version's executions only.
+    `stateMachineVersionArn`; a version ARN lists that version's executions only; a TIMED_OUT item has its
+    `stopDate` (moto gave it only to SUCCEEDED, FAILED and ABORTED ones); sibling modules complete or filter
+    the items (`LIST_EXECUTIONS_ITEMS`).
     """
+    completers = [make(self) for make in LIST_EXECUTIONS_ITEMS]  # parameters checked before anything is listed
     backend = self.stepfunction_backend
     arn = self._get_param("stateMachineArn")
     machine = backend.describe_state_machine(arn)
@@ -322,7 +332,8 @@ def _list_executions(self: StepFunctionResponse) -> ActionResult:
             item["stateMachineAliasArn"] = alias_arn_of(execution)
         if execution.status in ("SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"):
             item["stopDate"] = execution.stop_date
-        items.append(item)
+        if all([complete(execution, item) for complete in completers]):  # every completer sees every item
+            items.append(item)
     return ActionResult({"executions": items, "nextToken": next_token})
 
 
@@ -441,18 +452,41 @@ register(
         (StateMachineVersion, "_handle_name_input_idempotency", StateMachine._handle_name_input_idempotency),
     ],
     [
-        Seam(StateMachine, "publish", ("self", "description"), _publish.__doc__ or ""),
-        Seam(StepFunctionResponse, "update_state_machine", ("self",), _update_state_machine.__doc__ or ""),
+        Seam(StateMachine, "publish", ("self", "description"), _publish.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_versions_and_aliases.py::test_publishing_a_revision_twice_returns_its_version"),
+        Seam(StepFunctionResponse, "update_state_machine", ("self",), _update_state_machine.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_versions_and_aliases.py::test_update_that_changes_the_definition_makes_a_revision_and_publishes_it_once"),
         Seam(StepFunctionResponse, "_describe_state_machine", ("self", "state_machine_arn"),
-             _describe_state_machine.__doc__ or ""),
+             _describe_state_machine.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_versions_and_aliases.py::test_a_version_describes_its_own_arn_description_and_definition"),
         Seam(StepFunctionResponse, "_validate_routing_configuration", ("self", "routing_configuration"),
-             _validate_routing_configuration.__doc__ or ""),
-        Seam(StepFunctionResponse, "create_state_machine_alias", ("self",), _create_state_machine_alias.__doc__ or ""),
-        Seam(StepFunctionResponse, "update_state_machine_alias", ("self",), _update_state_machine_alias.__doc__ or ""),
-        Seam(StepFunctionResponse, "start_execution", ("self",), _start_execution.__doc__ or ""),
-        Seam(StepFunctionResponse, "delete_state_machine_alias", ("self",), _delete_state_machine_alias.__doc__ or ""),
-        Seam(StepFunctionResponse, "list_executions", ("self",), _list_executions.__doc__ or ""),
+             _validate_routing_configuration.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_versions_and_aliases.py::test_routing_must_name_distinct_existing_versions_weighing_100"),
+        Seam(StepFunctionResponse, "create_state_machine_alias", ("self",), _create_state_machine_alias.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_versions_and_aliases.py::test_creating_an_alias_again_is_idempotent_unless_the_routing_differs"),
+        Seam(StepFunctionResponse, "update_state_machine_alias", ("self",), _update_state_machine_alias.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_versions_and_aliases.py::test_updating_a_missing_alias_is_resource_not_found"),
+        Seam(StepFunctionResponse, "start_execution", ("self",), _start_execution.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_versions_and_aliases.py::test_an_alias_routes_executions_to_its_version"),
+        Seam(StepFunctionResponse, "delete_state_machine_alias", ("self",), _delete_state_machine_alias.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_versions_and_aliases.py::test_deleting_an_alias_twice_succeeds"),
+        Seam(StepFunctionResponse, "list_executions", ("self",), _list_executions.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_versions_and_aliases.py::test_executions_of_a_version_are_listed_under_the_machine_with_their_version"),
+        Seam(StepFunctionResponse, "publish_state_machine_version", (), _publish_state_machine_version.__doc__ or "",
+             adds=True,
+             proved_by="tests/sim/aws/sfn/test_versions_and_aliases.py::test_publish_with_a_stale_revision_id_is_a_conflict"),
+        Seam(StepFunctionResponse, "list_state_machine_versions", (), _list_state_machine_versions.__doc__ or "",
+             adds=True,
+             proved_by="tests/sim/aws/sfn/test_versions_and_aliases.py::test_list_state_machine_versions_lists_newest_first_in_pages"),
+        Seam(StepFunctionResponse, "delete_state_machine_version", (), _delete_state_machine_version.__doc__ or "",
+             adds=True,
+             proved_by="tests/sim/aws/sfn/test_versions_and_aliases.py::test_deleted_version_numbers_are_not_reused_and_delete_is_idempotent"),
+        Seam(StateMachineVersion, "_handle_name_input_idempotency", (),
+             "Adds `StateMachine._handle_name_input_idempotency` to moto's versions, which lack it: StartExecution "
+             "of a version failed with HTTP 500", adds=True,
+             proved_by="tests/sim/aws/sfn/test_versions_and_aliases.py::test_executions_of_a_version_are_listed_under_the_machine_with_their_version"),
         Seam(StateMachine, "_handle_name_input_idempotency", ("self", "name", "execution_input"),
-             "StateMachineVersion borrows it to start executions of versions"),
+             "StateMachineVersion borrows it to start executions of versions",
+             proved_by="tests/sim/aws/sfn/test_versions_and_aliases.py::test_executions_of_a_version_are_listed_under_the_machine_with_their_version"),
     ],
 )

@@ -60,7 +60,9 @@ def _publish_response(self: SNSResponse) -> Any:
 register(
     [(SNSBackend, "publish", _publish), (SNSResponse, "publish", _publish_response)],
     [Seam(SNSBackend, "publish", ("self", "message", "arn", "phone_number", "subject", "message_attributes",
-                                  "group_id", "deduplication_id", "message_structure"), _publish.__doc__ or ""),
-     Seam(SNSResponse, "publish", ("self",), _publish_response.__doc__ or "")],
+                                  "group_id", "deduplication_id", "message_structure"), _publish.__doc__ or "",
+          proved_by="tests/sim/aws/test_sns_publish.py::test_publish_to_a_missing_topic_is_not_found_topic_does_not_exist"),
+     Seam(SNSResponse, "publish", ("self",), _publish_response.__doc__ or "",
+          proved_by="tests/sim/aws/test_sns_publish.py::test_fifo_publish_answers_an_increasing_20_digit_sequence_number")],
 )
 

@@ -188,6 +188,29 @@ def test_a_state_machine_calls_lambda_with_its_own_role(enforcing):
     assert allowed["status"] == "SUCCEEDED"
 
 
+def test_an_optimised_integration_publishes_with_the_machines_role(enforcing):
+    """sns:publish (sfn_services' own call, through the `boto_client_for` moto's SNS task imported) is signed
+    with the machine's role like Lambda's: the role's policy decides it."""
+    topic = enforcing.client("sns").create_topic(Name="pipeline-events")["TopicArn"]
+    role = _role(enforcing, "publisher-machine-role", _SFN_TRUST)
+    definition = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                                                   "Parameters": {"TopicArn": topic, "Message": "done"},
+                                                   "End": True}}}
+    machine = enforcing.client("stepfunctions").create_state_machine(
+        name="publisher", roleArn=role, definition=json.dumps(definition))["stateMachineArn"]
+
+    denied = _wait(enforcing, enforcing.start_execution(machine, {}))
+    _allow(enforcing, "publisher-machine-role", [{"Effect": "Allow", "Action": "sns:Publish", "Resource": topic}])
+    allowed = _wait(enforcing, enforcing.start_execution(machine, {}))
+
+    assert denied["status"] == "FAILED", denied
+    assert denied["error"] == "SNS.AuthorizationErrorException"  # SNS's AuthorizationError, as the Java SDK names it
+    assert denied["cause"].startswith(
+        f"User: arn:aws:sts::{enforcing.account_id}:assumed-role/publisher-machine-role/")
+    assert f"is not authorized to perform: SNS:Publish on resource: {topic} because" in denied["cause"]
+    assert allowed["status"] == "SUCCEEDED", allowed
+
+
 def test_the_simulators_own_key_is_an_admin_user_and_an_unknown_key_is_refused(enforcing):
     keys = enforcing.client("iam").list_access_keys(UserName="stepbricks-admin")["AccessKeyMetadata"]
     assert [k["AccessKeyId"] for k in keys] == ["testing"]
