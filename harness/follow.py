@@ -76,6 +76,8 @@ def trace_from_history(execution_arn: str, events: list[dict]) -> ExecutionTrace
         elif kind == "ExecutionSucceeded":
             trace.status = "SUCCEEDED"
             trace.output = _json(ev["executionSucceededEventDetails"].get("output"))
+        elif kind == "ExecutionRedriven":  # AWS keeps the old end event: the execution runs again after it
+            trace.status, trace.error, trace.cause = "RUNNING", None, None
         elif kind in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
             trace.status = {"ExecutionFailed": "FAILED", "ExecutionTimedOut": "TIMED_OUT"}.get(kind, "ABORTED")
             details = next((v for k, v in ev.items() if k.endswith("EventDetails")), {})
