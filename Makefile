@@ -9,7 +9,7 @@ ARGS   ?=
 # virtual clock), so three workers keep two cores busy. Each worker starts its own simulator.
 TEST_WORKERS ?= 3
 # loadgroup: a module whose fixtures outlive one test (a private simulator, a flight) stays on one worker,
-# and the costliest units go first (tests/schedule.py); the order is ours, so xdist must not re-sort it.
+# (tests/schedule.py); the order is ours, so xdist must not re-sort it.
 TEST_DIST ?= --dist loadgroup --no-loadscope-reorder
 
 .PHONY: run test test-full test-external test-backends lint check-java clean bench

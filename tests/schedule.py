@@ -1,17 +1,14 @@
 """How `make test` spreads the suite over its xdist workers (`--dist loadgroup`, see the Makefile).
 
-Two costs decide the suite's wall time on two cores, and both are about Spark:
-- A module-scoped fixture (a private simulator, a `stepbricks up` process, a flight) runs once per
-  worker that gets one of its module's tests. Under plain `--dist load` a module's tests are dealt
-  out one by one, so a private simulator was started up to three times, each with its own Spark JVM
-  (10-15 CPU seconds each). Each such module is therefore one xdist group: one worker, one set-up.
-- The slowest tests (whole flights, cluster kills, other processes) must start first, so they overlap
-  each other and the short tests fill in behind them instead of trailing at the end.
+A module-scoped fixture (a private simulator, a `stepbricks up` process, a flight) runs once per worker
+that gets one of its module's tests. Under plain `--dist load` a module's tests could be dealt out to
+several workers, each then starting that private simulator with its own Spark JVM (10-15 CPU seconds).
+Each such module is therefore one xdist group: one worker, one set-up.
 
-The order keeps the rule of `conftest.pytest_collection_modifyitems`: in each worker, the tests on the
-session simulator come after all the others (moto's `mock_aws` resets the backends that simulator
-serves). Workers take units in queue order, so putting every unit without the simulator first keeps
-that true on every worker.
+The collection order is otherwise kept, tests on the session simulator last
+(`conftest.pytest_collection_modifyitems`). Ordering the units by cost was tried and undone: it split
+directories whose session-scoped moto state (tests/ml, the bundle tests, Glue) must not see the
+in-process `mock_aws` tests of tests/lambdas run in between, since `mock_aws` resets moto's backends.
 """
 
 from __future__ import annotations
@@ -20,15 +17,7 @@ from collections.abc import Iterable
 
 import pytest
 
-# Rough seconds by marker (a flight, a private cluster, a Spark job, the rest): only the order they give
-# matters, and a unit of many quick tests must not outrank one flight.
-WEIGHTS = (("e2e", 40.0), ("slow", 20.0), ("spark", 5.0))
-QUICK = 0.3
 WIDE_SCOPES = frozenset({"module", "package", "class"})
-
-
-def cost(item: pytest.Item) -> float:
-    return next((weight for name, weight in WEIGHTS if item.get_closest_marker(name)), QUICK)
 
 
 def shared_set_up(item: pytest.Item) -> str | None:
@@ -46,8 +35,8 @@ def shared_set_up(item: pytest.Item) -> str | None:
 
 
 def order(items: list[pytest.Item], on_simulator: Iterable[pytest.Item]) -> list[pytest.Item]:
-    """Group wide-scoped set-ups, then order the units: without the session simulator before with it,
-    costliest first within each, collection order among equals (stable sort)."""
+    """Group wide-scoped set-ups; units without the session simulator before those with it, each in
+    collection order (a group sits where its first test was collected)."""
     simulator_ids = {id(item) for item in on_simulator}
     units: dict[str, list[pytest.Item]] = {}
     for item in items:
@@ -56,8 +45,7 @@ def order(items: list[pytest.Item], on_simulator: Iterable[pytest.Item]) -> list
             item.add_marker(pytest.mark.xdist_group(group))
         units.setdefault(group or item.nodeid, []).append(item)
 
-    def key(unit: list[pytest.Item]) -> tuple[bool, float]:
-        uses_simulator = any(id(item) in simulator_ids for item in unit)
-        return uses_simulator, -sum(cost(item) for item in unit)
+    def key(unit: list[pytest.Item]) -> bool:
+        return any(id(item) in simulator_ids for item in unit)
 
     return [item for unit in sorted(units.values(), key=key) for item in unit]

@@ -27,10 +27,3 @@ def test_a_module_with_a_module_scoped_fixture_is_one_contiguous_xdist_group(req
     assert len(runs) == len(set(runs)), "a module's set-up would run twice on one worker"
     for group, item in grouped:
         assert any(mark.args == (group,) for mark in item.iter_markers("xdist_group")), item.nodeid
-
-
-def test_costlier_units_without_the_simulator_start_first(request: pytest.FixtureRequest):
-    items = [i for i in request.session.items if not _uses_simulator(i)]
-    units = [list(unit) for _, unit in itertools.groupby(items, key=lambda i: schedule.shared_set_up(i) or i.nodeid)]
-    costs = [sum(schedule.cost(i) for i in unit) for unit in units]
-    assert costs == sorted(costs, reverse=True)
