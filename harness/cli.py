@@ -93,6 +93,18 @@ def _spark_url(flag: str | None) -> str | None:
     return flag
 
 
+# Options `up` and `run` share: one declaration each.
+EnforceIam = Annotated[
+    bool, typer.Option("--enforce-iam", help="Evaluate IAM policies: Lambdas and state machines run with their "
+                       "roles' credentials; a missing permission fails with AWS's AccessDenied (docs/iam.md).")
+]
+Spark = Annotated[str | None, typer.Option("--spark", envvar="STEPBRICKS_SPARK", help=_SPARK_HELP)]
+SparkSharedDir = Annotated[
+    Path | None, typer.Option("--spark-shared-dir", envvar="STEPBRICKS_SPARK_SHARED_DIR", help=_SHARED_HELP)
+]
+Mlflow = Annotated[str | None, typer.Option("--mlflow", help=_MLFLOW_HELP)]
+
+
 @app.command()
 def up(
     state_dir: Annotated[Path, typer.Option(help="Where jobs, runs, secrets, MLflow and Lambda code are kept.")] = (
@@ -102,15 +114,10 @@ def up(
     host: Annotated[str, typer.Option(help="Interface to bind (0.0.0.0 inside a container).")] = "127.0.0.1",
     seed: Annotated[int, typer.Option(help="Seed of every id the simulator makes up (replayable runs).")] = 0,
     resonate: Annotated[bool, typer.Option(help="Also start the durable-promise server for Resonate workers.")] = True,
-    enforce_iam: Annotated[
-        bool, typer.Option("--enforce-iam", help="Evaluate IAM policies: Lambdas and state machines run with their "
-                           "roles' credentials; a missing permission fails with AWS's AccessDenied (docs/iam.md).")
-    ] = False,
-    spark: Annotated[str | None, typer.Option("--spark", envvar="STEPBRICKS_SPARK", help=_SPARK_HELP)] = None,
-    spark_shared_dir: Annotated[
-        Path | None, typer.Option("--spark-shared-dir", envvar="STEPBRICKS_SPARK_SHARED_DIR", help=_SHARED_HELP)
-    ] = None,
-    mlflow: Annotated[str | None, typer.Option("--mlflow", help=_MLFLOW_HELP)] = None,
+    enforce_iam: EnforceIam = False,
+    spark: Spark = None,
+    spark_shared_dir: SparkSharedDir = None,
+    mlflow: Mlflow = None,
 ) -> None:
     """Start the simulator in the foreground; print its endpoints and the environment to export."""
     from harness.views import endpoints_table, export_lines
@@ -327,15 +334,10 @@ def run(
         str, typer.Option(help="embedded (start a simulator, default) | external (the environment's endpoints) | "
                           "docker (a running docker-compose.yml stack)")
     ] = "embedded",
-    enforce_iam: Annotated[
-        bool, typer.Option("--enforce-iam", help="Evaluate IAM policies: Lambdas and state machines run with their "
-                           "roles' credentials; a missing permission fails with AWS's AccessDenied (docs/iam.md).")
-    ] = False,
-    spark: Annotated[str | None, typer.Option("--spark", envvar="STEPBRICKS_SPARK", help=_SPARK_HELP)] = None,
-    spark_shared_dir: Annotated[
-        Path | None, typer.Option("--spark-shared-dir", envvar="STEPBRICKS_SPARK_SHARED_DIR", help=_SHARED_HELP)
-    ] = None,
-    mlflow: Annotated[str | None, typer.Option("--mlflow", help=_MLFLOW_HELP)] = None,
+    enforce_iam: EnforceIam = False,
+    spark: Spark = None,
+    spark_shared_dir: SparkSharedDir = None,
+    mlflow: Mlflow = None,
 ) -> None:
     """Up, deploy, upload, follow the execution live, then summarise. Exit code 0 only on success."""
     spark = _spark_url(spark)  # a bad URL is refused before anything is generated or started
