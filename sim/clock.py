@@ -87,6 +87,23 @@ class Clock:
         """Mark the calling thread as an actor doing real work (no effect on real time)."""
         yield
 
+    def lend(self) -> str | None:
+        """Lend the calling thread's busy claim to the server thread that will serve its next request.
+
+        A busy actor blocked on a request to an in-process server (an execution calling Lambda through
+        moto) is not working: the server thread is. Counting both as busy made a Lambda that waits on the
+        clock (a delay or timeout fault) wait in wall time. Returns the token to send with the request
+        (`LOAN_HEADER`); None when the thread holds no claim or time is real."""
+        return None
+
+    @contextmanager
+    def borrow(self, token: str | None) -> Iterator[None]:
+        """Serve a request in the lender's stead: the caller, already inside `busy()`, takes the lender's
+        claim off the count for the block and puts it back before the response leaves, so at no instant
+        is neither of them busy. An unknown token (another simulator's, a retried request's) borrows
+        nothing."""
+        yield
+
     def close(self) -> None:
         """Stop background machinery (none for real time)."""
 
@@ -135,6 +152,7 @@ class VirtualClock(Clock):
         self._settle = 0.02 if settle is None else settle
         self._auto_skip = auto_skip
         self._version = 0  # bumped on every change of busy actors or timers (the skipper's settle check)
+        self._loans: set[str] = set()  # tokens lent and not yet borrowed; see `lend`
         self._closed = False
         self.skipped_seconds = 0.0
         self.jumps = 0
@@ -158,6 +176,28 @@ class VirtualClock(Clock):
             self._local.depth = depth
             if depth == 0:
                 self._add_busy(-1)
+
+    def lend(self) -> str | None:
+        if getattr(self._local, "depth", 0) == 0:
+            return None
+        token = f"{id(self):x}-{next(self._seq)}"
+        with self._cond:
+            self._loans.add(token)
+        return token
+
+    @contextmanager
+    def borrow(self, token: str | None) -> Iterator[None]:
+        with self._cond:
+            lent = bool(token) and token in self._loans and getattr(self._local, "depth", 0) > 0
+            if lent:
+                self._loans.discard(token)  # once: a retried request with the same token borrows nothing
+                self._busy -= 1  # the lender's claim; this thread's own keeps the clock busy meanwhile
+                self._changed()
+        try:
+            yield
+        finally:
+            if lent:
+                self._add_busy(+1)
 
     def _changed(self) -> None:
         """Record a change and wake the skipper and waiters (hold `_cond`)."""
@@ -448,3 +488,15 @@ def poll(event: threading.Event, seconds: float) -> bool:
 
 def busy() -> AbstractContextManager[None]:
     return get().busy()
+
+
+# The header that carries a `Clock.lend` token from a client to the in-process server thread serving it.
+LOAN_HEADER = "X-Stepbricks-Clock-Loan"
+
+
+def lend() -> str | None:
+    return get().lend()
+
+
+def borrow(token: str | None) -> AbstractContextManager[None]:
+    return get().borrow(token)

@@ -128,13 +128,18 @@ def _form_action(environ: dict[str, Any]) -> str | None:
     return parse_qs(body.decode("utf-8", "replace")).get("Action", [None])[0]
 
 
+_LOAN_KEY = "HTTP_" + clock.LOAN_HEADER.upper().replace("-", "_")
+
+
 def _dispatch(self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
     """Wraps `DomainDispatcherApplication.__call__` (moto's WSGI entry point).
 
     Restores: an API call is real work, so the virtual clock does not skip while one is served; and the
     active fault plan's `aws` faults answer the nth call of an operation with the error AWS would send
-    (SlowDown 503, 500, throttling), shaped for the service's protocol so boto3 sees the real error code."""
-    with clock.busy():
+    (SlowDown 503, 500, throttling), shaped for the service's protocol so boto3 sees the real error code.
+    A request from an execution of this simulator serves in its stead (`clock.borrow`): the execution
+    only waits for it, so a Lambda waiting on the clock lets virtual time move."""
+    with clock.busy(), clock.borrow(environ.get(_LOAN_KEY)):
         plan = faults.active()
         if any(f.target.kind == "aws" for f in plan.faults):
             request = identify(environ)

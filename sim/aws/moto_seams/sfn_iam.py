@@ -19,9 +19,11 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from moto.core.models import botocore_stubber
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
 
+from sim import clock
 from sim import context as sim_context
 from sim.aws.moto_seams import core, iam
 from sim.aws.moto_seams.core import Seam, register
@@ -57,13 +59,44 @@ def _boto_client_for(region: str, service: str, state_credentials: Any = None) -
 
     Restores: a service integration's call is signed with the execution role's (or the Task's
     `Credentials.RoleArn`'s) temporary credentials when the simulator enforces IAM, so the role's policies
-    decide it, as on AWS."""
+    decide it, as on AWS.
+    Adds: one client per simulator, service, region and identity, kept (moto built a new boto3 client for
+    every Task, several milliseconds of CPU each), whose requests lend the execution's busy claim to the
+    server thread that serves them (`sim.clock.VirtualClock.lend`)."""
     role_arn = str(getattr(state_credentials, "role_arn", None) or "")
     # The role's account names the simulator: moto runs executions on threads nobody bound to one.
     host = core.host_for_account(role_arn.split(":")[4]) if role_arn.count(":") >= 5 else None
     if host is None or not host.enforce_iam:
-        return _ORIGINAL(region=region, service=service, state_credentials=state_credentials)
+        host = core.current_host()
+        if host is None or botocore_stubber.enabled:  # moto in-process (mock_aws): its own client, as it makes it
+            return _ORIGINAL(region=region, service=service, state_credentials=state_credentials)
+        return _kept(host, ("open", service, region),
+                     lambda: _ORIGINAL(region=region, service=service, state_credentials=state_credentials))
     credentials = _role_credentials(host, role_arn, region)
+    return _kept(host, ("role", service, region, credentials["AWS_ACCESS_KEY_ID"]),
+                 lambda: _role_client(host, service, region, credentials))
+
+
+def _kept(host: core.SeamHost, key: tuple[str, ...], make: Any) -> Any:
+    """The simulator's client for `key` (boto3 clients are thread-safe), made once."""
+    clients: dict[tuple[str, ...], Any] = (host.context or sim_context.current()).memo("sfn-integration-clients", dict)
+    client = clients.get(key)
+    if client is None:
+        client = make()
+        client.meta.events.register("before-send", _lend_claim, unique_id="stepbricks-clock-loan")
+        with _lock:
+            client = clients.setdefault(key, client)
+    return client
+
+
+def _lend_claim(request: Any, **_: Any) -> None:
+    """The calling execution waits for the server thread: lend it the busy claim (`clock.LOAN_HEADER`)."""
+    token = clock.lend()
+    if token is not None:
+        request.headers[clock.LOAN_HEADER] = token
+
+
+def _role_client(host: core.SeamHost, service: str, region: str, credentials: dict[str, str]) -> Any:
     return boto3.client(
         service_name=service, region_name=region, endpoint_url=f"http://localhost:{host.port}",
         aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],

@@ -100,3 +100,73 @@ def test_step_functions_no_timeout_is_not_a_timer(virtual):
     start = virtual.now()
     assert virtual.wait(event, FOREVER_S) is True
     assert virtual.now() - start < 60
+
+
+def _serve(virtual: VirtualClock, token: str | None, seconds: float, done: threading.Event) -> threading.Thread:
+    """A server thread that serves one request by sleeping `seconds` on the clock, borrowing `token`."""
+    def serve() -> None:
+        with virtual.busy(), virtual.borrow(token):
+            virtual.sleep(seconds)
+        done.set()
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    return thread
+
+
+def test_a_busy_caller_that_lends_its_claim_lets_the_server_it_waits_for_skip_time(virtual):
+    """An execution blocked on a Lambda invocation is not working: with its claim lent, a Lambda that
+    sleeps 300 s on the clock costs no wall time."""
+    done = threading.Event()
+    with virtual.busy():
+        token = virtual.lend()
+        _serve(virtual, token, 300, done).join(10)
+        assert done.is_set()
+    assert virtual.skipped_seconds >= 299
+
+
+def test_a_caller_that_keeps_its_claim_holds_the_server_to_wall_time(virtual):
+    done = threading.Event()
+    with virtual.busy():
+        thread = _serve(virtual, None, 300, done)
+        assert not done.wait(0.5)
+        assert virtual.skipped_seconds == 0
+    thread.join(10)  # the caller let go: now time skips
+    assert done.is_set()
+
+
+def test_a_loan_is_borrowed_once_and_given_back_before_the_server_lets_go(virtual):
+    """A retried request with the same token borrows nothing, and the lender counts as busy again as
+    soon as the server's block ends, before the server itself lets go."""
+    counts: list[int] = []
+    inside, leave = threading.Event(), threading.Event()
+
+    def server(token: str | None) -> None:
+        with virtual.busy():
+            with virtual.borrow(token):
+                inside.set()
+                leave.wait(5)
+            counts.append(virtual._busy)  # after giving the loan back, still busy itself
+
+    with virtual.busy():
+        token = virtual.lend()
+        first = threading.Thread(target=server, args=(token,))
+        first.start()
+        assert inside.wait(5)
+        counts.append(virtual._busy)  # the server only: the caller's claim is lent
+        inside.clear()
+        retry = threading.Thread(target=server, args=(token,))
+        retry.start()
+        assert inside.wait(5)
+        counts.append(virtual._busy)  # both servers; the retry borrowed nothing
+        leave.set()
+        first.join(5)
+        retry.join(5)
+        counts.append(virtual._busy)  # the caller's own claim again
+    assert counts[:2] == [1, 2] and counts[-1] == 1
+    assert all(c >= 2 for c in counts[2:-1])
+
+
+def test_nothing_is_lent_by_a_thread_that_is_not_busy(virtual):
+    assert virtual.lend() is None
+    assert clock.Clock().lend() is None

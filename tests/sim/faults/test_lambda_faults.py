@@ -84,6 +84,22 @@ def test_a_lambda_task_retries_an_injected_error_then_succeeds(fly, plan, make_f
     assert len(plan.applied) == 2
 
 
+@pytest.mark.parametrize("fault", [{"timeout": True}, {"delay_seconds": 300}], ids=["timeout", "delay"])
+def test_a_lambda_task_whose_function_waits_on_the_clock_lets_virtual_time_skip(fly, plan, make_function, fault):
+    """The execution only waits for the invocation (it lends its busy claim to the server thread,
+    `sim.clock.VirtualClock.lend`): before, both counted as busy and the 300 s passed in wall time."""
+    name = make_function(HEALTHY, timeout=300)
+    plan.add("lambda", name, **fault)
+    flight = fly({"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": name},
+        "End": True}}})
+    assert flight.status == ("FAILED" if "timeout" in fault else "SUCCEEDED")
+    started, ended = flight.events("TaskStarted")[0], flight.events(
+        "TaskFailed" if "timeout" in fault else "TaskSucceeded")[0]
+    assert flight.seconds_between(started, ended) >= 300
+    assert flight.wall_s < 60
+
+
 def test_async_retries_of_a_failing_function_wait_60_then_120_seconds_in_log_timestamps(sim, make_function):
     name = make_function(FAILING)
     wall = time.monotonic()
