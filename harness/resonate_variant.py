@@ -135,10 +135,23 @@ def _at(ms: int | None) -> datetime | None:
     return datetime.fromtimestamp(ms / 1000, tz=UTC) if ms is not None else None
 
 
+def _search_promises(store_url: str, id_pattern: str) -> list[dict[str, Any]]:
+    """Every promise whose id matches, a page (at most 100, the server's limit) at a time."""
+    found: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"id": id_pattern, "limit": 100}
+    while True:
+        answer = requests.get(f"{store_url}/promises", params=params, timeout=30)
+        answer.raise_for_status()
+        page = answer.json()
+        found += page["promises"]
+        if not page.get("cursor"):
+            return found
+        params = {"cursor": page["cursor"]}
+
+
 def trace_from_promises(store_url: str, run_id: str) -> ExecutionTrace:
     """The function's step promises as state visits, in the order it created them."""
-    found = requests.get(f"{store_url}/promises", params={"id": f"{run_id}*", "limit": 1000}, timeout=30).json()
-    promises = {p["id"]: p for p in found["promises"]}
+    promises = {p["id"]: p for p in _search_promises(store_url, f"{run_id}*")}
     trace = ExecutionTrace(execution_arn=run_id)
     steps = dict((name, step) for step, name in STEPS)
     for name in VISITS:

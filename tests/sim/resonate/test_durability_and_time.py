@@ -74,12 +74,31 @@ def test_a_schedule_creates_its_promises_on_the_virtual_clock(virtual: PromiseSe
     made = requests.post(f"{virtual.url}/schedules", json=body, headers={"idempotency-Key": "s"}, timeout=10)
     assert made.status_code == 201 and made.json()["nextRunTime"] % 86_400_000 == 2 * HOUR_MS
     assert requests.post(f"{virtual.url}/schedules", json=body, headers={"idempotency-Key": "s"}, timeout=10).status_code == 200
-    assert requests.post(f"{virtual.url}/schedules", json=body, timeout=10).status_code == 409
+    conflict = requests.post(f"{virtual.url}/schedules", json=body, timeout=10)
+    assert conflict.status_code == 409 and conflict.json()["error"]["code"] == 40901
     first_run = made.json()["nextRunTime"]
     _wait_for(lambda: requests.get(f"{virtual.url}/schedules/nightly", timeout=10).json()["lastRunTime"] == first_run)
     promise = requests.get(f"{virtual.url}/promises/nightly.{first_run}", timeout=10).json()
     assert promise["tags"] == {"kind": "etl"} and promise["param"]["data"] == "e30="
+    # As of the run it stands for (the Go server's schedulePromises.go), not of when the loop noticed it.
+    assert promise["createdOn"] == first_run and promise["timeout"] == first_run + HOUR_MS
+    found = requests.get(f"{virtual.url}/schedules", params={"id": "night*"}, timeout=10).json()
+    assert [s["id"] for s in found["schedules"]] == ["nightly"] and found["cursor"] is None
     assert requests.delete(f"{virtual.url}/schedules/nightly", timeout=10).status_code == 204
     assert requests.get(f"{virtual.url}/schedules/nightly", timeout=10).status_code == 404
     bad = requests.post(f"{virtual.url}/schedules", json={**body, "id": "bad", "cron": "61 * * * *"}, timeout=10)
     assert bad.status_code == 400
+
+
+def test_schedules_are_searched_by_id_pattern_and_tags_newest_first(server: PromiseServer) -> None:
+    for i in range(3):
+        body = {"id": f"report/{i}", "cron": "0 * * * *", "promiseId": f"report/{i}.{{{{.timestamp}}}}",
+                "promiseTimeout": HOUR_MS, "tags": {"team": "data" if i < 2 else "ml"}}  # fmt: skip
+        assert requests.post(f"{server.url}/schedules", json=body, timeout=10).status_code == 201
+    page = requests.get(f"{server.url}/schedules", params={"id": "report/*", "limit": 2}, timeout=10).json()
+    assert [s["id"] for s in page["schedules"]] == ["report/2", "report/1"]
+    rest = requests.get(f"{server.url}/schedules", params={"cursor": page["cursor"]}, timeout=10).json()
+    assert [s["id"] for s in rest["schedules"]] == ["report/0"] and rest["cursor"] is None
+    ml = requests.get(f"{server.url}/schedules", params={"id": "*", "tags[team]": "ml"}, timeout=10).json()
+    assert [s["id"] for s in ml["schedules"]] == ["report/2"]
+    assert requests.get(f"{server.url}/schedules", params={"id": "*", "limit": "x"}, timeout=10).status_code == 400
