@@ -26,15 +26,26 @@ def _wait_for(predicate, timeout: float = 10) -> None:
         time.sleep(0.05)
 
 
-def test_a_restarted_server_has_its_promises_callbacks_and_idempotency_keys(tmp_path: Path) -> None:
+def test_a_restarted_server_has_its_promises_callbacks_tasks_schedules_and_idempotency_keys(tmp_path: Path) -> None:
     state = tmp_path / "resonate"
     with PromiseServer.start(state_dir=state) as first:
         create(first, "kept", ikey="k")
         create(first, "leaf")
         requests.post(f"{first.url}/promises/callback/leaf", timeout=10,
                       json={"rootPromiseId": "kept", "timeout": FAR, "recv": "poll://any@default/w"})  # fmt: skip
+        create(first, "fn", tags={"resonate:invoke": "poll://any@default"})
+        requests.post(f"{first.url}/tasks/claim", json={"id": "__invoke:fn", "counter": 1, "processId": "p",
+                                                        "ttl": HOUR_MS}, timeout=10).raise_for_status()  # fmt: skip
+        requests.post(f"{first.url}/schedules", json={"id": "hourly", "cron": "0 * * * *", "promiseId": "h.{{.timestamp}}",
+                                                      "promiseTimeout": HOUR_MS}, timeout=10).raise_for_status()  # fmt: skip
     with PromiseServer.start(state_dir=state) as second:
         assert create(second, "kept", ikey="k").status_code == 200
+        assert requests.get(f"{second.url}/schedules/hourly", timeout=10).json()["cron"] == "0 * * * *"
+        claimed = requests.post(f"{second.url}/tasks/claim", json={"id": "__invoke:fn", "counter": 1, "processId": "q",
+                                                                   "ttl": 1}, timeout=10)  # fmt: skip
+        assert claimed.json()["error"]["code"] == 40305  # still p's claim
+        assert requests.post(f"{second.url}/tasks/heartbeat", json={"processId": "p"}, timeout=10).json() == {
+            "tasksAffected": 1}
         worker = Poller(second, "default", "w")
         try:
             assert settle(second, "leaf", "RESOLVED").status_code == 201
