@@ -209,7 +209,7 @@ def status() -> None:
         "Databricks": (env.get("DATABRICKS_HOST"), "/.well-known/databricks-config"),
     }
     if env.get("RESONATE_HOST") and env.get("RESONATE_PORT_STORE"):  # `up` started the promise server
-        checks["Resonate promises"] = (f"{env['RESONATE_HOST']}:{env['RESONATE_PORT_STORE']}", "/promises?limit=1")
+        checks["Resonate promises"] = (f"{env['RESONATE_HOST']}:{env['RESONATE_PORT_STORE']}", "/promises?id=*&limit=1")
     up_count = 0
     for name, (endpoint, probe) in checks.items():
         if not endpoint:

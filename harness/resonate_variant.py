@@ -16,8 +16,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Mapping
@@ -27,6 +25,7 @@ from typing import Any
 
 import requests
 
+from harness.app_process import AppProcess, AppProcessError
 from harness.clients import aws_client, workspace_client
 from harness.deploy import PROJECT_ROOT, Deployment
 from harness.follow import TERMINAL, ExecutionTrace, StateVisit
@@ -103,48 +102,21 @@ def plan(env: Mapping[str, str], deployment: Deployment, jobs: Mapping[str, int]
 
 
 # --- the backend process --------------------------------------------------------------------------------
-class PipelineBackend:
+class PipelineBackend(AppProcess):
     """`uvicorn apps.resonate_backend.pipeline:app` in .venv-resonate on a free loopback port."""
 
-    def __init__(self, python: Path, env: Mapping[str, str], log_path: Path) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.python, self.env, self.log_path = python, dict(env), log_path
-        self.proc: subprocess.Popen | None = None
+    def __init__(self, python: Path, env: Mapping[str, str], log_dir: Path, run_id: str) -> None:
+        super().__init__(python, ["apps.resonate_backend.pipeline:app"], env, log_dir, name=run_id)
 
-    def start(self, plan_json: str, timeout: float = 60) -> PipelineBackend:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("w")
-        self.proc = subprocess.Popen(
-            [str(self.python), "-m", "uvicorn", "apps.resonate_backend.pipeline:app", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning"],
-            cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, **self.env, "PIPELINE_PLAN": plan_json, "PYTHONPATH": str(PROJECT_ROOT)},
-        )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise ResonateVariantError(f"the Resonate backend exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                requests.get(f"{self.url}/openapi.json", timeout=2).raise_for_status()
-                return self
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        raise ResonateVariantError(f"the Resonate backend did not start within {timeout:.0f} s")
+    def start(self, plan_json: str, timeout: float = 60) -> PipelineBackend:  # type: ignore[override]
+        try:
+            super().start({"PIPELINE_PLAN": plan_json}, timeout)
+        except AppProcessError as exc:
+            raise ResonateVariantError(f"the Resonate backend did not start: {exc}") from None
+        return self
 
     def run(self, run_id: str, bucket: str, key: str) -> str:
         return requests.get(f"{self.url}/run", params={"id": run_id, "bucket": bucket, "key": key}, timeout=60).json()
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(15)
 
 
 # --- reading the flight back ----------------------------------------------------------------------------
@@ -163,10 +135,23 @@ def _at(ms: int | None) -> datetime | None:
     return datetime.fromtimestamp(ms / 1000, tz=UTC) if ms is not None else None
 
 
+def _search_promises(store_url: str, id_pattern: str) -> list[dict[str, Any]]:
+    """Every promise whose id matches, a page (at most 100, the server's limit) at a time."""
+    found: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"id": id_pattern, "limit": 100}
+    while True:
+        answer = requests.get(f"{store_url}/promises", params=params, timeout=30)
+        answer.raise_for_status()
+        page = answer.json()
+        found += page["promises"]
+        if not page.get("cursor"):
+            return found
+        params = {"cursor": page["cursor"]}
+
+
 def trace_from_promises(store_url: str, run_id: str) -> ExecutionTrace:
     """The function's step promises as state visits, in the order it created them."""
-    found = requests.get(f"{store_url}/promises", params={"id": f"{run_id}*", "limit": 1000}, timeout=30).json()
-    promises = {p["id"]: p for p in found["promises"]}
+    promises = {p["id"]: p for p in _search_promises(store_url, f"{run_id}*")}
     trace = ExecutionTrace(execution_arn=run_id)
     steps = dict((name, step) for step, name in STEPS)
     for name in VISITS:
@@ -227,7 +212,7 @@ def run_resonate_pipeline(
     # Not under incoming/: the S3 trigger would start a state machine; here the backend's /run starts the flight.
     input_uri = upload_input(env, deployment, input_path, key=f"resonate/{run_id}/{input_path.name}")
     bucket, key = input_uri.removeprefix("s3://").split("/", 1)
-    backend = PipelineBackend(python, env, log_dir / f"{run_id}.log")
+    backend = PipelineBackend(python, env, log_dir, run_id)
     store_url = f"{env['RESONATE_HOST']}:{env['RESONATE_PORT_STORE']}"
     try:
         backend.start(json.dumps(plan(env, deployment, jobs, backend.url)))
@@ -242,8 +227,8 @@ def run_resonate_pipeline(
                 on_update(trace)
             if trace.status in TERMINAL:
                 break
-            if backend.proc is not None and backend.proc.poll() is not None:
-                raise ResonateVariantError(f"the Resonate backend died: {backend.log_path.read_text()[-2000:]}")
+            if backend.exited:
+                raise ResonateVariantError(f"the Resonate backend died: {backend.logs()[-2000:]}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"pipeline {run_id} still running after {timeout:.0f} s")
             time.sleep(0.5)

@@ -1,9 +1,10 @@
 """The promise server's errors, shaped as the Resonate server answers them.
 
-Body `{"error": {"code": 40300, "message": ..., "details": [...]}}`: the SDK's `RemoteStore.call` reads
-`error.code` and `error.message` (resonate-sdk 0.6.7, `stores/remote.py`). The five-digit codes are the
-ones the SDK's own in-process model of the server raises (`stores/local.py`), the HTTP status is their
-first three digits, as in the server's OpenAPI document (403 forbidden, 404 not found, 409 conflict).
+Body `{"error": {"code": 40300, "message": ..., "details": [...]}}` (the Go server's `HandleRequestError`):
+the SDK's `RemoteStore.call` reads `error.code` and `error.message` (resonate-sdk 0.6.7, `stores/remote.py`).
+The five-digit codes and their messages are the Go server's (`internal/kernel/t_api/status.go`: 403xx
+forbidden, 404xx not found, 409xx conflict); the HTTP status is their first three digits. The SDK's own
+in-process model of the server (`stores/local.py`) still folds the task codes into one, 40305.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ _MESSAGES = {
     40301: "The promise has already been rejected",
     40302: "The promise has already been canceled",
     40303: "The promise has already timedout",
-    40305: "The task is already claimed, completed, or an invalid counter was provided",
+    40305: "The task is already claimed",
+    40306: "The task is already completed",
+    40307: "The task counter is invalid",
+    40308: "The task state is invalid",
     40400: "The specified promise was not found",
     40401: "The specified schedule was not found",
     40403: "The specified task was not found",
@@ -42,6 +46,7 @@ class StoreError(Exception):
         return {"error": {"code": self.code, "message": self.message, "details": [{
             "@type": "RequestError", "domain": "request",
             "message": "Request errors are not retryable since they are caused by invalid client requests",
+            "metadata": {"url": f"https://docs.resonatehq.io/reference/error-codes#{self.code}"},
         }]}}  # fmt: skip
 
 

@@ -11,7 +11,8 @@ calls in `stores/remote.py`, and the SDK's in-process model of the server in `st
   each becomes a task, which the dispatcher delivers to the poller its `recv` names;
 - a task is INIT (to deliver), ENQUEUED (delivered, lease of 5 s to claim it), CLAIMED (leased for the
   claimer's ttl, kept alive by heartbeats) or COMPLETED; a lapsed lease puts it back to INIT with the
-  counter incremented, so a claim or completion with the old counter is refused (403).
+  counter incremented, so a claim or completion with the old counter is refused (403, the Go server's
+  task codes 40305-40308).
 
 Time is the simulator's clock, read through `now_ms`; `tick` applies every deadline that has passed
 (promise timeouts, lapsed leases, schedules due), and every operation ticks first, so a promise read after
@@ -21,12 +22,12 @@ its timeout is already timed out even if the background loop has not run yet.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,44 @@ def _ikey_match(left: str | None, right: str | None) -> bool:
 def _value(raw: dict[str, Any] | None) -> dict[str, Any]:
     raw = raw or {}
     return {"headers": raw.get("headers"), "data": raw.get("data")}
+
+
+def _id_matches(pattern: str, value: str) -> bool:
+    """The search `id`: `*` matches any run of characters, everything else itself (the Go server's LIKE)."""
+    return re.fullmatch(".*".join(re.escape(part) for part in pattern.split("*")), value, re.DOTALL) is not None
+
+
+def _page(rows: list[sqlite3.Row], key: str, as_json: Callable[[sqlite3.Row], dict[str, Any]], id_pattern: str,
+          tags: dict[str, str], limit: int, keep: Callable[[dict[str, Any]], bool],
+          ) -> tuple[list[dict[str, Any]], int | None]:  # fmt: skip
+    """Up to `limit` matching rows (already in order) and the key the next page starts below, if any is left."""
+    found: list[dict[str, Any]] = []
+    last = 0
+    for row in rows:
+        item = as_json(row)
+        if not _id_matches(id_pattern, item["id"]) or not keep(item):
+            continue
+        if any((item["tags"] or {}).get(k) != v for k, v in tags.items()):
+            continue
+        if len(found) == limit:
+            return found, last  # another match is left: the next page starts below the last one shown
+        found.append(item)
+        last = row[key]
+    return found, None
+
+
+def _refuse(task: sqlite3.Row, counter: int, *, claiming: bool) -> None:
+    """Raise the Go server's refusal of a claim or a completion (coroutines/claimTask.go, completeTask.go),
+    if any: claimed already (claim), completed already, not claimed (complete), or another counter."""
+    state = task["state"]
+    if claiming and state == "CLAIMED":
+        raise StoreError(40305)
+    if state == "COMPLETED":
+        raise StoreError(40306)
+    if task["type"] == "notify" or (not claiming and state in ("INIT", "ENQUEUED")):
+        raise StoreError(40308)  # a notify message is delivered, never claimed
+    if task["counter"] != counter:
+        raise StoreError(40307)
 
 
 class PromiseStore:
@@ -134,26 +173,17 @@ class PromiseStore:
                 raise StoreError(40400)
             return self.promise_json(row)
 
-    def search(self, id_pattern: str | None, state: str | None, tags: dict[str, str], limit: int,
-               cursor: int) -> tuple[list[dict[str, Any]], int | None]:  # fmt: skip
-        """Promises matching `id_pattern` (`*` wildcards), a state family and tags, oldest first."""
+    def search(self, id_pattern: str, state: str | None, tags: dict[str, str], limit: int,
+               before: int | None) -> tuple[list[dict[str, Any]], int | None]:  # fmt: skip
+        """Promises matching `id_pattern` (`*` wildcards), a state family and tags, newest first (the Go
+        server's `ORDER BY sort_id DESC`), created before `before`; and where the next page starts."""
         families = {"pending": ("PENDING",), "resolved": ("RESOLVED",),
                     "rejected": ("REJECTED", "REJECTED_CANCELED", "REJECTED_TIMEDOUT")}  # fmt: skip
         with self._tx():
-            rows = self._db.execute("SELECT * FROM promises WHERE seq > ? ORDER BY seq", (cursor,)).fetchall()
-        found: list[dict[str, Any]] = []
-        for row in rows:
-            promise = self.promise_json(row)
-            if id_pattern and not fnmatchcase(promise["id"], id_pattern):
-                continue
-            if state and promise["state"] not in families[state]:
-                continue
-            if any(promise["tags"].get(k) != v for k, v in tags.items()):
-                continue
-            found.append(promise)
-            if len(found) == limit:
-                return found, row["seq"]
-        return found, None
+            rows = self._db.execute("SELECT * FROM promises WHERE seq < ? ORDER BY seq DESC",
+                                    (before if before is not None else 2**62,)).fetchall()  # fmt: skip
+        return _page(rows, "seq", self.promise_json, id_pattern, tags, limit,
+                     lambda p: state is None or p["state"] in families[state])  # fmt: skip
 
     def create(self, promise_id: str, timeout: int, *, ikey: str | None, strict: bool, param: dict[str, Any] | None,
                tags: dict[str, str] | None, pid: str | None = None, ttl: int = 0,
@@ -164,10 +194,10 @@ class PromiseStore:
         with self._tx() as now:
             row = self._row(promise_id)
             if row is not None:
-                if not _ikey_match(row["ikey_create"], ikey):
+                # The Go server (coroutines/createPromise.go): deduplicated only with the create key, and in
+                # strict mode only while pending; anything else is a conflict.
+                if not _ikey_match(row["ikey_create"], ikey) or (strict and row["state"] != "PENDING"):
                     raise StoreError(40900)
-                if strict and row["state"] != "PENDING":
-                    raise already_completed(row["state"])
                 return 200, self.promise_json(row), None
             tags = dict(tags or {})
             seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM promises").fetchone()[0]
@@ -182,9 +212,9 @@ class PromiseStore:
                 if pid is not None:
                     self._db.execute("UPDATE tasks SET state = 'CLAIMED', pid = ?, ttl = ?, expiry = ? WHERE id = ?",
                                      (pid, ttl, now + ttl, task_id))  # fmt: skip
-                    task = {"id": task_id, "counter": 1}
-            if timeout <= now:
-                self._timeout(promise_id, now)
+                    task = self._task_json(self._task(task_id))
+            # Created pending even when its timeout has passed, as the Go server does: the next tick (any
+            # request, or the loop at once) times it out.
             return 201, self.promise_json(self._row(promise_id)), task
 
     def complete(self, promise_id: str, state: str, *, ikey: str | None, strict: bool,
@@ -263,6 +293,12 @@ class PromiseStore:
         self._db.execute("INSERT OR REPLACE INTO tasks VALUES (?, 1, 'INIT', ?, ?, ?, ?, NULL, NULL, NULL, ?, NULL)",
                          (task_id, kind, recv, root, leaf, now))  # fmt: skip
 
+    def _task_json(self, task: sqlite3.Row) -> dict[str, Any]:
+        """The OpenAPI document's Task: its timeout is its root promise's (as the Go server sets it)."""
+        root = self._row(task["root_promise_id"])
+        return {"id": task["id"], "counter": task["counter"], "timeout": root["timeout"] if root else 0,
+                "processId": task["pid"], "createdOn": task["created_on"], "completedOn": task["completed_on"]}  # fmt: skip
+
     def _task(self, task_id: str) -> sqlite3.Row:
         row = self._db.execute("SELECT * FROM tasks WHERE id = ?", (task_id,)).fetchone()
         if row is None:
@@ -273,8 +309,7 @@ class PromiseStore:
         """Lease an INIT or ENQUEUED task with the current counter to `pid`; its root (and leaf) promises."""
         with self._tx() as now:
             task = self._task(task_id)
-            if task["state"] not in ("INIT", "ENQUEUED") or task["counter"] != counter or task["type"] == "notify":
-                raise StoreError(40305)
+            _refuse(task, counter, claiming=True)
             self._db.execute("UPDATE tasks SET state = 'CLAIMED', pid = ?, ttl = ?, expiry = ? WHERE id = ?",
                              (pid, ttl, now + ttl, task_id))  # fmt: skip
             root = self.promise_json(self._row(task["root_promise_id"]))
@@ -282,16 +317,30 @@ class PromiseStore:
             return task["type"], root, leaf
 
     def complete_task(self, task_id: str, counter: int) -> tuple[int, dict[str, Any]]:
-        """End a claimed task (201), again (200); refused when the lease lapsed or the counter is old."""
+        """End a claimed task (201); a completed one answers 200 whatever the counter (the Go server's
+        coroutines/completeTask.go: its root promise may have completed it); refused when the task is not
+        claimed (the lease lapsed) or the counter is another claim's."""
         with self._tx() as now:
             task = self._task(task_id)
-            if task["state"] == "COMPLETED" and task["counter"] == counter:
-                return 200, {"id": task_id, "counter": counter}
-            if task["state"] != "CLAIMED" or task["counter"] != counter:
-                raise StoreError(40305)
+            if task["state"] == "COMPLETED":
+                return 200, self._task_json(task)
+            _refuse(task, counter, claiming=False)
             self._db.execute("UPDATE tasks SET state = 'COMPLETED', pid = NULL, ttl = NULL, expiry = NULL, "
                              "completed_on = ? WHERE id = ?", (now, task_id))  # fmt: skip
-            return 201, {"id": task_id, "counter": counter}
+            return 201, self._task_json(self._task(task_id))
+
+    def drop_task(self, task_id: str, counter: int) -> int:
+        """Give a claimed task back (201): INIT with the next counter, so it is delivered again and the old
+        claim's counter is refused; a task not claimed is already dropped (200). The Go server's dropTask.go."""
+        with self._tx():
+            task = self._task(task_id)
+            if task["state"] != "CLAIMED":
+                return 200
+            if task["counter"] != counter:
+                raise StoreError(40307)
+            self._db.execute("UPDATE tasks SET state = 'INIT', counter = counter + 1, pid = NULL, ttl = NULL, "
+                             "expiry = NULL WHERE id = ?", (task_id,))  # fmt: skip
+            return 201
 
     def heartbeat(self, pid: str) -> int:
         """Renew every lease `pid` holds; how many."""
@@ -332,6 +381,14 @@ class PromiseStore:
             )  # fmt: skip
             return 201, self._schedule_json(self._db.execute("SELECT * FROM schedules WHERE id = ?", (body["id"],)).fetchone())
 
+    def search_schedules(self, id_pattern: str, tags: dict[str, str], limit: int,
+                         before: int | None) -> tuple[list[dict[str, Any]], int | None]:  # fmt: skip
+        """Schedules matching `id_pattern` (`*` wildcards) and tags, newest first (`GET /schedules`)."""
+        with self._tx():
+            rows = self._db.execute("SELECT rowid, * FROM schedules WHERE rowid < ? ORDER BY rowid DESC",
+                                    (before if before is not None else 2**62,)).fetchall()  # fmt: skip
+        return _page(rows, "rowid", self._schedule_json, id_pattern, tags, limit, lambda _: True)
+
     def get_schedule(self, schedule_id: str) -> dict[str, Any]:
         with self._tx():
             row = self._db.execute("SELECT * FROM schedules WHERE id = ?", (schedule_id,)).fetchone()
@@ -351,9 +408,12 @@ class PromiseStore:
             if self._row(promise_id) is None:
                 seq = self._db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM promises").fetchone()[0]
                 tags = json.loads(schedule["promise_tags"])
+                # Created as of the run it stands for, its timeout counted from then (the Go server's
+                # coroutines/schedulePromises.go); a run long past is timed out by the check below.
+                due = schedule["next_run"]
                 self._db.execute("INSERT INTO promises VALUES (?, 'PENDING', ?, NULL, NULL, ?, ?, ?, ?, NULL, ?)",
-                                 (promise_id, now + schedule["promise_timeout"], schedule["promise_param"],
-                                  json.dumps(_value(None)), json.dumps(tags), now, seq))  # fmt: skip
+                                 (promise_id, due + schedule["promise_timeout"], schedule["promise_param"],
+                                  json.dumps(_value(None)), json.dumps(tags), due, seq))  # fmt: skip
                 if tags.get(INVOKE_TAG):
                     self._insert_task(f"__invoke:{promise_id}", "invoke", tags[INVOKE_TAG], promise_id, promise_id, now)
             self._db.execute("UPDATE schedules SET last_run = next_run, next_run = ? WHERE id = ?",

@@ -55,6 +55,16 @@ def test_the_step_promises_read_back_as_state_visits_with_the_outputs_the_summar
     assert result.step_output("etl") == etl_out  # what the summary's data table shows
 
 
+def test_the_trace_reads_every_page_of_the_promise_search(tmp_path: Path) -> None:
+    # The server answers at most 100 promises a page, newest first: the first step is on the last page.
+    with PromiseServer.start(state_dir=tmp_path) as server:
+        _put(server, "r")
+        _put(server, "r.ValidateFile", {"isValid": True, "rowCount": 10})
+        for i in range(120):
+            _put(server, f"r.ValidateFile.attempt.{i}")  # promises of the run that are no state visits
+        assert [v.name for v in trace_from_promises(server.url, "r").visits] == ["ValidateFile"]
+
+
 RUN_SECONDS = 600  # the simulator, one Spark cluster, three jobs with their resolve tasks, the Resonate venv
 
 

@@ -3,16 +3,16 @@
 # The last task of a pipeline job in `stepbricks run --variant resonate` (run_if ALL_DONE): it reads how the
 # job's step task ended and settles the Resonate promise the step's function waits on — POST /resolve with
 # the notebook's output when it succeeded, POST /reject with its error otherwise — through the backend, as
-# seed 002's notebook does. Retried for a while: the backend may be restarting when the job ends.
+# seed 002's notebook does (etl.promise_callback: retried while the backend may be restarting).
 
 # COMMAND ----------
 
 import json
 import os
-import time
-import urllib.error
 import urllib.parse
 import urllib.request
+
+from etl.promise_callback import settle_promise
 
 dbutils.widgets.text("promise_id", "")
 dbutils.widgets.text("callback_url", "")
@@ -44,18 +44,6 @@ else:
 
 # COMMAND ----------
 
-query = urllib.parse.urlencode({"id": promise_id, "value": value})
-last_error = None
-for _attempt in range(120):
-    try:
-        with urllib.request.urlopen(urllib.request.Request(f"{url}/{action}?{query}", method="POST"), timeout=10) as r:
-            print(f"{action}d {promise_id}: {r.status}")
-            break
-    except urllib.error.HTTPError as exc:  # the backend answered: retrying will not change its mind
-        raise RuntimeError(f"the backend refused the callback: {exc.code} {exc.read().decode()}") from None
-    except (urllib.error.URLError, ConnectionError) as exc:  # not up (restarting): try again
-        last_error = exc
-        time.sleep(1)
-else:
-    raise RuntimeError(f"could not {action} promise {promise_id} at {url}: {last_error}")
+status, _answer = settle_promise(url, promise_id, value, action=action)
+print(f"{action}d {promise_id}: {status}")
 dbutils.notebook.exit(action)

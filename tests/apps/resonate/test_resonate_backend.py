@@ -6,24 +6,15 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 
 import pytest
 import requests
 
-from tests.apps.resonate.conftest import Backend, World
+from tests.apps.resonate.conftest import World
+from tests.apps.seed_world import Backend
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
-
-def _wait_for_run(world: World, job_id: int, count: int, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        runs = world.runs(job_id)
-        if len(runs) >= count:
-            return runs[0]
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} has no run #{count} after {timeout} s")
 
 
 def _value(promise: dict) -> object:
@@ -34,13 +25,10 @@ def test_the_job_resolves_the_promise_and_the_function_resumes_and_finishes(worl
     backend: Backend = backend_for("quick")
     assert backend.run("order-1") == "working on it"
     assert backend.wait_done("order-1") == "I am done"
-    runs = world.runs(world.jobs["quick"])
-    assert len(runs) == 1 and runs[0]["state"]["result_state"] == "SUCCESS"
-    task = world.dbx("GET", "/api/2.1/jobs/runs/get", query={"run_id": runs[0]["run_id"]})["tasks"][0]
-    params = world.dbx("GET", "/api/2.1/jobs/runs/get", query={"run_id": runs[0]["run_id"]})["overriding_parameters"]
+    run = world.only_run("quick")
+    params = world.dbx("GET", "/api/2.1/jobs/runs/get", query={"run_id": run["run_id"]})["overriding_parameters"]
     assert params["notebook_params"]["promise_id"] == "order-1.1"  # ctx.promise()'s id travelled to the job
-    output = world.dbx("GET", "/api/2.1/jobs/runs/get-output", query={"run_id": task["run_id"]})
-    assert output["notebook_output"]["result"] == "processed 3 rows"
+    assert world.notebook_result(run) == "processed 3 rows"
     waited_on = world.promise("order-1.1")
     assert waited_on["state"] == "RESOLVED" and waited_on["idempotencyKeyForComplete"] == "order-1.1"
     assert _value(waited_on) == "processed 3 rows"
@@ -52,17 +40,10 @@ def test_the_job_resolves_the_promise_and_the_function_resumes_and_finishes(worl
 
 def test_a_backend_killed_while_the_job_runs_is_restarted_and_finishes_with_one_job_run(world: World, backend_for) -> None:
     backend: Backend = backend_for("slow")
-    assert backend.run("order-2") == "working on it"
-    run = _wait_for_run(world, world.jobs["slow"], 1)
-    backend.kill()
-    state = world.dbx("GET", "/api/2.1/jobs/runs/get", query={"run_id": run["run_id"]})["state"]
-    assert state["life_cycle_state"] in ("QUEUED", "PENDING", "RUNNING"), state  # the crash is mid-run
-    with pytest.raises(requests.ConnectionError):
-        backend.run("order-2")
+    world.crash_while_the_job_runs(backend, "order-2")
     backend.start()  # a new process (a new Resonate pid), same address: only the promise server remembers
     assert backend.wait_done("order-2") == "I am done"
-    runs = world.runs(world.jobs["slow"])
-    assert len(runs) == 1 and runs[0]["state"]["result_state"] == "SUCCESS"
+    world.only_run("slow")
     assert world.promise("order-2")["state"] == "RESOLVED"
     assert "databricks execution has finished with value processed 3 rows" in backend.logs()
 

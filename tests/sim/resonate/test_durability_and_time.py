@@ -26,15 +26,26 @@ def _wait_for(predicate, timeout: float = 10) -> None:
         time.sleep(0.05)
 
 
-def test_a_restarted_server_has_its_promises_callbacks_and_idempotency_keys(tmp_path: Path) -> None:
+def test_a_restarted_server_has_its_promises_callbacks_tasks_schedules_and_idempotency_keys(tmp_path: Path) -> None:
     state = tmp_path / "resonate"
     with PromiseServer.start(state_dir=state) as first:
         create(first, "kept", ikey="k")
         create(first, "leaf")
         requests.post(f"{first.url}/promises/callback/leaf", timeout=10,
                       json={"rootPromiseId": "kept", "timeout": FAR, "recv": "poll://any@default/w"})  # fmt: skip
+        create(first, "fn", tags={"resonate:invoke": "poll://any@default"})
+        requests.post(f"{first.url}/tasks/claim", json={"id": "__invoke:fn", "counter": 1, "processId": "p",
+                                                        "ttl": HOUR_MS}, timeout=10).raise_for_status()  # fmt: skip
+        requests.post(f"{first.url}/schedules", json={"id": "hourly", "cron": "0 * * * *", "promiseId": "h.{{.timestamp}}",
+                                                      "promiseTimeout": HOUR_MS}, timeout=10).raise_for_status()  # fmt: skip
     with PromiseServer.start(state_dir=state) as second:
         assert create(second, "kept", ikey="k").status_code == 200
+        assert requests.get(f"{second.url}/schedules/hourly", timeout=10).json()["cron"] == "0 * * * *"
+        claimed = requests.post(f"{second.url}/tasks/claim", json={"id": "__invoke:fn", "counter": 1, "processId": "q",
+                                                                   "ttl": 1}, timeout=10)  # fmt: skip
+        assert claimed.json()["error"]["code"] == 40305  # still p's claim
+        assert requests.post(f"{second.url}/tasks/heartbeat", json={"processId": "p"}, timeout=10).json() == {
+            "tasksAffected": 1}
         worker = Poller(second, "default", "w")
         try:
             assert settle(second, "leaf", "RESOLVED").status_code == 201
@@ -74,12 +85,31 @@ def test_a_schedule_creates_its_promises_on_the_virtual_clock(virtual: PromiseSe
     made = requests.post(f"{virtual.url}/schedules", json=body, headers={"idempotency-Key": "s"}, timeout=10)
     assert made.status_code == 201 and made.json()["nextRunTime"] % 86_400_000 == 2 * HOUR_MS
     assert requests.post(f"{virtual.url}/schedules", json=body, headers={"idempotency-Key": "s"}, timeout=10).status_code == 200
-    assert requests.post(f"{virtual.url}/schedules", json=body, timeout=10).status_code == 409
+    conflict = requests.post(f"{virtual.url}/schedules", json=body, timeout=10)
+    assert conflict.status_code == 409 and conflict.json()["error"]["code"] == 40901
     first_run = made.json()["nextRunTime"]
     _wait_for(lambda: requests.get(f"{virtual.url}/schedules/nightly", timeout=10).json()["lastRunTime"] == first_run)
     promise = requests.get(f"{virtual.url}/promises/nightly.{first_run}", timeout=10).json()
     assert promise["tags"] == {"kind": "etl"} and promise["param"]["data"] == "e30="
+    # As of the run it stands for (the Go server's schedulePromises.go), not of when the loop noticed it.
+    assert promise["createdOn"] == first_run and promise["timeout"] == first_run + HOUR_MS
+    found = requests.get(f"{virtual.url}/schedules", params={"id": "night*"}, timeout=10).json()
+    assert [s["id"] for s in found["schedules"]] == ["nightly"] and found["cursor"] is None
     assert requests.delete(f"{virtual.url}/schedules/nightly", timeout=10).status_code == 204
     assert requests.get(f"{virtual.url}/schedules/nightly", timeout=10).status_code == 404
     bad = requests.post(f"{virtual.url}/schedules", json={**body, "id": "bad", "cron": "61 * * * *"}, timeout=10)
     assert bad.status_code == 400
+
+
+def test_schedules_are_searched_by_id_pattern_and_tags_newest_first(server: PromiseServer) -> None:
+    for i in range(3):
+        body = {"id": f"report/{i}", "cron": "0 * * * *", "promiseId": f"report/{i}.{{{{.timestamp}}}}",
+                "promiseTimeout": HOUR_MS, "tags": {"team": "data" if i < 2 else "ml"}}  # fmt: skip
+        assert requests.post(f"{server.url}/schedules", json=body, timeout=10).status_code == 201
+    page = requests.get(f"{server.url}/schedules", params={"id": "report/*", "limit": 2}, timeout=10).json()
+    assert [s["id"] for s in page["schedules"]] == ["report/2", "report/1"]
+    rest = requests.get(f"{server.url}/schedules", params={"cursor": page["cursor"]}, timeout=10).json()
+    assert [s["id"] for s in rest["schedules"]] == ["report/0"] and rest["cursor"] is None
+    ml = requests.get(f"{server.url}/schedules", params={"id": "*", "tags[team]": "ml"}, timeout=10).json()
+    assert [s["id"] for s in ml["schedules"]] == ["report/2"]
+    assert requests.get(f"{server.url}/schedules", params={"id": "*", "limit": "x"}, timeout=10).status_code == 400

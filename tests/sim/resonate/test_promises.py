@@ -42,6 +42,9 @@ def test_read_of_an_unknown_promise_is_404_with_the_servers_error_body(server: P
     assert answer.status_code == 404
     assert answer.json()["error"]["code"] == 40400
     assert answer.json()["error"]["message"] == "The specified promise was not found"
+    detail = answer.json()["error"]["details"][0]  # as the Go server's HandleRequestError words it
+    assert detail["@type"] == "RequestError" and detail["domain"] == "request"
+    assert detail["metadata"] == {"url": "https://docs.resonatehq.io/reference/error-codes#40400"}
     assert settle(server, "nope", "RESOLVED").status_code == 404
 
 
@@ -68,6 +71,16 @@ def test_strict_mode_deduplicates_only_the_same_state(server: PromiseServer) -> 
     assert create(server, "p3", strict=True).status_code == 409  # no create key: a conflict first
 
 
+def test_strict_create_deduplicates_only_a_pending_promise(server: PromiseServer) -> None:
+    # The Go server (coroutines/createPromise.go): (not strict or still pending) and the same create key.
+    create(server, "p6", ikey="c")
+    assert create(server, "p6", ikey="c", strict=True).status_code == 200
+    settle(server, "p6", "RESOLVED")
+    assert create(server, "p6", ikey="c").status_code == 200
+    conflict = create(server, "p6", ikey="c", strict=True)
+    assert conflict.status_code == 409 and conflict.json()["error"]["code"] == 40900
+
+
 def test_cancel_settles_as_rejected_canceled(server: PromiseServer) -> None:
     create(server, "p4")
     assert settle(server, "p4", "REJECTED_CANCELED").json()["state"] == "REJECTED_CANCELED"
@@ -84,7 +97,8 @@ def test_invalid_requests_are_400(server: PromiseServer) -> None:
 def test_a_promise_past_its_timeout_is_timed_out_when_read_and_refuses_completion_in_strict_mode(
     server: PromiseServer,
 ) -> None:
-    create(server, "late", ikey="c", timeout=server.clock.now_ms() - 1)
+    created = create(server, "late", ikey="c", timeout=server.clock.now_ms() - 1)
+    assert created.status_code == 201 and created.json()["state"] == "PENDING"  # as the Go server creates it
     got = requests.get(f"{server.url}/promises/late", timeout=10).json()
     assert got["state"] == "REJECTED_TIMEDOUT" and got["completedOn"] == got["timeout"]
     assert settle(server, "late", "RESOLVED").status_code == 200  # not strict: answered with the timed-out promise
@@ -93,15 +107,23 @@ def test_a_promise_past_its_timeout_is_timed_out_when_read_and_refuses_completio
     assert requests.get(f"{server.url}/promises/resolves", timeout=10).json()["state"] == "RESOLVED"
 
 
-def test_search_by_id_pattern_state_and_tags_with_a_cursor(server: PromiseServer) -> None:
+def test_search_by_id_pattern_state_and_tags_newest_first_a_page_at_a_time(server: PromiseServer) -> None:
+    # The Go server: `id` required (`*` matches any run of characters), newest first, limit 1 to 100, and a
+    # cursor that carries the whole next request (api.SearchPromises, PROMISE_SEARCH_STATEMENT).
     for i in range(5):
         create(server, f"order/{i}", tags={"kind": "even" if i % 2 == 0 else "odd"})
     create(server, "other/1")
-    settle(server, "order/0", "RESOLVED")
-    page = requests.get(f"{server.url}/promises", params={"id": "order/*", "state": "pending", "limit": 2}, timeout=10).json()
-    assert [p["id"] for p in page["promises"]] == ["order/1", "order/2"]
-    rest = requests.get(f"{server.url}/promises", params={"id": "order/*", "state": "pending", "cursor": page["cursor"]},
-                        timeout=10).json()  # fmt: skip
-    assert [p["id"] for p in rest["promises"]] == ["order/3", "order/4"] and rest["cursor"] is None
-    even = requests.get(f"{server.url}/promises", params={"tags[kind]": "even"}, timeout=10).json()
-    assert [p["id"] for p in even["promises"]] == ["order/0", "order/2", "order/4"]
+    settle(server, "order/4", "RESOLVED")
+    search = f"{server.url}/promises"
+    page = requests.get(search, params={"id": "order/*", "state": "PENDING", "limit": 2}, timeout=10).json()
+    assert [p["id"] for p in page["promises"]] == ["order/3", "order/2"]
+    rest = requests.get(search, params={"cursor": page["cursor"]}, timeout=10).json()  # the cursor alone
+    assert [p["id"] for p in rest["promises"]] == ["order/1", "order/0"] and rest["cursor"] is None
+    even = requests.get(search, params={"id": "*", "tags[kind]": "even"}, timeout=10).json()
+    assert [p["id"] for p in even["promises"]] == ["order/4", "order/2", "order/0"]
+    resolved = requests.get(search, params={"id": "order/*", "state": "resolved"}, timeout=10).json()
+    assert [p["id"] for p in resolved["promises"]] == ["order/4"]
+    assert requests.get(search, params={"id": "order/?"}, timeout=10).json()["promises"] == []  # only * is a wildcard
+    for bad in ({}, {"id": "*", "limit": 101}, {"id": "*", "limit": 0}, {"id": "*", "state": "done"}, {"cursor": "x"}):
+        refused = requests.get(search, params=bad, timeout=10)
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == 40000, bad

@@ -26,7 +26,9 @@ def test_an_invoke_task_is_delivered_claimed_and_completed(server: PromiseServer
     assert message == {"type": "invoke", "task": {"id": "__invoke:fn-1", "counter": 1}}
     claimed = post(server, "/tasks/claim", {"id": "__invoke:fn-1", "counter": 1, "processId": "w1", "ttl": 10000})
     assert claimed.status_code == 201
-    assert claimed.json()["type"] == "invoke" and claimed.json()["promises"]["root"]["data"]["id"] == "fn-1"
+    root = claimed.json()["promises"]["root"]
+    assert claimed.json()["type"] == "invoke" and root["data"]["id"] == "fn-1"
+    assert root["href"] == f"{server.url}/promises/fn-1"  # the Go server's href: its URL and the promise's path
     again = post(server, "/tasks/claim", {"id": "__invoke:fn-1", "counter": 1, "processId": "w2", "ttl": 10000})
     assert again.status_code == 403 and again.json()["error"]["code"] == 40305
     assert post(server, "/tasks/heartbeat", {"processId": "w1"}).json() == {"tasksAffected": 1}
@@ -40,7 +42,10 @@ def test_create_with_task_claims_the_invoke_task_for_the_caller(server: PromiseS
     body = {"promise": {"id": "fn-2", "timeout": FAR, "param": {}, "tags": INVOKE_ANY},
             "task": {"processId": "me", "ttl": 10000}}  # fmt: skip
     first = requests.post(f"{server.url}/promises/task", json=body, headers={"idempotency-Key": "fn-2"}, timeout=10)
-    assert first.status_code == 201 and first.json()["task"] == {"id": "__invoke:fn-2", "counter": 1}
+    assert first.status_code == 201
+    task = first.json()["task"]  # the OpenAPI document's Task: its timeout is the promise's
+    assert {k: task[k] for k in ("id", "counter", "timeout", "processId")} == {
+        "id": "__invoke:fn-2", "counter": 1, "timeout": FAR, "processId": "me"}
     second = requests.post(f"{server.url}/promises/task", json=body, headers={"idempotency-Key": "fn-2"}, timeout=10)
     assert second.status_code == 200 and "task" not in second.json()
     assert post(server, "/tasks/heartbeat", {"processId": "me"}).json() == {"tasksAffected": 1}
@@ -53,7 +58,28 @@ def test_a_lapsed_lease_is_resent_with_the_next_counter_and_the_old_one_is_refus
     post(server, "/tasks/claim", {"id": "__invoke:fn-3", "counter": 1, "processId": "w1", "ttl": 200})
     assert worker.next(timeout=10)["task"] == {"id": "__invoke:fn-3", "counter": 2}  # the lease lapsed
     late = post(server, "/tasks/complete", {"id": "__invoke:fn-3", "counter": 1})
-    assert late.status_code == 403 and late.json()["error"]["code"] == 40305
+    assert late.status_code == 403 and late.json()["error"]["code"] == 40308  # no longer claimed
+    stale = post(server, "/tasks/claim", {"id": "__invoke:fn-3", "counter": 1, "processId": "w1", "ttl": 1000})
+    assert stale.status_code == 403 and stale.json()["error"] == {**stale.json()["error"], "code": 40307,
+                                                                 "message": "The task counter is invalid"}  # fmt: skip
+    post(server, "/tasks/claim", {"id": "__invoke:fn-3", "counter": 2, "processId": "w2", "ttl": 10000})
+    other = post(server, "/tasks/complete", {"id": "__invoke:fn-3", "counter": 1})
+    assert other.status_code == 403 and other.json()["error"]["code"] == 40307  # w2's claim has counter 2
+
+
+def test_completing_a_task_its_promise_already_ended_is_ok_whatever_the_counter(server: PromiseServer, poller) -> None:
+    # The Go server (coroutines/completeTask.go) answers 200 for a completed task: the function's root
+    # promise completed it (here, while a lapsed lease had moved the counter on).
+    worker = poller(pid="w1")
+    create(server, "fn-5", tags=INVOKE_ANY)
+    worker.next()
+    post(server, "/tasks/claim", {"id": "__invoke:fn-5", "counter": 1, "processId": "w1", "ttl": 200})
+    assert worker.next(timeout=10)["task"]["counter"] == 2  # the lease lapsed
+    settle(server, "fn-5", "RESOLVED")  # the function's promise completes: its open task ends
+    done = post(server, "/tasks/complete", {"id": "__invoke:fn-5", "counter": 1})
+    assert done.status_code == 200 and done.json()["id"] == "__invoke:fn-5" and done.json()["counter"] == 2
+    unclaimed = post(server, "/tasks/claim", {"id": "__invoke:fn-5", "counter": 2, "processId": "w1", "ttl": 1000})
+    assert unclaimed.status_code == 403 and unclaimed.json()["error"]["code"] == 40306  # nor claimed again
 
 
 def test_a_callback_resumes_the_root_function_through_the_group_when_its_process_is_gone(server: PromiseServer, poller) -> None:
@@ -95,3 +121,18 @@ def test_a_task_waits_for_a_worker_of_its_group_to_connect(server: PromiseServer
     with pytest.raises(queue.Empty):
         default.next(timeout=1)
     assert poller(group="etl", pid="e").next()["task"]["id"] == "__invoke:fn-4"
+
+
+def test_a_dropped_task_is_delivered_again_with_the_next_counter(server: PromiseServer, poller) -> None:
+    # The Go server's dropTask.go: a claimed task goes back to INIT with counter + 1 (201); one that is not
+    # claimed is already dropped (200); another claim's counter is refused.
+    worker = poller(pid="w1")
+    create(server, "fn-6", tags=INVOKE_ANY)
+    worker.next()
+    post(server, "/tasks/claim", {"id": "__invoke:fn-6", "counter": 1, "processId": "w1", "ttl": 60_000})
+    wrong = post(server, "/tasks/drop", {"id": "__invoke:fn-6", "counter": 2})
+    assert wrong.status_code == 403 and wrong.json()["error"]["code"] == 40307
+    assert post(server, "/tasks/drop", {"id": "__invoke:fn-6", "counter": 1}).status_code == 201
+    assert worker.next()["task"] == {"id": "__invoke:fn-6", "counter": 2}
+    assert post(server, "/tasks/drop", {"id": "__invoke:fn-6", "counter": 2}).status_code == 200  # not claimed
+    assert post(server, "/tasks/drop", {"id": "nope", "counter": 1}).status_code == 404
