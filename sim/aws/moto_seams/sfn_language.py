@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from jsonpath_ng.ext import parse as jsonpath_parse
 from moto.stepfunctions.parser.api import (
     EvaluationFailedEventDetails,
     HistoryEventType,
@@ -61,6 +60,7 @@ from moto.stepfunctions.parser.asl.utils.json_path import NoSuchJsonPathError, e
 from sim.aws.http_task import is_http_error_name
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.moto_seams.sfn_jsonata import EvaluationError, Undefined, evaluate
+from sim.aws.moto_seams.sfn_parse_cache import jsonpath
 
 __all__ = ["field_path", "jsonata_bindings"]
 
@@ -370,7 +370,7 @@ def _extract_json(path: str, data: Any) -> Any:
     filters, slices, unions, `..`) still select a list.
     """
     if _INDEFINITE_PATH.search(path) is None:
-        matches = jsonpath_parse(path).find(data)
+        matches = jsonpath(path).find(data)
         if len(matches) == 1:
             return matches[0].value
     return extract_json(path, data)
