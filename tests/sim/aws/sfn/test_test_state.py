@@ -408,3 +408,15 @@ def test_a_state_of_no_known_type_is_an_invalid_definition(sync_sfn):  # test_st
         "InvalidDefinition", "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The field 'Type' should "
                              "have one of these values: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map] at "
                              "/States/ExistingButInvalidState/Type'")
+
+
+def test_a_map_writing_its_results_is_mocked_with_an_object(sync_sfn):
+    # test_mock_result_is_not_object_on_map_state_with_result_writer: a ResultWriter Map answers a manifest object
+    state = {**MAP, "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                                     "Parameters": {"Bucket": "result-bucket", "Prefix": "mapJobs"}}}
+    assert refused(sync_sfn.test_state, definition=json.dumps(state), roleArn=ROLE, input=json.dumps({"Values": [1]}),
+                   mock={"result": "[1]"}) == ("ValidationException", "Mocked result must be a JSON object.")
+    written = {"MapRunArn": "arn:aws:states:us-east-1:123456789012:mapRun:m/TestMap:1",
+               "ResultWriterDetails": {"Bucket": "result-bucket", "Key": "mapJobs/manifest.json"}}
+    response = run(sync_sfn, state, json.dumps({"Values": [1]}), level="INFO", mock={"result": json.dumps(written)})
+    assert (response["status"], json.loads(response["output"])) == ("SUCCEEDED", written)
