@@ -41,10 +41,10 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=30)
     args = parser.parse_args()
 
-    from harness.state_tester import StateTester, tester_server
+    from harness.state_tester import StateTester, state_tester_server
 
     started = time.perf_counter()
-    with tester_server() as client:
+    with state_tester_server() as client:
         start_s = time.perf_counter() - started
         tester = StateTester(client)
         first = time.perf_counter()

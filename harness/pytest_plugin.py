@@ -303,9 +303,9 @@ def virtual_clock(stepbricks: StepbricksSession) -> Any:
 @pytest.fixture(scope="session")
 def _stepbricks_state_tester_client() -> Iterator[Any]:
     """The TestState server of the session (harness/state_tester.py): moto alone, started on first use."""
-    from harness.state_tester import tester_server
+    from harness.state_tester import state_tester_server
 
-    with tester_server() as client:
+    with state_tester_server() as client:
         yield client
 
 

@@ -5,7 +5,7 @@ name or its variant's) is rendered as `deploy` renders it (`harness.deploy.nomin
 ARNs, buckets and job ids a deploy into a fresh `stepbricks up` gives), then one of its states is sent
 with boto3's `test_state` to a moto server of its own: the request is checked and answered as AWS does
 (sim/aws/moto_seams/sfn_test_state*.py), with no Spark, no workspace, no Lambda deployed. That server
-starts in well under a second and is shared by a whole test session (`tester_server`).
+starts in well under a second and is shared by a whole test session (`state_tester_server`).
 
 A Task is tested with a `mock` (its result or its error stands in for the call, as on AWS); a Choice, Pass,
 Wait, Succeed or Fail runs as it is; a Map or Parallel needs a mock (AWS refuses it otherwise).
@@ -24,7 +24,7 @@ from typing import Any
 from asl import loader as asl_loader
 from harness.deploy import VARIANTS, DeployConfig, nominal_substitutions, state_machine_role_arn
 
-__all__ = ["StateTester", "TestStateResult", "tester_server"]
+__all__ = ["StateTester", "TestStateResult", "state_tester_server"]
 
 # An account no other simulator of the process starts in (they count up from moto's 123456789012), so the
 # throwaway machines TestState runs never show up in a session simulator's listings.
@@ -132,10 +132,10 @@ class StateTester:
 
 
 @contextmanager
-def tester_server(state_dir: Path | None = None) -> Iterator[Any]:
+def state_tester_server(state_dir: Path | None = None) -> Iterator[Any]:
     """A moto server with stepbricks' TestState and nothing else started (no Spark, no workspace), on a
-    virtual clock (a Wait state does not hold the test up), in an account of its own; yields a boto3 Step
-    Functions client for it. AWS serves TestState under the `sync-` host prefix, which cannot resolve on the
+    virtual clock (a Wait state does not hold the test up), in an account of its own, auxiliary (a simulator
+    started beside it still seeds moto's ids and owns Glue); yields a boto3 Step Functions client for it. AWS serves TestState under the `sync-` host prefix, which cannot resolve on the
     loopback, so the client does not add it."""
     from sim import clock as sim_clock
     from sim import context as sim_context
@@ -144,8 +144,8 @@ def tester_server(state_dir: Path | None = None) -> Iterator[Any]:
     context = sim_context.SimContext(clock=sim_clock.VirtualClock(), name="test-state",
                                      aws_account_id=TESTER_ACCOUNT)
     with tempfile.TemporaryDirectory(prefix="stepbricks-test-state-") as scratch, \
-            AwsSimulator.start(state_dir=state_dir or Path(scratch), context=context,
-                               account_id=TESTER_ACCOUNT) as aws:
+            AwsSimulator.start(state_dir=state_dir or Path(scratch), context=context, account_id=TESTER_ACCOUNT,
+                               auxiliary=True) as aws:
         try:
             yield aws.client("stepfunctions", inject_host_prefix=False)
         finally:
