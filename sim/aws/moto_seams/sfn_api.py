@@ -213,7 +213,7 @@ class InvalidDefinition(AWSError):
     STATUS = 400
 
 
-_PARSED: dict[str, None] = {}  # definitions moto's grammar accepted, oldest first (a bounded LRU)
+_parsed: dict[str, None] = {}  # definitions moto's grammar accepted, oldest first (a bounded LRU)
 _PARSED_LIMIT = 256
 _parsed_lock = threading.Lock()
 
@@ -222,14 +222,14 @@ def _parse(definition: str) -> None:
     """moto's grammar on `definition` (raises what it refuses). A definition it accepted is not parsed
     again: the parse is pure, and TestState creates the same small machines call after call."""
     with _parsed_lock:
-        if definition in _PARSED:
-            _PARSED[definition] = _PARSED.pop(definition)  # most recently used last
+        if definition in _parsed:
+            _parsed[definition] = _parsed.pop(definition)  # most recently used last
             return
     AmazonStateLanguageParser.parse(definition)
     with _parsed_lock:
-        _PARSED[definition] = None
-        while len(_PARSED) > _PARSED_LIMIT:
-            del _PARSED[next(iter(_PARSED))]
+        _parsed[definition] = None
+        while len(_parsed) > _PARSED_LIMIT:
+            del _parsed[next(iter(_parsed))]
 
 
 def _validate_definition(*args: Any, **kwargs: Any) -> None:
