@@ -26,8 +26,8 @@ from harness.deploy import VARIANTS, DeployConfig, nominal_substitutions, state_
 
 __all__ = ["StateTester", "TestStateResult", "state_tester_server"]
 
-# An account no other simulator of the process starts in (they count up from moto's 123456789012), so the
-# throwaway machines TestState runs never show up in a session simulator's listings.
+# The first account tried (the next free one after it): not one a simulator of the process starts in (they
+# count up from moto's 123456789012), so the throwaway machines TestState runs never show up in its listings.
 TESTER_ACCOUNT = "210987654321"
 
 
@@ -135,16 +135,19 @@ class StateTester:
 def state_tester_server(state_dir: Path | None = None) -> Iterator[Any]:
     """A moto server with stepbricks' TestState and nothing else started (no Spark, no workspace), on a
     virtual clock (a Wait state does not hold the test up), in an account of its own, auxiliary (a simulator
-    started beside it still seeds moto's ids and owns Glue); yields a boto3 Step Functions client for it. AWS serves TestState under the `sync-` host prefix, which cannot resolve on the
-    loopback, so the client does not add it."""
+    started beside it still seeds moto's ids and owns Glue); yields a boto3 Step Functions client for it.
+    AWS serves TestState under the `sync-` host prefix, which cannot resolve on the loopback, so the client
+    does not add it."""
     from sim import clock as sim_clock
     from sim import context as sim_context
-    from sim.aws import AwsSimulator
+    from sim.aws import AwsSimulator, moto_seams
 
-    context = sim_context.SimContext(clock=sim_clock.VirtualClock(), name="test-state",
-                                     aws_account_id=TESTER_ACCOUNT)
+    account = int(TESTER_ACCOUNT)
+    while str(account) in moto_seams.accounts_in_use():  # a second server keeps its throwaway machines apart
+        account += 1
+    context = sim_context.SimContext(clock=sim_clock.VirtualClock(), name="test-state", aws_account_id=str(account))
     with tempfile.TemporaryDirectory(prefix="stepbricks-test-state-") as scratch, \
-            AwsSimulator.start(state_dir=state_dir or Path(scratch), context=context, account_id=TESTER_ACCOUNT,
+            AwsSimulator.start(state_dir=state_dir or Path(scratch), context=context, account_id=str(account),
                                auxiliary=True) as aws:
         try:
             yield aws.client("stepfunctions", inject_host_prefix=False)
