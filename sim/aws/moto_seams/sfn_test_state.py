@@ -3,8 +3,9 @@
 The behaviour followed (API reference "TestState", developer guide "Using TestState API to test a state",
 and LocalStack's tests/aws/services/stepfunctions/v2/test_state/*.snapshot.json recorded against AWS):
 
-- `definition` is one state, or a whole machine with `stateName` naming the state to test ("State not
-  found in definition" otherwise); a Task state needs `roleArn` unless it is mocked.
+- `definition` is one state (schema-checked as `/States/StateName`), or a whole machine with `stateName`
+  naming the state to test, at the top level or inside a Map's ItemProcessor or a Parallel branch ("State
+  not found in definition" otherwise); a Task state needs `roleArn` unless it is mocked.
 - `status`: SUCCEEDED (with `output` and, when the state moves on, `nextState`); RETRIABLE when a
   retrier matches the error and has attempts left (`stateConfiguration.retrierRetryCount` says how many
   were used) — TestState never retries; CAUGHT_ERROR when a catcher matches (`nextState` is its target,
