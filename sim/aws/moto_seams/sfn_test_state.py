@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,9 +182,15 @@ def _outcome(backend: Any, request: Request) -> Outcome:
     return Outcome(output=output, next_state=request.state.get("Next"), task_result=result, succeeded=True)
 
 
+# `$states` whole, as the Task sees it once its result is in (test_state_configuration.snapshot.json,
+# test_map_state_failure_count: `"Output": "{% $states %}"` answers input, context and result).
+_WHOLE_STATES = re.compile(r"\$states(?![\w.\[])")
+
+
 def _with_mock_variable(value: Any) -> Any:
     if isinstance(value, str):
-        return value.replace("$states.result", f"${_MOCK_VARIABLE}")
+        whole = f'{{"input": $states.input, "context": $states.context, "result": ${_MOCK_VARIABLE}}}'
+        return _WHOLE_STATES.sub(whole, value.replace("$states.result", f"${_MOCK_VARIABLE}"))
     if isinstance(value, dict):
         return {k: _with_mock_variable(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -420,3 +420,18 @@ def test_a_map_writing_its_results_is_mocked_with_an_object(sync_sfn):
                "ResultWriterDetails": {"Bucket": "result-bucket", "Key": "mapJobs/manifest.json"}}
     response = run(sync_sfn, state, json.dumps({"Values": [1]}), level="INFO", mock={"result": json.dumps(written)})
     assert (response["status"], json.loads(response["output"])) == ("SUCCEEDED", written)
+
+
+def test_a_mocked_jsonata_map_outputs_its_states_with_the_mocked_result(sync_sfn):
+    # test_map_state_failure_count[INFO-BASE_MAP_STATE]: "Output": "{% $states %}" is input, context and result
+    state = {"Type": "Map", "QueryLanguage": "JSONata", "Items": "{% $states.input.Values %}", "Output": "{% $states %}",
+             "End": True, "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                            "StartAt": "TestState", "States": {"TestState": {
+                                                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                                                "Arguments": {"FunctionName": "foo", "Payload": "bar"}, "End": True}}}}
+    values = {"Values": ["first", "second", "third"]}
+    output = json.loads(run(sync_sfn, state, json.dumps(values), level="INFO", mock={"result": "[1, 1, 1]"},
+                            stateConfiguration={"mapIterationFailureCount": 0})["output"])
+    assert sorted(output) == ["context", "input", "result"]
+    assert (output["input"], output["result"]) == (values, [1, 1, 1])
+    assert output["context"]["Execution"]["Input"] == values
