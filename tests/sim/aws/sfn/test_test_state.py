@@ -435,3 +435,29 @@ def test_a_mocked_jsonata_map_outputs_its_states_with_the_mocked_result(sync_sfn
     assert sorted(output) == ["context", "input", "result"]
     assert (output["input"], output["result"]) == (values, [1, 1, 1])
     assert output["context"]["Execution"]["Input"] == values
+
+
+def test_a_jsonata_catcher_outputs_what_its_output_says(sync_sfn):
+    # test_map_state_failure_count[INFO-BASE_MAP_STATE_CATCH]: the catcher's "{% $states %}" is input, context
+    # and errorOutput; without an Output a JSONata catcher outputs the error output
+    processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "TestState",
+                 "States": {"TestState": {"Type": "Task", "End": True,
+                                          "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f"}}}
+    state = {"Type": "Map", "QueryLanguage": "JSONata", "Items": "{% $states.input.Values %}", "End": True,
+             "ItemProcessor": processor, "ToleratedFailureCount": 1,
+             "Catch": [{"ErrorEquals": ["MockException"], "Output": "{% $states %}", "Next": "HandleMockError"},
+                       {"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "Output": "{% $states %}",
+                        "Next": "HandleThreshold"}]}
+    values = {"Values": ["first", "second", "third"]}
+    response = run(sync_sfn, state, json.dumps(values), level="INFO", mock={"result": "[0, 0, 1]"},
+                   stateConfiguration={"mapIterationFailureCount": 2})
+    assert (response["status"], response["nextState"], response["error"]) == (
+        "CAUGHT_ERROR", "HandleThreshold", "States.ExceedToleratedFailureThreshold")
+    output = json.loads(response["output"])
+    assert sorted(output) == ["context", "errorOutput", "input"]
+    assert (output["input"], output["errorOutput"]) == (values, {
+        "Error": "States.ExceedToleratedFailureThreshold", "Cause": "The specified tolerated failure threshold was exceeded"})
+    plain = {**state, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handle"}]}
+    caught = run(sync_sfn, plain, json.dumps(values), level="INFO",
+                 mock={"errorOutput": {"error": "MockException", "cause": "c"}})
+    assert json.loads(caught["output"]) == {"Error": "MockException", "Cause": "c"}
