@@ -12,7 +12,7 @@ import pytest
 
 from asl import loader as asl_loader
 from harness.deploy import DeployConfig, nominal_substitutions, state_machine_role_arn
-from harness.state_tester import StateTester, TestStateResult, state_tester_server
+from harness.state_tester import StateTester, TestStateResult
 
 
 class RecordingClient:
@@ -96,18 +96,27 @@ def test_a_user_test_gets_the_fixture_from_the_installed_plugin_without_the_sess
     assert "1 passed" in result.stdout
 
 
-def test_a_simulator_started_beside_the_server_still_replays_its_ids(tmp_path):
-    """The server lives for a whole session: a simulator started meanwhile must still seed moto's id stream,
-    or two same-seed flights of the session would no longer draw the same ids."""
-    from sim.aws import AwsSimulator, moto_seams
-    from sim.aws.simulator import DEFAULT_ACCOUNT_ID
 
-    if moto_seams.seeding_hosts():
-        pytest.skip("another simulator runs in this process: it owns moto's id stream")
+REPLAY = textwrap.dedent('''
+    import sys, tempfile
+    from pathlib import Path
+    from harness.state_tester import state_tester_server
+    from sim.aws import AwsSimulator
+
     role_ids = []
-    with state_tester_server():
+    with tempfile.TemporaryDirectory() as tmp, state_tester_server():
         for flight in range(2):
-            with AwsSimulator.start(state_dir=tmp_path / str(flight), seed=3, account_id=DEFAULT_ACCOUNT_ID) as aws:
+            with AwsSimulator.start(state_dir=Path(tmp) / str(flight), seed=3) as aws:
                 role = aws.client("iam").create_role(RoleName="seeded", AssumeRolePolicyDocument="{}")["Role"]
                 role_ids.append(role["RoleId"])
-    assert role_ids[0] == role_ids[1]
+    print(role_ids)
+    sys.exit(0 if role_ids[0] == role_ids[1] else 1)
+''')
+
+
+def test_a_simulator_started_beside_the_server_still_replays_its_ids():
+    """The server lives for a whole session: a simulator started meanwhile must still seed moto's id stream,
+    or two same-seed flights of the session would no longer draw the same ids. (A process of its own: in
+    this one another simulator may already own the stream.)"""
+    result = subprocess.run([sys.executable, "-c", REPLAY], capture_output=True, text=True, timeout=240, env=os.environ)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
