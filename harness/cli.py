@@ -118,20 +118,37 @@ def up(
     spark: Spark = None,
     spark_shared_dir: SparkSharedDir = None,
     mlflow: Mlflow = None,
+    mock_config: Annotated[
+        Path | None,
+        typer.Option("--mock-config", envvar="SFN_MOCK_CONFIG", help="A Step Functions Local MockConfigFile: "
+                     "start executions on <state machine ARN>#<TestCase>. Edits are in force from the next "
+                     "execution on; a malformed edit is reported here and the last good configuration stays."),
+    ] = None,
 ) -> None:
     """Start the simulator in the foreground; print its endpoints and the environment to export."""
     from harness.views import endpoints_table, export_lines
+    from sim.faults import FaultPlan, PlanError
+    from sim.faults.mock_config_watch import MockConfigWatcher, attach
     from sim.simulator import Simulator
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    spark = _spark_url(spark)
+    plan, watched = None, None
+    if mock_config is not None:
+        plan = FaultPlan()
+        try:
+            watched = MockConfigWatcher(mock_config, plan, report=_report_mock_config)
+        except (OSError, PlanError) as exc:
+            console.print(f"[red]--mock-config {mock_config}: {exc}[/red]", highlight=False)
+            raise typer.Exit(2) from exc
     spinner = console.status("starting the simulator…")
     spinner.start()
-    spark = _spark_url(spark)
     # warm_engine: the first task of a long-lived `up` comes minutes later, so the engine warm-up is free.
     with Simulator.start(state_dir=state_dir, databricks=databricks, host=host, seed=seed, resonate=resonate,
                          warm_engine=True, enforce_iam=enforce_iam, spark=spark, spark_shared_dir=spark_shared_dir,
-                         mlflow_tracking_uri=_mlflow_uri(mlflow)) as sim:
+                         mlflow_tracking_uri=_mlflow_uri(mlflow), fault_plan=plan) as sim:
+        attach(sim.context, watched)
         env = sim.env
         if sim.databricks is not None:
             from harness.bundles.auth import LOCAL_TOKEN_SECRET, store_local_token
@@ -157,6 +174,9 @@ def up(
         if sim.databricks is not None:
             console.print(f"The workspace token is also in Secrets Manager as {LOCAL_TOKEN_SECRET}, where "
                           "`stepbricks bundle deploy --target local` reads it.", highlight=False)
+        if watched is not None:
+            console.print(f"Mock config: {mock_config} ({len(plan.scopes())} test case(s)); edits are in force from "
+                          "the next execution on.", highlight=False)
         console.print("Ctrl-C stops it.")
         try:
             while not stop.wait(0.5):
@@ -167,6 +187,11 @@ def up(
             ENDPOINTS_FILE.unlink(missing_ok=True)
             console.print("stopping…")
         _exit_on_background_failure(sim)
+
+
+def _report_mock_config(message: str) -> None:
+    """What the watched MockConfigFile says on a reload or a refused edit (file:line: reason)."""
+    console.print(f"mock config: {message}", highlight=False, markup=False, soft_wrap=True)
 
 
 def _exit_on_background_failure(sim: Any) -> None:

@@ -36,6 +36,7 @@ VARIANTS = {"polling": "pipeline", "callback": "pipeline_callback", "map": "pipe
 # Variants a Step Functions engine may lack: Step Functions Local and LocalStack refuse the HTTP Task, so
 # there the HTTP variant is left out (and says why) while the others deploy.
 OPTIONAL_VARIANTS = frozenset({"http"})
+SFN_ROLE = "stepbricks-sfn-role"  # the state machines' role (name after the deployment prefix)
 CONNECTION = "stepbricks-databricks"  # the EventBridge connection the HTTP variant's HTTP Tasks authorize with
 
 # function key -> (handler, timeout seconds). Names get the deployment prefix.
@@ -144,7 +145,7 @@ def deploy(env: Mapping[str, str] | None = None, config: DeployConfig | None = N
         for key in FUNCTIONS
     }
     roles["states"] = sfn_role = _ensure_role(
-        iam, f"{config.prefix}stepbricks-sfn-role", _SFN_TRUST, policy_document(state_machine_statements(
+        iam, f"{config.prefix}{SFN_ROLE}", _SFN_TRUST, policy_document(state_machine_statements(
             region=region, account=account, function_arns=list(fn_arns.values()),
             state_machine_arns=list(sm_arns.values()), connection_arn=connection_arn)))
 
@@ -161,29 +162,9 @@ def deploy(env: Mapping[str, str] | None = None, config: DeployConfig | None = N
     for key, (handler, timeout) in FUNCTIONS.items():
         fn_arns[key] = _ensure_function(lam, names[key], handler, timeout, code, roles[key], common_env, config)
 
-    substitutions = {
-        "AccountId": account,
-        "Region": region,
-        "Prefix": config.prefix,
-        "PollSeconds": str(config.poll_seconds),
-        "ValidateFileFunctionArn": fn_arns["validate-file"],
-        "StartDatabricksJobFunctionArn": fn_arns["start-databricks-job"],
-        "CheckDatabricksJobFunctionArn": fn_arns["check-databricks-job"],
-        "SendNotificationFunctionArn": fn_arns["send-notification"],
-        "ListFilesFunctionArn": fn_arns["list-files"],
-        "TopicArn": topic_arn,
-        "EtlJobId": str(job_ids["etl"]),
-        "TrainJobId": str(job_ids["train"]),
-        "EvaluateJobId": str(job_ids["evaluate"]),
-        "RawBucket": buckets["raw"],
-        "ProcessedBucket": buckets["processed"],
-        "ModelsBucket": buckets["models"],
-        "ResultsBucket": buckets["results"],
-        "ModelName": config.model_name,
-        "MinRocAuc": str(config.min_roc_auc),
-        "DatabricksHost": env.get("DATABRICKS_HOST", "").rstrip("/"),
-        "DatabricksConnectionArn": connection_arn,
-    }
+    substitutions = definition_substitutions(
+        account=account, region=region, config=config, functions=fn_arns, topic_arn=topic_arn, job_ids=job_ids,
+        buckets=buckets, databricks_host=env.get("DATABRICKS_HOST", ""), connection_arn=connection_arn)
     unsupported = _ensure_state_machines(aws_client("stepfunctions", env), sm_names, substitutions, sfn_role)
     for variant in unsupported:
         sm_arns.pop(variant)
@@ -203,6 +184,63 @@ def deploy(env: Mapping[str, str] | None = None, config: DeployConfig | None = N
         unsupported=unsupported,
         roles=roles,
     )
+
+
+def definition_substitutions(*, account: str, region: str, config: DeployConfig, functions: Mapping[str, str],
+                             topic_arn: str, job_ids: Mapping[str, int], buckets: Mapping[str, str],
+                             databricks_host: str, connection_arn: str) -> dict[str, str]:
+    """The values of the state machine definitions' `${Name}` placeholders (asl/loader.py), from what was
+    deployed: one place, so `deploy` and the TestState fixture render the same definitions."""
+    return {
+        "AccountId": account,
+        "Region": region,
+        "Prefix": config.prefix,
+        "PollSeconds": str(config.poll_seconds),
+        "ValidateFileFunctionArn": functions["validate-file"],
+        "StartDatabricksJobFunctionArn": functions["start-databricks-job"],
+        "CheckDatabricksJobFunctionArn": functions["check-databricks-job"],
+        "SendNotificationFunctionArn": functions["send-notification"],
+        "ListFilesFunctionArn": functions["list-files"],
+        "TopicArn": topic_arn,
+        "EtlJobId": str(job_ids["etl"]),
+        "TrainJobId": str(job_ids["train"]),
+        "EvaluateJobId": str(job_ids["evaluate"]),
+        "RawBucket": buckets["raw"],
+        "ProcessedBucket": buckets["processed"],
+        "ModelsBucket": buckets["models"],
+        "ResultsBucket": buckets["results"],
+        "ModelName": config.model_name,
+        "MinRocAuc": str(config.min_roc_auc),
+        "DatabricksHost": databricks_host.rstrip("/"),
+        "DatabricksConnectionArn": connection_arn,
+    }
+
+
+# What a deploy into a fresh `stepbricks up` gives for what only a deploy knows: moto's default account, the
+# workspace's first job ids (in resources/jobs.yml's order) and a workspace URL that names no real host.
+NOMINAL_ACCOUNT = "123456789012"
+NOMINAL_JOB_IDS = {"etl": 1001, "train": 1002, "evaluate": 1003}
+NOMINAL_DATABRICKS_HOST = "https://workspace.stepbricks.invalid"
+
+
+def nominal_substitutions(config: DeployConfig | None = None, *, account: str = NOMINAL_ACCOUNT,
+                          region: str = "us-east-1") -> dict[str, str]:
+    """The substitutions `deploy` would use, computed without deploying (names and ARNs follow from the
+    prefix, account and region): a shipped definition rendered with them is the one deploy creates, for
+    testing its states one by one (harness/state_tester.py)."""
+    config = config or DeployConfig()
+    functions = {k: f"arn:aws:lambda:{region}:{account}:function:{config.prefix}stepbricks-{k}" for k in FUNCTIONS}
+    connection = f"{config.prefix}{CONNECTION}"
+    return definition_substitutions(
+        account=account, region=region, config=config, functions=functions,
+        topic_arn=f"arn:aws:sns:{region}:{account}:{config.prefix}pipeline-notifications",
+        job_ids=NOMINAL_JOB_IDS, buckets=bucket_names(config.prefix), databricks_host=NOMINAL_DATABRICKS_HOST,
+        connection_arn=f"arn:aws:events:{region}:{account}:connection/{connection}/00000000-0000-0000-0000-000000000000")
+
+
+def state_machine_role_arn(config: DeployConfig | None = None, *, account: str = NOMINAL_ACCOUNT) -> str:
+    """The role `deploy` gives the state machines."""
+    return f"arn:aws:iam::{account}:role/{(config or DeployConfig()).prefix}{SFN_ROLE}"
 
 
 def set_trigger_target(env: Mapping[str, str], deployment: Deployment, variant: str) -> None:

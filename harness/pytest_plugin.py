@@ -300,6 +300,31 @@ def virtual_clock(stepbricks: StepbricksSession) -> Any:
     return stepbricks.clock()
 
 
+@pytest.fixture(scope="session")
+def _stepbricks_state_tester_client() -> Iterator[Any]:
+    """The TestState server of the session (harness/state_tester.py): moto alone, started on first use."""
+    from harness.state_tester import state_tester_server
+
+    with state_tester_server() as client:
+        yield client
+
+
+@pytest.fixture
+def test_state(_stepbricks_state_tester_client: Any) -> Any:
+    """Test one state of a shipped state machine through TestState, in milliseconds and without the session
+    simulator (no Spark, no workspace):
+
+        result = test_state("pipeline", "ValidateFile", input={...},
+                            mock={"errorOutput": {"error": "Lambda.ServiceException", "cause": "down"}},
+                            state_configuration={"retrierRetryCount": 1}, inspection_level="DEBUG")
+        assert result.status == "RETRIABLE" and result.error_details["retryBackoffIntervalSeconds"] == 4
+
+    The machine is rendered as `deploy` renders it; see harness/state_tester.py and the plugin docs."""
+    from harness.state_tester import StateTester
+
+    return StateTester(_stepbricks_state_tester_client)
+
+
 _BEFORE = pytest.StashKey[set]()
 
 

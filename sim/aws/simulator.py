@@ -48,7 +48,7 @@ class AwsSimulator:
     def __init__(self, *, state_dir: Path, host: str, port: int, seed: int,
                  async_retry_delays: Sequence[float], lambda_env: Mapping[str, str] | None = None,
                  context: sim_context.SimContext | None = None, account_id: str = DEFAULT_ACCOUNT_ID,
-                 enforce_iam: bool = False) -> None:
+                 enforce_iam: bool = False, auxiliary: bool = False) -> None:
         self.context = context or sim_context.current()
         self.account_id = account_id
         self.enforce_iam = enforce_iam
@@ -72,8 +72,10 @@ class AwsSimulator:
             "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIAL,
             "AWS_DEFAULT_REGION": REGION,
         }
-        # Glue job runs keep their scripts and Spark worker under this simulator's state directory.
-        glue.configure(state_dir=self.state_dir / "glue", base_env=dict(self.env))
+        # Glue job runs keep their scripts and Spark worker under this simulator's state directory (the
+        # process's Glue service is the simulators', never an auxiliary server's).
+        if not auxiliary:
+            glue.configure(state_dir=self.state_dir / "glue", base_env=dict(self.env))
         self._lock = threading.Lock()
         self._sns: list[dict[str, Any]] = []
         self._s3_deliveries: list[S3Delivery] = []
@@ -87,7 +89,7 @@ class AwsSimulator:
             iam_seams.install_admin(self.account_id, DUMMY_CREDENTIAL, DUMMY_CREDENTIAL)
         self._host = moto_seams.SeamHost(self.runtime, self._record_s3_delivery, self._record_sns,
                                          context=self.context, port=bound_port, account_id=self.account_id,
-                                         enforce_iam=enforce_iam)
+                                         enforce_iam=enforce_iam, auxiliary=auxiliary)
         self._previous_moto_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(bound_port)
         moto_seams.install(self._host)
@@ -95,7 +97,9 @@ class AwsSimulator:
         # here, they repeat from flight to flight. Two simulators side by side share that one stream, so only
         # the first seeds it: re-seeding rewound it under the other, whose next IAM role then drew the role
         # id of one it already had and replaced it ("The role defined for the function cannot be assumed").
-        if moto_seams.running_hosts() == 1:
+        # An auxiliary server (the TestState fixture's, alive for a whole test session) neither seeds it nor
+        # stops a simulator started after it from seeding it, so that one's flights replay as they would alone.
+        if not auxiliary and moto_seams.seeding_hosts() == 1:
             self._post_moto_api(f"/moto-api/seed?a={seed}", None)
         self._post_moto_api("/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
         self._stopped = False
@@ -117,6 +121,7 @@ class AwsSimulator:
         context: sim_context.SimContext | None = None,
         account_id: str = DEFAULT_ACCOUNT_ID,
         enforce_iam: bool = False,
+        auxiliary: bool = False,
     ) -> AwsSimulator:
         """Start moto on `host:port` (0 = a free port) with Lambda and Step Functions really executing.
 
@@ -135,11 +140,15 @@ class AwsSimulator:
         each Lambda execution environment gets its execution role's temporary credentials, Step Functions
         calls services with the state machine's role, and `env`'s key is an IAM user allowed everything
         (the deploying user); a call its identity's policies do not allow fails with AWS's AccessDenied.
+
+        `auxiliary=True` is a helper server beside the simulators (the pytest plugin's TestState server): it
+        does not seed moto's process-wide id stream, nor keep a simulator started later from seeding it,
+        and does not configure the process's Glue service.
         """
         ctx = context or sim_context.current()
         return cls(state_dir=state_dir, host=host, port=port, seed=ctx.seed if seed is None else seed,
                    async_retry_delays=async_retry_delays, lambda_env=lambda_env, context=ctx, account_id=account_id,
-                   enforce_iam=enforce_iam)
+                   enforce_iam=enforce_iam, auxiliary=auxiliary)
 
     def __enter__(self) -> AwsSimulator:
         return self

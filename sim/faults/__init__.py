@@ -5,7 +5,7 @@ Public surface: `FaultPlan`, `Fault`, `Target`, `Effect`, `build_fault`, `load_p
 could fail; the fake Databricks workspace asks the plan its simulator's context holds (`workspace.faults`).
 """
 
-from sim.faults.mock_config import from_mock_config
+from sim.faults.mock_config import MockConfigError, from_mock_config
 from sim.faults.plan import (
     AppliedFault,
     Effect,
@@ -24,6 +24,7 @@ __all__ = [
     "Effect",
     "Fault",
     "FaultPlan",
+    "MockConfigError",
     "PlanError",
     "Target",
     "activate",

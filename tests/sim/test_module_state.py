@@ -20,6 +20,7 @@ EXCEPTIONS = {
     ("sim/aws/moto_seams/glue.py", "_listeners"): "wiring registered at import",
     ("sim/aws/moto_seams/glue.py", "_exit_hook"): "one Glue service and Spark worker per process",
     ("sim/aws/moto_seams/sfn_jsonata.py", "_compiled"): "a per-thread cache of a pure function",
+    ("sim/aws/moto_seams/sfn_api.py", "_parsed"): "a bounded cache of a pure function (moto's grammar)",
     ("sim/aws/moto_seams/sfn_lambda.py", "_last_http"): "a per-thread hand-off inside one Lambda Task's evaluation",
     ("sim/aws/http_task.py", "_client"): "a connection pool configured by constants",
     **{("sim/compute/task_environment.py", name): "runs in a cluster worker subprocess"

@@ -82,6 +82,7 @@ class SeamHost:
     port: int = 0
     account_id: str = "123456789012"  # the moto account this simulator's AWS state lives in
     enforce_iam: bool = False  # evaluate IAM policies on every request this simulator serves (`iam` seams)
+    auxiliary: bool = False  # a helper server (the TestState fixture's): never the one that seeds moto's ids
     # Seam state that is this simulator's own (EventBridge's scheduler), made on first use, closed at stop.
     _parts: dict[str, tuple[Any, Callable[[Any], None] | None]] = field(default_factory=dict, repr=False)
 
@@ -508,6 +509,12 @@ def wrap_server_app(server: ThreadedMotoServer, wrap: Callable[[Any], Any]) -> N
 def running_hosts() -> int:
     with _lock:
         return len(_hosts)
+
+
+def seeding_hosts() -> int:
+    """The running simulators that take part in seeding moto's process-wide id stream (auxiliary ones do not)."""
+    with _lock:
+        return sum(1 for host in _hosts if not host.auxiliary)
 
 
 def accounts_in_use() -> set[str]:

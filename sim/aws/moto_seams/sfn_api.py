@@ -9,6 +9,7 @@ import datetime
 import functools
 import json
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -212,8 +213,23 @@ class InvalidDefinition(AWSError):
     STATUS = 400
 
 
+_parsed: dict[str, None] = {}  # definitions moto's grammar accepted, oldest first (a bounded LRU)
+_PARSED_LIMIT = 256
+_parsed_lock = threading.Lock()
+
+
 def _parse(definition: str) -> None:
+    """moto's grammar on `definition` (raises what it refuses). A definition it accepted is not parsed
+    again: the parse is pure, and TestState creates the same small machines call after call."""
+    with _parsed_lock:
+        if definition in _parsed:
+            _parsed[definition] = _parsed.pop(definition)  # most recently used last
+            return
     AmazonStateLanguageParser.parse(definition)
+    with _parsed_lock:
+        _parsed[definition] = None
+        while len(_parsed) > _PARSED_LIMIT:
+            del _parsed[next(iter(_parsed))]
 
 
 def _validate_definition(*args: Any, **kwargs: Any) -> None:

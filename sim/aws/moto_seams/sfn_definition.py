@@ -23,7 +23,7 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 from sim.aws.http_task import forbidden_headers, is_http_error_name
 from sim.aws.moto_seams.sfn_jsonata import EvaluationError, compile_check
 
-__all__ = ["Diagnostic", "diagnose", "invalid_definition_message"]
+__all__ = ["Diagnostic", "diagnose", "diagnose_state", "invalid_definition_message"]
 
 # States that accept Retry / Catch (Amazon States Language: Task, Parallel, Map only).
 _ERROR_HANDLING_STATES = {"Task", "Parallel", "Map"}
@@ -75,6 +75,12 @@ def diagnose(definition: str, parse: Callable[[str], None] | None = None) -> lis
         except Exception as exc:  # moto's grammar: unsupported fields and shapes
             found.append(Diagnostic("SCHEMA_VALIDATION_FAILED", _parser_message(exc)))
     return found
+
+
+def diagnose_state(state: dict[str, Any], name: str, language: str = "JSONPath") -> list[Diagnostic]:
+    """Every reason AWS would refuse one state on its own (TestState without `stateName`); AWS locates them
+    as if the state were `/States/<name>` (test_state_mock_validation.snapshot.json names it `StateName`)."""
+    return list(_state(name, state, f"/States/{name}", state.get("QueryLanguage", language)))
 
 
 def _json_diagnostic(text: str, exc: ValueError) -> Diagnostic:
@@ -166,6 +172,9 @@ def _state(name: str, state: dict[str, Any], where: str, language: str) -> Itera
         yield from _jsonata_fields(state, where)
     if kind == "Task" and _HTTP_TASK.match(str(state.get("Resource", ""))):
         yield from _http_task(state, where, language)
+    if kind == "Parallel" and state.get("Branches") == []:
+        # test_state_mock_validation.snapshot.json: test_parallel_state_empty_branches
+        yield Diagnostic("SCHEMA_VALIDATION_FAILED", "Value cannot be empty", f"{where}/Branches")
     for index, branch in enumerate(state.get("Branches") or []):
         if isinstance(branch, dict):
             yield from _machine(branch, f"{where}/Branches[{index}]", state.get("QueryLanguage", language))

@@ -29,6 +29,7 @@ from sim import context as sim_context
 from sim import faults
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.moto_seams.sfn_time import execution_arn_of
+from sim.faults import mock_config_watch
 
 __all__ = ["test_case_of"]
 
@@ -62,17 +63,23 @@ def _start_execution(self: StepFunctionsParserBackend, state_machine_arn: str, n
 
     Restores: Step Functions Local's `<state machine ARN>#<TestCase>`: the base state machine runs, with
     that test case's mocked responses (`state` faults scoped `<name>#<TestCase>`). An unknown test case is
-    `InvalidName`, with Step Functions Local's message."""
+    `InvalidName`, with Step Functions Local's message (and, when the watched MockConfigFile's last edit was
+    refused, where and why). A watched MockConfigFile is re-read first if it changed."""
+    watched = mock_config_watch.watcher()
+    if watched is not None:
+        watched.refresh()  # an edited MockConfigFile is in force from this execution on
     base, _, case = state_machine_arn.partition("#")
     if not case:
         return _original_start(self, state_machine_arn, name, execution_input, trace_header)
     machine = self.describe_state_machine(base)
     scope = f"{machine.name}#{case}"
     if scope not in faults.active().scopes():
+        problem = watched.problem if watched is not None else None
         raise InvalidName(
             f"Invalid mock test case name '{case}' for state machine '{machine.name}'."
             "Either the test case is not defined or the mock configuration file could not be loaded. "
             "See logs for details."
+            + (f" The last edit of the mock configuration file was refused: {problem}" if problem else "")
         )
     execution_arn = f"arn:{self.partition}:states:{self.region_name}:{self.account_id}:execution:{machine.name}:{name}"
     cases = _test_cases()

@@ -3,8 +3,9 @@
 The behaviour followed (API reference "TestState", developer guide "Using TestState API to test a state",
 and LocalStack's tests/aws/services/stepfunctions/v2/test_state/*.snapshot.json recorded against AWS):
 
-- `definition` is one state, or a whole machine with `stateName` naming the state to test ("State not
-  found in definition" otherwise); a Task state needs `roleArn` unless it is mocked.
+- `definition` is one state (schema-checked as `/States/StateName`), or a whole machine with `stateName`
+  naming the state to test, at the top level or inside a Map's ItemProcessor or a Parallel branch ("State
+  not found in definition" otherwise); a Task state needs `roleArn` unless it is mocked.
 - `status`: SUCCEEDED (with `output` and, when the state moves on, `nextState`); RETRIABLE when a
   retrier matches the error and has attempts left (`stateConfiguration.retrierRetryCount` says how many
   were used) — TestState never retries; CAUGHT_ERROR when a catcher matches (`nextState` is its target,
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +48,7 @@ __all__: list[str] = []
 
 _ASSIGN = "stepbricks-test-state-variables"
 _MOCK_VARIABLE = "stepbricksMockResult"
+_ERROR_VARIABLE = "stepbricksCaughtError"
 _RESULT_EVENTS = ("taskSucceededEventDetails", "lambdaFunctionSucceededEventDetails")
 
 
@@ -180,21 +183,40 @@ def _outcome(backend: Any, request: Request) -> Outcome:
     return Outcome(output=output, next_state=request.state.get("Next"), task_result=result, succeeded=True)
 
 
-def _with_mock_variable(value: Any) -> Any:
+# `$states` whole, as the state sees it once its result (or, in a catcher, its error) is in
+# (test_state_configuration.snapshot.json, test_map_state_failure_count: `"Output": "{% $states %}"` answers
+# input, context and result; a catcher's, input, context and errorOutput).
+_WHOLE_STATES = re.compile(r"\$states(?![\w.\[])")
+
+
+def _reading_variable(value: Any, field: str, variable: str) -> Any:
+    """`value` (a state's or catcher's JSONata fields) with `$states.<field>` read from `$<variable>`."""
     if isinstance(value, str):
-        return value.replace("$states.result", f"${_MOCK_VARIABLE}")
+        whole = f'{{"input": $states.input, "context": $states.context, "{field}": ${variable}}}'
+        return _WHOLE_STATES.sub(whole, value.replace(f"$states.{field}", f"${variable}"))
     if isinstance(value, dict):
-        return {k: _with_mock_variable(v) for k, v in value.items()}
+        return {k: _reading_variable(v, field, variable) for k, v in value.items()}
     if isinstance(value, list):
-        return [_with_mock_variable(v) for v in value]
+        return [_reading_variable(v, field, variable) for v in value]
     return value
+
+
+def _jsonata_caught(backend: Any, request: Request, catcher: dict[str, Any], error_output: dict[str, Any]) -> Any:
+    """A JSONata catcher's Output (default: the error output) and Assign, evaluated on the state's input with
+    `$states.errorOutput` the caught error."""
+    fields = {k: _reading_variable(catcher[k], "errorOutput", _ERROR_VARIABLE) for k in ("Output", "Assign")
+              if k in catcher}
+    fields.setdefault("Output", f"{{% ${_ERROR_VARIABLE} %}}")
+    return _run(backend, {"Type": "Pass", **fields, "End": True}, request.state_input, name=STAND_IN,
+                role=request.role, language="JSONata",
+                variables={**(request.run_variables or {}), _ERROR_VARIABLE: error_output}).output
 
 
 def _jsonata_mocked(backend: Any, request: Request, result: Any) -> Outcome:
     """A JSONata Task's Output and Assign evaluated on the mocked result: a Pass state with the same
     fields, reading the result from a variable where the Task reads `$states.result`."""
     state = request.state
-    fields = {k: _with_mock_variable(state[k]) for k in ("Output", "Assign") if k in state}
+    fields = {k: _reading_variable(state[k], "result", _MOCK_VARIABLE) for k in ("Output", "Assign") if k in state}
     fields.setdefault("Output", f"{{% ${_MOCK_VARIABLE} %}}")
     ending = {"Next": state["Next"]} if "Next" in state else {"End": True}
     outcome = _run(backend, {"Type": "Pass", **fields, **ending}, request.state_input, name=request.name,
@@ -295,8 +317,11 @@ def _test_state(self: StepFunctionResponse) -> ActionResult:
         if response["status"] == "FAILED" and catch_index is not None:
             catcher = catchers[catch_index]
             error_output = {"Error": outcome.error, "Cause": outcome.cause}
-            output = _pass(backend, {"Result": error_output, "ResultPath": catcher.get("ResultPath", "$")},
-                           request.state_input, request)
+            if (request.language or "JSONPath") == "JSONata":
+                output = _jsonata_caught(backend, request, catcher, error_output)
+            else:
+                output = _pass(backend, {"Result": error_output, "ResultPath": catcher.get("ResultPath", "$")},
+                               request.state_input, request)
             response.update({"status": "CAUGHT_ERROR", "nextState": catcher.get("Next"), "output": json_text(output)})
             details = {"catchIndex": catch_index}
     if request.level in ("DEBUG", "TRACE"):

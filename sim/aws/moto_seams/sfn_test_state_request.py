@@ -20,7 +20,7 @@ from moto.stepfunctions.exceptions import InvalidExecutionInput
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from sim.aws.moto_seams.sfn_api import InvalidDefinition
-from sim.aws.moto_seams.sfn_definition import diagnose, invalid_definition_message
+from sim.aws.moto_seams.sfn_definition import diagnose, diagnose_state, invalid_definition_message
 from sim.aws.moto_seams.sfn_lookups import jackson_message
 from sim.aws.moto_seams.sfn_mock_results import mock_result_error
 
@@ -93,6 +93,27 @@ def _check_fan_out_result(state: dict[str, Any], result: Any) -> None:
             raise _refuse("Mocked result must contain the same number of items as number of Parallel branches.")
 
 
+def _find_state(scope: dict[str, Any], name: str, language: str | None) -> tuple[dict[str, Any], str | None] | None:
+    """The state `name` of a machine and its query language: a top-level state, or one inside a Parallel
+    branch or a Map's ItemProcessor (test_test_state_machine_scenarios.snapshot.json tests `HandleItem`,
+    the state a Map runs for each item, by its name)."""
+    states = scope.get("States")
+    if not isinstance(states, dict):
+        return None
+    if isinstance(states.get(name), dict):
+        return states[name], language
+    for state in states.values():
+        if not isinstance(state, dict):
+            continue
+        inner_language = state.get("QueryLanguage", language)
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        for nested in [*(state.get("Branches") or []), *([processor] if processor else [])]:
+            found = _find_state(nested, name, inner_language) if isinstance(nested, dict) else None
+            if found is not None:
+                return found
+    return None
+
+
 def _context(text: Any, state: dict[str, Any]) -> dict[str, Any] | None:
     """The mocked context object, checked as AWS checks it (test_state_context_object.snapshot.json)."""
     if text is None:
@@ -146,15 +167,20 @@ def read_request(self: StepFunctionResponse) -> Request:
         diagnostics = diagnose(text)
         if diagnostics:
             raise InvalidDefinition(invalid_definition_message(diagnostics))
-        states = document.get("States") if isinstance(document, dict) else None
-        if not isinstance(states, dict) or state_name not in states:
+        found = _find_state(document, state_name, document.get("QueryLanguage")) \
+            if isinstance(document, dict) else None
+        if found is None:
             raise _refuse("State not found in definition")
-        state, language = states[state_name], document.get("QueryLanguage")
+        state, language = found
     else:
         state = document
     if not isinstance(state, dict) or not isinstance(state.get("Type"), str):
         raise InvalidDefinition("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: "
                                 "These fields are required: [Type] at /'")
+    if state_name is None:
+        diagnostics = diagnose_state(state, "StateName")
+        if diagnostics:
+            raise InvalidDefinition(invalid_definition_message(diagnostics))
     language = state.get("QueryLanguage", language)
     mock = self._get_param("mock")
     if mock is not None:

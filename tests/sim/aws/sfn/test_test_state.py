@@ -36,7 +36,7 @@ def parsed(response: dict[str, Any]) -> dict[str, Any]:
     """The response with its JSON text fields read, as the recorded snapshots show them."""
     out = {k: json.loads(v) if k == "output" else v for k, v in response.items()}
     if "inspectionData" in out:
-        out["inspectionData"] = {k: v if k == "errorDetails" else json.loads(v)
+        out["inspectionData"] = {k: json.loads(v) if isinstance(v, str) else v
                                  for k, v in out["inspectionData"].items()}
     return out
 
@@ -341,3 +341,123 @@ def test_an_input_that_is_not_json_is_invalid_execution_input(sync_sfn):  # Test
     assert refused(sync_sfn.test_state, definition=json.dumps(PASS_STATE), roleArn=ROLE, input="not json") == (
         "InvalidExecutionInput", "Invalid State Machine Execution Input: 'Unrecognized token 'not': was expecting "
                                  "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')'")
+
+
+# -- states inside a Map or a Parallel, and the rest of stateConfiguration (test_test_state_machine_scenarios,
+#    test_state_configuration, test_state_mock_validation) ---------------------------------------------------
+
+MAP_MACHINE = {"StartAt": "State0", "States": {"State0": {
+    "Type": "Map", "ItemsPath": "$.Values", "ToleratedFailureCount": 2, "End": True,
+    "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "HandleItem",
+                      "States": {"HandleItem": {"Type": "Pass", "End": True}}}}}}
+
+
+def test_state_name_reaches_a_state_inside_a_map(sync_sfn):  # test_base_state_name[DEBUG-BASE_MAP_STATE_MACHINE]
+    hello = json.loads(HELLO)
+    assert parsed(run(sync_sfn, MAP_MACHINE, stateName="HandleItem")) == {
+        "output": hello, "status": "SUCCEEDED",
+        "inspectionData": {"input": hello, "afterInputPath": hello, "afterParameters": hello,
+                           "afterResultSelector": hello, "afterResultPath": hello}}
+    branch = {"StartAt": "Fork", "States": {"Fork": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "Left", "States": {"Left": {"Type": "Pass", "Result": "left", "Next": "LeftDone"},
+                                       "LeftDone": {"Type": "Succeed"}}}]}}}
+    assert parsed(run(sync_sfn, branch, level="INFO", stateName="Left")) == {
+        "output": "left", "nextState": "LeftDone", "status": "SUCCEEDED"}
+
+
+@pytest.mark.parametrize("failures", [0, 2])
+def test_a_mocked_map_error_caused_by_an_inner_state_is_the_maps_failure(sync_sfn, failures):
+    # test_state_machine_with_state_error[DEBUG]: the mocked error, whatever the failure count
+    response = parsed(run(sync_sfn, MAP_MACHINE, json.dumps({"Values": ["first", "second", "third"]}),
+                          stateName="State0", mock={"errorOutput": {"error": "MockException", "cause": "Mock the error cause."}},
+                          stateConfiguration={"mapIterationFailureCount": failures, "errorCausedByState": "HandleItem"}))
+    values = {"Values": ["first", "second", "third"]}
+    assert response == {"status": "FAILED", "error": "MockException", "cause": "Mock the error cause.",
+                        "inspectionData": {"input": values, "afterInputPath": values,
+                                           "afterItemsPath": ["first", "second", "third"],
+                                           "maxConcurrency": 0, "toleratedFailureCount": 2}}
+
+
+def test_a_distributed_map_reading_items_takes_the_reader_data_and_its_mocked_result(sync_sfn):
+    # test_state_machine_configuration_map_iteration_item_reader[DEBUG]
+    machine = {"QueryLanguage": "JSONata", "StartAt": "State0", "States": {"State0": {
+        "Type": "Map", "MaxConcurrency": 1, "End": True,
+        "ItemReader": {"ReaderConfig": {"InputType": "JSON"}, "Resource": "arn:aws:states:::s3:getObject",
+                       "Arguments": {"Bucket": "{% $states.input.Bucket %}", "Key": "{% $states.input.Key %}"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "HandleItem", "States": {"HandleItem": {"Type": "Pass", "End": True}}}}}}
+    where = {"Bucket": "test-bucket", "Key": "test-key"}
+    response = parsed(run(sync_sfn, machine, json.dumps(where), stateName="State0", mock={"result": "[1, 4, 9]"},
+                          stateConfiguration={"mapItemReaderData": json.dumps([1, 2, 3])}))
+    assert response == {"output": [1, 4, 9], "status": "SUCCEEDED",
+                        "inspectionData": {"input": where, "maxConcurrency": 1}}
+
+
+def test_a_parallel_state_without_branches_is_an_invalid_definition(sync_sfn):  # test_parallel_state_empty_branches
+    assert refused(sync_sfn.test_state, definition=json.dumps({"Type": "Parallel", "Branches": [], "End": True}),
+                   inspectionLevel="TRACE", mock={"result": "[]"}) == (
+        "InvalidDefinition",
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Value cannot be empty at /States/StateName/Branches'")
+
+
+def test_a_state_of_no_known_type_is_an_invalid_definition(sync_sfn):  # test_state_name_invalid_state_definition
+    machine = {"StartAt": "ExistingButInvalidState",
+               "States": {"ExistingButInvalidState": {"Type": "TypeThatDoesNotExist", "End": True}}}
+    assert refused(sync_sfn.test_state, definition=json.dumps(machine), stateName="ExistingButInvalidState",
+                   input=HELLO) == (
+        "InvalidDefinition", "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The field 'Type' should "
+                             "have one of these values: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map] at "
+                             "/States/ExistingButInvalidState/Type'")
+
+
+def test_a_map_writing_its_results_is_mocked_with_an_object(sync_sfn):
+    # test_mock_result_is_not_object_on_map_state_with_result_writer: a ResultWriter Map answers a manifest object
+    state = {**MAP, "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                                     "Parameters": {"Bucket": "result-bucket", "Prefix": "mapJobs"}}}
+    assert refused(sync_sfn.test_state, definition=json.dumps(state), roleArn=ROLE, input=json.dumps({"Values": [1]}),
+                   mock={"result": "[1]"}) == ("ValidationException", "Mocked result must be a JSON object.")
+    written = {"MapRunArn": "arn:aws:states:us-east-1:123456789012:mapRun:m/TestMap:1",
+               "ResultWriterDetails": {"Bucket": "result-bucket", "Key": "mapJobs/manifest.json"}}
+    response = run(sync_sfn, state, json.dumps({"Values": [1]}), level="INFO", mock={"result": json.dumps(written)})
+    assert (response["status"], json.loads(response["output"])) == ("SUCCEEDED", written)
+
+
+def test_a_mocked_jsonata_map_outputs_its_states_with_the_mocked_result(sync_sfn):
+    # test_map_state_failure_count[INFO-BASE_MAP_STATE]: "Output": "{% $states %}" is input, context and result
+    state = {"Type": "Map", "QueryLanguage": "JSONata", "Items": "{% $states.input.Values %}", "Output": "{% $states %}",
+             "End": True, "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                            "StartAt": "TestState", "States": {"TestState": {
+                                                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                                                "Arguments": {"FunctionName": "foo", "Payload": "bar"}, "End": True}}}}
+    values = {"Values": ["first", "second", "third"]}
+    output = json.loads(run(sync_sfn, state, json.dumps(values), level="INFO", mock={"result": "[1, 1, 1]"},
+                            stateConfiguration={"mapIterationFailureCount": 0})["output"])
+    assert sorted(output) == ["context", "input", "result"]
+    assert (output["input"], output["result"]) == (values, [1, 1, 1])
+    assert output["context"]["Execution"]["Input"] == values
+
+
+def test_a_jsonata_catcher_outputs_what_its_output_says(sync_sfn):
+    # test_map_state_failure_count[INFO-BASE_MAP_STATE_CATCH]: the catcher's "{% $states %}" is input, context
+    # and errorOutput; without an Output a JSONata catcher outputs the error output
+    processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "TestState",
+                 "States": {"TestState": {"Type": "Task", "End": True,
+                                          "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f"}}}
+    state = {"Type": "Map", "QueryLanguage": "JSONata", "Items": "{% $states.input.Values %}", "End": True,
+             "ItemProcessor": processor, "ToleratedFailureCount": 1,
+             "Catch": [{"ErrorEquals": ["MockException"], "Output": "{% $states %}", "Next": "HandleMockError"},
+                       {"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "Output": "{% $states %}",
+                        "Next": "HandleThreshold"}]}
+    values = {"Values": ["first", "second", "third"]}
+    response = run(sync_sfn, state, json.dumps(values), level="INFO", mock={"result": "[0, 0, 1]"},
+                   stateConfiguration={"mapIterationFailureCount": 2})
+    assert (response["status"], response["nextState"], response["error"]) == (
+        "CAUGHT_ERROR", "HandleThreshold", "States.ExceedToleratedFailureThreshold")
+    output = json.loads(response["output"])
+    assert sorted(output) == ["context", "errorOutput", "input"]
+    assert (output["input"], output["errorOutput"]) == (values, {
+        "Error": "States.ExceedToleratedFailureThreshold", "Cause": "The specified tolerated failure threshold was exceeded"})
+    plain = {**state, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handle"}]}
+    caught = run(sync_sfn, plain, json.dumps(values), level="INFO",
+                 mock={"errorOutput": {"error": "MockException", "cause": "c"}})
+    assert json.loads(caught["output"]) == {"Error": "MockException", "Cause": "c"}
