@@ -172,6 +172,7 @@ class Child:
     start: str | None = None
     stop: str | None = None
     redrive_count: int = 0
+    source: Any = None  # the item (or batch) as read, before ItemSelector: what a redrive runs again
 
     def record(self) -> dict[str, Any]:
         """The child's entry in its result file (the NONE transformation: metadata and JSON text)."""

@@ -78,7 +78,13 @@ class MapRun:
     redrive_count: int = 0
     redrive_date: str | None = None
     pending_redrive: int = 0
+    batched: bool = False  # with ItemBatcher a child carries several items: itemCounts count items
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def counters(self, record: MapRunRecord, value: Any) -> list[tuple[Any, int]]:
+        """(counter, weight): itemCounts move by the child's items, executionCounts by one."""
+        items = len(value.get("Items", [])) if self.batched and isinstance(value, dict) else 1
+        return [(record.item_counter, items), (record.execution_counter, 1)]
 
 
 def map_run_of(record: MapRunRecord, state_name: str = "") -> MapRun:
@@ -109,12 +115,12 @@ def _eval_job(self: DistributedItemProcessorWorker, env: Any, job: Any) -> None:
     child = run.children[job.job_index]
     with run.lock:
         redriven = child.status != "PENDING"
-        for counter in (record.item_counter, record.execution_counter):
-            counter.running.count()
+        for counter, weight in run.counters(record, job.job_input):
+            counter.running.count(weight)
             if not redriven:
-                counter.pending.offset(-1)
+                counter.pending.offset(-weight)
         if redriven:
-            run.pending_redrive -= 1
+            run.pending_redrive -= run.counters(record, job.job_input)[0][1]
             child.redrive_count += 1
         child.status, child.start, child.stop, child.error, child.cause = "RUNNING", _now(), None, None, None
     outcome, job_output = "FAILED", None
@@ -142,11 +148,11 @@ def _eval_job(self: DistributedItemProcessorWorker, env: Any, job: Any) -> None:
     finally:
         with run.lock:
             child.status, child.output, child.stop = outcome, job_output, _now()
-            for counter in (record.item_counter, record.execution_counter):
-                counter.running.offset(-1)
-                getattr(counter, _COUNTER[outcome]).count()
+            for counter, weight in run.counters(record, job.job_input):
+                counter.running.offset(-weight)
+                getattr(counter, _COUNTER[outcome]).count(weight)
                 if outcome == "SUCCEEDED":
-                    counter.results_written.count()
+                    counter.results_written.count(weight)
         job.job_output = job_output
 
 
@@ -180,21 +186,22 @@ def _children_for(record: MapRunRecord, run: MapRun, state: Any, inputs: list[An
             base = record.map_state_machine_arn
             for index, value in enumerate(inputs):
                 name = sim_context.current().ids.uuid("map-child")
-                run.children[index] = Child(index=index, name=name, input=value, state_machine_arn=base,
+                run.children[index] = Child(index=index, name=name, input=value, source=value, state_machine_arn=base,
                                             arn=base.replace(":stateMachine:", ":execution:", 1) + ":" + name)
-            for counter in (record.item_counter, record.execution_counter):
-                counter.total.count(len(inputs))
-                counter.pending.count(len(inputs))
+            for value in inputs:
+                for counter, weight in run.counters(record, value):
+                    counter.total.count(weight)
+                    counter.pending.count(weight)
             return list(enumerate(inputs))
         jobs = []
         for index, child in sorted(run.children.items()):
             if child.status == "SUCCEEDED":
                 continue
             if child.status in _COUNTER:
-                for counter in (record.item_counter, record.execution_counter):
-                    getattr(counter, _COUNTER[child.status]).offset(-1)
-                run.pending_redrive += 1
-            jobs.append((index, inputs[index] if index < len(inputs) else child.input))
+                for counter, weight in run.counters(record, child.source):
+                    getattr(counter, _COUNTER[child.status]).offset(-weight)
+                run.pending_redrive += run.counters(record, child.source)[0][1]
+            jobs.append((index, child.source))  # the same input again, as AWS redrives a child
         return jobs
 
 
@@ -235,6 +242,7 @@ def _map_run(self: DistributedIterationComponent, env: Any, eval_input: Any) -> 
     settings = batch_settings(state, env)
     if settings is not None and not run.children:
         items = map_items.batches(_selected(env, eval_input, items), **settings)
+        run.batched = True
     if settings is not None:
         eval_input = copy.copy(eval_input)
         eval_input.item_selector = eval_input.parameters = None  # applied to each item before batching

@@ -118,7 +118,31 @@ def test_item_batcher_limits_the_bytes_of_a_batch(run_machine, sfn) -> None:
                       {"items": items, "limit": 100})  # fmt: skip
     assert run.output == [{"Items": items[:2]}, {"Items": items[2:]}]
     described = sfn.describe_map_run(mapRunArn=run.details("MapRunStarted")[0]["mapRunArn"])
-    assert described["itemCounts"]["total"] == 2, "a batch is one child execution"
+    assert (described["executionCounts"]["total"], described["itemCounts"]["total"]) == (2, 3), (
+        "a batch is one child execution of several items")
+
+
+def test_tolerated_failures_count_the_items_of_a_failed_batch(run_machine, sfn, s3, bucket) -> None:
+    """ItemReader (CSV) → ItemBatcher (2 a child) → a child fails when its batch holds a "bad" row."""
+    s3.put_object(Bucket=bucket, Key="csv/tolerance.csv", Body=b"id,kind\n1,ok\n2,bad\n3,ok\n4,ok\n5,ok\n")
+    child = {"StartAt": "Check", "States": {
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$.Items[1].kind", "StringEquals": "bad",
+                                                 "Next": "Bad"}], "Default": "Good"},
+        "Bad": {"Type": "Fail", "Error": "BadRow", "Cause": "a bad row"},
+        "Good": {"Type": "Succeed"}}}  # fmt: skip
+    reader = _reader(bucket, "csv/tolerance.csv", InputType="CSV", CSVHeaderLocation="FIRST_ROW")
+
+    def fly(**tolerance: Any) -> Any:
+        return run_machine(_map(child, ItemReader=reader, ItemBatcher={"MaxItemsPerBatch": 2}, **tolerance))
+
+    tolerated, refused = fly(ToleratedFailurePercentage=40), fly(ToleratedFailureCount=1)
+
+    assert tolerated.status == "SUCCEEDED", "2 of 5 items failed: 40 % is tolerated"
+    assert (refused.status, refused.description["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold"), (
+        "the failed batch's 2 items exceed a count of 1")
+    counts = sfn.describe_map_run(mapRunArn=tolerated.details("MapRunStarted")[0]["mapRunArn"])
+    assert (counts["itemCounts"]["failed"], counts["itemCounts"]["succeeded"]) == (2, 3)
+    assert (counts["executionCounts"]["failed"], counts["executionCounts"]["succeeded"]) == (1, 2)
 
 
 CSV_ROWS = [{"id": "1", "city": "Oslo", "note": "a b"}, {"id": "2", "city": "Lima", "note": ""}]
