@@ -87,6 +87,9 @@ def _take_extras(document: dict[str, Any]) -> dict[str, MapExtras]:
     unique in a whole machine)."""
     found: dict[str, MapExtras] = {}
     for name, state in _map_states(document.get("States")):
+        processor = state.get("ItemProcessor") if isinstance(state.get("ItemProcessor"), dict) else {}
+        if (processor.get("ProcessorConfig") or {}).get("Mode") != "DISTRIBUTED":
+            continue  # these fields belong to Distributed Maps: an Inline Map's are refused by the grammar, as AWS does
         extras = MapExtras()
         if "ItemBatcher" in state:
             extras["ItemBatcher"] = state.pop("ItemBatcher")

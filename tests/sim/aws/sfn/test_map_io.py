@@ -292,3 +292,8 @@ def test_a_definition_with_item_batcher_and_csv_delimiter_is_accepted(sfn, creat
     with pytest.raises(ClientError) as refused:
         create_machine(_map(ItemReader=reader, ItemBatchr={"MaxItemsPerBatch": 10}))
     assert refused.value.response["Error"]["Code"] == "InvalidDefinition"
+    inline = _map(ItemBatcher={"MaxItemsPerBatch": 10})
+    inline["States"]["Files"]["ItemProcessor"]["ProcessorConfig"] = {"Mode": "INLINE"}
+    with pytest.raises(ClientError) as refused:
+        create_machine(inline)
+    assert refused.value.response["Error"]["Code"] == "InvalidDefinition", "ItemBatcher is for Distributed Maps"
