@@ -25,6 +25,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from botocore.exceptions import ClientError
 from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
@@ -213,7 +214,7 @@ def _item_reader_eval_body(self: ItemReader, env: Environment) -> None:
     (`Etag`, `Key`, `LastModified` in epoch seconds, `Size`, `StorageClass`; moto gave boto3's first page with
     datetimes, which the execution could not serialise); `getObject` reads CSV with `CSVDelimiter`, JSON,
     JSONL and S3 Inventory manifests (`MANIFEST`); `MaxItems` applies to every source; a source that cannot
-    be read fails with `States.ItemReaderFailed`."""
+    be read, or that S3 refuses, fails with `States.ItemReaderFailed`."""
     config: dict[str, Any] = {}
     if self.reader_config:
         self.reader_config.eval(env=env)
@@ -229,6 +230,10 @@ def _item_reader_eval_body(self: ItemReader, env: Environment) -> None:
         raise _item_reader_failed(env, str(exc)) from None
     except UnicodeDecodeError:
         raise _item_reader_failed(env, "The file is not UTF-8 text.") from None  # (guess)
+    except ClientError as exc:  # S3 refused (no such key or bucket, access denied): the reader failed
+        error = exc.response.get("Error", {})
+        raise _item_reader_failed(env, f"S3 {self.resource.api_action} failed: {error.get('Code')}: "
+                                       f"{error.get('Message')}") from None  # (guess at AWS's wording)
     env.stack.append(items)
 
 

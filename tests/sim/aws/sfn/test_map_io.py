@@ -173,6 +173,12 @@ def test_csv_with_duplicate_headers_fails_with_item_reader_failed(run_machine, s
         "States.ItemReaderFailed", "CSV headers cannot contain duplicates.")
 
 
+def test_a_missing_object_fails_with_item_reader_failed_naming_s3s_error(run_machine, bucket) -> None:
+    run = run_machine(_map(ItemReader=_reader(bucket, "nothing-here.json", InputType="JSON")))
+    assert (run.status, run.description["error"]) == ("FAILED", "States.ItemReaderFailed")
+    assert "NoSuchKey" in run.description["cause"]
+
+
 def test_json_and_jsonl_files_with_max_items_and_max_items_path(run_machine, s3, bucket) -> None:
     values = [{"k": i} for i in range(5)]
     s3.put_object(Bucket=bucket, Key="data/items.json", Body=json.dumps(values).encode())
