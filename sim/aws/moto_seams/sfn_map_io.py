@@ -15,8 +15,8 @@ what the reader and the writer produce is `sim.aws.map_items` (no moto).
   result is then `{"MapRunArn", "ResultWriterDetails": {"Bucket", "Key"}}`, so ResultWriter's own step has
   nothing left to do.
 Known gaps: `WriterConfig` (OutputType/Transformation) is accepted but results are always written as JSON
-with the NONE transformation; result files are never split (AWS splits at 5 GB); `BatchInput` reads paths
-(`"k.$": "$.x"`) but no intrinsic functions; ItemReader `Arguments` (JSONata) reads no `CSVDelimiter`.
+with the NONE transformation; result files are never split (AWS splits at 5 GB); `BatchInput` reads JSONPath
+paths (`"k.$": "$.x"`) but no intrinsic functions and no JSONata (`{% %}` stays text).
 """
 
 from __future__ import annotations
