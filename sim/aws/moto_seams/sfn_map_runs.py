@@ -178,7 +178,7 @@ class _IndexedJobPool(JobPool):
             self._termination_event.set()
 
 
-def _children_for(record: MapRunRecord, run: MapRun, state: Any, inputs: list[Any]) -> list[tuple[int, Any]]:
+def _children_for(record: MapRunRecord, run: MapRun, inputs: list[Any]) -> list[tuple[int, Any]]:
     """The jobs to run now: every item on a first run; on a redrive the ones that did not succeed, whose
     counts move from failed/timed out/aborted to pendingRedrive."""
     with run.lock:
@@ -246,7 +246,7 @@ def _map_run(self: DistributedIterationComponent, env: Any, eval_input: Any) -> 
     if settings is not None:
         eval_input = copy.copy(eval_input)
         eval_input.item_selector = eval_input.parameters = None  # applied to each item before batching
-    jobs = _children_for(record, run, state, items)
+    jobs = _children_for(record, run, items)
     pool = _IndexedJobPool(self._get_iteration_program(), jobs)
     concurrency = record.max_concurrency
     for _ in range(len(jobs) if concurrency == DEFAULT_MAX_CONCURRENCY_VALUE else min(concurrency, len(jobs))):
