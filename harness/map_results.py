@@ -31,9 +31,12 @@ def result_writer_details(trace: ExecutionTrace) -> list[dict[str, str]]:
 
 def map_results(env: Mapping[str, str], trace: ExecutionTrace) -> list[dict[str, Any]]:
     """The child records of every map run the execution wrote, with `Input` and `Output` parsed."""
+    written = result_writer_details(trace)
+    if not written:
+        return []
     s3 = aws_client("s3", env)
     records: list[dict[str, Any]] = []
-    for details in result_writer_details(trace):
+    for details in written:
         manifest = _json(s3.get_object(Bucket=details["Bucket"], Key=details["Key"])["Body"].read())
         for status in ("SUCCEEDED", "FAILED", "PENDING"):
             for listed in manifest.get("ResultFiles", {}).get(status, []):
