@@ -532,6 +532,16 @@ def _print_artifacts(result: object, deployment: object) -> None:
     ):
         if value:
             console.print(f"{label}: {value}")
+    records = getattr(result, "map_results", [])
+    if records:  # the Map variant: one child per file, read from its ResultWriter's files
+        by_status: dict[str, int] = {}
+        for record in records:
+            by_status[record.get("Status", "?")] = by_status.get(record.get("Status", "?"), 0) + 1
+        console.print("map results: " + ", ".join(f"{n} {status.lower()}" for status, n in sorted(by_status.items())))
+        for record in records:
+            item, out = record.get("Input") or {}, record.get("Output") or {}
+            what = ("skipped" if out.get("skipped") else f"{out.get('rowCount')} rows") if out else record.get("Error")
+            console.print(f"  {item.get('key', item)}: {what}", highlight=False)
 
 
 def _register_subcommands() -> None:

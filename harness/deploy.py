@@ -147,7 +147,7 @@ def deploy(env: Mapping[str, str] | None = None, config: DeployConfig | None = N
     roles["states"] = sfn_role = _ensure_role(
         iam, f"{config.prefix}{SFN_ROLE}", _SFN_TRUST, policy_document(state_machine_statements(
             region=region, account=account, function_arns=list(fn_arns.values()),
-            state_machine_arns=list(sm_arns.values()), connection_arn=connection_arn)))
+            state_machine_arns=list(sm_arns.values()), connection_arn=connection_arn, buckets=buckets)))
 
     lam = aws_client("lambda", env)
     code = build_lambda_zip()

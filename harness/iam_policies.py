@@ -53,10 +53,21 @@ def function_statements(key: str, *, region: str, account: str, function_name: s
     return [*own[key], *_logs(region, account, function_name)]
 
 
+MAP_RESULTS_PREFIX = "map-runs"  # where the Map variant's ResultWriter writes (asl/definitions/pipeline_map)
+
+
 def state_machine_statements(*, region: str, account: str, function_arns: list[str], state_machine_arns: list[str],
-                             connection_arn: str) -> list[dict[str, Any]]:
+                             connection_arn: str, buckets: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """The state machines invoke the pipeline's functions (any version or alias); the HTTP variant's HTTP
-    Tasks need the three permissions the Step Functions guide lists for them ("Call HTTPS APIs")."""
+    Tasks need the three permissions the Step Functions guide lists for them ("Call HTTPS APIs"); the Map
+    variant's Distributed Map lists the uploads (ItemReader, `s3:ListBucket`) and writes its results
+    (ResultWriter: the guide's "IAM policies for ResultWriter" actions on the results prefix)."""
+    map_io = [] if buckets is None else [
+        _allow("MapReadsUploads", ["s3:ListBucket"], [f"arn:aws:s3:::{buckets['raw']}"]),
+        _allow("MapWritesResults", ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts",
+                                    "s3:AbortMultipartUpload"],
+               [f"arn:aws:s3:::{buckets['results']}/{MAP_RESULTS_PREFIX}/*"]),
+    ]  # fmt: skip
     return [
         _allow("InvokePipelineFunctions", ["lambda:InvokeFunction"],
                [*function_arns, *(f"{arn}:*" for arn in function_arns)]),
@@ -64,4 +75,5 @@ def state_machine_statements(*, region: str, account: str, function_arns: list[s
         _allow("HttpTaskConnection", ["events:RetrieveConnectionCredentials"], [connection_arn]),
         _allow("HttpTaskConnectionSecret", ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
                [f"arn:aws:secretsmanager:{region}:{account}:secret:events!connection/*"]),
+        *map_io,
     ]

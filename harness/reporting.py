@@ -9,6 +9,7 @@ from typing import Any
 
 from harness.clients import aws_client
 from harness.follow import poll_history, trace_from_history
+from harness.map_results import map_results
 from harness.report import ReportData, write_report
 from harness.runner import RunResult, databricks_runs_of, task_outputs
 
@@ -39,6 +40,7 @@ def report_for_result(
         run_outputs=result.run_outputs,
         faults=list(faults or []),
         notifications=result.notifications,
+        map_results=result.map_results,
         etl=_dict(result.step_output("etl")),
         training=_dict(result.step_output("train")),
         evaluation=_dict(result.step_output("evaluate")),
@@ -94,8 +96,9 @@ def report_for_execution(
         execution_arn=execution_arn,
         trace=trace,
     )
+    result.map_results = map_results(env, trace)
     if env.get("DATABRICKS_HOST"):
-        result.databricks_runs = databricks_runs_of(env, None, trace)
+        result.databricks_runs = databricks_runs_of(env, None, trace, result.map_results)
         result.run_outputs = task_outputs(env, result.databricks_runs)
     if notifications is not None:
         result.notifications = [n for n in notifications() if execution_arn in n.get("message", "")]

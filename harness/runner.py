@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 from harness.clients import aws_client
 from harness.deploy import Deployment, set_trigger_target
 from harness.follow import ExecutionTrace, follow
+from harness.map_results import map_results
 
 
 @dataclass
@@ -25,6 +26,7 @@ class RunResult:
     run_outputs: dict[int, dict] = field(default_factory=dict)  # task run id -> runs/get-output
     notifications: list[dict] = field(default_factory=list)
     wall_seconds: float | None = 0.0
+    map_results: list[dict] = field(default_factory=list)  # child records a Distributed Map's ResultWriter wrote
 
     @property
     def succeeded(self) -> bool:
@@ -39,6 +41,9 @@ class RunResult:
                 if isinstance(visit.output, dict) and key in visit.output:
                     value = visit.output[key]
                     break
+        if value is None:  # the Map variant: each file's ETL is in its child's result, read from ResultWriter
+            value = next((r["Output"][key] for r in self.map_results
+                          if isinstance(r.get("Output"), dict) and r["Output"].get(key) is not None), None)  # fmt: skip
         return _unwrap(value)
 
 
@@ -113,20 +118,22 @@ def run_pipeline(
         trace=trace,
         wall_seconds=time.monotonic() - started,
     )
-    result.databricks_runs = databricks_runs_of(env, deployment, trace)
+    result.map_results = map_results(env, trace)
+    result.databricks_runs = databricks_runs_of(env, deployment, trace, result.map_results)
     result.run_outputs = task_outputs(env, result.databricks_runs)
     if notifications is not None:
         result.notifications = notifications()
     return result
 
 
-def databricks_runs_of(env: Mapping[str, str], deployment: Deployment | None, trace: ExecutionTrace) -> list[dict]:
-    """The Databricks runs this execution started (run ids appear in the start-job outputs)."""
+def databricks_runs_of(env: Mapping[str, str], deployment: Deployment | None, trace: ExecutionTrace,
+                       map_records: Sequence[dict] = ()) -> list[dict]:
+    """The Databricks runs this execution started (run ids appear in the start-job outputs, the Map variant's in
+    its children's results)."""
     from harness.clients import workspace_client
 
     run_ids: list[int] = []
-    for visit in trace.visits:
-        out = visit.output
+    for out in [visit.output for visit in trace.visits] + [r.get("Output") for r in map_records]:
         for value in _walk(out):
             is_run = isinstance(value, dict) and {"run_id", "job_id", "run_page_url"} <= value.keys()
             if is_run and int(value["run_id"]) not in run_ids:

@@ -34,6 +34,7 @@ class ReportData:
     run_outputs: dict[int, dict] = field(default_factory=dict)  # task run id -> runs/get-output
     faults: list[Mapping[str, Any]] = field(default_factory=list)
     notifications: list[Mapping[str, Any]] = field(default_factory=list)
+    map_results: list[Mapping[str, Any]] = field(default_factory=list)  # a Distributed Map's ResultWriter records
     etl: Mapping[str, Any] | None = None
     evaluation: Mapping[str, Any] | None = None
     training: Mapping[str, Any] | None = None

@@ -90,6 +90,7 @@ def flight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         role = aws.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         topic = aws.client("sns").create_topic(Name="pipeline-notifications")["TopicArn"]
         aws.client("s3").create_bucket(Bucket="stepbricks-raw")
+        aws.client("s3").create_bucket(Bucket="stepbricks-results")
         env = {"TOPIC_ARN": topic, "STUB_DIR": str(stub_dir)}
         code = _zip()
         arns = {}
@@ -165,6 +166,17 @@ def _starts(flight: dict[str, Any], execution_arn: str) -> dict[str, dict]:
 CSV = "customer_id,age\nC1,30\nC2,41\n"
 
 
+def _map_results(flight: dict[str, Any], written: dict[str, Any]) -> list[Any]:
+    """The outputs of a Distributed Map's children, read from the files its ResultWriter lists."""
+    s3 = flight["aws"].client("s3")
+    details = written["ResultWriterDetails"]
+    manifest = json.loads(s3.get_object(Bucket=details["Bucket"], Key=details["Key"])["Body"].read())
+    assert manifest["ResultFiles"]["FAILED"] == [] and manifest["ResultFiles"]["PENDING"] == []
+    records = [r for f in manifest["ResultFiles"]["SUCCEEDED"]
+               for r in json.loads(s3.get_object(Bucket=details["Bucket"], Key=f["Key"])["Body"].read())]
+    return [json.loads(r["Output"]) for r in records]
+
+
 def test_polling_pipeline_succeeds_and_chains_each_job_output_into_the_next(flight):
     description, output = _fly(flight, "pipeline", _upload(flight, "incoming/ok.csv", CSV))
     assert description["status"] == "SUCCEEDED"
@@ -230,7 +242,8 @@ def test_map_pipeline_processes_each_valid_file_and_skips_invalid_ones(flight):
     _upload(flight, "batch/notes.txt", "not data")
     description, output = _fly(flight, "pipeline_map", {"bucket": "stepbricks-raw", "prefix": "batch/"})
     assert description["status"] == "SUCCEEDED", description
-    by_key = {f["key"]: f for f in output["files"]}
+    by_key = {f["key"]: f for f in _map_results(flight, output["files"])}
+    assert set(by_key) == {"batch/a.csv", "batch/b.jsonl", "batch/notes.txt"}, "listObjectsV2 found every file"
     assert by_key["batch/notes.txt"]["skipped"] is True
     assert by_key["batch/a.csv"]["etl"]["output_uri"].startswith("s3://stepbricks-processed/")
     assert by_key["batch/b.jsonl"]["rowCount"] == 1

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from harness.follow import ExecutionTrace, follow
+from harness.map_results import map_results
+from harness.reporting import report_for_result
 from harness.runner import RunResult, databricks_runs_of, run_pipeline
 from harness.views import failure_reason
 from sim.data.generator import generate
@@ -118,9 +120,10 @@ def test_callback_variant_succeeds_with_task_tokens(stepbricks, deployed_pipelin
     assert result.step_output("evaluate")["gate"]["passed"] is True
 
 
-def _fly_map(stepbricks, deployed_pipeline, paths: list[Path]) -> tuple[ExecutionTrace, list[dict], str]:
+def _fly_map(stepbricks, deployed_pipeline, paths: list[Path]) -> tuple[ExecutionTrace, list[dict], str, list[dict]]:
     """Upload `paths` under one fresh prefix and start the Map variant on it, as `run_pipeline` does
-    for one file; returns the trace, the Databricks runs it started, and the prefix."""
+    for one file; returns the trace, the Databricks runs it started, the prefix and the children's records
+    its ResultWriter wrote."""
     bucket, prefix = deployed_pipeline.buckets["raw"], f"batches/multi-{uuid.uuid4().hex[:12]}/"
     for path in paths:
         stepbricks.client("s3").upload_file(str(path), bucket, prefix + path.name)
@@ -129,7 +132,8 @@ def _fly_map(stepbricks, deployed_pipeline, paths: list[Path]) -> tuple[Executio
                               name=f"map-{prefix.split('-')[-1].rstrip('/')}",
                               input=json.dumps({"bucket": bucket, "prefix": prefix}))["executionArn"]
     trace = follow(sfn, arn, sleep=time.sleep, timeout=FLIGHT_SECONDS)
-    return trace, databricks_runs_of(stepbricks.env, deployed_pipeline, trace), prefix
+    records = map_results(stepbricks.env, trace)
+    return trace, databricks_runs_of(stepbricks.env, deployed_pipeline, trace, records), prefix, records
 
 
 def test_map_variant_processes_every_valid_file_under_a_prefix_and_skips_each_invalid_one_saying_why(
@@ -144,10 +148,16 @@ def test_map_variant_processes_every_valid_file_under_a_prefix_and_skips_each_in
     (tmp_path / "notes.txt").write_bytes(b"not a data file\n")
     invalid = {"header-only.csv": "no data rows", "notes.txt": "Unsupported file extension '.txt'"}
 
-    trace, runs, prefix = _fly_map(stepbricks, deployed_pipeline, [tmp_path / n for n in [*reports, *invalid]])
+    trace, runs, prefix, records = _fly_map(stepbricks, deployed_pipeline,
+                                            [tmp_path / n for n in [*reports, *invalid]])  # fmt: skip
 
     assert trace.status == "SUCCEEDED", (trace.error, trace.cause)
-    items = {item["key"].removeprefix(prefix): item for item in trace.output["files"]}
+    written = trace.output["files"]
+    assert written["ResultWriterDetails"]["Bucket"] == deployed_pipeline.buckets["results"]
+    assert written["ResultWriterDetails"]["Key"].startswith("map-runs/")
+    assert written["ResultWriterDetails"]["Key"].endswith("/manifest.json")
+    assert {r["Status"] for r in records} == {"SUCCEEDED"}, "one succeeded child per file, read from ResultWriter"
+    items = {r["Output"]["key"].removeprefix(prefix): r["Output"] for r in records}
     assert set(items) == {*reports, *invalid}
     for name, report in reports.items():
         item = items[name]
@@ -165,6 +175,14 @@ def test_map_variant_processes_every_valid_file_under_a_prefix_and_skips_each_in
     raw = deployed_pipeline.buckets["raw"]
     assert sources == sorted(f"s3://{raw}/{prefix}{name}" for name in reports), "one ETL run per valid file"
     assert all(r["state"]["result_state"] == "SUCCESS" for r in runs)
+
+    result = RunResult(variant="map", input_uri=f"s3://{raw}/{prefix}", execution_arn=trace.execution_arn,
+                       trace=trace, databricks_runs=runs, map_results=records)  # fmt: skip
+    assert result.step_output("etl")["rows_in"] in {r.rows for r in reports.values()}, "read from the result files"
+    html = report_for_result(stepbricks.env, result, tmp_path / "map-report.html").read_text()
+    table = html.split('id="map-results"', 1)[1].split("</table>", 1)[0]
+    assert table.count("<td>SUCCEEDED</td>") == len(reports) + len(invalid)
+    assert all(name in table for name in [*reports, *invalid]), "every file's child in the report"
 
 
 def _runs_with_parameter(stepbricks, job_id: int, name: str, value: str) -> list[int]:

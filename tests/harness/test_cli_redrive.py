@@ -77,3 +77,47 @@ def test_a_redrive_that_fails_again_exits_1(target, tmp_path) -> None:
     result = CliRunner().invoke(app, ["redrive", execution, "--out", str(tmp_path / "b.html")])
     assert result.exit_code == 1, result.output
     assert "FAILED" in result.output
+
+
+def test_redriving_a_failed_distributed_map_reruns_only_its_failed_file_and_reports_each_result(target, tmp_path):
+    """The Map variant's fix-and-resume loop: one file's child fails, the cause is fixed, the redrive runs that
+    child only, and the report lists every child's result from the ResultWriter files with its redrive count."""
+    s3, sfn = target.client("s3"), target.client("stepfunctions")
+    s3.create_bucket(Bucket="cli-map-redrive")
+    for name in ("a.csv", "b.csv", "c.csv"):
+        s3.put_object(Bucket="cli-map-redrive", Key=f"landing/{name}", Body=b"x")
+    child = {"StartAt": "Fixed", "States": {
+        "Fixed": {"Type": "Choice", "Choices": [{"Variable": "$.key", "StringEquals": "landing/b.csv",
+                                                 "Next": "NeedsFix"}], "Default": "Done"},
+        "NeedsFix": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:headObject",
+                     "Parameters": {"Bucket": "cli-map-redrive", "Key": "fix.txt"}, "ResultPath": None, "Next": "Done"},
+        "Done": {"Type": "Pass", "Parameters": {"file.$": "$.key"}, "End": True}}}  # fmt: skip
+    definition = {"StartAt": "Files", "States": {"Files": {
+        "Type": "Map", "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                         **child},
+        "ItemReader": {"Resource": "arn:aws:states:::s3:listObjectsV2",
+                       "Parameters": {"Bucket": "cli-map-redrive", "Prefix": "landing/"}},
+        "ItemSelector": {"key.$": "$$.Map.Item.Value.Key"},
+        "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                         "Parameters": {"Bucket": "cli-map-redrive", "Prefix": "results"}}, "End": True}}}  # fmt: skip
+    machine = sfn.create_state_machine(name="cli-map-redrive", definition=json.dumps(definition),
+                                       roleArn=ROLE)["stateMachineArn"]  # fmt: skip
+    execution = target.start_execution(machine, {})
+    for _ in range(600):
+        if sfn.describe_execution(executionArn=execution)["status"] != "RUNNING":
+            break
+        threading.Event().wait(0.05)
+    assert sfn.describe_execution(executionArn=execution)["status"] == "FAILED"
+    s3.put_object(Bucket="cli-map-redrive", Key="fix.txt", Body=b"fixed")
+
+    result = CliRunner().invoke(app, ["redrive", execution, "--out", str(tmp_path / "report.html")])
+
+    assert result.exit_code == 0, result.output
+    [map_run] = sfn.list_map_runs(executionArn=execution)["mapRuns"]
+    counts = sfn.describe_map_run(mapRunArn=map_run["mapRunArn"])
+    assert (counts["redriveCount"], counts["itemCounts"]["succeeded"], counts["itemCounts"]["total"]) == (1, 3, 3)
+    table = (tmp_path / "report.html").read_text().split('id="map-results"', 1)[1].split("</table>", 1)[0]
+    rows = table.split("<tr>")[2:]
+    assert len(rows) == 3 and all("<td>SUCCEEDED</td>" in row for row in rows)
+    assert [row.rstrip().endswith("<td>1</td></tr>") for row in rows] == [False, True, False], (
+        "only b.csv's child was redriven")

@@ -60,3 +60,13 @@ def test_the_state_machines_may_invoke_the_pipeline_functions_and_their_versions
     invoke = state_machine_statements(region=REGION, account=ACCOUNT, function_arns=["arn:f"],
                                       state_machine_arns=MACHINES, connection_arn="arn:c")[0]
     assert invoke["Action"] == ["lambda:InvokeFunction"] and invoke["Resource"] == ["arn:f", "arn:f:*"]
+
+
+def test_the_map_variant_may_list_the_uploads_and_write_its_results_only_under_its_prefix():
+    statements = {s["Sid"]: s for s in state_machine_statements(
+        region=REGION, account=ACCOUNT, function_arns=["arn:f"], state_machine_arns=MACHINES, connection_arn="arn:c",
+        buckets={"raw": "p-raw", "results": "p-results"})}
+    assert statements["MapReadsUploads"]["Action"] == ["s3:ListBucket"]
+    assert statements["MapReadsUploads"]["Resource"] == ["arn:aws:s3:::p-raw"]
+    assert "s3:PutObject" in statements["MapWritesResults"]["Action"]
+    assert statements["MapWritesResults"]["Resource"] == ["arn:aws:s3:::p-results/map-runs/*"]

@@ -7,7 +7,8 @@ every path it evaluates, ~0.6 ms each, several per state. Profiled with py-spy o
 (bench/bench_clock.py), the two were half the interpreter's CPU.
 
 Both parses are pure functions of a string, so their results are cached (bounded LRU, like a compiled
-regex). The ANTLR tree is only read afterwards, so one tree serves every execution; the evaluation
+regex). The definition's cache is applied through `sfn_map_io`'s row on `AmazonStateLanguageParser.parse`
+(one module owns each moto attribute). The ANTLR tree is only read afterwards, so one tree serves every execution; the evaluation
 components are still built fresh for each one by moto's `Preprocessor`, since they hold per-execution
 state. A definition with syntax errors is not cached: it raises as before.
 """
@@ -24,17 +25,13 @@ from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
-from moto.stepfunctions.parser.asl.parse.asl_parser import (
-    AmazonStateLanguageParser,
-    ASLParserException,
-    SyntaxErrorListener,
-)
+from moto.stepfunctions.parser.asl.parse.asl_parser import ASLParserException, SyntaxErrorListener
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils import json_path
 
 from sim.aws.moto_seams.core import Seam, register
 
-__all__ = ["jsonpath", "parse_tree"]
+__all__ = ["jsonpath", "parse_program", "parse_tree"]
 
 _SFN = "tests/sim/aws/sfn/test_parse_cache.py::"
 
@@ -52,11 +49,9 @@ def parse_tree(definition: str) -> ParserRuleContext:
     return tree
 
 
-def _parse(definition: str) -> tuple[EvalComponent, ParserRuleContext]:
-    """Replaces `AmazonStateLanguageParser.parse` (a staticmethod).
-
-    Adds: the ANTLR tree of a definition is made once (`parse_tree`); the program is preprocessed from
-    it afresh on every call, as moto does."""
+def parse_program(definition: str) -> tuple[EvalComponent, ParserRuleContext]:
+    """What `AmazonStateLanguageParser.parse` returns, from the cached tree: the program is preprocessed
+    afresh on every call, as moto does. `sfn_map_io`'s row on that staticmethod calls this."""
     tree = parse_tree(definition)
     return Preprocessor().visit(tree), tree
 
@@ -78,13 +73,10 @@ def _jsonpath(path: str) -> Any:
 
 register(
     [
-        (AmazonStateLanguageParser, "parse", staticmethod(_parse)),
         (json_path, "parse", jsonpath),
         (result_path, "parse", _jsonpath),
     ],
     [
-        Seam(AmazonStateLanguageParser, "parse", ("definition",), _parse.__doc__ or "",
-             proved_by=_SFN + "test_a_definition_is_parsed_once_however_many_executions_start"),
         Seam(json_path, "parse", ("path", "debug"), jsonpath.__doc__ or "",
              proved_by=_SFN + "test_a_jsonpath_is_parsed_once_however_many_states_read_it"),
         Seam(result_path, "parse", ("string",), _jsonpath.__doc__ or "",

@@ -13,7 +13,9 @@ and the developer guide's "Redriving executions":
 - DescribeExecution reports `redriveCount` (0 before any redrive), `redriveDate` (after one),
   `redriveStatus` REDRIVABLE / NOT_REDRIVABLE and, when not redrivable, `redriveStatusReason`;
   ListExecutions items of redriven executions carry `redriveCount` / `redriveDate`, and `redriveFilter` works.
-Known gap: a failed Map or Parallel state is rerun whole (AWS reruns only its failed iterations/branches).
+A Distributed Map whose map run failed is redriven as a map run (`sfn_map_runs`: only its unsuccessful
+children run again, `MapRunRedriven`). Known gap: a failed Inline Map or Parallel state is rerun whole
+(AWS reruns only its failed iterations/branches).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from sim import clock
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.moto_seams.sfn_api import DESCRIBE_EXECUTION_FIELDS
 from sim.aws.moto_seams.sfn_history import reopen
+from sim.aws.moto_seams.sfn_map_runs import redrive_map_run
 from sim.aws.moto_seams.sfn_versions import LIST_EXECUTIONS_ITEMS
 
 REDRIVABLE_DAYS = 14
@@ -138,6 +141,7 @@ def redrive(execution: Any) -> datetime.datetime:
     worker = execution.exec_worker
     name, state_input = failure_point(worker.env.event_manager.get_event_history())
     env = worker.env = _fresh_environment(worker.env)
+    redrive_map_run(env, name)  # a Distributed Map re-runs only its failed children
     count = getattr(execution, "redrive_count", 0) + 1
     date = _now()
     execution.redrive_count, execution.redrive_date = count, date

@@ -301,3 +301,35 @@ def test_a_trust_policy_lets_lambda_assume_the_role_only_when_it_names_lambda(st
 
     document = json.dumps({"Version": "2012-10-17", "Statement": statements})
     assert trusts_service(document, "lambda.amazonaws.com") is trusted
+
+
+def test_a_distributed_maps_item_reader_and_result_writer_use_the_machines_role(enforcing):
+    """ItemReader (listObjectsV2) and ResultWriter (putObject) call S3 with the machine's role, so the role needs
+    the permissions the developer guide lists for them (s3:ListBucket; s3:PutObject on the results prefix)."""
+    s3 = enforcing.client("s3")
+    s3.create_bucket(Bucket="iam-map-io")
+    s3.put_object(Bucket="iam-map-io", Key="in/a.csv", Body=b"x")
+    role = _role(enforcing, "map-machine-role", _SFN_TRUST)
+    definition = {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                         "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+        "ItemReader": {"Resource": "arn:aws:states:::s3:listObjectsV2",
+                       "Parameters": {"Bucket": "iam-map-io", "Prefix": "in/"}},
+        "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                         "Parameters": {"Bucket": "iam-map-io", "Prefix": "out"}}, "End": True}}}  # fmt: skip
+    machine = enforcing.client("stepfunctions").create_state_machine(
+        name="map-io", roleArn=role, definition=json.dumps(definition))["stateMachineArn"]
+
+    unlisted = _wait(enforcing, enforcing.start_execution(machine, {}))
+    _allow(enforcing, "map-machine-role", [
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::iam-map-io"}])
+    unwritten = _wait(enforcing, enforcing.start_execution(machine, {}))
+    _allow(enforcing, "map-machine-role", [
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::iam-map-io"},
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::iam-map-io/out/*"}])
+    allowed = _wait(enforcing, enforcing.start_execution(machine, {}))
+
+    assert (unlisted["status"], unlisted["error"]) == ("FAILED", "States.ItemReaderFailed"), unlisted
+    assert "AccessDenied" in unlisted["cause"]
+    assert (unwritten["status"], unwritten["error"]) == ("FAILED", "States.ResultWriterFailed"), unwritten
+    assert allowed["status"] == "SUCCEEDED", allowed
