@@ -105,15 +105,23 @@ def test_a_poll_wait_does_not_hold_the_test_up(test_state):
 
 # -- the Map variant ------------------------------------------------------------------------------------------
 
-def test_the_map_puts_each_files_outcome_under_files_and_trains_next(test_state):
-    listing = {"listing": {"files": [LANDED, {**LANDED, "key": "incoming/more.csv"}]}}
-    outcomes = [{"key": "incoming/customers.csv", "status": "processed"},
-                {"key": "incoming/more.csv", "status": "skipped"}]
-    result = test_state("map", "ProcessFiles", input=listing, mock={"result": outcomes}, inspection_level="DEBUG")
+def test_the_map_puts_where_its_results_were_written_under_files_and_trains_next(test_state):
+    """The Map lists the landing prefix with an S3 ItemReader and writes each file's outcome with a
+    ResultWriter, so its result is the ResultWriterDetails AWS returns (a JSON object, as TestState
+    requires of a mocked Map with a ResultWriter), not the outcomes themselves."""
+    landing = {"bucket": "stepbricks-raw", "prefix": "incoming/"}
+    written = {"MapRunArn": "arn:aws:states:us-east-1:123456789012:mapRun:stepbricks-pipeline-map/e:m",
+               "ResultWriterDetails": {"Bucket": "stepbricks-results", "Key": "map-runs/m/manifest.json"}}
+    result = test_state("map", "ProcessFiles", input=landing, mock={"result": written}, inspection_level="DEBUG")
     assert (result.status, result.next_state) == ("SUCCEEDED", "StartTrain")
-    assert result.output == {**listing, "files": outcomes}
-    assert result.inspection_data["afterItemsPath"] == listing["listing"]["files"]
+    assert result.output == {**landing, "files": written}
     assert result.inspection_data["maxConcurrency"] == 2
+
+
+def test_the_map_refuses_a_list_as_its_mocked_result_because_it_writes_its_results(test_state):
+    with pytest.raises(ClientError, match="Mocked result must be a JSON object"):
+        test_state("map", "ProcessFiles", input={"bucket": "b", "prefix": "incoming/"},
+                   mock={"result": [{"key": "incoming/a.csv", "status": "processed"}]})
 
 
 def test_a_file_inside_the_map_is_validated_with_the_same_retrier(test_state):
