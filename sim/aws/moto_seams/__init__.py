@@ -23,6 +23,7 @@ from sim.aws.moto_seams import (  # noqa: F401
     glue,
     iam,
     ids,
+    routing,
     s3_defaults,
     secretsmanager,
     sns,
