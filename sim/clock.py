@@ -139,7 +139,9 @@ class VirtualClock(Clock):
         `settle` (default 20 ms) is how long every actor must stay idle before a jump: it covers hand-offs
         between threads that do not pass a busy claim on. It must stay well under a polling client's
         interval, because a request in flight is busy (`aws_faults`) and restarts the count."""
-        self._cond = threading.Condition()
+        lock = threading.RLock()
+        self._cond = threading.Condition(lock)  # the skipper's: busy actors, timers and the switch changed
+        self._tick = threading.Condition(lock)  # the waiters': time moved or an event was set
         self.frozen = frozen
         if frozen:
             self._offset = DETERMINISTIC_EPOCH if start is None else start
@@ -200,9 +202,16 @@ class VirtualClock(Clock):
                 self._add_busy(+1)
 
     def _changed(self) -> None:
-        """Record a change and wake the skipper and waiters (hold `_cond`)."""
+        """Record a change and wake the skipper (hold `_cond`). Waiters sleep on `_tick`: a busy claim
+        taken or a timer added concerns no waiter, and waking all of them on each (every request
+        served, every thread started) cost a thundering herd at 50 concurrent executions."""
         self._version += 1
         self._cond.notify_all()
+
+    def _moved(self) -> None:
+        """Time moved or an event was set: wake the skipper and every waiter (hold `_cond`)."""
+        self._changed()
+        self._tick.notify_all()
 
     def _add_busy(self, delta: int) -> None:
         with self._cond:
@@ -245,7 +254,7 @@ class VirtualClock(Clock):
 
     def notify(self) -> None:
         with self._cond:
-            self._changed()  # an event was set: its waiter is about to act, so the skipper starts over
+            self._moved()  # an event was set: its waiter is about to act, so the skipper starts over
 
     @contextmanager
     def _timer(self, at: float) -> Iterator[None]:
@@ -292,7 +301,7 @@ class VirtualClock(Clock):
                 seconds = None  # frozen time moves only by jumps, and every jump notifies
             with self._cond:
                 if not fired():
-                    self._cond.wait(seconds if check is None else min(seconds or check, check))
+                    self._tick.wait(seconds if check is None else min(seconds or check, check))
 
         if self.frozen and not release and timeout is not None:
             return Clock.wait(self, event, timeout)  # a deadline on real work: wall seconds
@@ -325,7 +334,7 @@ class VirtualClock(Clock):
         with self._cond:
             self._offset += seconds
             self.skipped_seconds += seconds
-            self._changed()
+            self._moved()
 
     @contextmanager
     def auto_skipping_disabled(self) -> Iterator[None]:
@@ -341,7 +350,7 @@ class VirtualClock(Clock):
     def close(self) -> None:
         with self._cond:
             self._closed = True
-            self._cond.notify_all()
+            self._moved()
 
     def _idle(self) -> bool:
         return self._busy <= 0 and bool(self._timers) and self._auto_skip
@@ -369,7 +378,7 @@ class VirtualClock(Clock):
                     self._offset = self._timers[0][0] if self.frozen else self._offset + jump
                     self.skipped_seconds += jump
                     self.jumps += 1
-                    self._changed()
+                    self._moved()
                 else:  # the earliest timer is due already: its waiter is waking; wait for it to leave
                     self._cond.wait()
 
