@@ -60,7 +60,8 @@ def fly_many(runner: Runner, slot: Slot, files: int, *, rows: int = 1000, seed: 
     for key, arns, (path, expected) in zip(keys, settled, paths, strict=True):
         path.unlink(missing_ok=True)
         verdict = Verdict(plan=ExperimentPlan(len(result.verdicts)), key=key, execution_arns=arns)
-        verdict.observation = obs = runner.observe(slot, verdict.plan, key, expected)
+        verdict.observation = obs = runner.observe(slot, verdict.plan, key, expected,
+                                                   since_ms=int(virtual_start * 1000))
         verdict.status = ",".join(sorted({t.status for t in obs.traces})) or "NO_EXECUTION"
         verdict.violations = {k: v for k, v in inv.check_all(obs, runner.config.invariants).items() if v}
         result.verdicts.append(verdict)

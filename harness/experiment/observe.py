@@ -72,17 +72,18 @@ def traces_of(env: Mapping[str, str], arns: list[str]) -> list[ExecutionTrace]:
 
 
 def runs_for_input(env: Mapping[str, str], jobs: Mapping[str, int], input_uri: str, batch_uri: str | None,
-                   settle_seconds: float = 120.0) -> tuple[dict[str, list[dict]], list[int]]:
+                   settle_seconds: float = 120.0, since_ms: int | None = None) -> tuple[dict[str, list[dict]], list[int]]:
     """This input's runs of each job, after waiting (bounded) for every one of them to settle.
 
     A run belongs to the input when its job parameters name the input (etl: source_uri) or the batch the
-    input's ETL wrote (train/evaluate: processed_uri)."""
+    input's ETL wrote (train/evaluate: processed_uri). `since_ms`: only runs started at or after it
+    (runs/list's `start_time_from`)."""
     w = workspace_client(env)
     deadline = time.monotonic() + settle_seconds
     while True:
         by_job: dict[str, list[dict]] = {}
         for key, job_id in jobs.items():
-            by_job[key] = [r for r in _all_runs(w, job_id) if _names(r, input_uri, batch_uri)]
+            by_job[key] = [r for r in _all_runs(w, job_id, since_ms) if _names(r, input_uri, batch_uri)]
         active = [r["run_id"] for runs in by_job.values() for r in runs
                   if r.get("state", {}).get("life_cycle_state") in ACTIVE_STATES]
         if not active or time.monotonic() >= deadline:
@@ -90,12 +91,13 @@ def runs_for_input(env: Mapping[str, str], jobs: Mapping[str, int], input_uri: s
         time.sleep(0.5)
 
 
-def _all_runs(w: Any, job_id: int) -> list[dict]:
-    """Every run of the job, page by page (runs/list returns at most 25 at a time)."""
+def _all_runs(w: Any, job_id: int, since_ms: int | None = None) -> list[dict]:
+    """Every run of the job (started at or after `since_ms`), page by page (runs/list returns at most 25)."""
     runs: list[dict] = []
+    window = {} if since_ms is None else {"start_time_from": since_ms}
     while True:
         page = w.api_client.do("GET", "/api/2.1/jobs/runs/list",
-                               query={"job_id": job_id, "limit": 25, "offset": len(runs)})
+                               query={"job_id": job_id, "limit": 25, "offset": len(runs), **window})
         runs.extend(page.get("runs", []))
         if not page.get("has_more") or not page.get("runs"):
             return runs

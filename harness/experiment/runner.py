@@ -210,7 +210,7 @@ class Runner:
         self._redeliver(bucket, key, plan.deliveries)
         arns = self.settle(d.state_machines["polling"], bucket, key)
         verdict = Verdict(plan=plan, key=key, execution_arns=arns)
-        obs = self.observe(slot, plan, key, expected)
+        obs = self.observe(slot, plan, key, expected, since_ms=int(virtual_start * 1000))
         verdict.observation = obs
         verdict.status = ",".join(sorted({t.status for t in obs.traces})) or "NO_EXECUTION"
         verdict.violations = {k: v for k, v in inv.check_all(obs, self.config.invariants).items() if v}
@@ -248,10 +248,14 @@ class Runner:
             statuses = [sfn.describe_execution(executionArn=a)["status"] for a in arns]
             if arns and async_done and all(s in TERMINAL for s in statuses):
                 return arns
-            time.sleep(0.5)
+            time.sleep(0.2)
         return arns
 
-    def observe(self, slot: Slot, plan: ExperimentPlan, key: str, expected: Mapping[str, Any]) -> Observation:
+    def observe(self, slot: Slot, plan: ExperimentPlan, key: str, expected: Mapping[str, Any],
+                since_ms: int | None = None) -> Observation:
+        """What the flight of `key` left behind. `since_ms` (simulator clock, before the upload) bounds the
+        runs read to those started after it: reading every run of each job made an experiment's judging
+        grow with the square of its plans."""
         d = slot.deployment
         bucket = d.buckets["raw"]
         input_uri = f"s3://{bucket}/{key}"
@@ -262,7 +266,7 @@ class Runner:
                           definition=definition, traces=traces)
         manifest, _ids, _ = batch_evidence(self.env, d.buckets["processed"], source_uri=input_uri)
         obs.runs_by_job, obs.unsettled_runs = runs_for_input(
-            self.env, d.jobs, input_uri, manifest["output_uri"] if manifest else None)
+            self.env, d.jobs, input_uri, manifest["output_uri"] if manifest else None, since_ms=since_ms)
         # Re-read after the runs settled: a run still writing at first sight has finished (or not) now.
         obs.manifest, obs.written_ids, obs.incomplete_batches = batch_evidence(
             self.env, d.buckets["processed"], source_uri=input_uri)

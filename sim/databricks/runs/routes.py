@@ -142,6 +142,8 @@ def list_runs(request: Request, b: Backend = Depends(backend)) -> dict:
         offset=query_int(q.get("offset"), "offset", 0) or 0,
         page_token=query_token(q.get("page_token")),
         run_type=q.get("run_type") or None,
+        start_time_from=query_int(q.get("start_time_from"), "start_time_from"),
+        start_time_to=query_int(q.get("start_time_to"), "start_time_to"),
     )
     expand = query_bool(q.get("expand_tasks"), "expand_tasks")
     items = []

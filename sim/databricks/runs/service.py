@@ -132,7 +132,11 @@ class RunsService:
         return self._registry.task_run(run_id)
 
     def list(self, *, job_id: int | None, active_only: bool, completed_only: bool, limit: int, offset: int,
-             page_token: str | None, run_type: str | None) -> Page[Run]:
+             page_token: str | None, run_type: str | None, start_time_from: int | None = None,
+             start_time_to: int | None = None) -> Page[Run]:
+        """runs/list: newest first; `start_time_from`/`start_time_to` (epoch ms, both inclusive) keep the runs
+        that started in that window (Jobs API 2.1/2.2 "Show runs that started at or after / before this
+        value")."""
         if active_only and completed_only:
             raise InvalidParameterValue("active_only and completed_only cannot both be true.")
         if not 0 <= limit <= MAX_RUNS_LIMIT:
@@ -146,6 +150,8 @@ class RunsService:
             and (not active_only or not r.state.terminal)
             and (not completed_only or r.state.terminal)
             and (run_type is None or r.run_type == run_type)
+            and (start_time_from is None or r.start_time >= start_time_from)
+            and (start_time_to is None or r.start_time <= start_time_to)
         ]
         return paginate(runs, limit=limit or 20, offset=offset, page_token=page_token)
 

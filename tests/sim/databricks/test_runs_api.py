@@ -71,6 +71,25 @@ def test_second_run_on_the_same_cluster_reuses_the_warm_spark_session(
     assert task_runs[1].spark_session_reused is True
 
 
+def test_runs_list_keeps_the_runs_that_started_between_start_time_from_and_start_time_to(
+        client, upload_notebook) -> None:
+    """Jobs API runs/list: "Show runs that started at or after / at or before this value" (epoch ms, both
+    inclusive), through databricks-sdk's `list_runs(start_time_from=, start_time_to=)`."""
+    path = upload_notebook("/Shared/tests/ok-window", OK_NOTEBOOK)
+    job_id = client.jobs.create(name=f"window-{uuid.uuid4().hex[:6]}", tasks=[_nb_task("main", path)]).job_id
+    first = wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
+    second = wait_terminal(client, client.jobs.run_now(job_id=job_id).run_id)
+    assert first.start_time < second.start_time
+
+    def listed(**window: int) -> list[int]:
+        return [r.run_id for r in client.jobs.list_runs(job_id=job_id, **window)]
+
+    assert listed(start_time_from=second.start_time) == [second.run_id]
+    assert listed(start_time_to=first.start_time) == [first.run_id]
+    assert listed(start_time_from=first.start_time, start_time_to=second.start_time) == [second.run_id, first.run_id]
+    assert listed(start_time_from=second.start_time + 1) == []
+
+
 def test_submit_three_tasks_with_a_failing_middle_reports_as_a_workspace(client, upload_notebook) -> None:
     from databricks.sdk.errors import OperationFailed
 
