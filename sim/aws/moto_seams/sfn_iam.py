@@ -25,6 +25,7 @@ from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
 from sim import context as sim_context
 from sim.aws.moto_seams import core, iam
 from sim.aws.moto_seams.core import Seam, register
+from sim.aws.moto_seams.sfn_express_arns import answer_express_describes
 
 __all__ = ["USERS"]
 
@@ -57,22 +58,27 @@ def _boto_client_for(region: str, service: str, state_credentials: Any = None) -
 
     Restores: a service integration's call is signed with the execution role's (or the Task's
     `Credentials.RoleArn`'s) temporary credentials when the simulator enforces IAM, so the role's policies
-    decide it, as on AWS."""
+    decide it, as on AWS. Its Step Functions client can describe an Express child it runs under `.sync`
+    (`sfn_express_arns.answer_express_describes`), which the API refuses to other callers."""
     role_arn = str(getattr(state_credentials, "role_arn", None) or "")
     # The role's account names the simulator: moto runs executions on threads nobody bound to one.
     host = core.host_for_account(role_arn.split(":")[4]) if role_arn.count(":") >= 5 else None
     if host is None or not host.enforce_iam:
-        return _ORIGINAL(region=region, service=service, state_credentials=state_credentials)
-    credentials = _role_credentials(host, role_arn, region)
-    return boto3.client(
-        service_name=service, region_name=region, endpoint_url=f"http://localhost:{host.port}",
-        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=credentials["AWS_SESSION_TOKEN"],
-        config=Config(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1},
-                      connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
-                      read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS),
-    )
+        client = _ORIGINAL(region=region, service=service, state_credentials=state_credentials)
+    else:
+        credentials = _role_credentials(host, role_arn, region)
+        client = boto3.client(
+            service_name=service, region_name=region, endpoint_url=f"http://localhost:{host.port}",
+            aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=credentials["AWS_SESSION_TOKEN"],
+            config=Config(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1},
+                          connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+                          read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS),
+        )
+    if service == "stepfunctions":
+        answer_express_describes(client)  # `.sync` on an Express child polls it
+    return client
 
 
 _MODULES = tuple(importlib.import_module(name) for name in USERS)
