@@ -108,6 +108,39 @@ def _aws_paths(task_root: str, runtime_dir: str) -> list[tuple[str, str]]:
     return sorted(unique.items(), key=lambda p: len(p[0]), reverse=True)
 
 
+AWS_TASK_ROOT, AWS_RUNTIME_DIR = "/var/task", "/var/runtime"
+# <sched.h> and <sys/mount.h> (Linux).
+_CLONE_NEWNS, _MS_RDONLY, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 0x20000, 1, 32, 4096, 0x4000, 1 << 18
+
+
+def _mount_as_on_aws(task_root: str, runtime_dir: str) -> bool:
+    """Show the code at its AWS paths for real: in a mount namespace of this process alone, the function's
+    code bound read-only on /var/task (read-only on AWS too: "[Errno 30] Read-only file system") and the
+    runtime layer on /var/runtime, so `__file__`, `os.getcwd()` and LAMBDA_TASK_ROOT are AWS's. Needs
+    CAP_SYS_ADMIN (root, no seccomp refusal) and the two mount points (made when missing): False, with
+    nothing changed that matters, where the system refuses; the code then runs from its real directory
+    and `_as_on_aws` renames it in frames and logs. Must run while this process has one thread."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(_CLONE_NEWNS) != 0:
+            return False
+        # Private from the root down: nothing mounted here propagates back to the machine.
+        if libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+            return False
+        for local, target, flags in ((task_root, AWS_TASK_ROOT, _MS_RDONLY), (runtime_dir, AWS_RUNTIME_DIR, 0)):
+            os.makedirs(target, exist_ok=True)
+            source, point = os.fsencode(local), os.fsencode(target)
+            if libc.mount(source, point, None, _MS_BIND | _MS_REC, None) != 0:
+                return False
+            if flags and libc.mount(None, point, None, _MS_REMOUNT | _MS_BIND | flags, None) != 0:
+                return False
+        return True
+    except (OSError, AttributeError):
+        return False
+
+
 def _as_on_aws(text: str) -> str:
     """`text` with every local code directory named as on AWS, so no path of this machine leaks."""
     for local, aws in _AWS_PATHS:
@@ -359,6 +392,9 @@ def main() -> None:
 
     task_root = os.environ["LAMBDA_TASK_ROOT"]
     runtime_dir = os.environ["LAMBDA_RUNTIME_DIR"]
+    if "--aws-paths" in sys.argv and _mount_as_on_aws(task_root, runtime_dir):
+        task_root = os.environ["LAMBDA_TASK_ROOT"] = AWS_TASK_ROOT
+        runtime_dir = os.environ["LAMBDA_RUNTIME_DIR"] = AWS_RUNTIME_DIR
     sys.path[:0] = [task_root, runtime_dir]
     _AWS_PATHS[:] = _aws_paths(task_root, runtime_dir)
     _install_aws_path_loader()
