@@ -301,3 +301,115 @@ def test_a_trust_policy_lets_lambda_assume_the_role_only_when_it_names_lambda(st
 
     document = json.dumps({"Version": "2012-10-17", "Statement": statements})
     assert trusts_service(document, "lambda.amazonaws.com") is trusted
+
+
+# -- resource-based policies and conditions (sim/aws/iam_policies.py) ---------------------------------------
+
+_S3_CALLER = """
+import boto3
+from botocore.exceptions import ClientError
+def handler(event, context):
+    s3 = boto3.client("s3")
+    try:
+        if event["call"] == "get":
+            return {"body": s3.get_object(Bucket=event["bucket"], Key=event["key"])["Body"].read().decode()}
+        listed = s3.list_objects_v2(Bucket=event["bucket"], Prefix=event["prefix"])
+        return {"keys": [o["Key"] for o in listed.get("Contents", [])]}
+    except ClientError as error:
+        return {"code": error.response["Error"]["Code"], "message": error.response["Error"]["Message"],
+                "status": error.response["ResponseMetadata"]["HTTPStatusCode"]}
+"""
+
+
+@pytest.fixture(scope="module")
+def reports_bucket(enforcing) -> str:
+    s3 = enforcing.client("s3")
+    s3.create_bucket(Bucket="iam-reports")
+    for key in ("reports/q1.csv", "private/salaries.csv"):
+        s3.put_object(Bucket="iam-reports", Key=key, Body=b"data")
+    return "iam-reports"
+
+
+def test_a_bucket_policy_deny_stops_a_functions_get_object_with_s3s_access_denied(enforcing, reports_bucket):
+    role = _role(enforcing, "reader-role", _LAMBDA_TRUST, [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{reports_bucket}/*"}])
+    _function(enforcing, "reader", role, _S3_CALLER)
+    event = {"call": "get", "bucket": reports_bucket, "key": "private/salaries.csv"}
+    assert enforcing.invoke("reader", event)["Payload"] == {"body": "data"}, "the role alone allows it"
+    s3 = enforcing.client("s3")
+    s3.put_bucket_policy(Bucket=reports_bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": {"AWS": role}, "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{reports_bucket}/private/*"}]}))
+    try:
+        refused = enforcing.invoke("reader", event)["Payload"]
+        still = enforcing.invoke("reader", {**event, "key": "reports/q1.csv"})["Payload"]
+    finally:
+        s3.delete_bucket_policy(Bucket=reports_bucket)
+
+    # S3 user guide, "Access denied message examples" (same-account requests).
+    principal = f"arn:aws:sts::{enforcing.account_id}:assumed-role/reader-role/reader"
+    assert refused == {"code": "AccessDenied", "status": 403, "message": (
+        f'User: {principal} is not authorized to perform: s3:GetObject on resource: '
+        f'"arn:aws:s3:::{reports_bucket}/private/salaries.csv" with an explicit deny in a resource-based policy')}
+    assert still == {"body": "data"}, "the Deny names one prefix only"
+
+
+def test_a_bucket_policy_allow_grants_a_role_no_identity_policy_allows(enforcing, reports_bucket):
+    role = _role(enforcing, "bucket-granted-role", _LAMBDA_TRUST)
+    _function(enforcing, "granted-reader", role, _S3_CALLER)
+    event = {"call": "get", "bucket": reports_bucket, "key": "reports/q1.csv"}
+    assert enforcing.invoke("granted-reader", event)["Payload"]["code"] == "AccessDenied"
+    s3 = enforcing.client("s3")
+    s3.put_bucket_policy(Bucket=reports_bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": role}, "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{reports_bucket}/reports/*"}]}))
+    try:
+        assert enforcing.invoke("granted-reader", event)["Payload"] == {"body": "data"}
+    finally:
+        s3.delete_bucket_policy(Bucket=reports_bucket)
+
+
+def test_a_condition_limited_permission_lists_one_prefix_and_not_another(enforcing, reports_bucket):
+    role = _role(enforcing, "prefix-role", _LAMBDA_TRUST, [
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{reports_bucket}",
+         "Condition": {"StringLike": {"s3:prefix": ["reports/*"]}}}])
+    _function(enforcing, "lister", role, _S3_CALLER)
+
+    allowed = enforcing.invoke("lister", {"call": "list", "bucket": reports_bucket, "prefix": "reports/"})["Payload"]
+    refused = enforcing.invoke("lister", {"call": "list", "bucket": reports_bucket, "prefix": "private/"})["Payload"]
+
+    assert allowed == {"keys": ["reports/q1.csv"]}
+    principal = f"arn:aws:sts::{enforcing.account_id}:assumed-role/prefix-role/lister"
+    assert refused == {"code": "AccessDenied", "status": 403, "message": (
+        f'User: {principal} is not authorized to perform: s3:ListBucket on resource: '
+        f'"arn:aws:s3:::{reports_bucket}" because no identity-based policy allows the s3:ListBucket action')}
+
+
+def test_a_function_policy_lets_a_role_invoke_that_no_identity_policy_allows(enforcing, targets):
+    lam = enforcing.client("lambda")
+    caller_role = f"arn:aws:iam::{enforcing.account_id}:role/caller-role"
+    event = {"call": "lambda", **targets}
+    assert enforcing.invoke("caller", event)["Payload"]["code"] == "AccessDeniedException"
+
+    lam.add_permission(FunctionName="callee", StatementId="caller-may-invoke", Action="lambda:InvokeFunction",
+                       Principal=caller_role)
+    try:
+        assert enforcing.invoke("caller", event)["Payload"] == {"code": None}
+    finally:
+        lam.remove_permission(FunctionName="callee", StatementId="caller-may-invoke")
+    assert enforcing.invoke("caller", event)["Payload"]["code"] == "AccessDeniedException"
+
+
+def test_a_function_permission_conditioned_on_a_source_arn_does_not_admit_a_direct_caller(enforcing, targets):
+    """aws:SourceArn is set only when a service calls on behalf of a resource (S3, EventBridge): a direct
+    call has no such key, so a condition on it does not hold."""
+    lam = enforcing.client("lambda")
+    caller_role = f"arn:aws:iam::{enforcing.account_id}:role/caller-role"
+    lam.add_permission(FunctionName="callee", StatementId="from-bucket-only", Action="lambda:InvokeFunction",
+                       Principal=caller_role, SourceArn="arn:aws:s3:::iam-reports")
+    try:
+        refused = enforcing.invoke("caller", {"call": "lambda", **targets})["Payload"]
+    finally:
+        lam.remove_permission(FunctionName="callee", StatementId="from-bucket-only")
+    assert refused["code"] == "AccessDeniedException"
+    assert refused["message"].endswith("because no identity-based policy allows the lambda:InvokeFunction action")
