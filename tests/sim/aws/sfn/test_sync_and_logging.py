@@ -55,7 +55,8 @@ def test_express_executions_have_express_arns_that_describe_refuses(sync_sfn):
     started = sync_sfn.start_execution(stateMachineArn=arn, name="given-name", input="{}")["executionArn"]
     found = EXPRESS_ARN.fullmatch(started)
     assert found and found["name"] == "given-name"
-    for call in (sync_sfn.describe_execution, sync_sfn.stop_execution, sync_sfn.get_execution_history):
+    for call in (sync_sfn.describe_execution, sync_sfn.stop_execution, sync_sfn.get_execution_history,
+                 sync_sfn.redrive_execution):
         with pytest.raises(ClientError) as refused:
             call(executionArn=started)
         assert refused.value.response["Error"] == {
