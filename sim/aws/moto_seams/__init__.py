@@ -22,6 +22,7 @@ from sim.aws.moto_seams import (  # noqa: F401
     events,
     glue,
     iam,
+    iam_s3_triggers,
     ids,
     s3_defaults,
     secretsmanager,

@@ -413,3 +413,42 @@ def test_a_function_permission_conditioned_on_a_source_arn_does_not_admit_a_dire
         lam.remove_permission(FunctionName="callee", StatementId="from-bucket-only")
     assert refused["code"] == "AccessDeniedException"
     assert refused["message"].endswith("because no identity-based policy allows the lambda:InvokeFunction action")
+
+
+def test_an_s3_trigger_needs_the_functions_permission_for_the_bucket(enforcing):
+    s3, lam = enforcing.client("s3"), enforcing.client("lambda")
+    s3.create_bucket(Bucket="iam-trigger-bucket")
+    function = _function(enforcing, "triggered", _role(enforcing, "triggered-role", _LAMBDA_TRUST), _WHOAMI)
+    config = {"LambdaFunctionConfigurations": [{"LambdaFunctionArn": function, "Events": ["s3:ObjectCreated:*"]}]}
+
+    def configure() -> ClientError | None:
+        try:
+            s3.put_bucket_notification_configuration(Bucket="iam-trigger-bucket", NotificationConfiguration=config)
+        except ClientError as error:
+            return error
+        return None
+
+    lam.add_permission(FunctionName="triggered", StatementId="other-bucket", Action="lambda:InvokeFunction",
+                       Principal="s3.amazonaws.com", SourceArn="arn:aws:s3:::some-other-bucket",
+                       SourceAccount=enforcing.account_id)
+    refused = configure()
+    # Recorded on AWS: LocalStack tests/aws/services/s3/test_s3_notifications_lambda.snapshot.json.
+    assert refused is not None and refused.response["Error"]["Code"] == "InvalidArgument"
+    assert refused.response["Error"]["Message"] == "Unable to validate the following destination configurations"
+
+    lam.add_permission(FunctionName="triggered", StatementId="this-bucket", Action="lambda:InvokeFunction",
+                       Principal="s3.amazonaws.com", SourceArn="arn:aws:s3:::iam-trigger-bucket",
+                       SourceAccount=enforcing.account_id)
+    assert configure() is None
+    s3.put_object(Bucket="iam-trigger-bucket", Key="first.csv", Body=b"x")
+    lam.remove_permission(FunctionName="triggered", StatementId="this-bucket")
+    s3.put_object(Bucket="iam-trigger-bucket", Key="second.csv", Body=b"x")
+
+    deadline = time.monotonic() + 30
+    while not all(d.done for d in enforcing.s3_deliveries("iam-trigger-bucket")) or \
+            len(enforcing.s3_deliveries("iam-trigger-bucket")) < 2:
+        assert time.monotonic() < deadline, "deliveries still pending"
+        time.sleep(0.05)
+    first, second = sorted(enforcing.s3_deliveries("iam-trigger-bucket"), key=lambda d: d.key)
+    assert first.attempts[0] == "success"
+    assert second.attempts == ["not-authorized"], "S3 stops invoking once the permission is gone"
