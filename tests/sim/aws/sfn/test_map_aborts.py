@@ -78,3 +78,22 @@ def test_iterations_not_yet_started_and_finished_ones_are_not_aborted(run_machin
     assert "MapIterationAborted" not in run.types()
     assert run.types().count("MapIterationStarted") == 2
     assert run.types()[-3:] == ["MapIterationFailed", "MapStateFailed", "ExecutionFailed"]
+
+
+def test_a_caught_map_failure_records_nothing_of_a_cut_iteration_that_finishes_later(run_machine, make_function):
+    function = make_function(SLEEPS, timeout=10)
+    task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True,
+            "Parameters": {"FunctionName": function, "Payload.$": "$"}}
+    definition = _map({"Call": task}, "Call", Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Later"}])
+    definition["States"]["M"].pop("End")
+    definition["States"]["M"]["Next"] = "Later"
+    # The execution goes on past the moment the cut Lambda returns.
+    definition["States"]["Later"] = {"Type": "Wait", "Seconds": 3, "End": True}
+    run = run_machine(definition, {"items": [{"fail": True}, {"sleep": 1}]})
+    assert run.status == "SUCCEEDED"
+    types = run.types()
+    cut = types.index("MapIterationAborted")
+    assert types[cut:cut + 3] == ["MapIterationAborted", "TaskStateAborted", "MapStateFailed"]
+    after = types[cut + 2:]
+    assert not [t for t in after if t.startswith(("Task", "Lambda", "MapIteration"))], after
+    assert after[-3:] == ["WaitStateEntered", "WaitStateExited", "ExecutionSucceeded"]
