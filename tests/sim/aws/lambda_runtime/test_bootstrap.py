@@ -11,6 +11,7 @@ frames name those directories, never a directory of this machine.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from sim.aws import AwsSimulator
@@ -247,3 +248,13 @@ def test_code_runs_from_var_task_as_on_aws_where_mounts_are_allowed(lambda_clien
         "/var/task", "/var/task/app.py", "/var/task", "/var/runtime")
     # /var/task is read-only on AWS.
     assert body["written"] == "[Errno 30] Read-only file system: '/var/task/scratch.txt'"
+
+
+def test_each_function_sees_its_own_code_at_var_task(lambda_client, make_function):
+    source = 'def handler(event, context):\n    return open("who.txt").read()\n'
+    first = make_function({"app.py": source, "who.txt": "first"})
+    second = make_function({"app.py": source, "who.txt": "second"})
+    # Both workers stay warm side by side; neither mount is visible to the other or to this process.
+    assert [json.loads(_invoke(lambda_client, name)[1]) for name in (first, second, first)] == [
+        "first", "second", "first"]
+    assert not Path("/var/task/who.txt").exists()
