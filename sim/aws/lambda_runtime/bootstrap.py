@@ -9,8 +9,10 @@ Protocol: JSON lines. stdin carries `{"type": "invoke", ...}` requests; a privat
 original stdout carries `init`, `log` and `result` messages. fd 1 is pointed at stderr so stray C-level
 writes cannot corrupt the protocol. Error payloads, messages, log framing and JSON encoding copy
 awslambdaric (the AWS Python runtime interface client: `bootstrap.py`, `lambda_runtime_exception.py`,
-`lambda_runtime_marshaller.py`). The local code directories appear under their AWS names (/var/task,
-/var/runtime, /var/lang) in frames, tracebacks and logs, so no path of this machine leaks out.
+`lambda_runtime_marshaller.py`). Where the system allows it (`--aws-paths`, `_mount_as_on_aws`), the code
+really is at /var/task (read-only) and the runtime layer at /var/runtime, in a mount namespace of the worker
+alone; elsewhere, and for the standard library (/var/lang), the local directories appear under their AWS
+names in frames, tracebacks and logs, so no path of this machine leaks out.
 """
 
 from __future__ import annotations
