@@ -4,7 +4,7 @@ moto's evaluator matches `Action` case-sensitively, ignores `NotResource`, knows
 (`StringEquals`, and a failed condition there is an explicit *deny*) and no principals beyond `*`. This one
 follows the IAM JSON policy reference: "Policy evaluation logic" (a matching Deny wins, else a matching
 Allow, else an implicit deny), "IAM JSON policy elements: Condition operators" (String*, Arn*, Numeric*,
-Bool, Null; `...IfExists`; the `ForAnyValue:`/`ForAllValues:` set qualifiers; a key absent from the
+Date*, Bool, IpAddress, Null; `...IfExists`; the `ForAnyValue:`/`ForAllValues:` set qualifiers; a key absent from the
 request fails a positive operator and satisfies a negated one), "Principal" (`*`, account ids and
 `:root`, role, user and assumed-role ARNs, service principals) and policy variables (`${aws:username}`).
 It imports nothing of moto's: the caller passes plain documents and a request context.
@@ -12,6 +12,8 @@ It imports nothing of moto's: the caller passes plain documents and a request co
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -156,6 +158,31 @@ def _numeric(compare: Any) -> Any:
     return check
 
 
+def _ip_in(network: str, address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address) in ipaddress.ip_network(network, strict=False)
+    except ValueError:
+        return False
+
+
+def _instant(value: str) -> datetime.datetime | None:
+    """A Date operator's value: ISO 8601 (`2026-01-01T00:00:00Z`) or epoch seconds."""
+    try:
+        if value.isdigit():
+            return datetime.datetime.fromtimestamp(int(value), tz=datetime.UTC)
+        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+    except ValueError:
+        return None
+
+
+def _date(compare: Any) -> Any:
+    def check(expected: str, actual: str) -> bool:
+        left, right = _instant(actual), _instant(expected)
+        return left is not None and right is not None and bool(compare(left, right))
+    return check
+
+
 def _arn_like(pattern: str, value: str) -> bool:
     """ArnLike: each of the six colon-separated parts matched on its own (wildcards within a part)."""
     expected, actual = pattern.split(":", 5), value.split(":", 5)
@@ -181,6 +208,14 @@ _OPERATORS: dict[str, tuple[Any, bool]] = {
     "numericgreaterthan": (_numeric(lambda a, e: a > e), False),
     "numericgreaterthanequals": (_numeric(lambda a, e: a >= e), False),
     "bool": (lambda e, a: e.lower() == a.lower(), False),
+    "ipaddress": (_ip_in, False),
+    "notipaddress": (_ip_in, True),
+    "dateequals": (_date(lambda a, e: a == e), False),
+    "datenotequals": (_date(lambda a, e: a == e), True),
+    "datelessthan": (_date(lambda a, e: a < e), False),
+    "datelessthanequals": (_date(lambda a, e: a <= e), False),
+    "dategreaterthan": (_date(lambda a, e: a > e), False),
+    "dategreaterthanequals": (_date(lambda a, e: a >= e), False),
 }
 
 

@@ -248,6 +248,7 @@ def request_context(response: Any, request: Any, service: str, region: str) -> d
         "aws:PrincipalArn": f"arn:aws:iam::{account}:role/{role}" if role else str(key.arn),
         "aws:PrincipalAccount": account, "aws:PrincipalType": "AssumedRole" if role else "User",
         "aws:RequestedRegion": region, "aws:SecureTransport": False,
+        "aws:SourceIp": "127.0.0.1",  # every caller reaches the simulator on the loopback interface
         "aws:CurrentTime": clock.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "aws:EpochTime": str(int(clock.now())),
     }
     if not role:

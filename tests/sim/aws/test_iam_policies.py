@@ -111,3 +111,12 @@ def test_a_resource_policy_principal_names_the_account_the_role_or_the_session(p
     caller = Caller(arn=SESSION, account="123456789012", role_arn=ROLE)
     policy = _policy({"Effect": "Allow", "Principal": principal, "Action": "s3:GetObject", "Resource": "*"})
     assert (evaluate(policy, "s3:GetObject", f"{BUCKET}/x", {}, caller) is Decision.ALLOW) is matches
+
+
+def test_ip_address_and_date_operators():
+    in_network = _list({"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "127.0.0.0/8"]}})
+    assert evaluate(in_network, "s3:ListBucket", BUCKET, {"aws:SourceIp": "127.0.0.1"}) is Decision.ALLOW
+    assert evaluate(in_network, "s3:ListBucket", BUCKET, {"aws:SourceIp": "192.168.1.5"}) is Decision.NONE
+    before = _list({"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}})
+    assert evaluate(before, "s3:ListBucket", BUCKET, {"aws:CurrentTime": "2026-12-05T20:00:00Z"}) is Decision.ALLOW
+    assert evaluate(before, "s3:ListBucket", BUCKET, {"aws:CurrentTime": "2031-01-01T00:00:00Z"}) is Decision.NONE
