@@ -54,15 +54,16 @@ class _IterationEvents:
     def add_event(self, context: Any, event_type: Any, event_details: Any = None, timestamp: Any = None,
                   update_source_event_id: bool = True) -> int:
         kind = str(getattr(event_type, "value", event_type))
-        if kind == HistoryEventType.MapIterationFailed:
+        own = context is self._env.event_history_context  # not an event of a Map nested in this iteration
+        if own and kind == HistoryEventType.MapIterationFailed:
             self._cut.fail(self, context)
             return int(context.last_published_event_id)
-        if kind == HistoryEventType.MapIterationSucceeded:
+        if own and kind == HistoryEventType.MapIterationSucceeded:
             self._cut.leave(self)
         with self._lock:
             if self.closed:
                 return int(context.last_published_event_id)
-            if context is self._env.event_history_context:
+            if own:
                 if kind.endswith(_ENTERED):
                     self.state_kind = kind[:-len(_ENTERED)]
                 elif kind.endswith(_EXITED):

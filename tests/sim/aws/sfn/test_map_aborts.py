@@ -97,3 +97,23 @@ def test_a_caught_map_failure_records_nothing_of_a_cut_iteration_that_finishes_l
     after = types[cut + 2:]
     assert not [t for t in after if t.startswith(("Task", "Lambda", "MapIteration"))], after
     assert after[-3:] == ["WaitStateEntered", "WaitStateExited", "ExecutionSucceeded"]
+
+
+def test_a_failure_inside_a_nested_map_cuts_the_inner_siblings_then_the_outer_ones(run_machine):
+    inner = {"Type": "Map", "ItemsPath": "$.inner", "End": True, "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Route",
+        "States": {"Route": ROUTE, "Long": {"Type": "Wait", "Seconds": 15, "End": True}, "Pause": PAUSE,
+                   "Boom": BOOM}}}
+    outer_states = {"Pick": {"Type": "Choice", "Default": "Idle",
+                             "Choices": [{"Variable": "$.inner", "IsPresent": True, "Next": "Inner"}]},
+                    "Inner": inner, "Idle": {"Type": "Wait", "Seconds": 15, "End": True}}
+    run = run_machine(_map(outer_states, "Pick"),
+                      {"items": [{"inner": [{"kind": "long"}, {"kind": "fail"}]}, {"other": 1}]})
+    assert (run.status, run.description.get("error")) == ("FAILED", "Boom")
+    tail = [(e["type"], (e.get("mapIterationAbortedEventDetails") or e.get("mapIterationFailedEventDetails")
+                         or {}).get("name")) for e in _after(run, "FailStateEntered")]
+    assert tail == [("FailStateEntered", None),
+                    ("MapIterationAborted", "Inner"), ("WaitStateAborted", None),
+                    ("MapIterationFailed", "Inner"), ("MapStateFailed", None),
+                    ("MapIterationFailed", "M"), ("MapIterationAborted", "M"), ("WaitStateAborted", None),
+                    ("MapStateFailed", None), ("ExecutionFailed", None)]
