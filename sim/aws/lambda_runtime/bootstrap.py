@@ -9,8 +9,10 @@ Protocol: JSON lines. stdin carries `{"type": "invoke", ...}` requests; a privat
 original stdout carries `init`, `log` and `result` messages. fd 1 is pointed at stderr so stray C-level
 writes cannot corrupt the protocol. Error payloads, messages, log framing and JSON encoding copy
 awslambdaric (the AWS Python runtime interface client: `bootstrap.py`, `lambda_runtime_exception.py`,
-`lambda_runtime_marshaller.py`). The local code directories appear under their AWS names (/var/task,
-/var/runtime, /var/lang) in frames, tracebacks and logs, so no path of this machine leaks out.
+`lambda_runtime_marshaller.py`). Where the system allows it (`--aws-paths`, `_mount_as_on_aws`), the code
+really is at /var/task (read-only) and the runtime layer at /var/runtime, in a mount namespace of the worker
+alone; elsewhere, and for the standard library (/var/lang), the local directories appear under their AWS
+names in frames, tracebacks and logs, so no path of this machine leaks out.
 """
 
 from __future__ import annotations
@@ -106,6 +108,39 @@ def _aws_paths(task_root: str, runtime_dir: str) -> list[tuple[str, str]]:
     pairs += [(os.path.realpath(local), aws) for local, aws in pairs]
     unique = {local.rstrip("/"): aws for local, aws in pairs}
     return sorted(unique.items(), key=lambda p: len(p[0]), reverse=True)
+
+
+AWS_TASK_ROOT, AWS_RUNTIME_DIR = "/var/task", "/var/runtime"
+# <sched.h> and <sys/mount.h> (Linux).
+_CLONE_NEWNS, _MS_RDONLY, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 0x20000, 1, 32, 4096, 0x4000, 1 << 18
+
+
+def _mount_as_on_aws(task_root: str, runtime_dir: str) -> bool:
+    """Show the code at its AWS paths for real: in a mount namespace of this process alone, the function's
+    code bound read-only on /var/task (read-only on AWS too: "[Errno 30] Read-only file system") and the
+    runtime layer on /var/runtime, so `__file__`, `os.getcwd()` and LAMBDA_TASK_ROOT are AWS's. Needs
+    CAP_SYS_ADMIN (root, no seccomp refusal) and the two mount points (made when missing): False, with
+    nothing changed that matters, where the system refuses; the code then runs from its real directory
+    and `_as_on_aws` renames it in frames and logs. Must run while this process has one thread."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(_CLONE_NEWNS) != 0:
+            return False
+        # Private from the root down: nothing mounted here propagates back to the machine.
+        if libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+            return False
+        for local, target, flags in ((task_root, AWS_TASK_ROOT, _MS_RDONLY), (runtime_dir, AWS_RUNTIME_DIR, 0)):
+            os.makedirs(target, exist_ok=True)
+            source, point = os.fsencode(local), os.fsencode(target)
+            if libc.mount(source, point, None, _MS_BIND | _MS_REC, None) != 0:
+                return False
+            if flags and libc.mount(None, point, None, _MS_REMOUNT | _MS_BIND | flags, None) != 0:
+                return False
+        return True
+    except (OSError, AttributeError):
+        return False
 
 
 def _as_on_aws(text: str) -> str:
@@ -359,6 +394,9 @@ def main() -> None:
 
     task_root = os.environ["LAMBDA_TASK_ROOT"]
     runtime_dir = os.environ["LAMBDA_RUNTIME_DIR"]
+    if "--aws-paths" in sys.argv and _mount_as_on_aws(task_root, runtime_dir):
+        task_root = os.environ["LAMBDA_TASK_ROOT"] = AWS_TASK_ROOT
+        runtime_dir = os.environ["LAMBDA_RUNTIME_DIR"] = AWS_RUNTIME_DIR
     sys.path[:0] = [task_root, runtime_dir]
     _AWS_PATHS[:] = _aws_paths(task_root, runtime_dir)
     _install_aws_path_loader()

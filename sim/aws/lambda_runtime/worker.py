@@ -47,7 +47,8 @@ class Worker:
         self.process = subprocess.Popen(
             # -I: ignore PYTHON* variables and the user site; -S: no site-packages. sys.path is then the
             # standard library only, and bootstrap.py adds the task root and the runtime layer.
-            [python, "-I", "-S", str(BOOTSTRAP), *limit],
+            # --aws-paths: mount them on /var/task and /var/runtime where the system allows it.
+            [python, "-I", "-S", str(BOOTSTRAP), "--aws-paths", *limit],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -22,6 +22,7 @@ from sim.aws.moto_seams import (  # noqa: F401
     events,
     glue,
     iam,
+    iam_s3_triggers,
     ids,
     routing,
     s3_defaults,
@@ -54,7 +55,8 @@ from sim.aws.moto_seams.core import (
 STEP_FUNCTIONS_GROUP = ("sfn_api", "sfn_errors", "sfn_execution", "sfn_faults", "sfn_glue", "sfn_history", "sfn_http",
                         "sfn_iam", "sfn_ids", "sfn_integrations", "sfn_lambda", "sfn_language", "sfn_logging",
                         "sfn_metrics", "sfn_parse_cache", "sfn_requests", "sfn_services", "sfn_sync", "sfn_tags", "sfn_test_state",
-                        "sfn_time", "sfn_versions", "sfn_redrive", "sfn_map_io", "sfn_map_runs")
+                        "sfn_time", "sfn_versions", "sfn_redrive", "sfn_map_io", "sfn_map_runs",
+                        "sfn_map_aborts", "sfn_express_arns")
 
 
 def load_step_functions_seams() -> None:

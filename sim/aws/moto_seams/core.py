@@ -297,7 +297,8 @@ def _s3_invoke_lambda(account_id: str, event_body: Any, fn_arn: str, region_name
 
     Restores: S3 invokes the function asynchronously (InvocationType=Event), so PutObject returns at
     once, and a failing function is retried twice as for any async invocation. moto invoked it
-    synchronously inside PutObject and swallowed every error. Each delivery is recorded.
+    synchronously inside PutObject and swallowed every error. Each delivery is recorded. With IAM
+    enforced, S3 invokes only as the function's policy allows (`iam_s3_triggers`).
     """
     host = _host()
     record = event_body["Records"][0]
@@ -310,6 +311,14 @@ def _s3_invoke_lambda(account_id: str, event_body: Any, fn_arn: str, region_name
         delivery.done = True
         host.on_s3_delivery(delivery)
         return
+    if host.enforce_iam:
+        from sim.aws.moto_seams.iam_s3_triggers import s3_may_invoke  # imports this module
+
+        if not s3_may_invoke(fn_arn, delivery.bucket, account_id):
+            delivery.attempts.append("not-authorized")  # the function's policy no longer lets S3 invoke it
+            delivery.done = True
+            host.on_s3_delivery(delivery)
+            return
 
     def settled(results: list[Any]) -> None:
         delivery.attempts.extend(result.status for result in results)

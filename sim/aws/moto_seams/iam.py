@@ -17,15 +17,19 @@ this seam fills for the services the pipeline uses:
   for the JSON services, `AuthorizationError` for SNS, `AccessDenied` for S3 and the other query
   services) where moto answered every JSON service with an XML body botocore could not read.
 
-What moto still does not evaluate (documented in docs/iam.md): resource-based policies, permission
-boundaries, SCPs, session policies and most `Condition` keys.
+- the decision itself: identity-based policies with the resource's own policy (S3 bucket policy, Lambda
+  function policy) and their `Condition`s, evaluated by `sim.aws.iam_policies` (moto ignored bucket policy
+  principals and knew one condition operator).
+
+Not evaluated (documented in docs/iam.md): other resource-based policies, permission boundaries, SCPs and
+session policies.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.awslambda.models import LambdaStorage
@@ -34,8 +38,11 @@ from moto.core.exceptions import JsonRESTError, _RESTError
 from moto.iam.access_control import IAMPolicy, IAMRequest, PermissionResult, S3IAMRequest
 from moto.iam.models import AccessKey, iam_backends
 from moto.s3.exceptions import S3AccessDeniedError
+from moto.s3.models import FakeBucket
 from moto.sts.models import sts_backends
 
+from sim import clock
+from sim.aws.iam_policies import Caller, Decision, combine, evaluate
 from sim.aws.moto_seams import aws_faults, core
 from sim.aws.moto_seams.core import Seam, register
 
@@ -45,6 +52,7 @@ __all__ = ["ADMIN_USER", "RoleCredentials", "assume_role", "denied_message", "in
 ADMIN_USER = "stepbricks-admin"
 _ORIGINAL_AUTHORIZE = ActionAuthenticatorMixin._authenticate_and_authorize_action
 _ORIGINAL_PUT_FUNCTION = LambdaStorage.put_function
+_ORIGINAL_BUCKET_PERMISSION = FakeBucket.get_permission
 _ADMIN_POLICY = json.dumps({"Version": "2012-10-17",
                             "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 # API operation -> IAM action where they differ (Service Authorization Reference).
@@ -100,26 +108,25 @@ def role_allows(role_arn: str, action: str, resource: str) -> bool:
         policies += backend.list_attached_role_policies(name)[0]
     except Exception:  # the role is gone: nothing is allowed
         return False
-    allowed = False
-    for policy in policies:
-        result = _case_insensitive(IAMPolicy(policy)).is_action_permitted(action.lower(), resource)
-        if result == PermissionResult.DENIED:
-            return False
-        allowed = allowed or result == PermissionResult.PERMITTED
-    return allowed
+    return combine(evaluate(IAMPolicy(policy)._policy_json, action, resource, {})
+                   for policy in policies) is Decision.ALLOW
 
 
 # -- the refusal ----------------------------------------------------------------------------------
 
-def denied_message(principal: str, action: str, resource: str, *, explicit: bool = False) -> str:
-    """AWS's access denied message for an identity-based policy decision."""
+def denied_message(principal: str, action: str, resource: str, *, explicit: bool = False,
+                   policy_type: str = "identity-based") -> str:
+    """AWS's access denied message (IAM user guide, "Troubleshoot access denied error messages"; S3 user
+    guide, "Access denied message examples": `... with an explicit deny in a resource-based policy` for a
+    bucket policy's Deny)."""
     service, _, name = action.partition(":")
     if service == "sns":
         action = f"SNS:{name}"  # SNS spells its own prefix in upper case in these messages
     shown = f'"{resource}"' if service == "s3" else resource
     on = f" on resource: {shown}" if resource and resource != "*" else ""
-    why = ("with an explicit deny in an identity-based policy" if explicit
-           else f"because no identity-based policy allows the {action} action")
+    why = (f"with an explicit deny in an {policy_type} policy" if policy_type.startswith(("a", "e", "i", "o", "u"))
+           else f"with an explicit deny in a {policy_type} policy") if explicit else (
+        f"because no identity-based policy allows the {action} action")
     return f"User: {principal} is not authorized to perform: {action}{on} {why}"
 
 
@@ -156,35 +163,39 @@ def _unsigned(service: str) -> Exception:
 
 # -- the decision ---------------------------------------------------------------------------------
 
-def _check(request: Any, resource: str) -> None:
-    """moto's `check_action_permitted`, telling an explicit deny from no allow, with AWS's message."""
+def _check(request: Any, resource: str, context: dict[str, Any] | None = None,
+           resource_policy: str | None = None) -> None:
+    """moto's `check_action_permitted` rewritten after the IAM user guide's "Policy evaluation logic" for one
+    account: an explicit deny in the identity-based policies or in the resource's policy (S3 bucket policy,
+    Lambda function policy) refuses; else an allow in either permits; each refusal with AWS's message."""
     action = request._action
     if action == "sts:GetCallerIdentity":  # always allowed, even under an explicit deny
         return
-    permitted = False
-    for policy in request._access_key.collect_policies():
-        result = _case_insensitive(IAMPolicy(policy)).is_action_permitted(action.lower(), resource)
-        if result == PermissionResult.DENIED:
-            raise _refuse(request._service, denied_message(request._access_key.arn, action, resource, explicit=True))
-        permitted = permitted or result == PermissionResult.PERMITTED
+    context = context or {}
+    principal = request._access_key.arn
+    identity = combine(evaluate(IAMPolicy(policy)._policy_json, action, resource, context)
+                       for policy in request._access_key.collect_policies())
+    if identity is Decision.DENY:
+        raise _refuse(request._service, denied_message(principal, action, resource, explicit=True))
+    held = Decision.NONE
+    if resource_policy:
+        held = evaluate(resource_policy, action, resource, context, caller_of(request._access_key))
+        if held is Decision.DENY:
+            raise _refuse(request._service, denied_message(principal, action, resource, explicit=True,
+                                                           policy_type="resource-based"))
+    permitted = Decision.ALLOW in (identity, held)
     if permitted and request._is_assuming_role_operation(resource):
         permitted = request._check_role_trust_relationship(resource)
     if not permitted:
-        raise _refuse(request._service, denied_message(request._access_key.arn, action, resource))
+        raise _refuse(request._service, denied_message(principal, action, resource))
 
 
-def _case_insensitive(policy: IAMPolicy) -> IAMPolicy:
-    """Action names match case-insensitively on AWS (IAM JSON policy reference, "Action"); moto's match is
-    case-sensitive, so both sides are lower-cased."""
-    statements = policy._policy_json.get("Statement")
-    for statement in statements if isinstance(statements, list) else [statements]:
-        for element in ("Action", "NotAction"):
-            value = statement.get(element) if isinstance(statement, dict) else None
-            if isinstance(value, str):
-                statement[element] = value.lower()
-            elif isinstance(value, list):
-                statement[element] = [str(v).lower() for v in value]
-    return policy
+def caller_of(access_key: Any) -> Caller:
+    """The principal a resource-based policy names for this key: the user, or the assumed role's session
+    and the role itself."""
+    arn, account = str(access_key.arn), str(access_key.account_id)
+    role = getattr(access_key, "_owner_role_name", None)
+    return Caller(arn=arn, account=account, role_arn=f"arn:aws:iam::{account}:role/{role}" if role else "")
 
 
 def _credential_scope(headers: Any) -> tuple[str, str] | None:
@@ -222,7 +233,54 @@ def _authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
     if not self.raw_body and not form and iam_request_cls is IAMRequest:
         request._data = {}  # moto signed a bodiless request's parsed parameters as its body (Lambda Invoke)
     request.check_signature()
-    _check(request, resource)
+    _check(request, resource, request_context(self, request, service, region), _resource_policy(service, resource, self.current_account))
+    return None
+
+
+def request_context(response: Any, request: Any, service: str, region: str) -> dict[str, Any]:
+    """The condition keys of a request (IAM user guide, "AWS global condition context keys"; S3's
+    `s3:prefix`, `s3:delimiter`, `s3:max-keys` of ListObjects, "Actions, resources, and condition keys
+    for Amazon S3")."""
+    key = request._access_key
+    role = getattr(key, "_owner_role_name", None)
+    account = str(key.account_id)
+    context: dict[str, Any] = {
+        "aws:PrincipalArn": f"arn:aws:iam::{account}:role/{role}" if role else str(key.arn),
+        "aws:PrincipalAccount": account, "aws:PrincipalType": "AssumedRole" if role else "User",
+        "aws:RequestedRegion": region, "aws:SecureTransport": False,
+        "aws:SourceIp": "127.0.0.1",  # every caller reaches the simulator on the loopback interface
+        "aws:CurrentTime": clock.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), "aws:EpochTime": str(int(clock.now())),
+    }
+    if not role:
+        context["aws:username"] = str(key.arn).rsplit("/", 1)[-1]
+    if service == "s3":
+        query = parse_qs(urlparse(response.uri).query, keep_blank_values=True)
+        for name in ("prefix", "delimiter", "max-keys"):
+            if name in query:
+                context[f"s3:{name}"] = query[name][0]
+    return context
+
+
+def _resource_policy(service: str, resource: str, account: str) -> str | None:
+    """The resource-based policy of what a request acts on: an S3 bucket's policy, a Lambda function's
+    (AddPermission statements). None where there is none."""
+    try:
+        if service == "s3" and resource.startswith("arn:aws:s3:::"):
+            from moto.s3.models import s3_backends
+
+            bucket_name = resource[len("arn:aws:s3:::"):].split("/", 1)[0]
+            bucket = s3_backends[account]["aws"].buckets.get(bucket_name)
+            policy = getattr(bucket, "policy", None)
+            return policy.decode() if isinstance(policy, bytes) else policy
+        if service == "lambda" and ":function:" in resource:
+            from moto.awslambda.utils import get_backend as lambda_backend
+
+            parts = resource.split(":")
+            function = lambda_backend(parts[4], parts[3]).get_function(parts[6])
+            statements = function.policy.statements
+            return json.dumps({"Version": "2012-10-17", "Statement": statements}) if statements else None
+    except Exception:
+        return None
     return None
 
 
@@ -307,13 +365,30 @@ def _put_function(self: LambdaStorage, fn: Any) -> None:
     _ORIGINAL_PUT_FUNCTION(self, fn)
 
 
+def _bucket_permission(self: FakeBucket, action: str, resource: str) -> Any:
+    """Wraps `FakeBucket.get_permission`.
+
+    Restores: with IAM enforced, a bucket policy is evaluated with the rest of the request's policies
+    (`_check`: its `Principal` matched against the caller, its Conditions against the request), so a Deny
+    naming one role refuses that role only, with S3's AccessDenied message; moto applied every Deny to every
+    caller, whatever its Principal, and answered 403 with an empty body."""
+    host = core.current_host()
+    if host is not None and host.enforce_iam:
+        return PermissionResult.NEUTRAL
+    return _ORIGINAL_BUCKET_PERMISSION(self, action, resource)
+
+
 register(
     [(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", _authorize),
-     (LambdaStorage, "put_function", _put_function)],
+     (LambdaStorage, "put_function", _put_function),
+     (FakeBucket, "get_permission", _bucket_permission)],
     [
         Seam(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", ("self", "iam_request_cls", "resource"),
              _authorize.__doc__ or "",
              proved_by="tests/sim/aws/test_iam_enforcement.py::test_a_call_no_policy_allows_fails_with_the_services_access_denied"),
+        Seam(FakeBucket, "get_permission", ("self", "action", "resource"), _bucket_permission.__doc__ or "",
+             proved_by="tests/sim/aws/test_iam_enforcement.py::"
+                       "test_a_bucket_policy_deny_stops_a_functions_get_object_with_s3s_access_denied"),
         Seam(LambdaStorage, "put_function", ("self", "fn"), _put_function.__doc__ or "",
              proved_by="tests/sim/aws/test_iam_enforcement.py::test_create_function_refuses_a_role_lambda_cannot_assume"),
         Seam(IAMRequest, "check_action_permitted", ("self", "resource"),

@@ -27,6 +27,7 @@ from sim import clock
 from sim import context as sim_context
 from sim.aws.moto_seams import core, iam
 from sim.aws.moto_seams.core import Seam, register
+from sim.aws.moto_seams.sfn_express_arns import answer_express_describes
 
 __all__ = ["USERS"]
 
@@ -62,14 +63,16 @@ def _boto_client_for(region: str, service: str, state_credentials: Any = None) -
     decide it, as on AWS.
     Adds: one client per simulator, service, region and identity, kept (moto built a new boto3 client for
     every Task, several milliseconds of CPU each), whose requests lend the execution's busy claim to the
-    server thread that serves them (`sim.clock.VirtualClock.lend`)."""
+    server thread that serves them (`sim.clock.VirtualClock.lend`). Its Step Functions client can describe
+    an Express child it runs under `.sync` (`sfn_express_arns.answer_express_describes`), which the API
+    refuses to other callers."""
     role_arn = str(getattr(state_credentials, "role_arn", None) or "")
     # The role's account names the simulator: moto runs executions on threads nobody bound to one.
     host = core.host_for_account(role_arn.split(":")[4]) if role_arn.count(":") >= 5 else None
     if host is None or not host.enforce_iam:
         host = core.current_host()
         if host is None or botocore_stubber.enabled:  # moto in-process (mock_aws): its own client, as it makes it
-            return _ORIGINAL(region=region, service=service, state_credentials=state_credentials)
+            return _prepared(service, _ORIGINAL(region=region, service=service, state_credentials=state_credentials))
         return _kept(host, ("open", service, region),
                      lambda: _ORIGINAL(region=region, service=service, state_credentials=state_credentials))
     credentials = _role_credentials(host, role_arn, region)
@@ -82,10 +85,16 @@ def _kept(host: core.SeamHost, key: tuple[str, ...], make: Any) -> Any:
     clients: dict[tuple[str, ...], Any] = (host.context or sim_context.current()).memo("sfn-integration-clients", dict)
     client = clients.get(key)
     if client is None:
-        client = make()
+        client = _prepared(key[1], make())
         client.meta.events.register("before-send", _lend_claim, unique_id="stepbricks-clock-loan")
         with _lock:
             client = clients.setdefault(key, client)
+    return client
+
+
+def _prepared(service: str, client: Any) -> Any:
+    if service == "stepfunctions":
+        answer_express_describes(client)  # `.sync` on an Express child polls it
     return client
 
 

@@ -25,6 +25,7 @@ from moto.stepfunctions.parser.backend.execution import Execution
 from sim import clock
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.moto_seams.sfn_api import json_text
+from sim.aws.moto_seams.sfn_express_arns import name_express_execution
 
 __all__ = ["log_message", "log_stream_name"]
 
@@ -61,8 +62,11 @@ def _execution_init(self: Execution, *args: Any, **kwargs: Any) -> None:
     """Wraps the interpreter's `Execution.__init__`.
 
     Restores: an execution of a state machine whose loggingConfiguration has a level other than OFF
-    and a CloudWatch Logs destination logs to it (moto's StartExecution passed no logging session).
+    and a CloudWatch Logs destination logs to it (moto's StartExecution passed no logging session); an
+    Express execution is named `arn:…:express:<machine>:<name>:<uuid>` as on AWS (`sfn_express_arns`;
+    moto gave it a Standard execution's ARN).
     """
+    name_express_execution(kwargs)
     if kwargs.get("cloud_watch_logging_session") is None and "state_machine" in kwargs:
         machine = kwargs["state_machine"]
         settings = getattr(machine, "loggingConfiguration", None) or {}

@@ -68,8 +68,9 @@ def _history(execution: Any) -> list[dict[str, Any]]:
 
 def not_redrivable_reason(execution: Any) -> str | None:
     """Why RedriveExecution would refuse `execution` now (AWS's words), or None when it may be redriven."""
-    if getattr(execution, "sm_type", StateMachineType.STANDARD) == StateMachineType.EXPRESS:
-        return "Execution is of type EXPRESS and cannot be redriven"  # (guess: the reference lists none)
+    # An Express execution never gets here: its `…:express:…` ARN is refused with InvalidArn "Resource type
+    # not valid in this context: express" (`sfn_arns`, `sfn_express_arns`), as AWS refuses RedriveExecution
+    # for EXPRESS machines (API reference); the reference lists no redriveStatusReason for them.
     status = execution.exec_status
     if status not in _ENDED:
         return f"Execution is {status.value if status else 'RUNNING'} and cannot be redriven"

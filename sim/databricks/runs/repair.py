@@ -53,6 +53,9 @@ def select_tasks(run: Run, *, rerun_tasks: list[str] | None, rerun_all_failed_ta
         if not chosen:
             raise InvalidParameterValue(f"Run {run.run_id} has no failed tasks to repair.")  # (guess)
     elif rerun_tasks:
+        if len(set(rerun_tasks)) != len(rerun_tasks):
+            # Seen on a workspace (apache/airflow PR #69998 review: a retried task's key listed twice).
+            raise InvalidParameterValue("rerun_tasks cannot contain duplicate task keys.")
         unknown = sorted(set(rerun_tasks) - set(order))
         if unknown:
             raise InvalidParameterValue(

@@ -333,3 +333,154 @@ def test_a_distributed_maps_item_reader_and_result_writer_use_the_machines_role(
     assert "AccessDenied" in unlisted["cause"]
     assert (unwritten["status"], unwritten["error"]) == ("FAILED", "States.ResultWriterFailed"), unwritten
     assert allowed["status"] == "SUCCEEDED", allowed
+
+
+# -- resource-based policies and conditions (sim/aws/iam_policies.py) ---------------------------------------
+
+_S3_CALLER = """
+import boto3
+from botocore.exceptions import ClientError
+def handler(event, context):
+    s3 = boto3.client("s3")
+    try:
+        if event["call"] == "get":
+            return {"body": s3.get_object(Bucket=event["bucket"], Key=event["key"])["Body"].read().decode()}
+        listed = s3.list_objects_v2(Bucket=event["bucket"], Prefix=event["prefix"])
+        return {"keys": [o["Key"] for o in listed.get("Contents", [])]}
+    except ClientError as error:
+        return {"code": error.response["Error"]["Code"], "message": error.response["Error"]["Message"],
+                "status": error.response["ResponseMetadata"]["HTTPStatusCode"]}
+"""
+
+
+@pytest.fixture(scope="module")
+def reports_bucket(enforcing) -> str:
+    s3 = enforcing.client("s3")
+    s3.create_bucket(Bucket="iam-reports")
+    for key in ("reports/q1.csv", "private/salaries.csv"):
+        s3.put_object(Bucket="iam-reports", Key=key, Body=b"data")
+    return "iam-reports"
+
+
+def test_a_bucket_policy_deny_stops_a_functions_get_object_with_s3s_access_denied(enforcing, reports_bucket):
+    role = _role(enforcing, "reader-role", _LAMBDA_TRUST, [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{reports_bucket}/*"}])
+    _function(enforcing, "reader", role, _S3_CALLER)
+    event = {"call": "get", "bucket": reports_bucket, "key": "private/salaries.csv"}
+    assert enforcing.invoke("reader", event)["Payload"] == {"body": "data"}, "the role alone allows it"
+    s3 = enforcing.client("s3")
+    s3.put_bucket_policy(Bucket=reports_bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": {"AWS": role}, "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{reports_bucket}/private/*"}]}))
+    try:
+        refused = enforcing.invoke("reader", event)["Payload"]
+        still = enforcing.invoke("reader", {**event, "key": "reports/q1.csv"})["Payload"]
+    finally:
+        s3.delete_bucket_policy(Bucket=reports_bucket)
+
+    # S3 user guide, "Access denied message examples" (same-account requests).
+    principal = f"arn:aws:sts::{enforcing.account_id}:assumed-role/reader-role/reader"
+    assert refused == {"code": "AccessDenied", "status": 403, "message": (
+        f'User: {principal} is not authorized to perform: s3:GetObject on resource: '
+        f'"arn:aws:s3:::{reports_bucket}/private/salaries.csv" with an explicit deny in a resource-based policy')}
+    assert still == {"body": "data"}, "the Deny names one prefix only"
+
+
+def test_a_bucket_policy_allow_grants_a_role_no_identity_policy_allows(enforcing, reports_bucket):
+    role = _role(enforcing, "bucket-granted-role", _LAMBDA_TRUST)
+    _function(enforcing, "granted-reader", role, _S3_CALLER)
+    event = {"call": "get", "bucket": reports_bucket, "key": "reports/q1.csv"}
+    assert enforcing.invoke("granted-reader", event)["Payload"]["code"] == "AccessDenied"
+    s3 = enforcing.client("s3")
+    s3.put_bucket_policy(Bucket=reports_bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": role}, "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{reports_bucket}/reports/*"}]}))
+    try:
+        assert enforcing.invoke("granted-reader", event)["Payload"] == {"body": "data"}
+    finally:
+        s3.delete_bucket_policy(Bucket=reports_bucket)
+
+
+def test_a_condition_limited_permission_lists_one_prefix_and_not_another(enforcing, reports_bucket):
+    role = _role(enforcing, "prefix-role", _LAMBDA_TRUST, [
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{reports_bucket}",
+         "Condition": {"StringLike": {"s3:prefix": ["reports/*"]}}}])
+    _function(enforcing, "lister", role, _S3_CALLER)
+
+    allowed = enforcing.invoke("lister", {"call": "list", "bucket": reports_bucket, "prefix": "reports/"})["Payload"]
+    refused = enforcing.invoke("lister", {"call": "list", "bucket": reports_bucket, "prefix": "private/"})["Payload"]
+
+    assert allowed == {"keys": ["reports/q1.csv"]}
+    principal = f"arn:aws:sts::{enforcing.account_id}:assumed-role/prefix-role/lister"
+    assert refused == {"code": "AccessDenied", "status": 403, "message": (
+        f'User: {principal} is not authorized to perform: s3:ListBucket on resource: '
+        f'"arn:aws:s3:::{reports_bucket}" because no identity-based policy allows the s3:ListBucket action')}
+
+
+def test_a_function_policy_lets_a_role_invoke_that_no_identity_policy_allows(enforcing, targets):
+    lam = enforcing.client("lambda")
+    caller_role = f"arn:aws:iam::{enforcing.account_id}:role/caller-role"
+    event = {"call": "lambda", **targets}
+    assert enforcing.invoke("caller", event)["Payload"]["code"] == "AccessDeniedException"
+
+    lam.add_permission(FunctionName="callee", StatementId="caller-may-invoke", Action="lambda:InvokeFunction",
+                       Principal=caller_role)
+    try:
+        assert enforcing.invoke("caller", event)["Payload"] == {"code": None}
+    finally:
+        lam.remove_permission(FunctionName="callee", StatementId="caller-may-invoke")
+    assert enforcing.invoke("caller", event)["Payload"]["code"] == "AccessDeniedException"
+
+
+def test_a_function_permission_conditioned_on_a_source_arn_does_not_admit_a_direct_caller(enforcing, targets):
+    """aws:SourceArn is set only when a service calls on behalf of a resource (S3, EventBridge): a direct
+    call has no such key, so a condition on it does not hold."""
+    lam = enforcing.client("lambda")
+    caller_role = f"arn:aws:iam::{enforcing.account_id}:role/caller-role"
+    lam.add_permission(FunctionName="callee", StatementId="from-bucket-only", Action="lambda:InvokeFunction",
+                       Principal=caller_role, SourceArn="arn:aws:s3:::iam-reports")
+    try:
+        refused = enforcing.invoke("caller", {"call": "lambda", **targets})["Payload"]
+    finally:
+        lam.remove_permission(FunctionName="callee", StatementId="from-bucket-only")
+    assert refused["code"] == "AccessDeniedException"
+    assert refused["message"].endswith("because no identity-based policy allows the lambda:InvokeFunction action")
+
+
+def test_an_s3_trigger_needs_the_functions_permission_for_the_bucket(enforcing):
+    s3, lam = enforcing.client("s3"), enforcing.client("lambda")
+    s3.create_bucket(Bucket="iam-trigger-bucket")
+    function = _function(enforcing, "triggered", _role(enforcing, "triggered-role", _LAMBDA_TRUST), _WHOAMI)
+    config = {"LambdaFunctionConfigurations": [{"LambdaFunctionArn": function, "Events": ["s3:ObjectCreated:*"]}]}
+
+    def configure() -> ClientError | None:
+        try:
+            s3.put_bucket_notification_configuration(Bucket="iam-trigger-bucket", NotificationConfiguration=config)
+        except ClientError as error:
+            return error
+        return None
+
+    lam.add_permission(FunctionName="triggered", StatementId="other-bucket", Action="lambda:InvokeFunction",
+                       Principal="s3.amazonaws.com", SourceArn="arn:aws:s3:::some-other-bucket",
+                       SourceAccount=enforcing.account_id)
+    refused = configure()
+    # Recorded on AWS: LocalStack tests/aws/services/s3/test_s3_notifications_lambda.snapshot.json.
+    assert refused is not None and refused.response["Error"]["Code"] == "InvalidArgument"
+    assert refused.response["Error"]["Message"] == "Unable to validate the following destination configurations"
+
+    lam.add_permission(FunctionName="triggered", StatementId="this-bucket", Action="lambda:InvokeFunction",
+                       Principal="s3.amazonaws.com", SourceArn="arn:aws:s3:::iam-trigger-bucket",
+                       SourceAccount=enforcing.account_id)
+    assert configure() is None
+    s3.put_object(Bucket="iam-trigger-bucket", Key="first.csv", Body=b"x")
+    lam.remove_permission(FunctionName="triggered", StatementId="this-bucket")
+    s3.put_object(Bucket="iam-trigger-bucket", Key="second.csv", Body=b"x")
+
+    deadline = time.monotonic() + 30
+    while not all(d.done for d in enforcing.s3_deliveries("iam-trigger-bucket")) or \
+            len(enforcing.s3_deliveries("iam-trigger-bucket")) < 2:
+        assert time.monotonic() < deadline, "deliveries still pending"
+        time.sleep(0.05)
+    first, second = sorted(enforcing.s3_deliveries("iam-trigger-bucket"), key=lambda d: d.key)
+    assert first.attempts[0] == "success"
+    assert second.attempts == ["not-authorized"], "S3 stops invoking once the permission is gone"

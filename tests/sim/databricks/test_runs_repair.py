@@ -198,6 +198,7 @@ def test_repair_refuses_a_run_in_progress_with_invalid_state(workspace) -> None:
 
 @pytest.mark.parametrize(("body", "needle"), [
     ({"rerun_tasks": ["only", "nope", "ghost"]}, "ghost, nope"),
+    ({"rerun_tasks": ["only", "only"]}, "rerun_tasks cannot contain duplicate task keys."),
     ({"rerun_tasks": ["only"], "rerun_all_failed_tasks": True}, "Only one of rerun_tasks or rerun_all_failed_tasks"),
     ({}, "rerun_tasks or rerun_all_failed_tasks"),
     ({"rerun_tasks": ["only"], "latest_repair_id": 12345}, "12345"),

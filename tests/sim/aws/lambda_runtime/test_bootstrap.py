@@ -11,9 +11,15 @@ frames name those directories, never a directory of this machine.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from sim.aws import AwsSimulator
+
+
+def _local_code_root(aws: AwsSimulator) -> str:
+    """Where this machine keeps the extracted function code (each function under `<sha256>/`)."""
+    return str(aws.state_dir / "lambda" / "code")
 
 
 def _invoke(lambda_client: Any, name: str, payload: Any = None) -> tuple[dict[str, Any], bytes]:
@@ -42,7 +48,7 @@ def handler(event, context):
 def test_stack_trace_names_the_code_directory_as_var_task_and_no_local_path(aws: AwsSimulator, lambda_client,
                                                                              make_function):
     name = make_function(NESTED)
-    local_root = _invoke(lambda_client, name, {"where": True})[1].decode().strip('"')
+    local_root = _local_code_root(aws)
 
     response, raw = _invoke(lambda_client, name)
 
@@ -135,10 +141,10 @@ def test_tracebacks_the_handler_formats_or_logs_itself_name_var_task(aws: AwsSim
     """)
     body = json.loads(_invoke(lambda_client, name)[1])
     assert '  File "/var/task/app.py", line 7, in handler\n    {}["missing"]\n' in body["trace"]
-    assert body["root"] not in body["trace"]
+    assert _local_code_root(aws) not in body["trace"]
     logs = "\n".join(aws.lambda_logs(name))
     assert "lookup failed" in logs and 'File "/var/task/app.py", line 7, in handler' in logs
-    assert body["root"] not in logs
+    assert _local_code_root(aws) not in logs
 
 
 def test_an_uncaught_error_is_one_log_event_indented_with_no_break_spaces(aws: AwsSimulator, lambda_client,
@@ -204,3 +210,51 @@ def test_paths_in_error_messages_name_the_code_directory_as_var_task(lambda_clie
     body = json.loads(_invoke(lambda_client, name, {"missing_file": True})[1])
     assert body["errorType"] == "FileNotFoundError"
     assert body["errorMessage"] == "[Errno 2] No such file or directory: '/var/task/data/missing.csv'"
+
+
+WHERE_AM_I = """\
+import os
+
+def handler(event, context):
+    try:
+        open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "scratch.txt"), "w").close()
+        written = "yes"
+    except OSError as exc:
+        written = str(exc)
+    return {"root": os.environ["LAMBDA_TASK_ROOT"], "file": __file__, "cwd": os.getcwd(),
+            "runtime": os.environ["LAMBDA_RUNTIME_DIR"], "data": open("data.txt").read(), "written": written}
+"""
+
+
+def _mounts_allowed() -> bool:
+    """Whether this machine lets a process mount the code on /var/task (root in a mount namespace)."""
+    import subprocess
+    import sys
+
+    probe = ("import ctypes, sys; libc = ctypes.CDLL(None, use_errno=True); "
+             "sys.exit(0 if libc.unshare(0x20000) == 0 and libc.mount(b'none', b'/', None, 0x4000 | (1 << 18), None) == 0 else 1)")
+    return subprocess.run([sys.executable, "-c", probe], check=False).returncode == 0
+
+
+def test_code_runs_from_var_task_as_on_aws_where_mounts_are_allowed(lambda_client, make_function):
+    name = make_function({"app.py": WHERE_AM_I, "data.txt": "payload"})
+    body = json.loads(_invoke(lambda_client, name)[1])
+    assert body["data"] == "payload"
+    if not _mounts_allowed():
+        # The fallback: the real directory, renamed in frames and logs only.
+        assert body["root"] != "/var/task" and body["file"] == body["root"] + "/app.py"
+        return
+    assert (body["root"], body["file"], body["cwd"], body["runtime"]) == (
+        "/var/task", "/var/task/app.py", "/var/task", "/var/runtime")
+    # /var/task is read-only on AWS.
+    assert body["written"] == "[Errno 30] Read-only file system: '/var/task/scratch.txt'"
+
+
+def test_each_function_sees_its_own_code_at_var_task(lambda_client, make_function):
+    source = 'def handler(event, context):\n    return open("who.txt").read()\n'
+    first = make_function({"app.py": source, "who.txt": "first"})
+    second = make_function({"app.py": source, "who.txt": "second"})
+    # Both workers stay warm side by side; neither mount is visible to the other or to this process.
+    assert [json.loads(_invoke(lambda_client, name)[1]) for name in (first, second, first)] == [
+        "first", "second", "first"]
+    assert not Path("/var/task/who.txt").exists()

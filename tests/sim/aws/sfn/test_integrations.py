@@ -42,6 +42,15 @@ def test_start_execution_sync_waits_and_returns_the_childs_output_as_text(run_ma
     assert isinstance(run.output["StartDate"], int)
 
 
+def test_start_execution_sync_2_of_an_express_child_returns_its_output_under_its_express_arn(sfn, run_machine):
+    child = sfn.create_state_machine(name="child-express", roleArn=ROLE, type="EXPRESS", definition=json.dumps(
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"got.$": "$.v"}, "End": True}}}
+    ))["stateMachineArn"]
+    run = run_machine(_parent("startExecution.sync:2", child))
+    assert (run.status, run.output["Status"], run.output["Output"]) == ("SUCCEEDED", "SUCCEEDED", {"got": 7})
+    assert ":express:child-express:" in run.output["ExecutionArn"]
+
+
 def test_start_execution_sync_2_returns_the_childs_output_as_json(run_machine, children):
     run = run_machine(_parent("startExecution.sync:2", children["ok"]))
     assert (run.output["Input"], run.output["Output"]) == ({"v": 7}, {"got": 7})

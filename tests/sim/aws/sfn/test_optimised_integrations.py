@@ -134,6 +134,40 @@ def test_dynamodb_unmodelled_error_code_is_the_base_amazon_dynamodb_exception(ru
     assert "Error Code: ValidationException" in run.description["cause"]
 
 
+def test_dynamodb_invalid_table_name_fails_the_task_with_the_validation_message(run_machine):
+    # Recorded on AWS: LocalStack v2/error_handling/test_task_service_dynamodb.snapshot.json.
+    run = run_machine(_task("arn:aws:states:::dynamodb:putItem",
+                            {"TableName": "/invalid_table", "Item": {"id": {"S": "id1"}}}))
+    assert run.description["error"] == "DynamoDB.AmazonDynamoDBException"
+    cause = V1_CAUSE.match(run.description["cause"])
+    assert cause and (cause["message"], cause["service"], cause["code"]) == (
+        "1 validation error detected: Value '/invalid_table' at 'tableName' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+", "AmazonDynamoDBv2", "ValidationException")
+
+
+@pytest.mark.parametrize(("name", "constraints"), [
+    ("ab", ["Member must have length greater than or equal to 3"]),
+    ("t" * 256, ["Member must have length less than or equal to 255"]),
+    ("a!", ["Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+            "Member must have length greater than or equal to 3"]),
+])
+def test_dynamodb_api_refuses_table_names_outside_the_model_constraints(aws, name, constraints):
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as refused:
+        aws.client("dynamodb").get_item(TableName=name, Key={"id": {"S": "1"}})
+    error = refused.value.response["Error"]
+    count = len(constraints)
+    expected = f"{count} validation error{'s' if count > 1 else ''} detected: " + "; ".join(
+        f"Value '{name}' at 'tableName' failed to satisfy constraint: {text}" for text in constraints)
+    assert (error["Code"], error["Message"]) == ("ValidationException", expected)
+
+
+def test_dynamodb_api_accepts_a_table_arn_where_a_name_is_expected(aws, table):
+    arn = aws.client("dynamodb").describe_table(TableName=table)["Table"]["TableArn"]
+    assert "Item" not in aws.client("dynamodb").get_item(TableName=arn, Key={"id": {"S": "absent"}})
+
+
 def test_s3_get_object_via_aws_sdk_returns_the_body_as_text(aws, run_machine):
     s3 = aws.client("s3")
     s3.create_bucket(Bucket="stepbricks-sdk-get")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 
 import pytest
@@ -35,6 +36,31 @@ def test_start_sync_execution_reports_failure_with_error_and_cause(sync_sfn):
     result = sync_sfn.start_sync_execution(stateMachineArn=arn, input="{}")
     assert (result["status"], result["error"], result["cause"]) == ("FAILED", "Nope", "because")
     assert "output" not in result
+
+
+EXPRESS_ARN = re.compile(r"arn:aws:states:us-east-1:123456789012:express:(?P<machine>[\w-]+):(?P<name>[\w-]+):"
+                         r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def test_express_executions_have_express_arns_that_describe_refuses(sync_sfn):
+    # Recorded on AWS: LocalStack v2/test_sfn_api_express.snapshot.json (test_start_sync_execution,
+    # test_start_async_describe_history_execution).
+    arn = sync_sfn.create_state_machine(name="express-arns", roleArn=ROLE, type="EXPRESS", definition=json.dumps(
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"id.$": "$$.Execution.Id"},
+                                          "End": True}}}))["stateMachineArn"]
+    synced = sync_sfn.start_sync_execution(stateMachineArn=arn, input="{}")
+    found = EXPRESS_ARN.fullmatch(synced["executionArn"])
+    assert found and (found["machine"], found["name"]) == ("express-arns", synced["name"])
+    assert json.loads(synced["output"]) == {"id": synced["executionArn"]}
+    started = sync_sfn.start_execution(stateMachineArn=arn, name="given-name", input="{}")["executionArn"]
+    found = EXPRESS_ARN.fullmatch(started)
+    assert found and found["name"] == "given-name"
+    for call in (sync_sfn.describe_execution, sync_sfn.stop_execution, sync_sfn.get_execution_history,
+                 sync_sfn.redrive_execution):
+        with pytest.raises(ClientError) as refused:
+            call(executionArn=started)
+        assert refused.value.response["Error"] == {
+            "Code": "InvalidArn", "Message": "Invalid Arn: 'Resource type not valid in this context: express'"}
 
 
 def test_start_sync_execution_refuses_a_standard_state_machine(sync_sfn):
