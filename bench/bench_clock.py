@@ -165,6 +165,7 @@ def plain_moto_throughput(counts: list[int]) -> list[float]:
         host, port = server.get_host_and_port()
         url = f"http://{host}:{port}"
         requests.post(f"{url}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10)
+        throughput(url, 2)  # moto's interpreter imported and warm before anything is timed, as on our side
         return [throughput(url, n) for n in counts]
     finally:
         server.stop()
@@ -174,6 +175,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--polls", type=int, default=10)
     parser.add_argument("--executions", type=int, default=50)
+    parser.add_argument("--transitions-only", action="store_true", help="only leg 3 (seconds, not minutes)")
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # plain moto's server logs every request
     logging.getLogger("moto").setLevel(logging.CRITICAL)  # the back-off leg's failures are expected
@@ -182,7 +184,11 @@ def main() -> None:
     # Plain moto first, before any simulator has patched (and restored) moto in this process.
     plain = plain_moto_throughput(counts)
     with tempfile.TemporaryDirectory() as state, Simulator.start(state_dir=Path(state), databricks=False) as sim:
+        throughput(sim.aws.endpoint, 2)  # warm, as plain moto's is
         ours = [throughput(sim.aws.endpoint, n) for n in counts]
+    if args.transitions_only:
+        _print_transitions(counts, ours, plain)
+        return
 
     v_poll, v_poll_waits, v_hour, v_hour_waits = measure_waits(False, args.polls, 30)
     r_poll, r_poll_waits, r_hour, r_hour_waits = measure_waits(True, args.polls, 1)
@@ -197,6 +203,10 @@ def main() -> None:
     print(f"  real legs measured scaled down: polling {r_poll:.2f} s with 1 s waits, hour {r_hour:.2f} s with "
           f"{r_hour_waits} s of waits; extrapolated as measured - scaled waits + full waits")
     print()
+    _print_transitions(counts, ours, plain)
+
+
+def _print_transitions(counts: list[int], ours: list[float], plain: list[float]) -> None:
     print(f"{'state transitions / s (40-state Pass chain)':58} {'stepbricks':>10} {'moto':>10} {'ratio':>8}")
     for n, a, b in zip(counts, ours, plain, strict=True):
         print(f"{f'{n} concurrent execution(s)':58} {a:10.0f} {b:10.0f} {a / b:7.2f}x")
