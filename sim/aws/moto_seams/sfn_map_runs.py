@@ -10,7 +10,8 @@ Map redrive follows the developer guide's "Redriving Map Runs": a redriven execu
 Distributed Map whose map run failed redrives that map run, re-running only the children that did not
 succeed (`sfn_redrive` marks it, `_eval_body` here picks it up). Each child is kept as a
 `sim.aws.map_items.Child` on the record (`MapRun`) for that and for ResultWriter (`sfn_map_io`).
-Known gaps: child executions are not listed (`ListExecutions(mapRunArn=...)`) nor described, an
+Child executions are listed under their map run (`ListExecutions(mapRunArn=...)`). Known gaps: they
+are not described (DescribeExecution), an
 `UpdateMapRun` `maxConcurrency` does not change a running map run's concurrency.
 """
 
@@ -63,6 +64,7 @@ from sim.aws import map_items
 from sim.aws.map_items import Child
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.moto_seams.sfn_map_io import batch_settings, write_results
+from sim.aws.moto_seams.sfn_versions import MAP_RUN_EXECUTIONS
 
 log = logging.getLogger(__name__)
 EXCEEDED = "The specified tolerated failure threshold was exceeded"
@@ -328,6 +330,32 @@ def _record(backend: StepFunctionsParserBackend, map_run_arn: str) -> MapRunReco
             if record is not None:
                 return record
     raise ResourceNotFound(map_run_arn)
+
+
+def map_run_executions(backend: StepFunctionsParserBackend, map_run_arn: str) -> list[dict[str, Any]]:
+    """ListExecutions(mapRunArn=...): the map run's child executions, newest first as ListExecutions lists,
+    each with its `mapRunArn` and `itemCount` ("returned only if mapRunArn was specified", botocore's
+    ExecutionListItem); a child not started yet is not listed. Unknown map run: ResourceNotFound."""
+    record = _record(backend, map_run_arn)
+    run = map_run_of(record)
+    with run.lock:
+        children = [c for c in run.children.values() if c.status != "PENDING"]
+    items = []
+    for child in sorted(children, key=lambda c: (c.start or "", c.index), reverse=True):
+        item = {"executionArn": child.arn, "stateMachineArn": child.state_machine_arn, "name": child.name,
+                "status": child.status, "startDate": _date(child.start), "mapRunArn": map_run_arn,
+                "itemCount": run.counters(record, child.source)[0][1], "redriveCount": child.redrive_count}
+        if child.stop is not None:
+            item["stopDate"] = _date(child.stop)
+        items.append(item)
+    return items
+
+
+def _date(iso: str | None) -> datetime.datetime | None:
+    return None if iso is None else datetime.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+MAP_RUN_EXECUTIONS.append(map_run_executions)
 
 
 def _describe_map_run(self: StepFunctionsParserBackend, map_run_arn: str) -> dict[str, Any]:

@@ -304,14 +304,24 @@ def _start_execution(self: StepFunctionResponse) -> ActionResult:
 LIST_EXECUTIONS_ITEMS: list[Callable[[StepFunctionResponse], Callable[[Any, dict[str, Any]], bool]]] = []
 
 
+# The child executions of a map run, for ListExecutions(mapRunArn=...): `sfn_map_runs` sets it.
+MAP_RUN_EXECUTIONS: list[Callable[[Any, str], list[dict[str, Any]]]] = []
+
+
 def _list_executions(self: StepFunctionResponse) -> ActionResult:
     """Replaces `StepFunctionResponse.list_executions`.
 
     Restores: executions of a machine's versions are listed under the machine with their
     `stateMachineVersionArn`; a version ARN lists that version's executions only; a TIMED_OUT item has its
     `stopDate` (moto gave it only to SUCCEEDED, FAILED and ABORTED ones); sibling modules complete or filter
-    the items (`LIST_EXECUTIONS_ITEMS`).
+    the items (`LIST_EXECUTIONS_ITEMS`); `mapRunArn` lists that map run's child executions
+    (`MAP_RUN_EXECUTIONS`, as the API reference's ListExecutions describes the parameter).
     """
+    map_run_arn = self._get_param("mapRunArn")
+    if map_run_arn and not self._get_param("stateMachineArn") and MAP_RUN_EXECUTIONS:
+        children = MAP_RUN_EXECUTIONS[0](self.stepfunction_backend, map_run_arn)
+        status = self._get_param("statusFilter")
+        return ActionResult({"executions": [c for c in children if status is None or c["status"] == status]})
     completers = [make(self) for make in LIST_EXECUTIONS_ITEMS]  # parameters checked before anything is listed
     backend = self.stepfunction_backend
     arn = self._get_param("stateMachineArn")

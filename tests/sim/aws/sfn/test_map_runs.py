@@ -57,6 +57,23 @@ def test_a_map_run_is_listed_under_its_execution_and_counts_its_items(sfn, run_m
             "total": 3, "succeeded": 2, "failed": 1, "running": 0, "pending": 0}, counts
 
 
+def test_list_executions_of_a_map_run_lists_its_child_executions_with_their_map_run_and_item_count(
+        sfn, run_machine) -> None:
+    """API reference, ListExecutions: "If the mapRunArn field is specified, a list of all of the child
+    workflow executions started by a Map Run is returned", each with `mapRunArn` and `itemCount`."""
+    run = run_machine(_distributed(ToleratedFailureCount=1), {"items": [1, 2, 3]})
+    arn = _map_run_arn(run)
+    children = sfn.list_executions(mapRunArn=arn)["executions"]
+    machine = run.description["stateMachineArn"] + "/files"
+    assert sorted(c["status"] for c in children) == ["FAILED", "SUCCEEDED", "SUCCEEDED"]
+    assert all(c["mapRunArn"] == arn and c["itemCount"] == 1 and c["stateMachineArn"] == machine for c in children)
+    assert all(c["executionArn"] == machine.replace(":stateMachine:", ":execution:") + ":" + c["name"]
+               and c["stopDate"] >= c["startDate"] for c in children)
+    assert len({c["executionArn"] for c in children}) == 3
+    failed = sfn.list_executions(mapRunArn=arn, statusFilter="FAILED")["executions"]
+    assert [c["status"] for c in failed] == ["FAILED"]
+
+
 def test_a_failed_item_beyond_the_tolerance_fails_the_map_run_and_the_state(sfn, run_machine) -> None:
     run = run_machine(_distributed(), {"items": [1, 3]})
 
