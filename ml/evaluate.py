@@ -158,16 +158,11 @@ def run_evaluation(
 def _score_in_spark(
     spark: SparkSession, store: ObjectStore, processed_uri: str, pipeline: Any, threshold: float
 ) -> tuple[ScoredMetrics, tuple[str, ...]]:
-    from etl.storage import Storage
+    """Metrics of every holdout row, scored where the rows are; the batches read."""
     from ml.scoring import exact_metrics, score
-    from ml.spark_data import read_processed_spark
+    from ml.spark_data import read_processed_spark, spark_storage
 
-    owned = not isinstance(store, Storage)
-    storage = Storage.from_env(spark) if owned else store
-    try:
-        processed = read_processed_spark(storage, processed_uri)  # type: ignore[arg-type]
-        holdout = processed.frame.where("holdout")
-        return exact_metrics(score(holdout, pipeline, threads=default_threads()), threshold=threshold), processed.batches
-    finally:
-        if owned:
-            storage.close()
+    with spark_storage(spark, store) as storage:
+        processed = read_processed_spark(storage, processed_uri)
+        scored = score(processed.frame.where("holdout"), pipeline, threads=default_threads())
+        return exact_metrics(scored, threshold=threshold), processed.batches

@@ -10,11 +10,13 @@ bounded training sample (`training_sample`) ever becomes a pandas frame.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import reduce
 
 import pandas as pd
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from etl.batches import MANIFEST_NAME, find_batches
@@ -22,11 +24,24 @@ from etl.storage import Storage
 from ml.data import NoProcessedDataError
 from ml.features import _BUCKETS, FEATURES, HOLDOUT_FRACTION, ID_COLUMN, TARGET
 from ml.sample import allocation
+from ml.storage import ObjectStore
 
-__all__ = ["SparkProcessed", "holdout_flag", "read_processed_spark", "training_sample"]
+__all__ = ["SparkProcessed", "holdout_flag", "read_processed_spark", "spark_storage", "training_sample"]
 
 _PARTITION = re.compile(r"/processing_date=([^/]+)/")
 _ORDER = "_batch_order"
+
+
+@contextmanager
+def spark_storage(spark: SparkSession, store: ObjectStore) -> Iterator[Storage]:
+    """What Spark reads through: `store` when it is the ETL's `Storage`, else the cluster's own
+    (`Storage.from_env`: staged `s3://` on a simulator cluster, direct on Databricks), closed afterwards
+    (its staged copies must outlive every DataFrame read from them, so use it around the whole job)."""
+    if isinstance(store, Storage):
+        yield store
+        return
+    with Storage.from_env(spark) as storage:
+        yield storage
 
 
 @dataclass(frozen=True)

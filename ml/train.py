@@ -206,15 +206,9 @@ def _spark_sample(
     spark: SparkSession, store: ObjectStore, processed_uri: str, *, cap: int, seed: int
 ) -> tuple[pd.DataFrame, int, int, tuple[str, ...]]:
     """(sample, train rows available, holdout rows, batches), every row counted and chosen by Spark."""
-    from etl.storage import Storage
-    from ml.spark_data import read_processed_spark, training_sample
+    from ml.spark_data import read_processed_spark, spark_storage, training_sample
 
-    owned = not isinstance(store, Storage)
-    storage = Storage.from_env(spark) if owned else store
-    try:
-        processed = read_processed_spark(storage, processed_uri)  # type: ignore[arg-type]
+    with spark_storage(spark, store) as storage:
+        processed = read_processed_spark(storage, processed_uri)
         sample = training_sample(processed.frame, cap=cap, seed=seed)
         return sample.frame, sample.available_rows, sample.holdout_rows, processed.batches
-    finally:
-        if owned:
-            storage.close()
