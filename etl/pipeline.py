@@ -121,7 +121,9 @@ def _write_batch(
 
     fmt = detect_format(source_uri, storage.get_bytes(source_uri, first=_SNIFF_BYTES) or b"")
     raw, rows_in = _parse(spark, storage, source_uri, fmt)
-    classified = transform.mark_duplicates(transform.validate(raw)).persist()
+    configured = int(spark.conf.get("spark.sql.shuffle.partitions") or 200)
+    partitions = transform.partitions_for(rows_in, configured=configured)
+    classified = transform.mark_duplicates(transform.validate(raw), partitions=partitions).persist()
     try:
         tally = _tally(classified)
         by_reason = {reason: count for reason, (count, _, _) in tally.items() if reason is not None}

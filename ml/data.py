@@ -1,4 +1,7 @@
-"""Read the ETL's processed Parquet into pandas, committed batches only.
+"""Read the ETL's processed Parquet into pandas, committed batches only (the jobs' reader without Spark).
+
+On a cluster the jobs read with Spark instead (`ml.spark_data`, same rules), so that only a bounded
+sample ever reaches pandas; this reader loads every row, for small data, tests and plain Python.
 
 Layout (docs/contracts.md, written by `etl/`):
 `{processed_root}/batch_id=<id>/processing_date=<d>/part-*.parquet`, and `batch_id=<id>/_manifest.json`

@@ -8,7 +8,7 @@ alias moves only when the gate passes; a failing version leaves the previous cha
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -19,6 +19,11 @@ from ml.features import feature_frame, split, target
 from ml.metrics import classification_metrics, reliability_table, table_as_dicts
 from ml.storage import LocalOrS3Store, ObjectStore, join_uri
 from ml.train import default_threads
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from ml.scoring import ScoredMetrics
 
 __all__ = ["GATE_METRIC", "METRICS_FILE_NAME", "metrics_uri_for", "run_evaluation"]
 
@@ -41,6 +46,7 @@ def run_evaluation(
     storage: ObjectStore | None = None,
     threshold: float = 0.5,
     resource_prefix: str = "",
+    spark: SparkSession | None = None,
 ) -> dict[str, Any]:
     """The evaluation job. Returns the JSON-able summary the notebook exits with.
 
@@ -48,6 +54,10 @@ def run_evaluation(
     plus `mlflow_run_id` (the evaluation run), `training_run_id`, `holdout_rows`, `model_name`,
     `model_version`. The evaluation run joins its training run's experiment (so its artifacts land in
     that deployment's root); `resource_prefix` names the deployment's experiment when there is none.
+
+    With `spark` (the notebook's session) every holdout row is scored by Spark in Arrow batches and the
+    metrics are computed over all of them in Spark (`ml.scoring`), so memory does not grow with the
+    rows; without it the pandas reader loads the holdout whole, for small data and tests.
     """
     store = storage or LocalOrS3Store()
     version = str(model_version).strip()  # widgets arrive as strings; "3" and 3 name the same version
@@ -60,13 +70,19 @@ def run_evaluation(
     registered = client.get_model_version(model_name, version)
     pipeline = tracking.load_model(model_name, version)
 
-    data = read_processed(processed_uri, storage=store)
-    holdout = split(data.frame).holdout
-    y_true = target(holdout).to_numpy()
-    with threadpool_limits(limits=default_threads()):
-        proba = pipeline.predict_proba(feature_frame(holdout))[:, 1]
-    metrics = classification_metrics(y_true, proba, threshold=threshold)
-    reliability = table_as_dicts(reliability_table(y_true, proba))
+    if spark is None:
+        data = read_processed(processed_uri, storage=store)
+        holdout = split(data.frame).holdout
+        y_true = target(holdout).to_numpy()
+        with threadpool_limits(limits=default_threads()):
+            proba = pipeline.predict_proba(feature_frame(holdout))[:, 1]
+        metrics = classification_metrics(y_true, proba, threshold=threshold)
+        reliability = table_as_dicts(reliability_table(y_true, proba))
+        holdout_rows, positive_rate, batches = len(holdout), float(np.mean(y_true)), data.batches
+    else:
+        scored, batches = _score_in_spark(spark, store, processed_uri, pipeline, threshold)
+        metrics, reliability = scored.metrics, table_as_dicts(scored.reliability)
+        holdout_rows, positive_rate = scored.rows, scored.positive_rate
     value = metrics[GATE_METRIC]
     gate = {
         "metric": GATE_METRIC,
@@ -100,7 +116,7 @@ def run_evaluation(
         experiment_id=experiment_id, run_name=f"evaluate-{model_name}-v{version}", tags=tags
     ) as run:
         mlflow.log_params(
-            {"min_roc_auc": min_roc_auc, "decision_threshold": threshold, "holdout_rows": len(holdout)}
+            {"min_roc_auc": min_roc_auc, "decision_threshold": threshold, "holdout_rows": holdout_rows}
         )
         mlflow.log_metrics(
             {f"holdout_{k}": v for k, v in metrics.items()}, model_id=registered.model_id or None
@@ -113,9 +129,9 @@ def run_evaluation(
             "mlflow_run_id": run.info.run_id,
             "training_run_id": registered.run_id,
             "processed_uri": processed_uri,
-            "batches": list(data.batches),
-            "holdout_rows": len(holdout),
-            "holdout_positive_rate": float(np.mean(y_true)),
+            "batches": list(batches),
+            "holdout_rows": holdout_rows,
+            "holdout_positive_rate": positive_rate,
             "decision_threshold": threshold,
             "metrics": metrics,
             "reliability": reliability,
@@ -133,7 +149,20 @@ def run_evaluation(
         "champion_set": gate["passed"],
         "mlflow_run_id": run.info.run_id,
         "training_run_id": registered.run_id,
-        "holdout_rows": len(holdout),
+        "holdout_rows": holdout_rows,
         "model_name": model_name,
         "model_version": int(version),
     }
+
+
+def _score_in_spark(
+    spark: SparkSession, store: ObjectStore, processed_uri: str, pipeline: Any, threshold: float
+) -> tuple[ScoredMetrics, tuple[str, ...]]:
+    """Metrics of every holdout row, scored where the rows are; the batches read."""
+    from ml.scoring import exact_metrics, score
+    from ml.spark_data import read_processed_spark, spark_storage
+
+    with spark_storage(spark, store) as storage:
+        processed = read_processed_spark(storage, processed_uri)
+        scored = score(processed.frame.where("holdout"), pipeline, threads=default_threads())
+        return exact_metrics(scored, threshold=threshold), processed.batches

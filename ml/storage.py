@@ -1,10 +1,10 @@
-"""Bytes in and out of `s3://` or local paths, for the ML jobs (which work in pandas, not Spark).
+"""Bytes in and out of `s3://` or local paths, for the ML jobs: models, metrics, and their pandas reader.
 
-Training data is small enough for one pandas process, so the ML jobs read Parquet objects directly
-through boto3 — which honours `AWS_ENDPOINT_URL` and so reaches the simulated S3 and real S3 alike —
-instead of staging through Spark. The store is the ETL's own (`etl.objects`, which needs no
-SparkSession): `ObjectStore` is what the ML jobs use of it, so the ETL's `etl.storage.Storage` can be
-passed as `storage=` unchanged, and `LocalOrS3Store` is the default.
+Without a SparkSession the ML jobs read Parquet objects directly through boto3 (which honours
+`AWS_ENDPOINT_URL` and so reaches the simulated S3 and real S3 alike) instead of staging through
+Spark. The store is the ETL's own (`etl.objects`, which needs no SparkSession): `ObjectStore` is what
+the ML jobs use of it, so the ETL's `etl.storage.Storage` can be passed as `storage=` unchanged, and
+`LocalOrS3Store` is the default.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import joblib
 import numpy as np
@@ -26,7 +26,12 @@ from threadpoolctl import threadpool_limits
 from ml import tracking
 from ml.data import read_processed
 from ml.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, feature_frame, split, target
+from ml.sample import max_train_rows as max_train_rows_setting
+from ml.sample import sample_rows
 from ml.storage import LocalOrS3Store, ObjectStore, join_uri
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 __all__ = ["MODEL_FILE_NAME", "TrainResult", "build_pipeline", "model_artifact_uri", "run_training", "train"]
 
@@ -123,17 +128,31 @@ def run_training(
     experiment_name: str | None = None,
     artifact_root: str | None = None,
     resource_prefix: str = "",
+    spark: SparkSession | None = None,
+    max_train_rows: int | str | None = None,
 ) -> dict[str, Any]:
     """The training job. Returns the JSON-able summary the notebook exits with.
 
     MLflow is configured only through the environment (`MLFLOW_TRACKING_URI`, `MLFLOW_S3_ENDPOINT_URL`);
     see `ml.tracking` for the experiment and its artifact location, which follow `resource_prefix` (the
     deployment's prefix, the job's `resource_prefix` parameter).
+
+    The model is fitted on at most `max_train_rows` rows of the train split (`ml.sample`: the job
+    parameter, else `STEPBRICKS_ML_MAX_TRAIN_ROWS`, else 200k; seeded and stratified by the label), logged
+    as the `max_train_rows` param beside `train_rows` (fitted on) and `train_rows_available`. With `spark`
+    (the notebook's session) the data is read, de-duplicated and sampled by Spark and only the sample
+    reaches pandas; without it the pandas reader loads every row, for small data and tests.
     """
     store = storage or LocalOrS3Store()
-    data = read_processed(processed_uri, storage=store)
-    parts = split(data.frame)
-    result = train(parts.train, seed=seed)
+    cap = max_train_rows_setting(max_train_rows)
+    if spark is None:
+        data = read_processed(processed_uri, storage=store)
+        parts = split(data.frame)
+        rows = sample_rows(parts.train, cap=cap, seed=seed)
+        available, holdout_rows, batches = len(parts.train), len(parts.holdout), data.batches
+    else:
+        rows, available, holdout_rows, batches = _spark_sample(spark, store, processed_uri, cap=cap, seed=seed)
+    result = train(rows, seed=seed)
 
     mlflow = tracking.mlflow_module()
     experiment_id = tracking.ensure_experiment(
@@ -144,14 +163,16 @@ def run_training(
             {
                 "stepbricks.job": "train",
                 "stepbricks.processed_uri": processed_uri,
-                "stepbricks.batches": ",".join(data.batches),
+                "stepbricks.batches": ",".join(batches),
             }
         )
         mlflow.log_params(
             {
                 **result.params,
                 "train_rows": result.train_rows,
-                "holdout_rows": len(parts.holdout),
+                "train_rows_available": available,
+                "max_train_rows": cap,
+                "holdout_rows": holdout_rows,
                 "features": ",".join(NUMERIC_FEATURES + CATEGORICAL_FEATURES),
             }
         )
@@ -159,7 +180,7 @@ def run_training(
             {f"train_{k}": v for k, v in result.metrics.items()}
             | {"train_positive_rate": result.positive_rate}
         )
-        info = tracking.log_and_register(result.pipeline, feature_frame(parts.train.head(5)), model_name)
+        info = tracking.log_and_register(result.pipeline, feature_frame(rows.head(5)), model_name)
         version = int(info.registered_model_version)
         artifact_uri = model_artifact_uri(models_root, model_name, version)
         buffer = io.BytesIO()
@@ -174,6 +195,20 @@ def run_training(
         "model_uri": f"models:/{model_name}/{version}",
         "artifact_uri": artifact_uri,
         "train_rows": result.train_rows,
+        "train_rows_available": available,
+        "max_train_rows": cap,
         "train_metrics": result.metrics,
-        "batches": list(data.batches),
+        "batches": list(batches),
     }
+
+
+def _spark_sample(
+    spark: SparkSession, store: ObjectStore, processed_uri: str, *, cap: int, seed: int
+) -> tuple[pd.DataFrame, int, int, tuple[str, ...]]:
+    """(sample, train rows available, holdout rows, batches), every row counted and chosen by Spark."""
+    from ml.spark_data import read_processed_spark, spark_storage, training_sample
+
+    with spark_storage(spark, store) as storage:
+        processed = read_processed_spark(storage, processed_uri)
+        sample = training_sample(processed.frame, cap=cap, seed=seed)
+        return sample.frame, sample.available_rows, sample.holdout_rows, processed.batches

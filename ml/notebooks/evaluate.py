@@ -55,6 +55,7 @@ with report_to_step_functions(task_token) as report:
         results_root=results_root,
         min_roc_auc=threshold,
         resource_prefix=resource_prefix,
+        spark=spark,  # every holdout row scored in Arrow batches, metrics computed by Spark
     )
     report.succeed(result)
 
