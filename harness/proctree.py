@@ -35,3 +35,33 @@ def tree_rss_mb(pid: int) -> float:
         except OSError:
             pass
     return total / 1024
+
+
+# What a process of the tree is, by its command line (first match wins).
+_KINDS = (("java", "Spark JVMs"), ("sim.compute.worker", "cluster Python"), ("pyspark.daemon", "Spark Python workers"),
+          ("pyspark/daemon", "Spark Python workers"), ("lambda_runtime/bootstrap.py", "Lambda environments"))
+
+
+def kind_of(pid: int) -> str:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return "gone"
+    return next((name for needle, name in _KINDS if needle in command), "simulator and other")
+
+
+def tree_memory_mb(pid: int) -> dict[str, tuple[float, float]]:
+    """(RSS, PSS) in MB summed by kind of process. RSS counts a page shared by several processes (forked
+    workers, the JVM's mapped jars) once per process; PSS divides it among them, so the PSS sum is what the
+    machine pays."""
+    found: dict[str, tuple[float, float]] = {}
+    for p in descendants(pid):
+        try:
+            fields = dict(line.split(":", 1) for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines()[1:])
+        except (OSError, ValueError):
+            continue
+        rss, pss = (int(fields.get(k, "0 kB").split()[0]) / 1024 for k in ("Rss", "Pss"))
+        kind = kind_of(p)
+        old = found.get(kind, (0.0, 0.0))
+        found[kind] = (old[0] + rss, old[1] + pss)
+    return found
