@@ -67,7 +67,19 @@ def _start_spark(config: WorkerConfig) -> tuple[Any, WorkerReady]:
     )
     for note in notes:
         print(f"[stepbricks] WARN cannot honour {note}", file=sys.__stderr__, flush=True)
+    _count_start(config, startup_ms)
     return spark, WorkerReady(os.getpid(), spark.version, started_ms, startup_ms, master, executors, notes)
+
+
+START_LOG = "STEPBRICKS_SPARK_START_LOG"  # a file path: one line per SparkSession a worker builds
+
+
+def _count_start(config: WorkerConfig, startup_ms: int) -> None:
+    """Benchmarks and suite profiles count Spark starts (each a JVM and 10-15 CPU s) without parsing logs."""
+    path = os.environ.get(START_LOG)
+    if path:
+        with open(path, "a") as log:  # one short line per append: whole lines even from parallel workers
+            log.write(f"{os.getpid()} {config.cluster_id} {startup_ms}\n")
 
 
 def _refused_conf(spark: Any, conf: dict[str, str]) -> tuple[str, ...]:
