@@ -60,9 +60,12 @@ DEFAULT_SPARK_CONF = {
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
 }
-# Variables that differ from one test or simulator to the next without concerning Spark: a pooled worker is
-# bound to them per lease (with the simulator's own, `base_env`), they are not part of its pool key.
-PER_LEASE_ENV = ("TMPDIR", "PYTEST_CURRENT_TEST")
+# A pooled worker is launched with the variables its interpreter and JVM need (these, and the cluster's
+# spark_env_vars), which are its pool key; every other one — the simulator's endpoints, tokens and state
+# paths (`base_env`) and whatever else the calling process has — is bound per lease (`Binding.env`).
+LAUNCH_ENV_NAMES = frozenset({"PATH", "HOME", "USER", "LOGNAME", "SHELL", "VIRTUAL_ENV", "TZ",
+                              "STEPBRICKS_SPARK_START_LOG"})
+LAUNCH_ENV_PREFIXES = ("JAVA", "_JAVA", "JDK_", "SPARK_", "PYSPARK_", "HADOOP_", "PYTHON", "LD_", "LANG", "LC_")
 RELEASE_SECONDS = 60.0  # a released worker must have reset by then (0.3-2 s measured), or it is killed
 POOLED_APP_NAME = "stepbricks-cluster"  # a pooled worker's Spark app serves many clusters: named after none
 
@@ -75,7 +78,6 @@ class _Launch:
     config: WorkerConfig
     plan: SessionPlan
     cwd: Path
-    scratch: Path | None = None  # a poolable worker's own scratch, outside every cluster's directory
     key: str | None = None
 
 
@@ -309,8 +311,8 @@ class LocalCluster:
         return conf
 
     def _launch(self) -> _Launch:
-        """The worker this cluster needs; a local-backend one is poolable, keyed on all but `PER_LEASE_ENV`
-        and the simulator's variables (`base_env`), which its binding carries instead (caller holds the lock)."""
+        """The worker this cluster needs; a local-backend one is poolable, keyed on how it is launched, with
+        the simulator's variables in its binding instead (caller holds the lock)."""
         self.directory.mkdir(parents=True, exist_ok=True)
         self._dbfs_root.mkdir(parents=True, exist_ok=True)
         self._tmp_dir = tmp_dir = Path(tempfile.mkdtemp(prefix="tmp-", dir=self.directory))
@@ -335,12 +337,16 @@ class LocalCluster:
                               scratch_dir=str(plan.staging_dir) if plan.staging_dir is not None else None)
         if not poolable:
             return _Launch(env, config, plan, self.directory)
-        per_lease = set(self._base_env) | set(PER_LEASE_ENV)
+        spark_env = {str(k): str(v) for k, v in (self.spec.get("spark_env_vars") or {}).items()}
+        launched = (set(spark_env) | set(plan.env)) - {"TMPDIR"}
+        per_lease = {k for k in env if k in self._base_env or k == "TMPDIR" or not (
+            k in launched or k in LAUNCH_ENV_NAMES or k.startswith(LAUNCH_ENV_PREFIXES))}
         binding = Binding(self.cluster_id, str(self._dbfs_root), str(self.directory),
                           {k: v for k, v in env.items() if k in per_lease})
         launch_env = {k: v for k, v in env.items() if k not in per_lease}
         key = json.dumps([sys.executable, self.backend.name, self.backend.url, str(self.backend.shared_dir),
-                          sorted(plan.spark_conf.items()), sorted(launch_env.items()), self.warm_engine])
+                          sorted(plan.spark_conf.items()), sorted(launch_env.items()), sorted(spark_env.items()),
+                          self.warm_engine])
         config = WorkerConfig(POOLED_APP_NAME, plan.spark_conf, str(self._dbfs_root), warm_engine=self.warm_engine,
                               binding=asdict(binding))
         return _Launch(launch_env, config, plan, self.directory, key=hashlib.sha256(key.encode()).hexdigest())
@@ -448,8 +454,11 @@ class LocalCluster:
                 if message.ok and self._pool is not None:
                     self._pool.give(worker)
                     return
-                with self.log_path.open("a") as log:
-                    log.write(f"[stepbricks] the worker is not reused: {message.reason}\n")
+                try:
+                    with self.log_path.open("a") as log:
+                        log.write(f"[stepbricks] the worker is not reused: {message.reason}\n")
+                except OSError:  # the cluster's directory is gone with its simulator
+                    pass
             elif isinstance(message, TaskEnded):
                 with self._lock:
                     handle = self._in_flight.pop(message.attempt_id, None)

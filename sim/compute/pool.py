@@ -70,9 +70,13 @@ class WorkerProcess:
         assert stream is not None
         while chunk := stream.read1(65536):
             with self._log_lock:
-                if self.log_path is not None:
+                if self.log_path is None:
+                    continue
+                try:
                     with self.log_path.open("ab") as log:
                         log.write(chunk)
+                except OSError:  # the cluster's directory went with its simulator: keep draining the pipe
+                    pass
 
     def write_to(self, log_path: Path | None) -> None:
         """Send the worker's output to this driver log from now on (None: discard it while idle)."""
