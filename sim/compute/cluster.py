@@ -66,6 +66,9 @@ DEFAULT_SPARK_CONF = {
 LAUNCH_ENV_NAMES = frozenset({"PATH", "HOME", "USER", "LOGNAME", "SHELL", "VIRTUAL_ENV", "TZ",
                               "STEPBRICKS_SPARK_START_LOG"})
 LAUNCH_ENV_PREFIXES = ("JAVA", "_JAVA", "JDK_", "SPARK_", "PYSPARK_", "HADOOP_", "PYTHON", "LD_", "LANG", "LC_")
+# How long a starting cluster waits for a compatible worker still resetting after its cluster ended, before
+# it starts its own (a reset took 0.3-3 s on a loaded 2-core machine; a JVM start 10-80 s).
+RETURN_WAIT_SECONDS = 10.0
 RELEASE_SECONDS = 60.0  # a released worker must have reset by then (0.3-2 s measured), or it is killed
 POOLED_APP_NAME = "stepbricks-cluster"  # a pooled worker's Spark app serves many clusters: named after none
 
@@ -216,11 +219,14 @@ class LocalCluster:
                 if self._process is process:
                     self._reap("TERMINATED", "terminated by request", keep_worker=True)
             worker.releases += 1
+            assert self._pool is not None
+            self._pool.expect(worker)
             if self._send(connection, Release()):
                 timer = threading.Timer(RELEASE_SECONDS, _kill_unless_released, (worker, worker.releases))
                 timer.daemon = True
                 timer.start()
             else:
+                self._pool.forget(worker)
                 worker.kill()
         elif process is not None:
             # A worker still building Spark reads no messages: kill it rather than wait for the grace.
@@ -245,7 +251,10 @@ class LocalCluster:
             self._running.clear()
             self._settled.clear()
             launch = self._launch()
-            worker = self._pool.take(launch.key) if launch.key is not None and self._pool is not None else None
+            worker = None
+            if launch.key is not None and self._pool is not None:
+                with clock.busy():  # real work of another process: a virtual clock must not skip meanwhile
+                    worker = self._pool.take(launch.key, wait=RETURN_WAIT_SECONDS)
             server: socket.socket | None = None
             authkey = b""
             if worker is None:
@@ -466,7 +475,9 @@ class LocalCluster:
                     handle.finish(message.result)
         process.wait()
         self._worker_exited(process, f"cluster worker died (exit code {process.returncode})")
-        worker.kill()  # a worker that died while it was being released: its scratch goes too
+        if self._pool is not None:
+            self._pool.forget(worker)  # it was being released: it will not come back
+        worker.kill()  # its scratch goes too
 
     def _worker_exited(self, process: subprocess.Popen[bytes], message: str, state: str = "RESTARTING") -> None:
         with self._lock:

@@ -109,21 +109,33 @@ class WarmPool:
         self.idle_seconds = idle_seconds
         self._lock = threading.Condition()
         self._idle: list[WorkerProcess] = []  # oldest first
+        self._returning: list[WorkerProcess] = []  # released by their cluster, still resetting
         self._reaper: threading.Thread | None = None
         self.leased = 0  # workers handed out (for benches and tests)
 
-    def take(self, key: str) -> WorkerProcess | None:
-        """The most recently released live worker with this key, or None. Dead ones are dropped here."""
-        dead = []
+    def take(self, key: str, wait: float = 0.0) -> WorkerProcess | None:
+        """The most recently released live worker with this key, or None. Dead ones are dropped here.
+
+        A compatible worker still resetting after its cluster terminated (0.3-3 s) is waited for, up to
+        `wait` seconds: a new workspace often starts its cluster while the last one's is on its way back."""
+        dead: list[WorkerProcess] = []
         found = None
+        deadline = time.monotonic() + wait
         with self._lock:
-            for worker in reversed(self._idle):
-                if not worker.alive():
-                    dead.append(worker)
-                elif worker.key == key and found is None:
-                    found = worker
-            for worker in [*dead, *([found] if found else [])]:
-                self._idle.remove(worker)
+            while True:
+                for worker in reversed(self._idle):
+                    if not worker.alive():
+                        dead.append(worker)
+                    elif worker.key == key and found is None:
+                        found = worker
+                for worker in [*dead, *([found] if found else [])]:
+                    if worker in self._idle:
+                        self._idle.remove(worker)
+                remaining = deadline - time.monotonic()
+                coming = any(w.key == key and w.alive() for w in self._returning)
+                if found is not None or not coming or remaining <= 0:
+                    break
+                self._lock.wait(remaining)
             if found is not None:
                 self.leased += 1
         for worker in dead:
@@ -134,6 +146,8 @@ class WarmPool:
         """Keep an idle, reset worker; the oldest idle one is killed when the pool is full (or off)."""
         evicted = []
         with self._lock:
+            if worker in self._returning:
+                self._returning.remove(worker)
             if worker.key is not None and self.size > 0 and worker.alive():
                 worker.idle_since = time.monotonic()
                 worker.write_to(None)
@@ -146,6 +160,17 @@ class WarmPool:
                 evicted.append(self._idle.pop(0))
         for old in evicted:
             old.kill()
+
+    def expect(self, worker: WorkerProcess) -> None:
+        """Its cluster released it: it comes back through `give`, or `forget` says it will not."""
+        with self._lock:
+            self._returning.append(worker)
+
+    def forget(self, worker: WorkerProcess) -> None:
+        with self._lock:
+            if worker in self._returning:
+                self._returning.remove(worker)
+                self._lock.notify_all()
 
     def idle(self) -> list[WorkerProcess]:
         with self._lock:
@@ -193,3 +218,4 @@ def shared() -> WarmPool:
             _shared.append(WarmPool(max(size, 0), idle))
             atexit.register(_shared[0].clear)
         return _shared[0]
+

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -219,6 +220,22 @@ def test_the_pool_hands_out_only_a_live_worker_with_the_same_key():
     dead.process.wait()
     assert pool.take("k") is None  # the dead one is dropped, the other key is not a match
     assert pool.idle() == [other] and pool.take("other") is other
+    other.kill()
+
+
+def test_a_starting_cluster_waits_for_a_compatible_worker_still_on_its_way_back():
+    pool = WarmPool(size=1, idle_seconds=600)
+    worker, other = _sleeper(), _sleeper(key="other")
+    pool.expect(worker)  # its cluster terminated; it is resetting
+    pool.expect(other)
+    threading.Timer(0.3, pool.give, (worker,)).start()
+    started = time.monotonic()
+    assert pool.take("other-key", wait=5) is None and time.monotonic() - started < 1  # nothing coming: no wait
+    assert pool.take("k", wait=5) is worker
+    pool.forget(other)  # its reset failed: a cluster waiting for it starts its own at once
+    started = time.monotonic()
+    assert pool.take("other", wait=5) is None and time.monotonic() - started < 1
+    worker.kill()
     other.kill()
 
 
