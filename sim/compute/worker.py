@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -237,6 +238,8 @@ def main() -> int:
         seeded_ids.install()
     send(ready)
     _serve(connection, Executor(spark, send, ready), send, lessee)
+    if config.warehouse_dir:  # a poolable worker's own scratch: its manager may be gone (killed, or exited
+        shutil.rmtree(Path(config.warehouse_dir).parent, ignore_errors=True)  # without atexit) and not remove it
     sys.__stderr__.flush()
     return 0
 

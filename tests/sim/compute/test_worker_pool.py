@@ -261,7 +261,8 @@ EXITING = textwrap.dedent("""\
     state = Path(tempfile.mkdtemp())
     notebook = state / "nb.py"
     notebook.write_text("# Databricks notebook source\\nimport os, json\\n"
-                        "dbutils.notebook.exit(json.dumps([os.getpid(), spark.sparkContext._gateway.proc.pid]))\\n")
+                        "dbutils.notebook.exit(json.dumps([os.getpid(), spark.sparkContext._gateway.proc.pid, "
+                        "spark.sparkContext.getConf().get('spark.local.dir')]))\\n")
     with ClusterManager(state / "ws", {"DATABRICKS_CONFIG_FILE": os.devnull}) as manager:
         cluster = manager.get(manager.default_cluster_id())
         result = cluster.run(TaskInvocation(run_id=1, task_key="t", attempt_number=0, kind="notebook",
@@ -275,15 +276,15 @@ EXITING = textwrap.dedent("""\
 @pytest.mark.parametrize("how", ["exit", "kill"])
 def test_no_worker_or_jvm_outlives_the_process(tmp_path, how):
     """The worker idles in the pool when the process ends: killed at exit, and gone by itself (its manager
-    connection closed) when the process is killed outright."""
+    connection closed) when the process is killed outright; its scratch directory goes with it."""
     script = tmp_path / "exiting.py"
     script.write_text(EXITING)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "STEPBRICKS_WORKER_POOL": "1"}
     done = subprocess.run([sys.executable, str(script), how], env=env, capture_output=True, text=True, timeout=400)
-    pids = json.loads(done.stdout.strip().splitlines()[-1])
+    *pids, scratch = json.loads(done.stdout.strip().splitlines()[-1])
     deadline = time.monotonic() + 30
-    while any(Path(f"/proc/{pid}").exists() and "Z" not in _state(pid) for pid in pids):
-        assert time.monotonic() < deadline, f"still running after the process ended: {pids}"
+    while any(Path(f"/proc/{pid}").exists() and "Z" not in _state(pid) for pid in pids) or Path(scratch).exists():
+        assert time.monotonic() < deadline, f"still there after the process ended: {pids}, {scratch}"
         time.sleep(0.2)
 
 
