@@ -9,6 +9,7 @@ this process down.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection, answer_challenge, deliver_challenge
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,13 @@ from sim.compute import log_delivery
 from sim.compute.backends import ClusterBackend, SessionPlan
 from sim.compute.backends.local import LocalBackend
 from sim.compute.contract import Outcome, TaskInvocation, TaskResult
+from sim.compute.pool import WarmPool, WorkerProcess
 from sim.compute.protocol import (
+    Binding,
     CancelTask,
+    Lease,
+    Release,
+    Released,
     Shutdown,
     StartTask,
     StopReason,
@@ -54,6 +60,30 @@ DEFAULT_SPARK_CONF = {
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
 }
+# A pooled worker is launched with the variables its interpreter and JVM need (these, and the cluster's
+# spark_env_vars), which are its pool key; every other one — the simulator's endpoints, tokens and state
+# paths (`base_env`) and whatever else the calling process has — is bound per lease (`Binding.env`).
+LAUNCH_ENV_NAMES = frozenset({"PATH", "HOME", "USER", "LOGNAME", "SHELL", "VIRTUAL_ENV", "TZ",
+                              "STEPBRICKS_SPARK_START_LOG"})
+LAUNCH_ENV_PREFIXES = ("JAVA", "_JAVA", "JDK_", "SPARK_", "PYSPARK_", "HADOOP_", "PYTHON", "LD_", "LANG", "LC_")
+# How long a starting cluster waits for a compatible worker still resetting after its cluster ended, before
+# it starts its own (a reset took 0.3-3 s on a loaded 2-core machine; a JVM start 10-80 s).
+RETURN_WAIT_SECONDS = 10.0
+RELEASE_SECONDS = 60.0  # a released worker must have reset by then (0.3-2 s measured), or it is killed
+POOLED_APP_NAME = "stepbricks-cluster"  # a pooled worker's Spark app serves many clusters: named after none
+
+
+@dataclass
+class _Launch:
+    """How this cluster's worker is started: its process, its session, and (poolable) its pool key."""
+
+    env: dict[str, str]
+    config: WorkerConfig
+    plan: SessionPlan
+    cwd: Path
+    key: str | None = None
+
+
 class AttemptHandle:
     """A `TaskHandle`: the attempt's result once it ended; `cancel()` stops it for real."""
 
@@ -110,6 +140,7 @@ class LocalCluster:
         ephemeral: bool = False,
         cancel_grace_seconds: float = 10.0,
         backend: ClusterBackend | None = None,
+        worker_pool: WarmPool | None = None,
     ) -> None:
         self.cluster_id = cluster_id
         self.spec = dict(spec)
@@ -130,6 +161,8 @@ class LocalCluster:
         self.session: WorkerReady | None = None
         self.restarts = 0
         self._process: subprocess.Popen[bytes] | None = None
+        self._worker: WorkerProcess | None = None
+        self._pool = worker_pool
         self._tmp_dir: Path | None = None  # the worker's temp dir (Spark's and Python's), removed on reap
         self._connection: Connection | None = None
         self._queued: list[AttemptHandle] = []
@@ -169,13 +202,33 @@ class LocalCluster:
         with self._lock:
             if self._state == "TERMINATED":
                 return
+            was_running = self._state == "RUNNING"
             self._state, self._terminating = "TERMINATING", True
-            connection, process = self._connection, self._process
+            connection, process, worker = self._connection, self._process, self._worker
             self._event("TERMINATING", {"reason": {"code": "USER_REQUEST", "type": "SUCCESS"}})
             queued, self._queued = self._queued, []
+            running = [h for h in self._in_flight.values() if h not in queued and not h.done]
         for handle in queued:
             self._end(handle, "CANCELED", "cluster terminated before the attempt started")
-        if process is not None:
+        poolable = worker is not None and worker.key is not None and self._pool is not None and self._pool.size > 0
+        if poolable and was_running and not running and connection is not None:
+            # An idle, healthy worker resets in the background and goes back to the pool: its reader hands it
+            # over when it answers `Released`. The cluster is TERMINATED at once, as a pool-backed one is.
+            assert worker is not None
+            with self._lock:
+                if self._process is process:
+                    self._reap("TERMINATED", "terminated by request", keep_worker=True)
+            worker.releases += 1
+            assert self._pool is not None
+            self._pool.expect(worker)
+            if self._send(connection, Release()):
+                timer = threading.Timer(RELEASE_SECONDS, _kill_unless_released, (worker, worker.releases))
+                timer.daemon = True
+                timer.start()
+            else:
+                self._pool.forget(worker)
+                worker.kill()
+        elif process is not None:
             # A worker still building Spark reads no messages: kill it rather than wait for the grace.
             if connection is None or not self._send(connection, Shutdown()):
                 _kill(process)
@@ -197,16 +250,27 @@ class LocalCluster:
             self._terminating = False
             self._running.clear()
             self._settled.clear()
-            server = socket.create_server(("127.0.0.1", 0))
-            authkey = os.urandom(32)
-            self._process = self._spawn(server.getsockname()[:2], authkey)
+            launch = self._launch()
+            worker = None
+            if launch.key is not None and self._pool is not None:
+                with clock.busy():  # real work of another process: a virtual clock must not skip meanwhile
+                    worker = self._pool.take(launch.key, wait=RETURN_WAIT_SECONDS)
+            server: socket.socket | None = None
+            authkey = b""
+            if worker is None:
+                worker, server, authkey = self._spawn(launch)
+            self._adopt(worker)
             self._event_started()
             sim_context.Thread(
                 target=self._boot,
-                args=(server, authkey, self._process),
+                args=(worker, server, authkey, launch),
                 daemon=True,
                 name=f"cluster-{self.cluster_id}",
             ).start()
+
+    def _adopt(self, worker: WorkerProcess) -> None:
+        self._worker, self._process = worker, worker.process
+        worker.write_to(self.log_path)
 
     def wait_until_running(self, timeout: float | None = None) -> bool:
         """For the clusters API and tests: True once the worker is ready, False if it failed to start.
@@ -239,12 +303,13 @@ class LocalCluster:
         kind = "RESTARTING" if self._state == "RESTARTING" else "STARTING"
         self._event(kind, {"target_num_workers": plan.target_workers, "driver_state_message": message})
 
-    def _spark_conf(self, tmp_dir: Path) -> dict[str, str]:
+    def _spark_conf(self, tmp_dir: Path, *, poolable: bool = False) -> dict[str, str]:
         conf = {
             **DEFAULT_SPARK_CONF,
-            "spark.app.name": f"stepbricks-{self.cluster_id}",
-            "spark.sql.warehouse.dir": str(self.directory / "spark-warehouse"),
-            # Spark's scratch (blockmgr-*, spark-*, artifacts-*, native libs) in a dir this cluster removes,
+            "spark.app.name": POOLED_APP_NAME if poolable else f"stepbricks-{self.cluster_id}",
+            # A pooled worker's warehouse is its own (emptied at every release), never one cluster's.
+            "spark.sql.warehouse.dir": str((tmp_dir if poolable else self.directory) / "spark-warehouse"),
+            # Spark's scratch (blockmgr-*, spark-*, artifacts-*, native libs) in a dir removed with the worker,
             # not /tmp: a killed worker never cleans up after itself.
             "spark.local.dir": str(tmp_dir),
         }
@@ -254,11 +319,16 @@ class LocalCluster:
             filter(None, [java_tmp, conf.get("spark.driver.extraJavaOptions", "")]))
         return conf
 
-    def _spawn(self, address: tuple[str, int], authkey: bytes) -> subprocess.Popen[bytes]:
+    def _launch(self) -> _Launch:
+        """The worker this cluster needs; a local-backend one is poolable, keyed on how it is launched, with
+        the simulator's variables in its binding instead (caller holds the lock)."""
         self.directory.mkdir(parents=True, exist_ok=True)
         self._dbfs_root.mkdir(parents=True, exist_ok=True)
         self._tmp_dir = tmp_dir = Path(tempfile.mkdtemp(prefix="tmp-", dir=self.directory))
-        self.plan = plan = self.backend.plan(self.spec, self._spark_conf(tmp_dir), cluster_id=self.cluster_id)
+        poolable = isinstance(self.backend, LocalBackend) and self._pool is not None and self._pool.size > 0
+        scratch = Path("<worker-scratch>") if poolable else tmp_dir  # the real one is made only when spawning
+        self.plan = plan = self.backend.plan(self.spec, self._spark_conf(scratch, poolable=poolable),
+                                             cluster_id=self.cluster_id)
         if plan.staging_dir is not None:
             plan.staging_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **self._base_env}
@@ -274,34 +344,94 @@ class LocalCluster:
         config = WorkerConfig(self.cluster_id, plan.spark_conf, str(self._dbfs_root), warm_engine=self.warm_engine,
                               remote=plan.remote,
                               scratch_dir=str(plan.staging_dir) if plan.staging_dir is not None else None)
-        with self.log_path.open("ab") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "sim.compute.worker", f"{address[0]}:{address[1]}"],
-                stdin=subprocess.PIPE,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.directory,
-                env=env,
-                start_new_session=True,  # its own process group: the JVM child dies with it on kill
-            )
+        if not poolable:
+            return _Launch(env, config, plan, self.directory)
+        spark_env = {str(k): str(v) for k, v in (self.spec.get("spark_env_vars") or {}).items()}
+        launched = (set(spark_env) | set(plan.env)) - {"TMPDIR"}
+        per_lease = {k for k in env if k in self._base_env or k == "TMPDIR" or not (
+            k in launched or k in LAUNCH_ENV_NAMES or k.startswith(LAUNCH_ENV_PREFIXES))}
+        binding = Binding(self.cluster_id, str(self._dbfs_root), str(self.directory),
+                          {k: v for k, v in env.items() if k in per_lease})
+        launch_env = {k: v for k, v in env.items() if k not in per_lease}
+        key = json.dumps([sys.executable, self.backend.name, self.backend.url, str(self.backend.shared_dir),
+                          sorted(plan.spark_conf.items()), sorted(launch_env.items()), sorted(spark_env.items()),
+                          self.warm_engine])
+        config = WorkerConfig(POOLED_APP_NAME, plan.spark_conf, str(self._dbfs_root), warm_engine=self.warm_engine,
+                              binding=asdict(binding))
+        return _Launch(launch_env, config, plan, self.directory, key=hashlib.sha256(key.encode()).hexdigest())
+
+    def _spawn(self, launch: _Launch) -> tuple[WorkerProcess, socket.socket, bytes]:
+        """Start a new worker process; it connects back to the returned server (caller holds the lock)."""
+        config, env, cwd = launch.config, dict(launch.env), launch.cwd
+        scratch = None
+        if launch.key is not None:
+            scratch = Path(tempfile.mkdtemp(prefix="stepbricks-worker-"))
+            conf = self.backend.plan(self.spec, self._spark_conf(scratch, poolable=True),
+                                     cluster_id=self.cluster_id).spark_conf
+            config = WorkerConfig(**{**asdict(config), "spark_conf": conf,
+                                     "warehouse_dir": conf["spark.sql.warehouse.dir"]})
+            env["TMPDIR"], cwd = str(scratch), scratch  # the JVM's; tasks get the cluster's with the binding
+        server = socket.create_server(("127.0.0.1", 0))
+        authkey = os.urandom(32)
+        host, port = server.getsockname()[:2]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sim.compute.worker", f"{host}:{port}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,  # its own process group: the JVM child dies with it on kill
+        )
         assert process.stdin is not None
         process.stdin.write(authkey.hex().encode() + b"\n" + json.dumps(asdict(config)).encode() + b"\n")
         process.stdin.close()
-        return process
+        worker = WorkerProcess(process, key=launch.key, scratch=scratch)
+        worker.write_to(self.log_path)
+        worker.pump_output()
+        return worker, server, authkey
 
-    def _boot(self, server: socket.socket, authkey: bytes, process: subprocess.Popen[bytes]) -> None:
-        """Accept the worker's connection, wait for Spark, then read its messages until it exits."""
-        connection = _accept(server, authkey, process)
-        if connection is None:
-            return self._worker_exited(process, "cluster worker exited before it connected")
+    def _lease(self, worker: WorkerProcess, launch: _Launch) -> WorkerReady | None:
+        """Bind an idle pooled worker to this cluster: its fresh session, or None if it failed."""
+        assert worker.connection is not None and launch.config.binding is not None
+        if not self._send(worker.connection, Lease(Binding(**launch.config.binding))):
+            return None
         try:
-            hello = connection.recv()
+            hello = worker.connection.recv()
         except (EOFError, OSError):
-            return self._worker_exited(process, "cluster worker died while starting Spark")
+            return None
+        return hello if isinstance(hello, WorkerReady) else None
+
+    def _boot(self, worker: WorkerProcess, server: socket.socket | None, authkey: bytes, launch: _Launch) -> None:
+        """Accept the worker's connection and wait for Spark (or lease a pooled worker), then read its
+        messages until it exits or goes back to the pool."""
+        hello: object = None
+        if server is None:  # a warm worker from the pool
+            hello = self._lease(worker, launch)
+            if hello is None:  # it died idle or could not reset: never handed out, a new one is started
+                worker.kill()
+                with self._lock:
+                    if self._process is not worker.process:
+                        return
+                    worker, server, authkey = self._spawn(launch)
+                    self._adopt(worker)
+        process = worker.process
+        connection = worker.connection
+        if server is not None:
+            connection = _accept(server, authkey, process)
+            if connection is None:
+                return self._worker_exited(process, "cluster worker exited before it connected")
+            worker.connection = connection
+            try:
+                hello = connection.recv()
+            except (EOFError, OSError):
+                return self._worker_exited(process, "cluster worker died while starting Spark")
+        assert connection is not None
         if isinstance(hello, WorkerFailed):
             connection.close()
             process.wait()
             return self._worker_exited(process, f"cluster failed to start Spark: {hello.error}", "TERMINATED")
+        assert isinstance(hello, WorkerReady)
         with self._lock:
             if self._process is not process:
                 return
@@ -316,9 +446,11 @@ class LocalCluster:
                 self._dispatch(handle)
             self._running.set()
             self._settled.set()
-        self._read(connection, process)
+        self._read(worker)
 
-    def _read(self, connection: Connection, process: subprocess.Popen[bytes]) -> None:
+    def _read(self, worker: WorkerProcess) -> None:
+        connection, process = worker.connection, worker.process
+        assert connection is not None
         while True:
             try:
                 message = connection.recv()
@@ -326,6 +458,16 @@ class LocalCluster:
                 break
             if isinstance(message, TaskStarted):
                 self._on_started(message)
+            elif isinstance(message, Released):
+                worker.released += 1
+                if message.ok and self._pool is not None:
+                    self._pool.give(worker)
+                    return
+                try:
+                    with self.log_path.open("a") as log:
+                        log.write(f"[stepbricks] the worker is not reused: {message.reason}\n")
+                except OSError:  # the cluster's directory is gone with its simulator
+                    pass
             elif isinstance(message, TaskEnded):
                 with self._lock:
                     handle = self._in_flight.pop(message.attempt_id, None)
@@ -333,6 +475,9 @@ class LocalCluster:
                     handle.finish(message.result)
         process.wait()
         self._worker_exited(process, f"cluster worker died (exit code {process.returncode})")
+        if self._pool is not None:
+            self._pool.forget(worker)  # it was being released: it will not come back
+        worker.kill()  # its scratch goes too
 
     def _worker_exited(self, process: subprocess.Popen[bytes], message: str, state: str = "RESTARTING") -> None:
         with self._lock:
@@ -346,11 +491,12 @@ class LocalCluster:
                             {"driver_state_message": message})
                 self._reap(state, f"{message}; see {self.log_path}")
 
-    def _reap(self, state: str, message: str) -> None:
-        """Forget the worker and end every attempt it held (caller holds the lock)."""
-        process, self._process, self._connection = self._process, None, None
-        if process is not None and process.poll() is None:
-            _kill(process)
+    def _reap(self, state: str, message: str, *, keep_worker: bool = False) -> None:
+        """Forget the worker (killed unless `keep_worker`) and end every attempt it held (caller holds the lock)."""
+        worker, self._worker = self._worker, None
+        self._process, self._connection = None, None
+        if worker is not None and not keep_worker:
+            worker.kill()
         tmp_dir, self._tmp_dir = self._tmp_dir, None
         if tmp_dir is not None:
             shutil.rmtree(tmp_dir, ignore_errors=True)
@@ -431,6 +577,12 @@ def _busy_until_done(handle: AttemptHandle) -> None:
     purpose: going through the clock would release the claim."""
     with clock.busy():
         threading.Event.wait(handle._done)  # `_done` is a ClockEvent, whose own wait would release
+
+
+def _kill_unless_released(worker: WorkerProcess, release: int) -> None:
+    """A released worker that has not reset in time is killed, never pooled half-reset."""
+    if worker.released < release:
+        worker.kill()
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:

@@ -57,6 +57,15 @@ class Executor:
         self._lock = threading.Lock()
         self._attempts: dict[int, _Attempt] = {}
 
+    @property
+    def session(self) -> WorkerReady:
+        return self._session
+
+    def busy(self) -> str:
+        """'' when no attempt of this executor is still running, else which ones."""
+        with self._lock:
+            return f"attempts still running: {sorted(self._attempts)}" if self._attempts else ""
+
     def start(self, message: StartTask) -> None:
         with self._lock:
             attempt = _Attempt(context.TaskContext(message.attempt_id, message.invocation), self._served > 0)

@@ -7,11 +7,23 @@ authkey; both ends import this module, so plain dataclasses are the whole wire f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from sim.compute.contract import TaskInvocation, TaskResult
 
 StopReason = Literal["CANCELED", "TIMEDOUT"]
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What ties a worker to one cluster of one simulator; set at start and anew at every pooled lease."""
+
+    cluster_id: str
+    dbfs_root: str
+    cwd: str  # the cluster's directory
+    # The simulator's variables (endpoints, tokens, state paths, TMPDIR): the worker's environment is its
+    # launch environment plus these. Kept out of the launch environment, so its JVM never holds them.
+    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -29,6 +41,9 @@ class WorkerConfig:
     remote: str | None = None
     # Where warm-up and staged files go when executors are elsewhere (the backend's shared directory).
     scratch_dir: str | None = None
+    # A poolable worker (local backend): bound after its session starts, so it can be released and leased.
+    binding: dict[str, Any] | None = None
+    warehouse_dir: str | None = None  # the worker's own warehouse, emptied at every release
 
 
 # manager → worker
@@ -49,6 +64,18 @@ class Shutdown:
     pass
 
 
+@dataclass(frozen=True)
+class Release:
+    """The cluster terminates: reset the session and wait idle for a lease (answered by `Released`)."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A new cluster takes this idle worker (answered by `WorkerReady` or `WorkerFailed`)."""
+
+    binding: Binding
+
+
 # worker → manager
 @dataclass(frozen=True)
 class WorkerReady:
@@ -59,12 +86,19 @@ class WorkerReady:
     master: str = ""  # where the session's work runs: local[N], spark://…, sc://…
     executors: int = 0  # executors registered when the session was ready (0: the driver runs tasks itself)
     notes: tuple[str, ...] = ()  # what the worker found it could not honour (e.g. static conf on Connect)
+    pooled: bool = False  # a warm worker leased from the pool: the session was reset, not started
 
 
 @dataclass(frozen=True)
 class WorkerFailed:
     error: str
     error_trace: str = ""
+
+
+@dataclass(frozen=True)
+class Released:
+    ok: bool  # False: something of the last cluster still runs (a task's thread): kill, never pool
+    reason: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,20 +9,27 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
+from dataclasses import replace
 from multiprocessing.connection import Client, Connection
 from pathlib import Path
 from typing import Any
 
 from sim import clock
-from sim.compute import capture, errors, mlflow_registry, runtime, seeded_ids, warmup
+from sim.compute import capture, errors, lease, mlflow_registry, runtime, seeded_ids, warmup
 from sim.compute.dbutils import DBUtils
 from sim.compute.executor import Executor
 from sim.compute.protocol import (
+    Binding,
     CancelTask,
+    Lease,
+    Release,
+    Released,
     Shutdown,
     StartTask,
     WorkerConfig,
@@ -67,7 +74,19 @@ def _start_spark(config: WorkerConfig) -> tuple[Any, WorkerReady]:
     )
     for note in notes:
         print(f"[stepbricks] WARN cannot honour {note}", file=sys.__stderr__, flush=True)
+    _count_start(config, startup_ms)
     return spark, WorkerReady(os.getpid(), spark.version, started_ms, startup_ms, master, executors, notes)
+
+
+START_LOG = "STEPBRICKS_SPARK_START_LOG"  # a file path: one line per SparkSession a worker builds
+
+
+def _count_start(config: WorkerConfig, startup_ms: int) -> None:
+    """Benchmarks and suite profiles count Spark starts (each a JVM and 10-15 CPU s) without parsing logs."""
+    path = os.environ.get(START_LOG)
+    if path:
+        with open(path, "a") as log:  # one short line per append: whole lines even from parallel workers
+            log.write(f"{os.getpid()} {config.cluster_id} {startup_ms}\n")
 
 
 def _refused_conf(spark: Any, conf: dict[str, str]) -> tuple[str, ...]:
@@ -141,7 +160,8 @@ def _watch_driver_jvm(spark: Any) -> None:
     threading.Thread(target=watch, name="driver-jvm-watch", daemon=True).start()
 
 
-def _serve(connection: Connection, executor: Executor) -> None:
+def _serve(connection: Connection, executor: Executor, send: Callable[[object], None],
+           lessee: lease.Lessee | None) -> None:
     while True:
         try:
             message = connection.recv()
@@ -153,6 +173,35 @@ def _serve(connection: Connection, executor: Executor) -> None:
             executor.cancel(message)
         elif isinstance(message, Shutdown):
             return
+        elif isinstance(message, Release):
+            reason = "not a poolable worker" if lessee is None else executor.busy() or _release(lessee)
+            send(Released(not reason, reason))
+            if reason:
+                return
+        elif isinstance(message, Lease) and lessee is not None:
+            try:
+                ready = _lease(lessee, message, executor.session)
+            except BaseException as failure:
+                send(WorkerFailed(errors.one_line(failure), errors.trace(failure)))
+                return
+            executor = Executor(lessee.spark, send, ready)
+            send(ready)
+
+
+def _release(lessee: lease.Lessee) -> str:
+    try:
+        return lessee.release()
+    except Exception as failure:  # a session that cannot be reset is not handed to another cluster
+        return f"the session could not be reset: {errors.one_line(failure)}"
+
+
+def _lease(lessee: lease.Lessee, message: Lease, previous: WorkerReady) -> WorkerReady:
+    started_ms = clock.now_ms()
+    lessee.lease(message.binding)
+    reset_ms = clock.now_ms() - started_ms
+    print(f"[stepbricks] cluster {message.binding.cluster_id} runs on a warm worker from the process pool "
+          f"(pid {os.getpid()}; session reset in {reset_ms} ms)", file=sys.__stderr__, flush=True)
+    return replace(previous, session_started_ms=started_ms, session_startup_ms=reset_ms, pooled=True)
 
 
 def main() -> int:
@@ -176,14 +225,21 @@ def main() -> int:
     except BaseException as failure:
         send(WorkerFailed(errors.one_line(failure), errors.trace(failure)))
         return 1
-    runtime.install(spark, DBUtils(Path(config.dbfs_root)))
     if not config.remote:
         _watch_driver_jvm(spark)
     _refuse_stop()
     registry.join()
-    seeded_ids.install()
+    lessee = None
+    if config.binding is not None:  # poolable: the simulator's variables come with the binding, after the JVM
+        lessee = lease.Lessee(spark, Path(config.warehouse_dir or tempfile.mkdtemp()))
+        lessee.bind(Binding(**config.binding))
+    else:
+        runtime.install(spark, DBUtils(Path(config.dbfs_root)))
+        seeded_ids.install()
     send(ready)
-    _serve(connection, Executor(spark, send, ready))
+    _serve(connection, Executor(spark, send, ready), send, lessee)
+    if config.warehouse_dir:  # a poolable worker's own scratch: its manager may be gone (killed, or exited
+        shutil.rmtree(Path(config.warehouse_dir).parent, ignore_errors=True)  # without atexit) and not remove it
     sys.__stderr__.flush()
     return 0
 

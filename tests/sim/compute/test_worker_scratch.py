@@ -1,5 +1,5 @@
-"""A worker's scratch (Spark's blockmgr-*/spark-*/artifacts-* dirs, native libs, tasks' tempfile) lives in a
-temp dir inside its cluster's directory and goes with the worker: a killed worker leaves nothing in /tmp."""
+"""A worker's scratch (Spark's blockmgr-*/spark-*/artifacts-* dirs, native libs) and its tasks' tempfile
+live in temp dirs that go with the worker and its cluster: a killed worker leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ from sim.compute import ClusterManager
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 
-def test_a_running_workers_spark_jvm_and_python_temp_dirs_are_inside_its_cluster_directory(run, notebook, cluster):
+def test_a_running_workers_spark_scratch_is_its_own_and_its_tasks_temp_dir_is_its_clusters(run, notebook, cluster):
+    """A local worker outlives its cluster in the process's warm pool (`sim.compute.pool`): Spark's scratch
+    (fixed when its JVM starts) is the worker's own directory, removed when the worker is killed; the
+    tasks' temp dir is the current cluster's, removed when the cluster lets the worker go."""
     path = notebook(
         "import json, tempfile\n"
         "jvm = spark.sparkContext._jvm\n"
@@ -27,10 +30,10 @@ def test_a_running_workers_spark_jvm_and_python_temp_dirs_are_inside_its_cluster
     result = run(kind="notebook", source_path=path)
     assert (result.outcome, result.error) == ("SUCCESS", None)
     dirs = {name: Path(value) for name, value in json.loads(result.notebook_result).items()}
-    scratch = dirs["java"]
-    assert scratch.resolve().parent == cluster.directory.resolve() and scratch.name.startswith("tmp-"), dirs
-    assert dirs == {"java": scratch, "local": scratch, "python": scratch}
-    assert scratch.is_dir()
+    assert dirs["java"] == dirs["local"] and dirs["java"].name.startswith("stepbricks-worker-"), dirs
+    assert dirs["java"].is_dir() and cluster.directory.resolve() not in dirs["java"].resolve().parents
+    python = dirs["python"].resolve()
+    assert python.parent == cluster.directory.resolve() and python.name.startswith("tmp-") and python.is_dir()
 
 
 def test_a_worker_that_exits_takes_its_temp_dir_with_it(manager: ClusterManager, tmp_path: Path):

@@ -243,7 +243,9 @@ def test_task_timings_split_the_cluster_wait_from_the_code_as_the_jobs_api_defin
     path = upload_notebook("/Shared/tests/timed", "print(spark.range(3).count())\n")
     cold = client.jobs.submit(run_name="timed", tasks=[jobs.SubmitTask(
         task_key="main", notebook_task=jobs.NotebookTask(notebook_path=path),
-        new_cluster=compute.ClusterSpec(spark_version="15.4.x-scala2.12", num_workers=0),
+        # A conf no idle worker of the process's pool (sim.compute.pool) was launched with: a real Spark start.
+        new_cluster=compute.ClusterSpec(spark_version="15.4.x-scala2.12", num_workers=0,
+                                        spark_conf={"spark.sql.shuffle.partitions": "3"}),
     )]).result(timeout=timedelta(minutes=5))
     on_default = [jobs.SubmitTask(task_key="main", notebook_task=jobs.NotebookTask(notebook_path=path))]
     wait_terminal(client, client.jobs.submit(run_name="timed-warm", tasks=on_default).run_id)  # cluster up

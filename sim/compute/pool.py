@@ -1,0 +1,221 @@
+"""A process-wide pool of idle, warm cluster workers, as Databricks instance pools keep idle instances ready.
+
+A local-backend worker costs a JVM and a SparkSession to start (10-15 CPU seconds, 8-25 s on 2 cores).
+When its cluster terminates healthy and idle, the worker resets its session (`sim.compute.lease`) and waits
+here instead of being killed; the next cluster of this process whose launch is compatible — the same
+`key`: backend, Spark conf, the worker's environment without the simulator's own endpoints — leases it and
+is RUNNING in milliseconds. What binds a worker to one simulator (its endpoints, state directories, driver
+log, catalog, temp views, cached tables, session conf, MLflow state) is reset on release and set anew on
+each lease; what carries over is listed in docs/contracts.md.
+
+Bounded: at most `STEPBRICKS_WORKER_POOL` idle workers (default 1; 0 turns pooling off), each killed after
+`STEPBRICKS_WORKER_POOL_IDLE_SECONDS` (default 300) of idleness; the oldest goes first when a newer one
+arrives. Idle workers die with this process: killed at exit, and a worker whose manager connection closes
+(this process killed outright) exits by itself, its JVM with it.
+
+Process-wide on purpose (docs/contracts.md, module state): a worker outlives the simulator that started
+it, which is the point. Idle timeouts are real time: idle workers are this process's resources, not part
+of any simulation.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+SIZE_ENV = "STEPBRICKS_WORKER_POOL"
+IDLE_ENV = "STEPBRICKS_WORKER_POOL_IDLE_SECONDS"
+DEFAULT_SIZE = 1
+DEFAULT_IDLE_SECONDS = 300.0
+
+
+@dataclass(eq=False)
+class WorkerProcess:
+    """The manager side of one worker subprocess (a process group: the worker and its driver JVM).
+
+    Its output (the worker's and the JVM's) is pumped into the driver log of whichever cluster holds it,
+    so a pooled worker writes each cluster's log, never the first one's.
+    """
+
+    process: subprocess.Popen[bytes]
+    key: str | None = None  # the pool key; None: never pooled (not a local-backend worker)
+    scratch: Path | None = None  # the worker's own scratch (JVM temp, spark.local.dir, warehouse)
+    connection: Connection | None = None
+    log_path: Path | None = None
+    idle_since: float = 0.0
+    releases: int = 0  # `Release` messages sent to it…
+    released: int = 0  # …and answered
+    _log_lock: threading.Lock = field(default_factory=threading.Lock)
+    _pump: threading.Thread | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def pump_output(self) -> None:
+        assert self.process.stdout is not None
+        self._pump = threading.Thread(target=self._copy_output, name=f"worker-{self.pid}-log", daemon=True)
+        self._pump.start()
+
+    def _copy_output(self) -> None:
+        stream = self.process.stdout
+        assert stream is not None
+        while chunk := stream.read1(65536):
+            with self._log_lock:
+                if self.log_path is None:
+                    continue
+                try:
+                    with self.log_path.open("ab") as log:
+                        log.write(chunk)
+                except OSError:  # the cluster's directory went with its simulator: keep draining the pipe
+                    pass
+
+    def write_to(self, log_path: Path | None) -> None:
+        """Send the worker's output to this driver log from now on (None: discard it while idle)."""
+        with self._log_lock:
+            self.log_path = log_path
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the process group, wait for it, flush its last output and remove its scratch."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait()
+        if self.connection is not None:
+            self.connection.close()
+        if self._pump is not None and self._pump is not threading.current_thread():
+            self._pump.join(5)  # the pipe closes once the JVM is gone too: the log then has every line
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+class WarmPool:
+    """Idle workers by key; thread-safe. `take` and `give` are the whole protocol."""
+
+    def __init__(self, size: int, idle_seconds: float) -> None:
+        self.size = size
+        self.idle_seconds = idle_seconds
+        self._lock = threading.Condition()
+        self._idle: list[WorkerProcess] = []  # oldest first
+        self._returning: list[WorkerProcess] = []  # released by their cluster, still resetting
+        self._reaper: threading.Thread | None = None
+        self.leased = 0  # workers handed out (for benches and tests)
+
+    def take(self, key: str, wait: float = 0.0) -> WorkerProcess | None:
+        """The most recently released live worker with this key, or None. Dead ones are dropped here.
+
+        A compatible worker still resetting after its cluster terminated (0.3-3 s) is waited for, up to
+        `wait` seconds: a new workspace often starts its cluster while the last one's is on its way back."""
+        dead: list[WorkerProcess] = []
+        found = None
+        deadline = time.monotonic() + wait
+        with self._lock:
+            while True:
+                for worker in reversed(self._idle):
+                    if not worker.alive():
+                        dead.append(worker)
+                    elif worker.key == key and found is None:
+                        found = worker
+                for worker in [*dead, *([found] if found else [])]:
+                    if worker in self._idle:
+                        self._idle.remove(worker)
+                remaining = deadline - time.monotonic()
+                coming = any(w.key == key and w.alive() for w in self._returning)
+                if found is not None or not coming or remaining <= 0:
+                    break
+                self._lock.wait(remaining)
+            if found is not None:
+                self.leased += 1
+        for worker in dead:
+            worker.kill()
+        return found
+
+    def give(self, worker: WorkerProcess) -> None:
+        """Keep an idle, reset worker; the oldest idle one is killed when the pool is full (or off)."""
+        evicted = []
+        with self._lock:
+            if worker in self._returning:
+                self._returning.remove(worker)
+            if worker.key is not None and self.size > 0 and worker.alive():
+                worker.idle_since = time.monotonic()
+                worker.write_to(None)
+                self._idle.append(worker)
+                self._start_reaper()
+                self._lock.notify_all()
+            else:
+                evicted.append(worker)
+            while len(self._idle) > self.size:
+                evicted.append(self._idle.pop(0))
+        for old in evicted:
+            old.kill()
+
+    def expect(self, worker: WorkerProcess) -> None:
+        """Its cluster released it: it comes back through `give`, or `forget` says it will not."""
+        with self._lock:
+            self._returning.append(worker)
+
+    def forget(self, worker: WorkerProcess) -> None:
+        with self._lock:
+            if worker in self._returning:
+                self._returning.remove(worker)
+                self._lock.notify_all()
+
+    def idle(self) -> list[WorkerProcess]:
+        with self._lock:
+            return list(self._idle)
+
+    def clear(self) -> None:
+        """Kill every idle worker (process exit, tests)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+            self._lock.notify_all()
+        for worker in idle:
+            worker.kill()
+
+    def _start_reaper(self) -> None:
+        if self._reaper is None or not self._reaper.is_alive():
+            self._reaper = threading.Thread(target=self._reap_idle, name="worker-pool-reaper", daemon=True)
+            self._reaper.start()
+
+    def _reap_idle(self) -> None:
+        while True:
+            with self._lock:
+                if not self._idle:
+                    return
+                now = time.monotonic()
+                expired = [w for w in self._idle if now - w.idle_since >= self.idle_seconds]
+                for worker in expired:
+                    self._idle.remove(worker)
+                if not expired:
+                    oldest = min(w.idle_since for w in self._idle)
+                    self._lock.wait(max(oldest + self.idle_seconds - now, 0.01))
+            for worker in expired:
+                worker.kill()
+
+
+_shared: list[WarmPool] = []  # the process's pool, created on first use (process-wide: see the docstring)
+_shared_lock = threading.Lock()
+
+
+def shared() -> WarmPool:
+    """This process's pool, sized from the environment when first used; killed at exit."""
+    with _shared_lock:
+        if not _shared:
+            size = int(os.environ.get(SIZE_ENV, DEFAULT_SIZE))
+            idle = float(os.environ.get(IDLE_ENV, DEFAULT_IDLE_SECONDS))
+            _shared.append(WarmPool(max(size, 0), idle))
+            atexit.register(_shared[0].clear)
+        return _shared[0]
+
