@@ -165,8 +165,11 @@ class AwsSimulator:
         self._invoke_endpoint.stop()
         self.runtime.close()
         moto_seams.uninstall(self._host)
+        if moto_seams.seeding_hosts() == 0:
+            # Its Spark worker and endpoint are the last simulator's: an auxiliary server (the TestState
+            # fixture's, alive all session) never owns it, so it must not keep a stopped simulator's alive.
+            glue.shutdown()
         if moto_seams.running_hosts() == 0:
-            glue.shutdown()  # its Spark worker is the last simulator's
             self._post_moto_api("/moto-api/reset", None)
         elif self.account_id not in moto_seams.accounts_in_use():
             moto_seams.reset_account(self.account_id)  # others run on: clear only what was this one's

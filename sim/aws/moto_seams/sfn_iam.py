@@ -81,14 +81,17 @@ def _boto_client_for(region: str, service: str, state_credentials: Any = None) -
 
 
 def _kept(host: core.SeamHost, key: tuple[str, ...], make: Any) -> Any:
-    """The simulator's client for `key` (boto3 clients are thread-safe), made once."""
-    clients: dict[tuple[str, ...], Any] = (host.context or sim_context.current()).memo("sfn-integration-clients", dict)
-    client = clients.get(key)
+    """The simulator's client for `key` (boto3 clients are thread-safe), made once and dropped with the
+    simulator (`SeamHost.part`): a client kept past its simulator would call a closed port."""
+    clients: dict[tuple[Any, ...], Any] = host.part("sfn-integration-clients", dict)
+    full = (host.port, *key)
+    with _lock:
+        client = clients.get(full)
     if client is None:
         client = _prepared(key[1], make())
         client.meta.events.register("before-send", _lend_claim, unique_id="stepbricks-clock-loan")
         with _lock:
-            client = clients.setdefault(key, client)
+            client = clients.setdefault(full, client)
     return client
 
 

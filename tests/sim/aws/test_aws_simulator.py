@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from sim.aws import AwsSimulator, moto_seams
+from tests.sim.aws.sfn.conftest import wait_for
 
 
 def test_endpoint_is_on_loopback_with_dummy_credentials_in_the_environment(aws: AwsSimulator):
@@ -70,3 +71,20 @@ def test_a_simulator_started_beside_another_does_not_rewind_their_shared_ids_so_
             other = second.client("iam").create_role(RoleName="second-role", AssumeRolePolicyDocument=trust)["Role"]
         assert other["RoleId"] != kept["RoleId"]
         assert first.client("iam").get_role(RoleName="first-role")["Role"]["Arn"] == kept["Arn"]
+
+
+def test_a_simulator_started_after_another_stopped_runs_its_integrations_against_its_own_port(tmp_path: Path):
+    """Step Functions' integration clients are kept per simulator (`sfn_iam`): one kept past its simulator
+    called the stopped simulator's port ("Could not connect to the endpoint URL")."""
+    definition = json.dumps({"StartAt": "List", "States": {"List": {
+        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listBuckets", "End": True}}})
+    for name in ("first", "second"):
+        with AwsSimulator.start(state_dir=tmp_path / name) as sim:
+            sim.client("s3").create_bucket(Bucket=f"{name}-bucket")
+            sfn = sim.client("stepfunctions")
+            machine = sfn.create_state_machine(name=f"{name}-lists", definition=definition,
+                                               roleArn="arn:aws:iam::123456789012:role/stepbricks-sfn")
+            arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"])["executionArn"]
+            described = wait_for(sfn, arn)
+            assert described["status"] == "SUCCEEDED", described
+            assert f"{name}-bucket" in described["output"]
