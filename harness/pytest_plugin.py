@@ -300,9 +300,13 @@ def virtual_clock(stepbricks: StepbricksSession) -> Any:
     return stepbricks.clock()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def _stepbricks_state_tester_client() -> Iterator[Any]:
-    """The TestState server of the session (harness/state_tester.py): moto alone, started on first use."""
+    """The TestState server of the module (harness/state_tester.py): moto alone, started on first use.
+
+    Module-scoped, not session-scoped: while any simulator runs, stepbricks' moto seams stay installed in
+    the process, so a server kept all session changed what later tests that run plain moto saw (their
+    integrations were routed to it)."""
     from harness.state_tester import state_tester_server
 
     with state_tester_server() as client:

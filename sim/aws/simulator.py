@@ -97,7 +97,7 @@ class AwsSimulator:
         # here, they repeat from flight to flight. Two simulators side by side share that one stream, so only
         # the first seeds it: re-seeding rewound it under the other, whose next IAM role then drew the role
         # id of one it already had and replaced it ("The role defined for the function cannot be assumed").
-        # An auxiliary server (the TestState fixture's, alive for a whole test session) neither seeds it nor
+        # An auxiliary server (the TestState fixture's, alive for a test module) neither seeds it nor
         # stops a simulator started after it from seeding it, so that one's flights replay as they would alone.
         if not auxiliary and moto_seams.seeding_hosts() == 1:
             self._post_moto_api(f"/moto-api/seed?a={seed}", None)
@@ -167,7 +167,7 @@ class AwsSimulator:
         moto_seams.uninstall(self._host)
         if moto_seams.seeding_hosts() == 0:
             # Its Spark worker and endpoint are the last simulator's: an auxiliary server (the TestState
-            # fixture's, alive all session) never owns it, so it must not keep a stopped simulator's alive.
+            # fixture's, alive for a test module) never owns it, so it must not keep a stopped simulator's alive.
             glue.shutdown()
         if moto_seams.running_hosts() == 0:
             self._post_moto_api("/moto-api/reset", None)

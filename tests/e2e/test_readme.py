@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from pathlib import Path
 
@@ -16,10 +17,14 @@ def _python_blocks() -> list[str]:
     return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
 
 
-def test_the_readme_pytest_example_passes_against_the_session_simulator(stepbricks, deployed_pipeline, tmp_path):
-    (block,) = [b for b in _python_blocks() if "def test_" in b]
-    namespace: dict = {}
-    exec(compile(block, str(README), "exec"), namespace)
-    tests = [v for k, v in namespace.items() if k.startswith("test_")]
-    assert len(tests) == 1
-    tests[0](stepbricks, deployed_pipeline, tmp_path)
+def test_the_readme_pytest_examples_pass_as_written(request, tmp_path):
+    """Each README example that defines a test runs with the fixtures it names (the session simulator and
+    the deployed pipeline for the flight, the `test_state` fixture for one state)."""
+    examples = [b for b in _python_blocks() if "def test_" in b]
+    assert len(examples) == 2
+    for block in examples:
+        namespace: dict = {}
+        exec(compile(block, str(README), "exec"), namespace)
+        [test] = [v for k, v in namespace.items() if k.startswith("test_")]
+        names = inspect.signature(test).parameters
+        test(**{name: tmp_path if name == "tmp_path" else request.getfixturevalue(name) for name in names})

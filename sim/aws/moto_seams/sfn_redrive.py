@@ -100,11 +100,17 @@ def redrive_fields(execution: Any) -> dict[str, Any]:
     return fields
 
 
-def failure_point(events: list[dict[str, Any]]) -> tuple[str, Any]:
+def failure_point(events: list[dict[str, Any]], start_at: str | None = None) -> tuple[str, Any]:
     """The top-level state the execution stopped in (entered, never exited) and the input it entered with.
 
-    States nested in a Map or Parallel are entered while their parent is open; only the parent counts."""
+    States nested in a Map or Parallel are entered while their parent is open; only the parent counts. An
+    execution stopped before it entered any state (StopExecution right after StartExecution) resumes at
+    `start_at` with the execution's input: nothing of it succeeded, so nothing is skipped."""
     open_state: tuple[str, str] | None = None
+    if start_at is not None and not any(e.get("stateEnteredEventDetails") for e in events):
+        started = next((e["executionStartedEventDetails"] for e in events if e.get("executionStartedEventDetails")),
+                       {})
+        return start_at, json.loads(started.get("input") or "{}")
     for event in events:
         entered = event.get("stateEnteredEventDetails")
         exited = event.get("stateExitedEventDetails")
@@ -140,7 +146,8 @@ def redrive(execution: Any) -> datetime.datetime:
     if reason:
         raise ExecutionNotRedrivable(reason)
     worker = execution.exec_worker
-    name, state_input = failure_point(worker.env.event_manager.get_event_history())
+    start_at = json.loads(worker._evaluation_details.state_machine_details.definition).get("StartAt")
+    name, state_input = failure_point(worker.env.event_manager.get_event_history(), start_at)
     env = worker.env = _fresh_environment(worker.env)
     redrive_map_run(env, name)  # a Distributed Map re-runs only its failed children
     count = getattr(execution, "redrive_count", 0) + 1

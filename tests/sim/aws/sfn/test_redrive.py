@@ -172,3 +172,15 @@ def test_a_timed_out_execution_is_redriven_and_its_first_attempt_records_nothing
     assert types.count("ExecutionSucceeded") == 1 and types[-1] == "ExecutionSucceeded"
     assert types.index("ExecutionTimedOut") < types.index("ExecutionRedriven")
     assert types.count("WaitStateExited") == 1, types
+
+
+def test_an_execution_stopped_before_its_first_state_is_redriven_from_its_start_with_its_input() -> None:
+    """StopExecution can land before the first state is entered (right after StartExecution): nothing
+    succeeded, so the redrive starts at StartAt with the execution's input."""
+    from sim.aws.moto_seams.sfn_redrive import failure_point
+
+    events = [{"type": "ExecutionStarted", "executionStartedEventDetails": {"input": '{"n": 1}'}},
+              {"type": "ExecutionAborted", "executionAbortedEventDetails": {"error": "Operator"}}]
+    assert failure_point(events, "First") == ("First", {"n": 1})
+    entered = [*events[:1], {"type": "PassStateEntered", "stateEnteredEventDetails": {"name": "First", "input": "{}"}}]
+    assert failure_point(entered, "First") == ("First", {})
