@@ -37,9 +37,18 @@ _exit_hook: list[bool] = []  # atexit is registered with the first service, neve
 
 
 def configure(*, state_dir: Path | None = None, base_env: dict[str, str] | None = None) -> None:
-    """Where the next Glue service keeps scripts and its cluster, and the environment its runs get."""
+    """Where the next Glue service keeps scripts and its cluster, and the environment its runs get.
+
+    A service already running for another simulator's endpoint is stopped: the Glue service is the newest
+    simulator's, and one kept bound to an older (possibly stopped) simulator downloaded scripts from it."""
+    global _service
+    stale = None
     with _lock:
         _settings.update({k: v for k, v in {"state_dir": state_dir, "base_env": base_env}.items() if v is not None})
+        if _service is not None and base_env is not None and _service._base_env != base_env:
+            stale, _service = _service, None
+    if stale is not None:
+        stale.shutdown()
 
 
 def add_listener(listener: Any) -> None:
