@@ -22,7 +22,7 @@ __all__ = ["map_results", "result_writer_details"]
 def result_writer_details(trace: ExecutionTrace) -> list[dict[str, str]]:
     """Every `ResultWriterDetails` an execution's states produced (newest visit last, no repeats)."""
     found: list[dict[str, str]] = []
-    for value in _walk([visit.output for visit in trace.visits] + [trace.output]):
+    for value in walk([visit.output for visit in trace.visits] + [trace.output]):
         details = value.get("ResultWriterDetails") if isinstance(value, dict) else None
         if isinstance(details, dict) and {"Bucket", "Key"} <= details.keys() and details not in found:
             found.append({"Bucket": details["Bucket"], "Key": details["Key"]})
@@ -53,11 +53,12 @@ def _json(data: bytes | str) -> Any:
     return json.loads(data)
 
 
-def _walk(value: Any) -> Iterator[Any]:
+def walk(value: Any) -> Iterator[Any]:
+    """Every value nested in a JSON document, the document first (runner and map results search outputs)."""
     yield value
     if isinstance(value, dict):
         for v in value.values():
-            yield from _walk(v)
+            yield from walk(v)
     elif isinstance(value, list):
         for v in value:
-            yield from _walk(v)
+            yield from walk(v)

@@ -13,7 +13,7 @@ from typing import Any
 from harness.clients import aws_client
 from harness.deploy import Deployment, set_trigger_target
 from harness.follow import ExecutionTrace, follow
-from harness.map_results import map_results
+from harness.map_results import map_results, walk
 
 
 @dataclass
@@ -134,7 +134,7 @@ def databricks_runs_of(env: Mapping[str, str], deployment: Deployment | None, tr
 
     run_ids: list[int] = []
     for out in [visit.output for visit in trace.visits] + [r.get("Output") for r in map_records]:
-        for value in _walk(out):
+        for value in walk(out):
             is_run = isinstance(value, dict) and {"run_id", "job_id", "run_page_url"} <= value.keys()
             if is_run and int(value["run_id"]) not in run_ids:
                 run_ids.append(int(value["run_id"]))
@@ -162,13 +162,3 @@ def task_outputs(env: Mapping[str, str], runs: list[dict]) -> dict[int, dict]:
                 "GET", "/api/2.1/jobs/runs/get-output", query={"run_id": task["run_id"]}
             )
     return outputs
-
-
-def _walk(value: Any):
-    yield value
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _walk(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _walk(v)

@@ -14,4 +14,5 @@ def test_the_readme_test_state_example_passes_as_written(test_state):
     namespace: dict = {}
     exec(compile(block, str(README), "exec"), namespace)
     [test] = [v for k, v in namespace.items() if k.startswith("test_")]
-    test(test_state)
+    assert "assert " in block, "the README example must check something itself"
+    test(test_state)  # its own asserts decide; an AssertionError fails this test
