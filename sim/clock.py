@@ -16,6 +16,7 @@ taken in `start()`, so there is no instant between parent and child when nobody 
 
 from __future__ import annotations
 
+import contextvars
 import heapq
 import itertools
 import threading
@@ -428,6 +429,7 @@ class ActorThread(threading.Thread):
         from sim import context
 
         self._sb_context = context.current()
+        self._sb_variables = contextvars.copy_context()  # as `sim.context.Thread`: the creator's variables
         self._sb_clock = self._sb_context.clock
         self._sb_clock.claim()
         self._sb_done = ClockEvent()
@@ -439,6 +441,9 @@ class ActorThread(threading.Thread):
             raise
 
     def run(self) -> None:
+        self._sb_variables.run(self._run_as_actor)
+
+    def _run_as_actor(self) -> None:
         try:
             with self._sb_context.bound(), self._sb_clock.adopt():
                 try:

@@ -6,8 +6,8 @@ simulators can run side by side in one process:
 
 - the thread that started a simulator is bound to its context for the simulator's lifetime (a
   `ContextVar`, so nested or concurrent simulators in other threads do not see it);
-- every thread the simulator starts is a `sim.context.Thread`, which carries the binding of the thread
-  that created it and reports an exception it dies of to the context's error sink;
+- every thread the simulator starts is a `sim.context.Thread`, which carries the binding (and every
+  other context variable) of the thread that created it and reports an exception it dies of to the context's error sink;
 - the servers bind their request threads (moto's werkzeug server, the workspace's FastAPI app);
 - a thread nobody bound (one started by a library we do not own) gets the newest running simulator's
   context, and without any simulator the process's base context (real time, no faults).
@@ -225,8 +225,14 @@ class Thread(threading.Thread):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sim_context = current()
+        # Every context variable of the creating thread, not only the binding: a thread started while a
+        # request is served keeps serving that request's simulator (`sim.aws.moto_seams.core.serving`).
+        self._variables = contextvars.copy_context()
 
     def run(self) -> None:
+        self._variables.run(self._run_bound)
+
+    def _run_bound(self) -> None:
         with self.sim_context.bound():
             try:
                 super().run()

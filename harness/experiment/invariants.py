@@ -175,11 +175,11 @@ def nothing_orphaned_or_half_written(obs: Observation) -> list[str]:
 
 
 def _run_ids(trace: object) -> set[int]:
-    from harness.runner import _walk
+    from harness.map_results import walk
 
     ids = set()
     for visit in getattr(trace, "visits", []):
-        for value in _walk(visit.output):
+        for value in walk(visit.output):
             if isinstance(value, dict) and {"run_id", "job_id"} <= value.keys():
                 ids.add(int(value["run_id"]))
     return ids

@@ -62,7 +62,6 @@ class AwsSimulator:
             logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         self._server = moto_seams.ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self._server.start()
-        moto_seams.wrap_server_app(self._server, self._bind_requests)
         bound_host, bound_port = self._server.get_host_and_port()
         self.port = bound_port
         self.endpoint = f"http://{bound_host}:{bound_port}"
@@ -90,6 +89,7 @@ class AwsSimulator:
         self._host = moto_seams.SeamHost(self.runtime, self._record_s3_delivery, self._record_sns,
                                          context=self.context, port=bound_port, account_id=self.account_id,
                                          enforce_iam=enforce_iam, auxiliary=auxiliary)
+        moto_seams.wrap_server_app(self._server, self._bind_requests)  # before the first request it serves
         self._previous_moto_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(bound_port)
         moto_seams.install(self._host)
@@ -246,7 +246,7 @@ class AwsSimulator:
                 environ.setdefault("HTTP_X_MOTO_ACCOUNT_ID", account)
             return app(environ, start_response)
 
-        return self.context.wsgi(in_account)
+        return self.context.wsgi(moto_seams.serving(self._host, in_account))
 
     def _deliver_logs(self, config: FunctionConfig, log_stream: str, events: list[Any]) -> None:
         """A function's log lines to CloudWatch Logs; with IAM enforced only when its role may write them

@@ -9,6 +9,7 @@ expected signatures; tests/sim/aws/test_moto_seams.py fails loudly when a moto u
 
 from __future__ import annotations
 
+import contextvars
 import inspect
 import json
 import threading
@@ -136,14 +137,39 @@ def host_of_account(account_id: str) -> SeamHost:
     return host if host is not None else _host()
 
 
+# The simulator whose server received the request the calling thread serves (or that started it: threads
+# carry it, see `sim.context.Thread`). Several simulators may share one context (bare `AwsSimulator`s in a
+# test's context), so the port that received a request, not the context, says which one serves it.
+_serving: contextvars.ContextVar[SeamHost | None] = contextvars.ContextVar("stepbricks_seam_host", default=None)
+
+
+def serving(host: SeamHost, app: Callable[..., Any]) -> Callable[..., Any]:
+    """`app` (a simulator's WSGI app) with every request it serves routed to `host`'s seams."""
+
+    def served_by_host(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        token = _serving.set(host)
+        try:
+            return app(environ, start_response)
+        finally:
+            _serving.reset(token)
+
+    return served_by_host
+
+
 def _host() -> SeamHost:
+    """The request's simulator; for a thread serving none, the newest simulator of its context, preferring
+    real ones to auxiliary servers (a TestState server never takes a flight's S3 events or integrations)."""
     from sim import context
 
+    host = _serving.get()
     ctx = context.current()
     with _lock:
+        if host is not None and host in _hosts:
+            return host
         if not _hosts:
             raise RuntimeError("no stepbricks AwsSimulator is running in this process")
-        return next((h for h in reversed(_hosts) if h.context is ctx), _hosts[-1])
+        ranked = [h for h in _hosts if h.auxiliary] + [h for h in _hosts if not h.auxiliary]
+        return next((h for h in reversed(ranked) if h.context is ctx), ranked[-1])
 
 
 def current_host() -> SeamHost | None:
@@ -164,7 +190,14 @@ def moto_server_port() -> str:
     the other services back on `localhost:<port>`, and with two simulators `$MOTO_PORT` names only one."""
     with _lock:
         hosted = bool(_hosts)
-    return str(_host().port) if hosted else moto_settings.moto_server_port()
+        ports = {str(h.port) for h in _hosts}
+    if not hosted:
+        return moto_settings.moto_server_port()
+    if _serving.get() is None and moto_settings.moto_server_port() not in ports:
+        # A request to a plain moto server (a test's own, named by $MOTO_PORT) that no simulator received:
+        # its executions call back that server, not a simulator that happens to run beside it.
+        return moto_settings.moto_server_port()
+    return str(_host().port)
 
 
 # -- Lambda ------------------------------------------------------------------------------------------
@@ -544,5 +577,13 @@ def reset_account(account_id: str) -> None:
                 account.reset()
 
 
-__all__ += ["FUNCTION_ATTRIBUTES", "TooManyRequestsException", "accounts_in_use", "function_config", "reset_account",
-            "running_hosts", "wrap_server_app"]
+__all__ += [
+    "FUNCTION_ATTRIBUTES",
+    "TooManyRequestsException",
+    "accounts_in_use",
+    "function_config",
+    "reset_account",
+    "running_hosts",
+    "serving",
+    "wrap_server_app",
+]

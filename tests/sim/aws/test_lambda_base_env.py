@@ -85,3 +85,20 @@ def test_without_lambda_env_functions_see_the_simulator_endpoint(aws: AwsSimulat
         "AWS_ENDPOINT_URL": aws.endpoint,
         "STEPBRICKS_ROUTE_MARKER": None,
     }
+
+
+def test_a_simulator_started_beside_another_does_not_take_its_invocations(
+        aws: AwsSimulator, build_zip, tmp_path: Path):
+    """A request is served by the simulator whose port received it (`moto_seams.core.serving`), not by the
+    newest one of the thread's context: both run in the test's context here, and the session simulator's
+    invocations used to run in the newer one's Lambda runtime, under its `lambda_env`."""
+    with AwsSimulator.start(state_dir=tmp_path, lambda_env=ROUTES, account_id=_beside(aws)) as newer:
+        name = _echo_function(aws, build_zip, {})
+        try:
+            seen = _seen(aws, name, ["AWS_ENDPOINT_URL_SNS", "STEPBRICKS_ROUTE_MARKER", "AWS_ENDPOINT_URL"])
+        finally:
+            aws.client("lambda").delete_function(FunctionName=name)
+            aws.client("iam").delete_role(RoleName="lambda-base-env")
+        assert newer.lambda_logs(name) == []
+    assert seen == {"AWS_ENDPOINT_URL_SNS": None, "STEPBRICKS_ROUTE_MARKER": None, "AWS_ENDPOINT_URL": aws.endpoint}
+    assert any("START" in line for line in aws.lambda_logs(name))
