@@ -75,11 +75,14 @@ def shared_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[objec
     their jobs and paths apart. `mounted_dir` is the local directory mounted at /Repos/stepbricks.
     A test that must kill, fuzz or reconfigure a workspace starts a private one and says why.
     """
+    from sim import context as sim_context
     from sim.databricks import Workspace
 
     mounted = tmp_path_factory.mktemp("repo")
-    with Workspace.start(state_dir=tmp_path_factory.mktemp("workspace"),
-                         mounts={"/Repos/stepbricks": mounted}) as ws:
+    # In the process's base context (real time), not in that of a simulator that happens to run when the
+    # first test needs it: that one stops long before the session does, and may keep time virtually.
+    with sim_context.bind(sim_context.base()), \
+            Workspace.start(state_dir=tmp_path_factory.mktemp("workspace"), mounts={"/Repos/stepbricks": mounted}) as ws:
         ws.mounted_dir = mounted  # type: ignore[attr-defined]
         yield ws
 

@@ -371,6 +371,8 @@ class LocalCluster:
             config = WorkerConfig(**{**asdict(config), "spark_conf": conf,
                                      "warehouse_dir": conf["spark.sql.warehouse.dir"]})
             env["TMPDIR"], cwd = str(scratch), scratch  # the JVM's; tasks get the cluster's with the binding
+        if env.get("STEPBRICKS_SPARK_START_LOG") and "PYTEST_CURRENT_TEST" in os.environ:
+            env["PYTEST_CURRENT_TEST"] = os.environ["PYTEST_CURRENT_TEST"]  # the start log names the test
         server = socket.create_server(("127.0.0.1", 0))
         authkey = os.urandom(32)
         host, port = server.getsockname()[:2]

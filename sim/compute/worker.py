@@ -86,7 +86,8 @@ def _count_start(config: WorkerConfig, startup_ms: int) -> None:
     path = os.environ.get(START_LOG)
     if path:
         with open(path, "a") as log:  # one short line per append: whole lines even from parallel workers
-            log.write(f"{os.getpid()} {config.cluster_id} {startup_ms}\n")
+            # and the test that caused the start, when pytest ran it (its variable is inherited at spawn)
+            log.write(f"{os.getpid()} {config.cluster_id} {startup_ms} {os.environ.get('PYTEST_CURRENT_TEST', '')}\n")
 
 
 def _refused_conf(spark: Any, conf: dict[str, str]) -> tuple[str, ...]:

@@ -97,6 +97,12 @@ class Workspace:
         return self._backend.token
 
     @property
+    def context(self) -> sim_context.SimContext:
+        """The simulator context it serves in (its clock, fault plan and ids): a test that waits on its runs
+        binds to it, so its deadlines are on the workspace's clock, not on whichever simulator runs newest."""
+        return self._thread.sim_context  # type: ignore[attr-defined]
+
+    @property
     def env(self) -> dict[str, str]:
         return {"DATABRICKS_HOST": self.host, "DATABRICKS_TOKEN": self.token}
 

@@ -33,10 +33,12 @@ from moto.awslambda.exceptions import LambdaClientError  # noqa: E402
 from moto.awslambda.models import LambdaFunction  # noqa: E402
 from moto.awslambda.responses import LambdaResponse  # noqa: E402
 from moto.awslambda.utils import get_backend as _lambda_backend  # noqa: E402
+from moto.core.base_backend import BaseBackend  # noqa: E402
 from moto.core.responses import BaseResponse  # noqa: E402
 from moto.logs.models import LogsBackend, logs_backends  # noqa: E402
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: E402
 from moto.s3 import notifications as s3_notifications  # noqa: E402
+from moto.s3.models import FakeKey, S3Backend, s3_backends  # noqa: E402
 from moto.sns.models import Topic  # noqa: E402
 from moto.utilities.aws_headers import amz_crc32  # noqa: E402
 
@@ -422,6 +424,10 @@ SEAMS: list[Seam] = [
     Seam(LogsBackend, "put_log_events",
          ("self", "log_group_name", "log_stream_name", "log_events"), deliver_lambda_logs.__doc__ or "",
          proved_by="tests/sim/aws/test_lambda_runtime.py::test_lambda_logs_are_delivered_to_cloudwatch_logs_as_aws_does"),
+    Seam(S3Backend, "reset", ("self",),
+         "relied on, not replaced: it closes every S3 object of the process, so `reset_account` (one "
+         "simulator's stop beside others) disposes only that account's objects and skips it",
+         proved_by="tests/sim/aws/test_aws_simulator.py::test_a_simulator_stopping_beside_another_leaves_its_s3_objects_readable"),
     Seam(ThreadedMotoServer, "__init__", ("self", "ip_address", "port", "verbose"),
          "the in-process server; Step Functions' interpreter calls it back on localhost:$MOTO_PORT",
          proved_by="tests/sim/aws/test_aws_simulator.py::test_endpoint_is_on_loopback_with_dummy_credentials_in_the_environment"),
@@ -573,8 +579,25 @@ def reset_account(account_id: str) -> None:
     with backend_lock:
         for backends in list(BackendDict._instances):  # moto's own reset walks the same list
             account = dict.get(backends, account_id)  # never creates one (BackendDict.__getitem__ would)
-            if account is not None:
-                account.reset()
+            for backend in list((account or {}).values()):
+                if isinstance(backend, S3Backend):
+                    _reset_s3(backend)
+                else:
+                    backend.reset()
+
+
+def _reset_s3(backend: S3Backend) -> None:
+    """`S3Backend.reset` for one account: moto's closes the buffer of every S3 object of the process
+    (`FakeKey.instances_tracked`), so a simulator stopping beside others broke their GetObject with
+    "I/O operation on closed file" (a 500). Only this account's own objects are closed here."""
+    for bucket in [*backend.buckets.values(), *backend.table_buckets.values()]:
+        for key in bucket.keys.values():
+            if isinstance(key, FakeKey):
+                key.dispose()
+        for part in bucket.multiparts.values():
+            part.dispose()
+        s3_backends.bucket_accounts.pop(bucket.name, None)
+    BaseBackend.reset(backend)
 
 
 __all__ += [

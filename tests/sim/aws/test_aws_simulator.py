@@ -88,3 +88,17 @@ def test_a_simulator_started_after_another_stopped_runs_its_integrations_against
             described = wait_for(sfn, arn)
             assert described["status"] == "SUCCEEDED", described
             assert f"{name}-bucket" in described["output"]
+
+
+def test_a_simulator_stopping_beside_another_leaves_its_s3_objects_readable(tmp_path: Path):
+    """Each simulator's stop resets only its own account (`moto_seams.reset_account`); moto's S3 reset
+    closed every S3 object of the process, so the other simulator's GetObject failed with a 500."""
+    with AwsSimulator.start(state_dir=tmp_path / "kept", account_id="111111111111") as kept:
+        s3 = kept.client("s3")
+        s3.create_bucket(Bucket="kept-bucket")
+        s3.put_object(Bucket="kept-bucket", Key="data.csv", Body=b"a,b\n1,2\n")
+        with AwsSimulator.start(state_dir=tmp_path / "beside", account_id="222222222222") as beside:
+            beside.client("s3").create_bucket(Bucket="beside-bucket")
+            beside.client("s3").put_object(Bucket="beside-bucket", Key="x", Body=b"x")
+        assert s3.get_object(Bucket="kept-bucket", Key="data.csv")["Body"].read() == b"a,b\n1,2\n"
+        assert s3.list_buckets()["Buckets"][0]["Name"] == "kept-bucket"

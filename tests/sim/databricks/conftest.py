@@ -4,11 +4,12 @@ part, so tests/lambdas uses the same one); faults are reset before every test.""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from sim import context as sim_context
 from sim.databricks import Workspace
 
 
@@ -19,9 +20,17 @@ def workspace(shared_workspace: Workspace) -> Workspace:
 
 
 @pytest.fixture(autouse=True)
-def _reset_faults(request: pytest.FixtureRequest) -> None:
-    if "workspace" in request.fixturenames:
-        request.getfixturevalue("workspace").faults.reset()
+def _reset_faults(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Faults reset, and the test thread bound to the workspace's context: its `clock.now()` deadlines are
+    then on the workspace's clock. Unbound, it read the newest running simulator's (a session simulator's
+    virtual clock skipped a 60 s deadline at once while the test polled the workspace)."""
+    if "workspace" not in request.fixturenames:
+        yield
+        return
+    workspace = request.getfixturevalue("workspace")
+    workspace.faults.reset()
+    with sim_context.bind(workspace.context):
+        yield
 
 
 @pytest.fixture
