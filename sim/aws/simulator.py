@@ -32,7 +32,7 @@ from sim.aws import moto_seams
 from sim.aws.lambda_endpoint import LambdaInvokeEndpoint
 from sim.aws.lambda_runtime.models import FunctionConfig
 from sim.aws.lambda_runtime.runtime import AWS_ASYNC_RETRY_DELAYS_S, LambdaRuntime
-from sim.aws.moto_seams import glue
+from sim.aws.moto_seams import glue, s3_namespace
 from sim.aws.moto_seams import iam as iam_seams
 from sim.aws.s3_events import S3Delivery
 
@@ -171,6 +171,10 @@ class AwsSimulator:
             glue.shutdown()
         if moto_seams.running_hosts() == 0:
             self._post_moto_api("/moto-api/reset", None)
+            s3_namespace.install()
+            from moto.s3.models import s3_backends
+
+            s3_backends.bucket_accounts.clear()  # moto's reset popped names in this server's account only
         elif self.account_id not in moto_seams.accounts_in_use():
             moto_seams.reset_account(self.account_id)  # others run on: clear only what was this one's
         self._server.stop()

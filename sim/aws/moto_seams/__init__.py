@@ -26,6 +26,7 @@ from sim.aws.moto_seams import (  # noqa: F401
     ids,
     routing,
     s3_defaults,
+    s3_namespace,
     secretsmanager,
     sns,
 )

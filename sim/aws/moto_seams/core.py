@@ -497,6 +497,9 @@ def install(host: SeamHost) -> None:
     """The first running simulator installs every row (and arms the deferred groups); later ones only
     register as hosts."""
     global _installed
+    from sim.aws.moto_seams import s3_namespace
+
+    s3_namespace.install()
     with _lock:
         first = not _installed
         if first:
@@ -596,7 +599,11 @@ def _reset_s3(backend: S3Backend) -> None:
                 key.dispose()
         for part in bucket.multiparts.values():
             part.dispose()
-        s3_backends.bucket_accounts.pop(bucket.name, None)
+        namespace = s3_backends.bucket_accounts
+        if hasattr(namespace, "forget"):  # `s3_namespace.BucketNamespace`: this account's name only
+            namespace.forget(bucket.name, backend.account_id)
+        else:
+            namespace.pop(bucket.name, None)
     BaseBackend.reset(backend)
 
 

@@ -102,3 +102,19 @@ def test_a_simulator_stopping_beside_another_leaves_its_s3_objects_readable(tmp_
             beside.client("s3").put_object(Bucket="beside-bucket", Key="x", Body=b"x")
         assert s3.get_object(Bucket="kept-bucket", Key="data.csv")["Body"].read() == b"a,b\n1,2\n"
         assert s3.list_buckets()["Buckets"][0]["Name"] == "kept-bucket"
+
+
+def test_simulators_side_by_side_each_have_their_own_bucket_namespace(tmp_path: Path):
+    """Bucket names are global on AWS, and moto keeps one namespace per process; each simulator is an AWS
+    of its own (`moto_seams.s3_namespace`): the session simulator's deploy failed with BucketAlreadyExists
+    while a test's simulator held `stepbricks-raw`, or wrote into that simulator's bucket."""
+    with AwsSimulator.start(state_dir=tmp_path / "a", account_id="111111111111") as first, \
+            AwsSimulator.start(state_dir=tmp_path / "b", account_id="222222222222") as second:
+        for sim, body in ((first, b"first"), (second, b"second")):
+            sim.client("s3").create_bucket(Bucket="stepbricks-raw")
+            sim.client("s3").put_object(Bucket="stepbricks-raw", Key="k", Body=body)
+        assert first.client("s3").get_object(Bucket="stepbricks-raw", Key="k")["Body"].read() == b"first"
+        assert second.client("s3").get_object(Bucket="stepbricks-raw", Key="k")["Body"].read() == b"second"
+        assert [b["Name"] for b in second.client("s3").list_buckets()["Buckets"]] == ["stepbricks-raw"]
+    with AwsSimulator.start(state_dir=tmp_path / "c", account_id="111111111111") as third:
+        third.client("s3").create_bucket(Bucket="stepbricks-raw")  # both stops forgot their names
