@@ -171,10 +171,7 @@ class AwsSimulator:
             glue.shutdown()
         if moto_seams.running_hosts() == 0:
             self._post_moto_api("/moto-api/reset", None)
-            s3_namespace.install()
-            from moto.s3.models import s3_backends
-
-            s3_backends.bucket_accounts.clear()  # moto's reset popped names in this server's account only
+            s3_namespace.clear()  # moto's reset popped names in this server's account only
         elif self.account_id not in moto_seams.accounts_in_use():
             moto_seams.reset_account(self.account_id)  # others run on: clear only what was this one's
         self._server.stop()

@@ -38,7 +38,7 @@ from moto.core.responses import BaseResponse  # noqa: E402
 from moto.logs.models import LogsBackend, logs_backends  # noqa: E402
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer  # noqa: E402
 from moto.s3 import notifications as s3_notifications  # noqa: E402
-from moto.s3.models import FakeKey, S3Backend, s3_backends  # noqa: E402
+from moto.s3.models import FakeKey, S3Backend  # noqa: E402
 from moto.sns.models import Topic  # noqa: E402
 from moto.utilities.aws_headers import amz_crc32  # noqa: E402
 
@@ -593,17 +593,15 @@ def _reset_s3(backend: S3Backend) -> None:
     """`S3Backend.reset` for one account: moto's closes the buffer of every S3 object of the process
     (`FakeKey.instances_tracked`), so a simulator stopping beside others broke their GetObject with
     "I/O operation on closed file" (a 500). Only this account's own objects are closed here."""
+    from sim.aws.moto_seams import s3_namespace  # it imports this module
+
     for bucket in [*backend.buckets.values(), *backend.table_buckets.values()]:
         for key in bucket.keys.values():
             if isinstance(key, FakeKey):
                 key.dispose()
         for part in bucket.multiparts.values():
             part.dispose()
-        namespace = s3_backends.bucket_accounts
-        if hasattr(namespace, "forget"):  # `s3_namespace.BucketNamespace`: this account's name only
-            namespace.forget(bucket.name, backend.account_id)
-        else:
-            namespace.pop(bucket.name, None)
+        s3_namespace.forget(bucket.name, backend.account_id)
     BaseBackend.reset(backend)
 
 

@@ -87,10 +87,21 @@ class BucketNamespace(dict):  # type: ignore[type-arg]
         self._owners.clear()
 
 
-def install() -> None:
+def install() -> BucketNamespace:
     """Put the per-simulator namespace in place of moto's dict (once; moto's own entries kept)."""
     if not isinstance(s3_backends.bucket_accounts, BucketNamespace):
         s3_backends.bucket_accounts = BucketNamespace(dict(s3_backends.bucket_accounts))
+    return s3_backends.bucket_accounts
+
+
+def forget(name: str, account_id: str) -> None:
+    """Drop one account's bucket name (a simulator stopping beside others resets its own account only)."""
+    install().forget(name, account_id)
+
+
+def clear() -> None:
+    """Forget every name: moto's `/moto-api/reset` pops only the names of the account it ran in."""
+    install().clear()
 
 
 core.register([], [core.Seam(
