@@ -144,9 +144,7 @@ class StepbricksSession:
     def reset(self) -> None:
         if self.simulator is None:
             return
-        from sim import faults as sim_faults
-
-        sim_faults.active().reset()
+        self.simulator.faults.reset()
         if self.simulator.databricks is not None:
             self.simulator.databricks.faults.reset()
 
@@ -257,14 +255,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 @pytest.fixture(autouse=True)
 def _stepbricks_reset(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Faults never leak from one test into the next, and a background thread of the simulator that failed
-    during a test fails that test (at teardown) instead of only being logged."""
-    yield
-    if "stepbricks" in request.fixturenames:
-        session = request.getfixturevalue("stepbricks")
+    """The test works for the session's simulator: its thread is bound to that simulator's context, so
+    `fault_plan`, `sim.faults.activate` and clock reads reach it even when another simulator started later
+    runs in the process (unbound, a thread works for the newest). Faults never leak from one test into the
+    next, and a background thread of the simulator that failed during a test fails that test (at teardown)
+    instead of only being logged."""
+    if "stepbricks" not in request.fixturenames:
+        yield
+        return
+    session = request.getfixturevalue("stepbricks")
+    if session.simulator is None:
+        yield
         session.reset()
-        if session.simulator is not None:
-            session.simulator.raise_background_failures()
+        return
+    from sim import context as sim_context
+
+    with sim_context.bind(session.simulator.context):
+        yield
+    session.reset()
+    session.simulator.raise_background_failures()
 
 
 @pytest.fixture(scope="session")
@@ -284,14 +293,17 @@ def fault_plan(stepbricks: StepbricksSession) -> Iterator[Any]:
     """A fresh, active fault plan for this test (`fault_plan.add("lambda", name, attempts=1, error=...)`);
     the previous plan is back after the test. Skips on backends without the simulator."""
     stepbricks.require_simulator("fault plans")
+    from sim import context as sim_context
     from sim import faults as sim_faults
 
     plan = sim_faults.FaultPlan()
-    previous = sim_faults.activate(plan)
+    with sim_context.bind(stepbricks.simulator.context):
+        previous = sim_faults.activate(plan)
     try:
         yield plan
     finally:
-        sim_faults.activate(previous)
+        with sim_context.bind(stepbricks.simulator.context):
+            sim_faults.activate(previous)
 
 
 @pytest.fixture

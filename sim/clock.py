@@ -120,7 +120,9 @@ class VirtualClock(Clock):
     meanwhile. Waiters sleep on the same condition until their deadline (in real seconds, which is right
     between jumps since time runs at wall speed then) and are woken by a jump or by the `ClockEvent`
     they wait on being set; a plain `threading.Event` cannot notify, so waiting on one checks it every
-    `PLAIN_EVENT_CHECK_S` (simulator code uses `ClockEvent`s).
+    `PLAIN_EVENT_CHECK_S` (simulator code uses `ClockEvent`s), and the skipper looks at every plain event
+    waited on before it jumps: one set by an actor just before it went idle ends its wait at that instant,
+    not at the timeout (the check interval is longer than the settle time, so the jump used to win).
 
     Scope and limits: one clock per simulator (`sim.context`), shared by every thread working for that
     simulator (like Temporal's "time skipping is global to the environment"). Work done in other
@@ -156,6 +158,7 @@ class VirtualClock(Clock):
         self._auto_skip = auto_skip
         self._version = 0  # bumped on every change of busy actors or timers (the skipper's settle check)
         self._loans: set[str] = set()  # tokens lent and not yet borrowed; see `lend`
+        self._plain: dict[int, threading.Event] = {}  # plain events waited on (they cannot notify)
         self._closed = False
         self.skipped_seconds = 0.0
         self.jumps = 0
@@ -307,8 +310,12 @@ class VirtualClock(Clock):
         if self.frozen and not release and timeout is not None:
             return Clock.wait(self, event, timeout)  # a deadline on real work: wall seconds
 
+        plain_key = next(self._seq)
         if notifies:
             event.watch(self)  # type: ignore[attr-defined]
+        else:
+            with self._cond:
+                self._plain[plain_key] = event
         try:
             if timeout is None:
                 with self._released() if release else _nothing():
@@ -328,6 +335,9 @@ class VirtualClock(Clock):
         finally:
             if notifies:
                 event.unwatch(self)  # type: ignore[attr-defined]
+            else:
+                with self._cond:
+                    self._plain.pop(plain_key, None)
 
     # --- control --------------------------------------------------------------------------------------
     def advance(self, seconds: float) -> None:
@@ -371,6 +381,10 @@ class VirtualClock(Clock):
                         break
                     self._cond.wait(left)
                 if self._closed or self._version != seen or not self._idle():
+                    continue
+                if any(event.is_set() for event in self._plain.values()):
+                    self._tick.notify_all()  # its waiter acts (and drops its timer) before time may move
+                    self._cond.wait(self._settle)
                     continue
                 jump = self._timers[0][0] - self.now()
                 if jump > 0:

@@ -39,6 +39,7 @@ from harness.experiment.observe import (
     traces_of,
 )
 from harness.follow import TERMINAL
+from sim import context as sim_context
 from sim.data.generator import generate
 from sim.faults import FaultPlan, activate
 
@@ -169,12 +170,17 @@ class Runner:
         combined = FaultPlan(seed=0)
         for slot, plan in pairs:
             combined.faults.extend(plan.fault_plan(slot.prefix).faults)
-        previous = activate(combined)  # the workspace's HTTP faults included: it consults the same plan
+        # Installed in this simulator's context, not the calling thread's: a test thread unbound works for
+        # the newest simulator of the process, which need not be this one. The workspace's HTTP faults are
+        # included: it consults the same plan.
+        with sim_context.bind(self.sim.context):
+            previous = activate(combined)
         try:
             with ThreadPoolExecutor(max_workers=len(pairs), thread_name_prefix="experiment") as pool:
-                verdicts = list(pool.map(lambda sp: self._fly(*sp), pairs))
+                verdicts = list(pool.map(lambda sp: self._fly_bound(*sp), pairs))
         finally:
-            activate(previous)
+            with sim_context.bind(self.sim.context):
+                activate(previous)
         for verdict in verdicts:
             tag = f"plan {verdict.plan.index}"
             verdict.applied = [
@@ -186,6 +192,11 @@ class Runner:
         return verdicts
 
     # --- one execution -----------------------------------------------------------------------------
+    def _fly_bound(self, slot: Slot, plan: ExperimentPlan) -> Verdict:
+        """`_fly` in a pool thread working for this simulator (pool threads start unbound)."""
+        with sim_context.bind(self.sim.context):
+            return self._fly(slot, plan)
+
     def _fly(self, slot: Slot, plan: ExperimentPlan) -> Verdict:
         """Fly and judge; a flight the harness could not complete is a verdict too, not the end of the run."""
         started = time.monotonic()

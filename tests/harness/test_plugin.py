@@ -7,6 +7,9 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+from sim.simulator import Simulator
 from tests.harness.executions import run_to_end
 
 
@@ -23,6 +26,26 @@ def test_the_fault_plan_fixture_is_active_for_the_test_only(stepbricks, small_ma
 def test_faults_of_an_earlier_test_do_not_leak(stepbricks, small_machine):
     arn = run_to_end(stepbricks, small_machine["arn"], {"key": "plugin-no-fault"}, "plugin-no-fault")
     assert stepbricks.client("stepfunctions").describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
+
+
+@pytest.fixture(scope="module")
+def simulator_started_later(stepbricks):
+    """Another simulator of the process, newer than the session's (and bound to the thread that started
+    it): without the plugin's binding, the test's faults would be installed in it."""
+    stepbricks.require_simulator("a second simulator beside the session's")
+    with Simulator.start(databricks=False, warm_cluster=False) as later:
+        yield later
+
+
+def test_the_fault_plan_reaches_the_sessions_simulator_when_a_newer_one_runs(
+        stepbricks, small_machine, simulator_started_later, fault_plan):
+    fault_plan.add("state", "harness-small", detail="CallFlaky", error={"Error": "Boom", "Cause": "injected"})
+
+    arn = run_to_end(stepbricks, small_machine["arn"], {"key": "plugin-fault-beside"}, "plugin-fault-beside")
+
+    assert stepbricks.client("stepfunctions").describe_execution(executionArn=arn)["status"] == "FAILED"
+    assert stepbricks.faults() is fault_plan
+    assert simulator_started_later.context.faults is not fault_plan
 
 
 def test_the_virtual_clock_fixture_skips_time(virtual_clock):

@@ -38,6 +38,8 @@ def _everything_said(stepbricks, deployed_pipeline, tmp_path: Path) -> dict[str,
     arns = []
     for page in sfn.get_paginator("list_state_machines").paginate():
         for machine in page["stateMachines"]:
+            if machine["type"] == "EXPRESS":  # ListExecutions refuses them (StateMachineTypeNotSupported)
+                continue
             for ex_page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine["stateMachineArn"]):
                 arns.extend(e["executionArn"] for e in ex_page["executions"])
     for arn in arns:

@@ -36,11 +36,11 @@ def test_time_does_not_skip_while_another_actor_is_busy(clock):
         woke.set()
 
     def worker():
-        with clock.busy():
+        with clock.adopt():
             release.wait()
 
+    clock.claim()  # busy before the sleeper starts, however slowly the worker's thread gets going
     threading.Thread(target=worker, daemon=True).start()
-    time.sleep(0.05)
     threading.Thread(target=sleeper, daemon=True).start()
     assert not woke.wait(0.3), "the sleeper must not wake while the worker is busy"
     release.set()
@@ -66,14 +66,17 @@ def test_skips_go_to_the_earliest_timer_first(clock):
 
 
 def test_an_event_set_by_a_busy_actor_ends_a_wait_before_its_timeout(clock):
+    """A plain `threading.Event` cannot wake the clock; the skipper must look at it before it jumps."""
+    clock.PLAIN_EVENT_CHECK_S = 5  # the waiter looks late: only the skipper's own look keeps time still
     event = threading.Event()
     start = clock.now()
 
     def actor():
-        with clock.busy():
+        with clock.adopt():  # the claim taken below, before the thread exists
             time.sleep(0.05)  # real work
             event.set()
 
+    clock.claim()  # an actor from the start: a thread slow to start must not let time skip to the timeout
     threading.Thread(target=actor).start()
     with clock.busy():
         assert clock.wait(event, 10_000) is True

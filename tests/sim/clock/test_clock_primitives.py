@@ -8,16 +8,18 @@ import time
 
 import pytest
 
-from sim import clock
-from sim.clock import FOREVER_S, ActorThread, ClockEvent, VirtualClock
+from sim import context as sim_context
+from sim.clock import FOREVER_S, ActorThread, Clock, ClockEvent, VirtualClock
 
 
 @pytest.fixture
 def virtual():
+    """A virtual clock in a context of its own, bound for the test. `ClockEvent.wait` and `ActorThread` use
+    the calling thread's context, which, unbound, is the newest simulator running in this worker: the test
+    must neither read that simulator's clock nor replace it (installing into it did both)."""
     installed = VirtualClock(start=1_700_000_000.0)
-    previous = clock.install(installed)
-    yield installed
-    clock.install(previous)
+    with sim_context.bind(sim_context.SimContext(clock=installed, name="clock-primitives")):
+        yield installed
     installed.close()
 
 
@@ -29,10 +31,12 @@ def test_a_set_then_clear_pulse_wakes_a_clock_event_waiter(virtual):
         with virtual.busy():
             woke.set() if event.wait(3600) else None
 
-    thread = threading.Thread(target=waiter)
+    thread = sim_context.Thread(target=waiter)  # works for this test's context, so waits on `virtual`
     with virtual.busy():  # keep time from skipping to the waiter's timeout
         thread.start()
-        time.sleep(0.1)
+        deadline = time.monotonic() + 10
+        while virtual not in event._watchers() and time.monotonic() < deadline:  # the waiter is in wait()
+            time.sleep(0.005)  # (a fixed sleep here lost the race on a loaded machine)
         event.set()
         event.clear()
         thread.join(5)
@@ -169,4 +173,4 @@ def test_a_loan_is_borrowed_once_and_given_back_before_the_server_lets_go(virtua
 
 def test_nothing_is_lent_by_a_thread_that_is_not_busy(virtual):
     assert virtual.lend() is None
-    assert clock.Clock().lend() is None
+    assert Clock().lend() is None
