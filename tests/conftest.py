@@ -106,3 +106,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if item.get_closest_marker("slow") and ("tests/reliability/test_experiments.py" in path
                                                     or "tests/reliability/test_load.py" in path):
                 item.add_marker(on_demand)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef, request: pytest.FixtureRequest) -> None:
+    """The session simulator starts only for a test that declares it: the schedule orders tests by their
+    declared fixtures, so one fetched by name (`request.getfixturevalue`) started it early on some worker,
+    and a later `mock_aws` test reset moto's backends under its deployment."""
+    if fixturedef.argname != "stepbricks":
+        return
+    item = getattr(request, "_pyfuncitem", None)
+    if item is not None and "stepbricks" not in item.fixturenames:
+        pytest.fail(f"{item.nodeid} fetches the session simulator without declaring `stepbricks` (or a fixture "
+                    "that needs it): declare it, so tests/schedule.py runs it after the mock_aws tests")
