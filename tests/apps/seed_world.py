@@ -52,10 +52,17 @@ class SeedWorld:
             time.sleep(0.2)
         raise AssertionError(f"job {job_id} has no run #{count} after {timeout} s")
 
-    def only_run(self, job: str) -> dict:
-        """The job's one run, which succeeded: a second trigger would have made a second run."""
+    def only_run(self, job: str, timeout: float = 60) -> dict:
+        """The job's one run, which succeeded: a second trigger would have made a second run.
+
+        Waits for the run to end: its notebook resolves the promise before it returns, so the function can
+        finish while the run is still RUNNING (no `result_state` yet), as on Databricks."""
+        deadline = time.monotonic() + timeout
         runs = self.runs(self.jobs[job])
-        assert len(runs) == 1 and runs[0]["state"]["result_state"] == "SUCCESS", runs
+        while len(runs) == 1 and "result_state" not in runs[0]["state"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+            runs = self.runs(self.jobs[job])
+        assert len(runs) == 1 and runs[0]["state"].get("result_state") == "SUCCESS", runs
         return runs[0]
 
     def crash_while_the_job_runs(self, backend: Backend, run_id: str, job: str = "slow") -> None:

@@ -24,7 +24,6 @@ from sim.aws.moto_seams import (  # noqa: F401
     iam,
     iam_s3_triggers,
     ids,
-    process_reset,
     routing,
     s3_defaults,
     s3_namespace,

@@ -118,27 +118,3 @@ def test_simulators_side_by_side_each_have_their_own_bucket_namespace(tmp_path: 
         assert [b["Name"] for b in second.client("s3").list_buckets()["Buckets"]] == ["stepbricks-raw"]
     with AwsSimulator.start(state_dir=tmp_path / "c", account_id="111111111111") as third:
         third.client("s3").create_bucket(Bucket="stepbricks-raw")  # both stops forgot their names
-
-
-def test_mock_aws_beside_a_running_simulator_leaves_its_state_alone(tmp_path: Path, monkeypatch):
-    """`mock_aws` resets every moto backend of the process when it starts and stops; a suite mixing moto
-    unit tests with flights lost the simulator's deployment to the next one ("Topic does not exist").
-    Beside a running simulator it now resets every other account (`moto_seams.process_reset`)."""
-    import boto3
-    from moto import mock_aws
-
-    with AwsSimulator.start(state_dir=tmp_path, account_id="111111111111") as sim:
-        sim.client("s3").create_bucket(Bucket="deployed-bucket")
-        sim.client("s3").put_object(Bucket="deployed-bucket", Key="k", Body=b"kept")
-        topic = sim.client("sns").create_topic(Name="pipeline-notifications")["TopicArn"]
-        # The unit test's account is one no simulator serves (moto's default may be another test's).
-        monkeypatch.setenv("MOTO_ACCOUNT_ID", "333333333333")
-        with mock_aws():
-            unit = boto3.client("sns", region_name="us-east-1", aws_access_key_id="testing",
-                                aws_secret_access_key="testing")
-            unit.create_topic(Name="unit-topic")
-        with mock_aws():  # what the unit test left in its account is gone
-            assert unit.list_topics()["Topics"] == []
-        monkeypatch.delenv("MOTO_ACCOUNT_ID")
-        assert sim.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]["TopicArn"] == topic
-        assert sim.client("s3").get_object(Bucket="deployed-bucket", Key="k")["Body"].read() == b"kept"
