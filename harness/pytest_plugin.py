@@ -293,17 +293,16 @@ def fault_plan(stepbricks: StepbricksSession) -> Iterator[Any]:
     """A fresh, active fault plan for this test (`fault_plan.add("lambda", name, attempts=1, error=...)`);
     the previous plan is back after the test. Skips on backends without the simulator."""
     stepbricks.require_simulator("fault plans")
-    from sim import context as sim_context
     from sim import faults as sim_faults
 
+    # The test's thread is bound to the session simulator's context already (`_stepbricks_reset`, an autouse
+    # fixture, is set up before the other function-scoped fixtures), so the plan is installed in that one.
     plan = sim_faults.FaultPlan()
-    with sim_context.bind(stepbricks.simulator.context):
-        previous = sim_faults.activate(plan)
+    previous = sim_faults.activate(plan)
     try:
         yield plan
     finally:
-        with sim_context.bind(stepbricks.simulator.context):
-            sim_faults.activate(previous)
+        sim_faults.activate(previous)
 
 
 @pytest.fixture

@@ -310,10 +310,11 @@ class VirtualClock(Clock):
         if self.frozen and not release and timeout is not None:
             return Clock.wait(self, event, timeout)  # a deadline on real work: wall seconds
 
-        plain_key = next(self._seq)
+        plain_key = 0
         if notifies:
             event.watch(self)  # type: ignore[attr-defined]
         else:
+            plain_key = next(self._seq)
             with self._cond:
                 self._plain[plain_key] = event
         try:
