@@ -25,6 +25,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.compute import jvm
+
 START_TIMEOUT_SECONDS = 240.0  # JVM start-ups take 15-25 s alone; much more when the machine is busy
 
 
@@ -83,6 +85,8 @@ def _spark_env(work: Path) -> dict[str, str]:
         "SPARK_WORKER_DIR": str(work / "worker"),  # else the worker writes into the installed package
         "SPARK_LOG_DIR": str(work / "logs"),
         "PYSPARK_PYTHON": sys.executable,  # executors' Python workers: this environment's interpreter
+        # the master's and worker's JVMs, tuned like the simulator's drivers (sim/compute/jvm.py)
+        "SPARK_DAEMON_JAVA_OPTS": " ".join(filter(None, [jvm.options(), os.environ.get("SPARK_DAEMON_JAVA_OPTS")])),
     }
 
 
@@ -175,7 +179,7 @@ def connect_server(work: Path, *, driver_memory: str = "1g") -> Iterator[Connect
         "--conf", "spark.sql.shuffle.partitions=2",
         "--conf", f"spark.local.dir={work / 'scratch'}",
         "--conf", f"spark.sql.warehouse.dir={work / 'warehouse'}",
-        "--conf", f"spark.driver.extraJavaOptions=-Djava.io.tmpdir={work / 'scratch'}",
+        "--conf", f"spark.driver.extraJavaOptions={jvm.options()} -Djava.io.tmpdir={work / 'scratch'}",
         "spark-internal",
     ]
     (work / "scratch").mkdir(exist_ok=True)

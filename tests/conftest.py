@@ -44,13 +44,16 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """
     from pyspark.sql import SparkSession
 
+    from sim.compute import jvm
+
     scratch = tmp_path_factory.mktemp("spark-scratch")
     # Python UDFs (the evaluation's scoring) run in this environment's interpreter, as on a cluster worker
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = (
         SparkSession.builder.master("local[1]")
         .config("spark.local.dir", str(scratch))
-        .config("spark.driver.extraJavaOptions", f"-Djava.io.tmpdir={scratch}")
+        # tuned like the simulator's clusters: C1 only, serial GC, the class archive (sim/compute/jvm.py)
+        .config("spark.driver.extraJavaOptions", f"{jvm.options()} -Djava.io.tmpdir={scratch}")
         .appName("stepbricks-tests")
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.default.parallelism", "1")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sim import clock
-from sim.compute import capture, errors, lease, mlflow_registry, runtime, seeded_ids, warmup
+from sim.compute import capture, errors, jvm, lease, mlflow_registry, runtime, seeded_ids, warmup
 from sim.compute.dbutils import DBUtils
 from sim.compute.executor import Executor
 from sim.compute.protocol import (
@@ -45,12 +45,26 @@ def _no_delay(connection: Connection) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
+def _with_jvm_options(config: WorkerConfig) -> dict[str, str]:
+    """The cluster's conf with the simulator's JVM tuning before its own Java options (which win): added
+    here, at launch, not in the conf the cluster was keyed and reported with (sim.compute.jvm)."""
+    conf = dict(config.spark_conf)
+    if config.remote:
+        return conf  # the driver is the Connect server's JVM, tuned where it is started
+    tuned = jvm.options()
+    kinds = ["driver", *(["executor"] if conf.get("spark.master", "").startswith("spark://") else [])]
+    for kind in kinds:
+        key = f"spark.{kind}.extraJavaOptions"
+        conf[key] = " ".join(filter(None, [tuned, conf.get(key, "")]))
+    return conf
+
+
 def _start_spark(config: WorkerConfig) -> tuple[Any, WorkerReady]:
     started_ms = clock.now_ms()
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.remote(config.remote) if config.remote else SparkSession.builder
-    for key, value in config.spark_conf.items():
+    for key, value in _with_jvm_options(config).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     notes: tuple[str, ...] = ()

@@ -53,7 +53,10 @@ def test_timestamp_path_in_the_past_does_not_wait(fly):
     flight = fly({"StartAt": "W", "States": {"W": {"Type": "Wait", "TimestampPath": "$.at", "End": True}}},
                  {"at": past})
     assert flight.status == "SUCCEEDED"
-    assert _waits(flight) == [pytest.approx(0, abs=0.5)]
+    # Not waited: the clock did not jump, so the state took no more simulator time than the flight took real
+    # time (a fixed bound failed at 0.82 s on a loaded machine: the interpreter itself was that slow).
+    (waited,) = _waits(flight)
+    assert 0 <= waited <= flight.wall_s
 
 
 def test_state_machine_timeout_seconds_times_the_execution_out_on_the_simulator_clock(fly):

@@ -55,6 +55,18 @@ def test_second_run_on_the_same_cluster_reuses_the_warm_session(run: Run, notebo
     assert len(created) == 1, created  # the start-up was paid once by this worker
 
 
+def test_the_driver_jvm_starts_tuned_for_short_jobs(run: Run, notebook: Notebook):
+    """sim/compute/jvm.py: C1 only and the serial collector (and the class archive once built), from inside."""
+    path = notebook(
+        "bean = spark._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()\n"
+        "dbutils.notebook.exit(' '.join(bean.getInputArguments()))\n"
+    )
+    result = run(kind="notebook", source_path=path)
+    assert result.outcome == "SUCCESS", result.error
+    arguments = (result.notebook_result or "").split()
+    assert {"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"} <= set(arguments), arguments
+
+
 def test_missing_widget_error_names_it(run: Run, notebook: Notebook):
     result = run(kind="notebook", source_path=notebook("dbutils.widgets.get('region')\n"))
     assert result.outcome == "FAILED"
