@@ -10,8 +10,9 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import boto3
 from botocore.config import Config
+
+from sim import boto_clients
 
 _SERVICE_ENV = {
     "stepfunctions": "SFN",
@@ -55,7 +56,7 @@ def aws_client(service: str, env: Mapping[str, str] | None = None, **kwargs: Any
     endpoint = endpoint_for(service, env)
     if not _specific(service, env) and _localstack_edge(env):
         return _localstack_client(service, env, region, **kwargs)
-    session = boto3.session.Session(
+    session = boto_clients.session(
         aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
         aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
         aws_session_token=env.get("AWS_SESSION_TOKEN"),

@@ -24,9 +24,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
+from sim import boto_clients
 from sim import context as sim_context
 from sim.aws import moto_seams
 from sim.aws.lambda_endpoint import LambdaInvokeEndpoint
@@ -205,7 +205,7 @@ class AwsSimulator:
 
     def client(self, service: str, **config: Any) -> Any:
         """A boto3 client for `service` pointed at this simulator."""
-        return boto3.client(
+        return boto_clients.client(
             service, endpoint_url=self.endpoint, region_name=REGION, aws_access_key_id=DUMMY_CREDENTIAL,
             aws_secret_access_key=DUMMY_CREDENTIAL, config=Config(**config) if config else None,
         )

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import Request
 
+from sim import boto_clients
 from sim import context as sim_context
 from sim.compute.backends import ClusterBackend
 from sim.compute.contract import ClusterPool
@@ -79,6 +80,8 @@ class Backend:
     triggers: TriggerEngine = field(init=False)
     destinations: Destinations = field(init=False)
     notifier: Notifier = field(init=False)
+    _s3: Any = field(default=None, init=False, repr=False)
+    _s3_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @classmethod
     def open(cls, *, state_dir: Path, host: str, token: str, cluster_env: dict[str, str],
@@ -112,13 +115,14 @@ class Backend:
 
     def s3_client(self) -> Any:
         """A boto3 S3 client on the simulated AWS the clusters use (file-arrival triggers read it)."""
-        import boto3
-
-        env = self.base_env
-        return boto3.client("s3", endpoint_url=env.get("AWS_ENDPOINT_URL"),
-                            region_name=env.get("AWS_DEFAULT_REGION", "us-east-1"),
-                            aws_access_key_id=env.get("AWS_ACCESS_KEY_ID", "testing"),
-                            aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY", "testing"))
+        with self._s3_lock:  # one per workspace: a client per trigger check cost 60 ms of CPU each
+            if self._s3 is None:
+                env = self.base_env
+                self._s3 = boto_clients.client("s3", endpoint_url=env.get("AWS_ENDPOINT_URL"),
+                                               region_name=env.get("AWS_DEFAULT_REGION", "us-east-1"),
+                                               aws_access_key_id=env.get("AWS_ACCESS_KEY_ID", "testing"),
+                                               aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY", "testing"))
+            return self._s3
 
     def compute(self) -> ClusterPool:
         """The cluster pool, created on first use so the API serves even before any task runs."""

@@ -23,9 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
-
-from sim import clock, faults
+from sim import boto_clients, clock, faults
 from sim.aws.glue.runs import DEFAULT_TIMEOUT_MINUTES, GlueJobRun
 from sim.compute import ClusterManager, TaskInvocation, TaskResult
 
@@ -239,9 +237,9 @@ class GlueService:
     # --- plumbing -------------------------------------------------------------------------------------
     def _client(self, service: str, region: str = "us-east-1") -> Any:
         env = self._base_env
-        return boto3.client(service, endpoint_url=env.get("AWS_ENDPOINT_URL"), region_name=region,
-                            aws_access_key_id=env.get("AWS_ACCESS_KEY_ID", "testing"),
-                            aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY", "testing"))
+        return boto_clients.client(service, endpoint_url=env.get("AWS_ENDPOINT_URL"), region_name=region,
+                                   aws_access_key_id=env.get("AWS_ACCESS_KEY_ID", "testing"),
+                                   aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY", "testing"))
 
     def _cluster(self) -> _Clusters:
         with self._lock:

@@ -20,12 +20,11 @@ import json
 import threading
 from typing import Any
 
-import boto3
 from moto.events.models import EventsBackend, events_backends
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.utilities.utils import CamelToUnderscoresWalker
 
-from sim import clock
+from sim import boto_clients, clock
 from sim.aws.moto_seams import core
 from sim.aws.moto_seams.core import Seam, SeamHost, register
 from sim.aws.schedules import ScheduleError, parse
@@ -146,8 +145,8 @@ class Scheduler:
         event = {"version": "0", "id": ids.uuid("event"), "detail-type": "Scheduled Event", "source": "aws.events",
                  "account": rule.created_by, "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": region,
                  "resources": [rule.arn], "detail": {}}
-        client = boto3.client("stepfunctions", endpoint_url=f"http://127.0.0.1:{self.host.port}",
-                              region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing")
+        client = boto_clients.client("stepfunctions", endpoint_url=f"http://127.0.0.1:{self.host.port}",
+                                      region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing")
         for target in list(rule.targets):
             arn = target.get("Arn", "")
             record: dict[str, Any] = {"rule": rule.arn, "time": at.isoformat(), "target": arn}

@@ -17,13 +17,12 @@ import importlib
 import threading
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from moto.core.models import botocore_stubber
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
 
-from sim import clock
+from sim import boto_clients, clock
 from sim import context as sim_context
 from sim.aws.moto_seams import core, iam
 from sim.aws.moto_seams.core import Seam, register
@@ -109,8 +108,8 @@ def _lend_claim(request: Any, **_: Any) -> None:
 
 
 def _role_client(host: core.SeamHost, service: str, region: str, credentials: dict[str, str]) -> Any:
-    return boto3.client(
-        service_name=service, region_name=region, endpoint_url=f"http://localhost:{host.port}",
+    return boto_clients.client(
+        service, region_name=region, endpoint_url=f"http://localhost:{host.port}",
         aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
         aws_session_token=credentials["AWS_SESSION_TOKEN"],
