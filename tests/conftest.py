@@ -100,6 +100,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """
     on_simulator = [item for item in items if "stepbricks" in getattr(item, "fixturenames", ())]
     items[:] = schedule.order(items, on_simulator)
+    schedule.name_groups_for_xdist(config, items)
     # The on-demand reliability runs (random experiment plans, the load test) take ~10 minutes on 2 cores:
     # `make test-full` (STEPBRICKS_FULL=1) runs them; `make test` says why they were skipped.
     if not os.environ.get("STEPBRICKS_FULL"):

@@ -14,6 +14,7 @@ in-process `mock_aws` tests of tests/lambdas run in between, since `mock_aws` re
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import pytest
 
@@ -28,10 +29,18 @@ def shared_set_up(item: pytest.Item) -> str | None:
         return None
     scopes = {defs[-1].scope for defs in info.name2fixturedefs.values() if defs}
     if "package" in scopes:
-        return str(item.path.parent)
+        return _relative(item, item.path.parent)
     if scopes & WIDE_SCOPES:
-        return str(item.path)
+        return _relative(item, item.path)
     return None
+
+
+def _relative(item: pytest.Item, path: Path) -> str:
+    """The group's name as xdist shows it after each test's id: the path from the root, not the machine's."""
+    try:
+        return path.relative_to(item.config.rootpath).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def order(items: list[pytest.Item], on_simulator: Iterable[pytest.Item]) -> list[pytest.Item]:
@@ -49,3 +58,24 @@ def order(items: list[pytest.Item], on_simulator: Iterable[pytest.Item]) -> list
         return any(id(item) in simulator_ids for item in unit)
 
     return [item for unit in sorted(units.values(), key=key) for item in unit]
+
+
+def name_groups_for_xdist(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put each group's name in its tests' node ids, as pytest-xdist's worker does, where xdist cannot.
+
+    xdist's `--dist loadgroup` reads a test's group from a `@group` suffix of its node id, which its worker
+    adds by assigning `item._nodeid` (xdist 3.8, remote.py). pytest 9 keeps node ids as structured
+    `_id`s, so that assignment changes nothing: every group was dealt out test by test, and a module's
+    private simulator started on every worker that got one of its tests (tests/harness/test_cli.py's
+    `stepbricks up`, three times). Specified by tests/test_schedule.py."""
+    if not getattr(config.option, "loadgroup", False):  # set in xdist's workers under --dist loadgroup
+        return
+    from _pytest.nodeid import NodeId  # pytest >= 9 only, where `_id` replaced `_nodeid`
+
+    for item in items:
+        if not hasattr(item, "_id") or "_nodeid" in vars(item):
+            continue
+        names = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                        for mark in item.iter_markers("xdist_group")})
+        if names and "@" not in item.nodeid:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")

@@ -56,7 +56,9 @@ def test_env_prints_export_lines_for_the_running_simulator(up):
     assert up["env"]["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
 
 
-def test_invoke_and_logs_iterate_on_a_function(up):
+@pytest.fixture(scope="module")
+def hello(up) -> str:
+    """A function on the `up` simulator, created once: the invoke tests must not depend on each other's order."""
     env = {**up["env"], "AWS_DEFAULT_REGION": "us-east-1"}
     role = aws_client("iam", env).create_role(RoleName="cli-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     buf = io.BytesIO()
@@ -66,7 +68,10 @@ def test_invoke_and_logs_iterate_on_a_function(up):
     lam = aws_client("lambda", env)
     lam.create_function(FunctionName="cli-hello", Runtime="python3.11", Role=role, Handler="hello.handler",
                         Code={"ZipFile": buf.getvalue()})
+    return "cli-hello"
 
+
+def test_invoke_and_logs_iterate_on_a_function(up, hello):
     invoked = _cli(up["home"], "invoke", "cli-hello", "--payload", '{"who": "tests"}')
     assert invoked.returncode == 0, invoked.stdout + invoked.stderr
     assert '"greeting": "hi tests"' in invoked.stdout
@@ -77,13 +82,13 @@ def test_invoke_and_logs_iterate_on_a_function(up):
     assert "hello from tests" in logs.stdout and "REPORT RequestId" in logs.stdout
 
 
-def test_invoke_reports_a_function_error_with_exit_code_1(up):
+def test_invoke_reports_a_function_error_with_exit_code_1(up, hello):
     bad = _cli(up["home"], "invoke", "cli-hello", "--payload", "{}")
     assert bad.returncode == 1
     assert "KeyError" in bad.stdout
 
 
-def test_a_payload_that_is_not_json_is_refused_saying_so(up):
+def test_a_payload_that_is_not_json_is_refused_saying_so(up, hello):
     result = _cli(up["home"], "invoke", "cli-hello", "--payload", "{not json")
     assert result.returncode == 2 and "--payload is not JSON" in result.stdout
 
