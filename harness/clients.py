@@ -56,12 +56,6 @@ def aws_client(service: str, env: Mapping[str, str] | None = None, **kwargs: Any
     endpoint = endpoint_for(service, env)
     if not _specific(service, env) and _localstack_edge(env):
         return _localstack_client(service, env, region, **kwargs)
-    session = boto_clients.session(
-        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
-        aws_session_token=env.get("AWS_SESSION_TOKEN"),
-        region_name=region,
-    )
     # A local endpoint has no `sync-` host for StartSyncExecution / TestState: send them to the same host.
     config = Config(
         retries={"max_attempts": 5, "mode": "standard"},
@@ -69,7 +63,16 @@ def aws_client(service: str, env: Mapping[str, str] | None = None, **kwargs: Any
         read_timeout=120,
         inject_host_prefix=endpoint is None,
     )
-    return session.client(service, endpoint_url=endpoint, config=config, **kwargs)
+    return boto_clients.client(
+        service,
+        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
+        aws_session_token=env.get("AWS_SESSION_TOKEN"),
+        region_name=region,
+        endpoint_url=endpoint,
+        config=config,
+        **kwargs,
+    )
 
 
 def _localstack_client(service: str, env: Mapping[str, str], region: str, **kwargs: Any) -> Any:

@@ -145,7 +145,7 @@ class Scheduler:
         event = {"version": "0", "id": ids.uuid("event"), "detail-type": "Scheduled Event", "source": "aws.events",
                  "account": rule.created_by, "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": region,
                  "resources": [rule.arn], "detail": {}}
-        client = boto_clients.client("stepfunctions", endpoint_url=f"http://127.0.0.1:{self.host.port}",
+        client = boto_clients.client("stepfunctions", endpoint_url=f"http://127.0.0.1:{self.host.port}",  # this thread's
                                       region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing")
         for target in list(rule.targets):
             arn = target.get("Arn", "")
