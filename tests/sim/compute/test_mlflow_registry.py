@@ -5,11 +5,16 @@ in the 100-file load bench when two evaluations passed their gate at once)."""
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
+import sys
+from pathlib import Path
 
 from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore
 
 from sim import mlflow_store
 from sim.compute import mlflow_registry
+
+ROOT = Path(__file__).resolve().parents[3]
 
 RACE_SECONDS = 240  # spawning six processes that import MLflow takes seconds on a busy machine
 
@@ -78,3 +83,19 @@ def test_installing_twice_wraps_once():
     mlflow_registry.install()
 
     assert SqlAlchemyStore.set_registered_model_alias is once
+
+
+def test_a_worker_that_never_imports_mlflow_does_not_pay_for_it_and_one_that_does_gets_the_wrapper():
+    """A fresh interpreter, as a cluster worker starts: the hook costs nothing until a task imports the store."""
+    code = (
+        "import sys\n"
+        "from sim.compute import mlflow_registry\n"
+        "mlflow_registry.install_when_imported()\n"
+        "assert 'mlflow' not in sys.modules, 'imported at install'\n"
+        "from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore\n"
+        "assert SqlAlchemyStore.set_registered_model_alias.__stepbricks_serialised__\n"
+        "assert SqlAlchemyStore.delete_registered_model_alias.__stepbricks_serialised__\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         check=False)  # fmt: skip
+    assert run.returncode == 0, run.stderr
