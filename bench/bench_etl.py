@@ -77,6 +77,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--small-rows", type=int, default=5_000)
     parser.add_argument("--dirty-share", type=float, default=0.05)
+    parser.add_argument("--jvm-defaults", action="store_true", help="the JVM's defaults, not sim.compute.jvm's")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-etl-"))
     try:
@@ -90,9 +91,13 @@ def main() -> int:
         from pyspark.sql import SparkSession
 
         from etl.pipeline import run_etl
+        from sim.compute import jvm
 
+        # The simulator cluster's session: its conf and its JVM's tuning (`--jvm-defaults`: the JVM's own).
+        options = "" if args.jvm_defaults else jvm.options()
         spark = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
                  .config("spark.ui.showConsoleProgress", "false").config("spark.default.parallelism", "1")
+                 .config("spark.driver.extraJavaOptions", options)
                  .config("spark.sql.shuffle.partitions", "2").getOrCreate())  # fmt: skip
         spark.sparkContext.setLogLevel("ERROR")
         spark.read.text(str(work / "small.csv")).count()  # warm the JVM before measuring

@@ -51,8 +51,9 @@ class PeakSampler:
         self._thread.join()
 
 
-def direct_leg(path: Path, work: Path) -> dict[str, float]:
-    """ETL + train + evaluate called directly: the pipeline's own compute."""
+def direct_leg(path: Path, work: Path, jvm_options: str = "") -> dict[str, float]:
+    """ETL + train + evaluate called directly: the pipeline's own compute (on the JVM's defaults, as a user
+    writes it, unless given the simulator's tuning for a like-for-like overhead figure)."""
     from pyspark.sql import SparkSession
 
     from etl.pipeline import run_etl
@@ -77,6 +78,7 @@ def direct_leg(path: Path, work: Path) -> dict[str, float]:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the scoring UDF's workers need scikit-learn
         spark = (SparkSession.builder.master("local[1]").appName("bench-direct")
                  .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
+                 .config("spark.driver.extraJavaOptions", jvm_options)
                  .config("spark.sql.session.timeZone", "UTC").getOrCreate())
         spark.range(1).count()
         t_spark = time.perf_counter() - t0
@@ -142,6 +144,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--poll-seconds", type=int, default=2)
+    parser.add_argument("--direct-jvm", choices=("defaults", "tuned"), default="defaults",
+                        help="the direct leg's JVM: its defaults (what a user writes) or sim.compute.jvm's tuning")
     args = parser.parse_args()
     from sim.data.generator import generate
 
@@ -153,7 +157,9 @@ def main() -> None:
         t_gen = time.perf_counter() - t
         size_mb = path.stat().st_size / 1e6
         with PeakSampler() as direct_mem:
-            direct = direct_leg(path, work)
+            from sim.compute import jvm
+
+            direct = direct_leg(path, work, jvm.options() if args.direct_jvm == "tuned" else "")
         with PeakSampler() as sim_mem:
             simulated = simulated_leg(path, args.poll_seconds)
     overhead = simulated["flight"] - direct["compute"]
