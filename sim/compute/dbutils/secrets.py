@@ -14,14 +14,15 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any
-
-from databricks.sdk.dbutils import SecretMetadata, SecretScope
+from typing import TYPE_CHECKING, Any
 
 from sim.compute import context
 from sim.compute.dbutils.errors import IllegalArgumentException, SecretsUnavailable
 
 _MISSING = {"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"}
+
+if TYPE_CHECKING:  # the SDK costs 0.8 s to import: a worker pays it when a task lists, not at start
+    from databricks.sdk.dbutils import SecretMetadata, SecretScope
 
 
 def _call(path: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
@@ -68,12 +69,16 @@ class Secrets:
         return self.getBytes(scope, key).decode("utf-8")
 
     def list(self, scope: str) -> list[SecretMetadata]:
+        from databricks.sdk.dbutils import SecretMetadata
+
         status, body = _call("/api/2.0/secrets/list", {"scope": scope})
         if status == 200:
             return [SecretMetadata(item["key"]) for item in body.get("secrets", [])]
         raise _fail(status, body, f"dbutils.secrets.list(scope={scope!r})")
 
     def listScopes(self) -> list[SecretScope]:
+        from databricks.sdk.dbutils import SecretScope
+
         status, body = _call("/api/2.0/secrets/scopes/list", {})
         if status == 200:
             return [SecretScope(item["name"]) for item in body.get("scopes", [])]
