@@ -95,27 +95,41 @@ def _spark_jars() -> Path | None:
 
 
 def _build_in_background(path: Path) -> None:
-    """Start the builder once per process; it outlives this process if need be (a `stepbricks run` is short)."""
+    """Start the builder once per process, unless one is at work already; it outlives this process if need
+    be (a `stepbricks run` is short)."""
     with _build_started:
-        if _builder:
+        if _builder or _building(path.with_suffix(".lock")):
             return
-        process = subprocess.Popen([sys.executable, "-m", "sim.compute.jvm", str(path)], stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                                   env={**os.environ, CDS_ENV: "0"})
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sim.compute.jvm", str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, CDS_ENV: "0"},
+        )
         _builder.append(threading.Thread(target=process.wait, name="spark-class-archive", daemon=True))
         _builder[0].start()
+
+
+def _building(lock: Path) -> bool:
+    """A live builder holds this lock (its pid inside, younger than a build can take)."""
+    try:
+        holder = int(lock.read_text() or "0")
+        age = time.time() - lock.stat().st_mtime
+    except (OSError, ValueError):
+        return False
+    if not holder:
+        return age < 5  # created, its pid not written yet
+    return age <= _STALE_BUILD_SECONDS and _alive(holder)
 
 
 def build(path: Path) -> bool:
     """Build the archive at `path` unless another process is building it (its pid in a lock file beside it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = path.with_suffix(".lock")
-    try:
-        holder = int(lock.read_text() or "0")
-        if (holder and not _alive(holder)) or time.time() - lock.stat().st_mtime > _STALE_BUILD_SECONDS:
-            lock.unlink(missing_ok=True)
-    except (OSError, ValueError):
-        pass
+    if lock.exists() and not _building(lock):
+        lock.unlink(missing_ok=True)  # its builder died
     try:
         fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:

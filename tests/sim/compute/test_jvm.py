@@ -75,6 +75,18 @@ def test_a_missing_archive_is_not_used_and_is_built_once_per_process_in_the_back
     assert jvm.options().endswith(f"-XX:SharedArchiveFile={archive}")
 
 
+def test_no_builder_starts_while_another_process_builds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv(jvm.CDS_ENV, raising=False)
+    monkeypatch.setattr(jvm, "_builder", [])
+    monkeypatch.setattr(jvm.subprocess, "Popen", lambda *a, **k: pytest.fail("started a second builder"))
+    archive = jvm.archive_path()
+    assert archive is not None
+    archive.parent.mkdir(parents=True)
+    archive.with_suffix(".lock").write_text(str(os.getpid()))  # a live process builds it
+    assert jvm.class_archive() is None
+
+
 def test_a_build_leaves_the_work_to_a_live_builder_and_takes_over_a_dead_ones(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ):
