@@ -430,7 +430,7 @@ class LocalCluster:
                 return self._worker_exited(process, "cluster worker died while starting Spark")
         assert connection is not None
         if isinstance(hello, WorkerFailed):
-            connection.close()
+            worker.close_connection()
             process.wait()
             return self._worker_exited(process, f"cluster failed to start Spark: {hello.error}", "TERMINATED")
         assert isinstance(hello, WorkerReady)

@@ -54,6 +54,7 @@ class WorkerProcess:
     releases: int = 0  # `Release` messages sent to it…
     released: int = 0  # …and answered
     _log_lock: threading.Lock = field(default_factory=threading.Lock)
+    _kill_lock: threading.Lock = field(default_factory=threading.Lock)
     _pump: threading.Thread | None = None
 
     @property
@@ -87,14 +88,28 @@ class WorkerProcess:
         return self.process.poll() is None
 
     def kill(self) -> None:
-        """SIGKILL the process group, wait for it, flush its last output and remove its scratch."""
+        """SIGKILL the process group, wait for it, flush its last output and remove its scratch.
+
+        Idempotent and safe from several threads at once: a cluster terminated while its boot thread was
+        leasing this worker killed it from both, and two concurrent `Connection.close()`s closed the same
+        descriptor twice (EBADF, or another file's descriptor if the number was reused in between)."""
+        with self._kill_lock:
+            self._kill()
+
+    def close_connection(self) -> None:
+        """Close the manager's end (under the kill lock: another thread may be killing the worker)."""
+        with self._kill_lock:
+            if self.connection is not None:
+                self.connection.close()
+
+    def _kill(self) -> None:
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         self.process.wait()
         if self.connection is not None:
-            self.connection.close()
+            self.connection.close()  # a second close (under the lock) does nothing
         if self._pump is not None and self._pump is not threading.current_thread():
             self._pump.join(5)  # the pipe closes once the JVM is gone too: the log then has every line
         if self.scratch is not None:
