@@ -13,7 +13,6 @@ Suite context: JVMs were half of `make test`'s CPU, and client creation a third 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -56,7 +55,7 @@ def _jvm_legs(reps: int, rounds: int) -> None:
         assert path is not None
         jvm.build(path)
         archive = jvm.class_archive(build=False)
-    tuned = os.environ.get(jvm.OPTIONS_ENV, jvm.DEFAULT_OPTIONS)
+    tuned = jvm.tuning()
     legs = {"JVM defaults": "", "C1 + serial GC": tuned, "C1 + serial GC + class archive": jvm.options()}
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in legs}
     for _ in range(rounds):

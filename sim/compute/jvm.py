@@ -44,9 +44,14 @@ _build_started = threading.Lock()
 _builder: list[threading.Thread] = []
 
 
+def tuning() -> str:
+    """The tuning part of the options (`STEPBRICKS_SPARK_JVM_OPTIONS`, else the default)."""
+    return os.environ.get(OPTIONS_ENV, DEFAULT_OPTIONS).strip()
+
+
 def options() -> str:
     """The JVM options for a simulator-launched Spark driver or daemon."""
-    tuned = os.environ.get(OPTIONS_ENV, DEFAULT_OPTIONS).strip()
+    tuned = tuning()
     archive = class_archive()
     return " ".join(filter(None, [tuned, f"{_QUIET_CDS} -XX:SharedArchiveFile={archive}" if archive else ""]))
 
@@ -74,7 +79,7 @@ def archive_path() -> Path | None:
         return None
     java = os.path.realpath(java)
     identity = hashlib.sha256()
-    for part in (java, str(os.stat(java).st_mtime_ns), os.environ.get(OPTIONS_ENV, DEFAULT_OPTIONS).strip(),
+    for part in (java, str(os.stat(java).st_mtime_ns), tuning(),
                  str(spark), *sorted(f"{p.name}:{p.stat().st_size}" for p in spark.glob("*.jar"))):
         identity.update(part.encode() + b"\0")
     return cache_dir() / "jvm" / f"spark-classes-{identity.hexdigest()[:16]}.jsa"
