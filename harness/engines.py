@@ -75,6 +75,7 @@ class ConnectServer:
 @dataclass(frozen=True)
 class MlflowServer:
     url: str  # http://127.0.0.1:P, what MLFLOW_TRACKING_URI takes
+    pid: int = 0  # the `mlflow server` process (its group holds uvicorn and any job runner)
 
 
 def _spark_env(work: Path) -> dict[str, str]:
@@ -209,5 +210,9 @@ def mlflow_server(work: Path) -> Iterator[MlflowServer]:
         with urllib.request.urlopen(f"{server.url}/health", timeout=5) as response:
             return response.status == 200
 
-    with _process(argv, work / "mlflow-server.log", dict(os.environ), healthy, "the MLflow tracking server"):
-        yield server
+    # MLflow 3 starts a huey job runner with eight consumers by default, for server-side GenAI jobs (judges,
+    # trace roll-ups) the pipeline never submits: ~30 CPU s per start on two cores (bench/tree_cpu.py).
+    env = {**os.environ}
+    env.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+    with _process(argv, work / "mlflow-server.log", env, healthy, "the MLflow tracking server") as process:
+        yield MlflowServer(url=server.url, pid=process.pid)

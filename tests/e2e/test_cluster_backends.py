@@ -30,6 +30,7 @@ from harness.engines import (
     mlflow_server,
     standalone_cluster,
 )
+from harness.proctree import descendants
 from harness.runner import RunResult, run_pipeline
 from sim.data.generator import generate
 from sim.simulator import Simulator
@@ -175,3 +176,11 @@ def test_mlflow_tracking_server_holds_the_runs_the_registry_and_the_champion_ali
     training = flight.result.step_output("train")
     assert client.get_run(training["mlflow_run_id"]).info.status == "FINISHED"
     assert not (tmp_path / "state" / "mlflow").exists()  # nothing went to the simulator's own store
+
+
+def test_the_tracking_server_starts_no_job_runner_the_pipeline_never_uses(tracking_server):
+    # MLflow 3's default (MLFLOW_SERVER_ENABLE_JOB_EXECUTION) forks a huey consumer pool for GenAI jobs.
+    commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in descendants(tracking_server.pid)
+                if Path(f"/proc/{pid}/cmdline").exists()]
+    assert commands, "the tracking server's process tree is gone"
+    assert not [c for c in commands if b"huey" in c or b"_job_runner" in c]
