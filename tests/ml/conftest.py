@@ -1,6 +1,6 @@
 """ML fixtures: a real moto server (S3 for MLflow artifacts, models, results, processed data) and one
-SQLite MLflow store for the module — its first schema migration costs seconds, so it is shared and
-each test isolates itself by model name instead."""
+SQLite MLflow store for the session, copied from the migrated template a simulator's state starts from
+(`sim.mlflow_store`), and shared: each test isolates itself by model name instead."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ import pytest
 import requests
 from ml_synthetic import batch_objects, processed_frame
 from moto.server import ThreadedMotoServer
+
+from sim import mlflow_store
 
 ROLE = "arn:aws:iam::123456789012:role/stepbricks-sfn"
 BUCKETS = {
@@ -43,6 +45,7 @@ def ml_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlStack]:
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
     db = tmp_path_factory.mktemp("mlflow") / "mlflow.db"
+    mlflow_store.prepare(db)  # a copy of the migrated template, as a simulator's state gets: not 4 s of migrations
     tracking_uri = f"sqlite:///{db}"
     with pytest.MonkeyPatch.context() as env:
         env.setenv("AWS_ENDPOINT_URL", endpoint)
