@@ -43,11 +43,26 @@ class ExecutionTrace:
         return sum(max(0, v.attempts - 1) for v in self.visits)
 
 
-def poll_history(sfn: Any, execution_arn: str) -> list[dict]:
-    events: list[dict] = []
-    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
-        events.extend(page["events"])
-    return events
+NEW_EVENTS_PAGE = 25  # a poll usually finds a few new events: one small page, newest first
+
+
+def poll_history(sfn: Any, execution_arn: str, known: list[dict] | None = None) -> list[dict]:
+    """The execution's whole history. Given the events read before (`known`, oldest first), only the newer
+    ones are requested, newest first, page by page until one already known: a history only grows, so the
+    rest is what was read, and a poll costs the new events instead of all of them."""
+    paginator = sfn.get_paginator("get_execution_history")
+    if not known:
+        return [event for page in paginator.paginate(executionArn=execution_arn) for event in page["events"]]
+    last = known[-1]["id"]
+    newer: list[dict] = []
+    pages = paginator.paginate(executionArn=execution_arn, reverseOrder=True,
+                               PaginationConfig={"PageSize": NEW_EVENTS_PAGE})
+    for page in pages:
+        fresh = [event for event in page["events"] if event["id"] > last]
+        newer.extend(fresh)
+        if len(fresh) < len(page["events"]):
+            break
+    return known + newer[::-1]
 
 
 def trace_from_history(execution_arn: str, events: list[dict]) -> ExecutionTrace:
@@ -104,8 +119,9 @@ def follow(
     """Poll the history until the execution ends (or `timeout` seconds of polling pass)."""
     waited = 0.0
     seen = -1
+    events: list[dict] = []
     while True:
-        events = poll_history(sfn, execution_arn)
+        events = poll_history(sfn, execution_arn, events)
         trace = trace_from_history(execution_arn, events)
         if len(events) != seen:
             seen = len(events)
@@ -114,7 +130,7 @@ def follow(
             return trace
         status = sfn.describe_execution(executionArn=execution_arn)["status"]
         if status in TERMINAL:
-            trace = trace_from_history(execution_arn, poll_history(sfn, execution_arn))
+            trace = trace_from_history(execution_arn, poll_history(sfn, execution_arn, events))
             trace.status = status
             on_update(trace)
             return trace

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from harness.deploy import DeployConfig, deploy
+from harness.follow import poll_history
 from harness.reporting import report_for_result
 from harness.runner import run_pipeline
 from sim import faults
@@ -36,7 +37,7 @@ def _fly(root: Path, data: Path) -> dict[str, str]:
         result = run_pipeline(env, deployment, data, timeout=900)
         assert result.succeeded, (result.trace.error, result.trace.cause)
         sfn = sim.aws.client("stepfunctions")
-        history = sfn.get_execution_history(executionArn=result.execution_arn)["events"]
+        history = poll_history(sfn, result.execution_arn)  # every page
         listed = _runs_list(env)
         result.wall_seconds = None  # the machine's time, not the flight's (see the module docstring)
         report = report_for_result(env, result, root / "report.html",

@@ -54,7 +54,8 @@ from sim.aws.moto_seams.core import (
 )
 
 # Imported in this order when moto's Step Functions is (sfn_api before the modules that use it).
-STEP_FUNCTIONS_GROUP = ("sfn_api", "sfn_errors", "sfn_execution", "sfn_faults", "sfn_glue", "sfn_history", "sfn_http",
+STEP_FUNCTIONS_GROUP = ("sfn_api", "sfn_errors", "sfn_execution", "sfn_faults", "sfn_glue", "sfn_history",
+                        "sfn_history_pages", "sfn_http",
                         "sfn_iam", "sfn_ids", "sfn_integrations", "sfn_lambda", "sfn_language", "sfn_logging",
                         "sfn_metrics", "sfn_parse_cache", "sfn_requests", "sfn_services", "sfn_sync", "sfn_tags", "sfn_test_state",
                         "sfn_time", "sfn_versions", "sfn_redrive", "sfn_map_io", "sfn_map_runs",
