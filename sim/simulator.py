@@ -198,7 +198,7 @@ class Simulator:
                     cluster_env=cluster_env,
                     mounts={REPO_MOUNT: project_root},
                     warm_default_cluster=warm_cluster, warm_engine=warm_engine,
-                    spark=spark,
+                    spark=spark, s3_changes=aws.s3_changes,
                 ) as workspace:
                     yield cls(state_dir=state, aws=aws, databricks=workspace, mlflow_uri=mlflow_uri, context=context,
                               resonate=server)  # fmt: skip

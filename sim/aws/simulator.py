@@ -19,7 +19,7 @@ import logging
 import os
 import threading
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -32,7 +32,7 @@ from sim.aws import moto_seams
 from sim.aws.lambda_endpoint import LambdaInvokeEndpoint
 from sim.aws.lambda_runtime.models import FunctionConfig
 from sim.aws.lambda_runtime.runtime import AWS_ASYNC_RETRY_DELAYS_S, LambdaRuntime
-from sim.aws.moto_seams import glue, s3_namespace
+from sim.aws.moto_seams import glue, s3_changes, s3_namespace
 from sim.aws.moto_seams import iam as iam_seams
 from sim.aws.s3_events import S3Delivery
 
@@ -196,6 +196,11 @@ class AwsSimulator:
         """S3 → Lambda notifications sent so far, with the outcome of each attempt."""
         with self._lock:
             return [d for d in self._s3_deliveries if bucket is None or d.bucket == bucket]
+
+    def s3_changes(self, bucket: str) -> Hashable | None:
+        """A token that is equal between two calls only if the bucket's objects (keys, ETags) did not change in
+        between; None when the bucket does not exist. Lets a poller of this S3 skip a listing it has."""
+        return s3_changes.token(self.account_id, bucket)
 
     def wait_for_async(self, timeout_s: float = 30.0) -> bool:
         """Wait until queued Event invocations (S3 notifications included) have finished their retries."""

@@ -26,6 +26,7 @@ from sim.databricks.secrets.models import SecretsBackend
 from sim.databricks.store import Store
 from sim.databricks.triggers import engine as triggers
 from sim.databricks.triggers.engine import TriggerEngine
+from sim.databricks.triggers.file_arrival import S3Changes
 from sim.databricks.workspace.models import WorkspaceBackend
 
 WORKSPACE_ID = "1000000000000001"
@@ -86,7 +87,7 @@ class Backend:
     @classmethod
     def open(cls, *, state_dir: Path, host: str, token: str, cluster_env: dict[str, str],
              mounts: dict[str, Path], failure_style: FailureStyle = "workspace",
-             spark: ClusterBackend | None = None) -> Backend:
+             spark: ClusterBackend | None = None, s3_changes: S3Changes | None = None) -> Backend:
         store = Store(state_dir / "workspace.db")
         jobs = JobsBackend(store)
         base_env = {**cluster_env, "DATABRICKS_HOST": host, "DATABRICKS_TOKEN": token}
@@ -106,7 +107,7 @@ class Backend:
             secrets=SecretsBackend(store), workspace=workspace, faults=faults, scheduler=scheduler, pool=pool,
             failure_style=failure_style,
         )
-        b.triggers = triggers.install(jobs, b.runs, s3_client=b.s3_client)
+        b.triggers = triggers.install(jobs, b.runs, s3_client=b.s3_client, s3_changes=s3_changes)
         b.destinations = Destinations(store)
         b.notifier = Notifier(job_settings=lambda job_id: jobs.get(job_id).settings if job_id in jobs._jobs else None,
                               destinations=b.destinations, workspace_id=WORKSPACE_ID, state_dir=state_dir)

@@ -26,6 +26,7 @@ from sim.databricks.app import build_app
 from sim.databricks.backend import Backend
 from sim.databricks.faults.models import FaultList
 from sim.databricks.runs.scheduler import FailureStyle
+from sim.databricks.triggers.file_arrival import S3Changes
 
 STARTUP_TIMEOUT_SECONDS = 30.0
 
@@ -57,8 +58,12 @@ class Workspace:
         warm_default_cluster: bool = False,
         warm_engine: bool = False,
         spark: ClusterBackend | None = None,
+        s3_changes: S3Changes | None = None,
     ) -> Workspace:
-        """`spark`: where clusters run their Spark work (`sim.compute.backends.parse(url)`), local by default."""
+        """`spark`: where clusters run their Spark work (`sim.compute.backends.parse(url)`), local by default.
+        `s3_changes`: the simulated S3's change token per bucket (`AwsSimulator.s3_changes`), when the
+        clusters' S3 is served in this process: file-arrival triggers then list a location only after a
+        change."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
@@ -67,6 +72,7 @@ class Workspace:
         backend = Backend.open(
             state_dir=Path(state_dir), host=url, token=token or new_token(), cluster_env=dict(cluster_env or {}),
             mounts={k: Path(v) for k, v in (mounts or {}).items()}, failure_style=failure_style, spark=spark,
+            s3_changes=s3_changes,
         )
         config = uvicorn.Config(build_app(backend), log_level="warning", access_log=False, lifespan="off")
         server = uvicorn.Server(config)

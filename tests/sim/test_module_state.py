@@ -29,6 +29,7 @@ EXCEPTIONS = {
     ("sim/compute/pool.py", "_shared"): "idle cluster workers outlive the simulator that started them",
     ("sim/compute/jvm.py", "_builder"): "one class-archive build per process, for every JVM it launches",
     ("sim/boto_clients.py", "_loader"): "botocore's parsed data files, read-only and the same for every simulator",
+    ("sim/aws/moto_seams/s3_changes.py", "_stamps"): "a process-wide counter: stamps unique across moto's process-global stores",
     ("sim/boto_clients.py", "_threads"): "each thread's boto3 sessions by region and credentials, bounded",
     ("sim/compute/runtime.py", "_namespace"): "runs in a cluster worker subprocess",
     ("sim/aws/lambda_runtime/bootstrap.py", "_proto_out"): "runs in a Lambda worker subprocess",

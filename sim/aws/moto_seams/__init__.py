@@ -25,6 +25,7 @@ from sim.aws.moto_seams import (  # noqa: F401
     iam_s3_triggers,
     ids,
     routing,
+    s3_changes,
     s3_defaults,
     s3_namespace,
     secretsmanager,

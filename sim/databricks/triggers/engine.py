@@ -26,7 +26,7 @@ from sim.databricks.jobs.models import JobsBackend
 from sim.databricks.runs.models import Run
 from sim.databricks.runs.service import RunsService
 from sim.databricks.triggers import quartz
-from sim.databricks.triggers.file_arrival import FileArrival
+from sim.databricks.triggers.file_arrival import FileArrival, S3Changes
 
 log = logging.getLogger(__name__)
 PERIOD_UNITS = {"HOURS": 3600, "DAYS": 86400, "WEEKS": 7 * 86400}
@@ -62,10 +62,12 @@ def armed_kind(settings: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
 
 
 class TriggerEngine:
-    def __init__(self, jobs: JobsBackend, runs: RunsService, *, s3_client: Callable[[], Any]) -> None:
+    def __init__(self, jobs: JobsBackend, runs: RunsService, *, s3_client: Callable[[], Any],
+                 s3_changes: S3Changes | None = None) -> None:
         self._jobs = jobs
         self._runs = runs
         self._s3_client = s3_client
+        self._s3_changes = s3_changes
         self._armed: dict[int, _Armed] = {}
         self._wake = clock.ClockEvent()
         self._lock = threading.Lock()
@@ -83,6 +85,12 @@ class TriggerEngine:
     def run_changed(self, run: Run) -> None:
         if run.state.terminal and run.job_id in self._armed and self._armed[run.job_id].kind == "CONTINUOUS":
             self._wake.set()
+
+    def listings(self, job_id: int) -> int:
+        """How many times the job's file-arrival location has been listed (0 for other triggers)."""
+        with self._lock:
+            armed = self._armed.get(job_id)
+            return armed.watch.listings if armed is not None and armed.watch is not None else 0
 
     def stop(self) -> None:
         self._stopping = True
@@ -130,7 +138,7 @@ class TriggerEngine:
         elif kind == "PERIODIC":
             armed.due = now + period_seconds(config)
         elif kind == "FILE_ARRIVAL":
-            armed.watch = FileArrival(config, self._s3_client, now)
+            armed.watch = FileArrival(config, self._s3_client, now, changes=self._s3_changes)
         return armed
 
     def _step(self, job_id: int, armed: _Armed, now: float) -> float | None:
@@ -164,9 +172,10 @@ def period_seconds(periodic: dict[str, Any]) -> float:
     return float(periodic["interval"]) * PERIOD_UNITS[unit]
 
 
-def install(jobs: JobsBackend, runs: RunsService, *, s3_client: Callable[[], Any]) -> TriggerEngine:
+def install(jobs: JobsBackend, runs: RunsService, *, s3_client: Callable[[], Any],
+            s3_changes: S3Changes | None = None) -> TriggerEngine:
     """Start the engine and hook it to job changes and run ends."""
-    engine = TriggerEngine(jobs, runs, s3_client=s3_client)
+    engine = TriggerEngine(jobs, runs, s3_client=s3_client, s3_changes=s3_changes)
     jobs.listeners.append(engine.job_changed)
     runs.listeners.append(engine.run_changed)
     return engine

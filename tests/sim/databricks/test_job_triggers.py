@@ -205,3 +205,24 @@ def test_file_arrival_waits_min_time_between_triggers_before_the_next_run(sim, c
     assert len(runs) == 2
     gap = (runs[1].start_time - runs[0].start_time) / 1000
     assert 899 <= gap < 900 + 61, "the second file waits out the 900 s since the first trigger, then starts"
+
+
+def test_an_idle_file_arrival_trigger_lists_its_location_only_after_the_bucket_changes(sim, client, s3) -> None:
+    """The clock skips each idle minute in milliseconds; a listing of an unchanged bucket finds nothing new."""
+    bucket = f"quiet-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    job_id = _job(client, trigger=jobs.TriggerSettings(file_arrival=jobs.FileArrivalTriggerConfiguration(
+        url=f"s3://{bucket}/in/")))
+    engine = sim.databricks.backend.triggers
+
+    sim.clock.sleep(3600)  # sixty checks
+    idle_listings = engine.listings(job_id)
+    s3.put_object(Bucket=bucket, Key="in/a.csv", Body=b"x\n")
+    sim.clock.sleep(120)
+    _settle(sim, client, job_id)
+    runs = _runs(client, job_id)
+    listings = engine.listings(job_id)
+    client.jobs.delete(job_id)
+
+    assert idle_listings == 1, "only the baseline listing while nothing changed"
+    assert listings >= 2 and [r.trigger for r in runs] == [jobs.TriggerType.FILE_ARRIVAL]
