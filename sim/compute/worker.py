@@ -222,6 +222,10 @@ def _lease(lessee: lease.Lessee, message: Lease, previous: WorkerReady) -> Worke
 
 
 def main() -> int:
+    # A task's modules are imported afresh on each run (task_environment), from source: a .pyc this worker
+    # wrote on the first run would hide an edit made within the same second (CPython checks a .pyc by the
+    # source's whole-second mtime and its size), so the second run would import the old code.
+    sys.dont_write_bytecode = True
     host, port = sys.argv[1].rsplit(":", 1)
     authkey = bytes.fromhex(sys.stdin.readline().strip())
     config = WorkerConfig(**json.loads(sys.stdin.readline()))
