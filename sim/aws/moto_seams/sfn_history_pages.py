@@ -20,6 +20,7 @@ import json
 from typing import Any
 
 from moto.core.responses import ActionResult
+from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from sim.aws.moto_seams.core import Seam, register
@@ -28,7 +29,6 @@ from sim.aws.moto_seams.sfn_versions import InvalidToken
 __all__ = ["DEFAULT_PAGE"]
 
 DEFAULT_PAGE = 100
-_DATA = ("input", "output")  # what includeExecutionData=false leaves out of an event's details
 _ORIGINAL = StepFunctionResponse.get_execution_history
 
 
@@ -47,9 +47,14 @@ def _position(token: str, reverse: bool) -> int:
 
 
 def _without_data(event: dict[str, Any]) -> dict[str, Any]:
-    return {key: ({k: v for k, v in value.items() if k not in _DATA}
-                  if key.endswith("EventDetails") and isinstance(value, dict) else value)
-            for key, value in event.items()}
+    """The event with its details' execution data removed by the interpreter's own rule for a logging
+    configuration's `includeExecutionData: false` (input, inputDetails, output, outputDetails)."""
+    stripped = dict(event)
+    for key, value in event.items():
+        if key.endswith("EventDetails") and isinstance(value, dict):
+            stripped[key] = dict(value)
+            EventManager._remove_data_from_history_log(details_body=stripped[key])
+    return stripped
 
 
 def _get_execution_history(self: StepFunctionResponse) -> ActionResult:

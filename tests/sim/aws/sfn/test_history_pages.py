@@ -71,8 +71,9 @@ def test_without_execution_data_the_events_carry_no_input_or_output(sfn, executi
     with_data = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
 
     started = events[0]["executionStartedEventDetails"]
-    assert "input" not in started and started["roleArn"] == with_data[0]["executionStartedEventDetails"]["roleArn"]
-    assert not [e for e in events for k, v in e.items() if k.endswith("EventDetails") and ("input" in v or "output" in v)]
+    assert started["roleArn"] == with_data[0]["executionStartedEventDetails"]["roleArn"]
+    data = {"input", "inputDetails", "output", "outputDetails"}
+    assert not [e for e in events for k, v in e.items() if k.endswith("EventDetails") and data & set(v)]
     assert [e["type"] for e in events] == [e["type"] for e in with_data]
     assert "input" in with_data[0]["executionStartedEventDetails"]
 
