@@ -24,11 +24,13 @@ from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from sim.aws.moto_seams.core import Seam, register
+from sim.aws.moto_seams.sfn_versions import (
+    _DEFAULT_PAGE as DEFAULT_PAGE,  # AWS's page size for every List/Get
+)
 from sim.aws.moto_seams.sfn_versions import InvalidToken
 
 __all__ = ["DEFAULT_PAGE"]
 
-DEFAULT_PAGE = 100
 _ORIGINAL = StepFunctionResponse.get_execution_history
 
 
