@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,12 @@ from sim.compute.protocol import WorkerConfig
 def no_archive(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(jvm.CDS_ENV, "0")
     monkeypatch.delenv(jvm.OPTIONS_ENV, raising=False)
+
+
+def _only_in_jvm(monkeypatch: pytest.MonkeyPatch, popen: object) -> None:
+    """Replace `Popen` for sim.compute.jvm alone: patching `subprocess.Popen` itself would leak into any module
+    that binds it by name while the patch holds (pyspark's java_gateway, imported by `archive_path`)."""
+    monkeypatch.setattr(jvm, "subprocess", types.SimpleNamespace(Popen=popen, DEVNULL=subprocess.DEVNULL))
 
 
 def test_by_default_only_c1_compiles_and_the_collector_is_serial(no_archive: None):
@@ -64,7 +71,7 @@ def test_a_missing_archive_is_not_used_and_is_built_once_per_process_in_the_back
         def wait(self) -> int:
             return 0
 
-    monkeypatch.setattr(jvm.subprocess, "Popen", Builder)
+    _only_in_jvm(monkeypatch, Builder)
     first, second = jvm.options(), jvm.options()
     assert "SharedArchiveFile" not in first and first == second
     assert started == [[sys.executable, "-m", "sim.compute.jvm", str(jvm.archive_path())]]
@@ -75,11 +82,41 @@ def test_a_missing_archive_is_not_used_and_is_built_once_per_process_in_the_back
     assert jvm.options().endswith(f"-XX:SharedArchiveFile={archive}")
 
 
+def test_a_reinstalled_spark_gets_its_own_archive_even_with_jars_of_the_same_size(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    # The JVM refuses an archive when a class-path jar's modification time differs from the dump's ("A jar
+    # file is not the one used while building the shared archive file"): a venv reinstalled at the same
+    # path has the same jars and sizes, but new times, so it must not be offered the old archive.
+    jars = tmp_path / "spark" / "jars"
+    jars.mkdir(parents=True)
+    jar = jars / "slf4j-api-2.0.17.jar"
+    jar.write_bytes(b"jar")
+    monkeypatch.setenv("SPARK_HOME", str(tmp_path / "spark"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    before = jvm.archive_path()
+    assert before is not None and before == jvm.archive_path()
+    os.utime(jar, ns=(jar.stat().st_atime_ns, jar.stat().st_mtime_ns + 1_000_000_000))
+    after = jvm.archive_path()
+    assert after is not None and after != before and after.parent == before.parent
+
+
+def test_a_build_keeps_only_the_newest_archives(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setattr(jvm, "_dump", lambda path, scratch: path.write_bytes(b"classes"))
+    for age, name in enumerate(["d", "c", "b", "a"]):
+        old = tmp_path / f"spark-classes-{name}.jsa"
+        old.write_bytes(b"old")
+        os.utime(old, (time.time() - 100 * (age + 1),) * 2)
+    assert jvm.build(tmp_path / "spark-classes-new.jsa")
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert kept == [f"spark-classes-{n}.jsa" for n in ["c", "d", "new"]][:jvm.KEEP_ARCHIVES]
+
+
 def test_no_builder_starts_while_another_process_builds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv(jvm.CDS_ENV, raising=False)
     monkeypatch.setattr(jvm, "_builder", [])
-    monkeypatch.setattr(jvm.subprocess, "Popen", lambda *a, **k: pytest.fail("started a second builder"))
+    _only_in_jvm(monkeypatch, lambda *a, **k: pytest.fail("started a second builder"))
     archive = jvm.archive_path()
     assert archive is not None
     archive.parent.mkdir(parents=True)
