@@ -39,6 +39,7 @@ DEFAULT_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 # A mismatched or unreadable archive is not an error (the JVM runs without it): it must not print one into
 # a driver log either.
 _QUIET_CDS = "-Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off"
+KEEP_ARCHIVES = 3  # one per Java and Spark install in use: a few venvs side by side
 _STALE_BUILD_SECONDS = 600.0  # a build lock older than this is a builder that died
 _build_started = threading.Lock()
 _builder: list[threading.Thread] = []
@@ -79,8 +80,10 @@ def archive_path() -> Path | None:
         return None
     java = os.path.realpath(java)
     identity = hashlib.sha256()
-    for part in (java, str(os.stat(java).st_mtime_ns), tuning(),
-                 str(spark), *sorted(f"{p.name}:{p.stat().st_size}" for p in spark.glob("*.jar"))):
+    # The JVM refuses an archive if any jar on its class path has another size or modification time than
+    # when the archive was dumped (a reinstalled venv at the same path), so both are part of its name.
+    jars = sorted(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in spark.glob("*.jar"))
+    for part in (java, str(os.stat(java).st_mtime_ns), tuning(), str(spark), *jars):
         identity.update(part.encode() + b"\0")
     return cache_dir() / "jvm" / f"spark-classes-{identity.hexdigest()[:16]}.jsa"
 
@@ -147,10 +150,20 @@ def build(path: Path) -> bool:
             _dump(partial, Path(tmp))
             if partial.exists() and partial.stat().st_size > 0:
                 os.replace(partial, path)  # whole or not at all: a JVM never maps a half-written archive
+                _prune(path.parent)
                 return True
         return False
     finally:
         lock.unlink(missing_ok=True)
+
+
+def _prune(folder: Path, keep: int = KEEP_ARCHIVES) -> None:
+    """Remove all but the newest `keep` archives: each is ~190 MB, and every reinstall of Java or Spark (a CI
+    image's fresh venv) makes a new one. A JVM that has one mapped keeps it; one starting on a removed path runs
+    without it (`-Xshare:auto`), and the next launch builds it again."""
+    archives = sorted(folder.glob("spark-classes-*.jsa"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in archives[keep:]:
+        old.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:
