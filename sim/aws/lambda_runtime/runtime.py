@@ -21,8 +21,9 @@ from typing import Protocol
 
 from sim import clock, faults
 from sim import context as sim_context
+from sim.aws.lambda_runtime.capacity import Capacity, CapacityStats
 from sim.aws.lambda_runtime.code import CodeStore
-from sim.aws.lambda_runtime.faults import fault_outcome
+from sim.aws.lambda_runtime.faults import FaultOutcome, fault_outcome
 from sim.aws.lambda_runtime.interpreters import interpreter_for
 from sim.aws.lambda_runtime.layer import build_runtime_layer
 from sim.aws.lambda_runtime.models import (
@@ -85,6 +86,7 @@ class LambdaRuntime:
         seed: int = 0,
         max_idle_workers: int = 16,
         credentials: CredentialSource | None = None,
+        capacity: int | None = None,
     ) -> None:
         self._layer = build_runtime_layer(state_dir / "lambda" / "runtime")
         self._code = CodeStore(state_dir / "lambda" / "code")
@@ -104,6 +106,7 @@ class LambdaRuntime:
         self._pending = 0
         self._settled = threading.Condition(self._lock)
         self._closed = False
+        self._capacity = Capacity(capacity)
 
     # -- public -----------------------------------------------------------------------------------
 
@@ -148,6 +151,10 @@ class LambdaRuntime:
         """Every log line this function wrote, in order, across its execution environments."""
         with self._lock:
             return list(self._logs.get(function_name, []))
+
+    def capacity(self) -> CapacityStats:
+        """How many invocations ran at once, and how many had to wait for a slot of this machine."""
+        return self._capacity.stats()
 
     def warm_workers(self, function_name: str) -> int:
         with self._lock:
@@ -211,8 +218,15 @@ class LambdaRuntime:
                                      request_id)
                 return InvocationResult(request_id, payload_out, "Unhandled", "error")
             with clock.busy():  # an invocation is real work: the virtual clock must not skip past it
-                injected = self._inject_fault(config, code, request_id, log)
-                result = injected or self._run(config, code, payload, request_id, log)
+                effect = faults.active().take("lambda", config.name)
+                outcome = fault_outcome(effect, request_id, config.timeout_s) if effect is not None else None
+                if outcome is not None and outcome.delay_seconds:
+                    clock.sleep(outcome.delay_seconds)  # simulated time: skipped by a virtual clock
+                with self._capacity.slot():  # the wait for a slot is not the function's time (capacity.py)
+                    if outcome is not None and outcome.payload is not None:
+                        result = self._inject_fault(config, code, request_id, log, outcome)
+                    else:
+                        result = self._run(config, code, payload, request_id, log)
         finally:
             with self._lock:
                 self._busy[config.name] -= 1
@@ -220,21 +234,15 @@ class LambdaRuntime:
 
     def _inject_fault(
         self, config: FunctionConfig, code: Callable[[], bytes], request_id: str, log: list[LogEvent],
-    ) -> InvocationResult | None:
-        """Apply the active fault plan's `lambda` fault for this invocation, if any (None: run for real).
+        outcome: FaultOutcome,
+    ) -> InvocationResult:
+        """The active fault plan's `lambda` fault for this invocation, instead of running the handler.
 
         The injected result still comes out of an execution environment of the function, as on AWS: a warm
         one, or a cold start reported with its Init Duration; REPORT's Max Memory Used is that environment's
         measured peak, and a timeout ends the environment as Lambda does.
         """
-        effect = faults.active().take("lambda", config.name)
-        if effect is None:
-            return None
-        outcome = fault_outcome(effect, request_id, config.timeout_s)
-        if outcome.delay_seconds:
-            clock.sleep(outcome.delay_seconds)  # simulated time: skipped by a virtual clock
-        if outcome.payload is None:
-            return None
+        assert outcome.payload is not None, "a fault without a payload runs the handler"
         started = self._start_invocation(config, code, request_id, log)
         if isinstance(started, InvocationResult):
             return started
