@@ -1,16 +1,13 @@
 #!/usr/bin/env bash
-# Create (or reuse) Airflow's own virtual environment, .venv-airflow, idempotently.
-# It is rebuilt only when requirements-airflow.txt changed (a stamp keeps its hash).
+# Create (or reuse) Airflow's own virtual environment, .venv-airflow, idempotently: a link to a venv in the
+# user's cache, made once per requirements-airflow.txt and interpreter (scripts/lib/cached_venv.sh), so a fresh
+# checkout does not install Airflow again. AIRFLOW_VENV=path builds it at that path instead, outside the cache.
 # Exit 0 with the venv ready; non-zero with the reason on stderr when it cannot be created.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="${AIRFLOW_VENV:-$ROOT/.venv-airflow}"
 REQS="$ROOT/requirements-airflow.txt"
-STAMP="$VENV/.installed"
-want="$(sha256sum "$REQS" | cut -d' ' -f1)"
-if [[ -x "$VENV/bin/python" && -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
-  exit 0
-fi
+# shellcheck source=lib/cached_venv.sh
+source "$ROOT/scripts/lib/cached_venv.sh"
 # Airflow 3.3 supports Python 3.10-3.13; prefer the project's own 3.11, then 3.12.
 PY="${AIRFLOW_PYTHON:-}"
 if [[ -z "$PY" ]]; then
@@ -21,10 +18,8 @@ if [[ -z "$PY" ]]; then
   done
 fi
 [[ -n "$PY" ]] || { echo "airflow_venv: no Python 3.10-3.13 found (set AIRFLOW_PYTHON)" >&2; exit 2; }
-rm -f "$STAMP"
-[[ -x "$VENV/bin/python" ]] || "$PY" -m venv "$VENV"
-echo "*" > "$VENV/.gitignore"  # the venv ignores itself, as Python 3.13's venv does
-"$VENV/bin/python" -m pip install --quiet --upgrade pip
-# pip warns about every package missing from the extra local indexes: keep only real errors.
-"$VENV/bin/python" -m pip install --quiet -r "$REQS" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
-echo "$want" > "$STAMP"
+if [[ -n "${AIRFLOW_VENV:-}" ]]; then
+  ensure_venv "$AIRFLOW_VENV" "$REQS" "$PY"
+else
+  cached_venv "$ROOT/.venv-airflow" "$REQS" "$PY"
+fi

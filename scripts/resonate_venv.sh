@@ -1,21 +1,13 @@
 #!/usr/bin/env bash
-# Create (or reuse) the Resonate backend's virtual environment, .venv-resonate, idempotently.
-# It is rebuilt only when requirements-resonate.txt changed (a stamp keeps its hash).
+# Create (or reuse) the Resonate backend's virtual environment, .venv-resonate, idempotently: a link to a venv
+# in the user's cache, made once per requirements-resonate.txt and interpreter (scripts/lib/cached_venv.sh).
+# RESONATE_VENV=path builds it at that path instead, outside the cache.
 # Exit 0 with the venv ready; non-zero with the reason on stderr when it cannot be created.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="${RESONATE_VENV:-$ROOT/.venv-resonate}"
 REQS="$ROOT/requirements-resonate.txt"
-STAMP="$VENV/.installed"
-want="$(sha256sum "$REQS" | cut -d' ' -f1)"
-# Test workers (pytest-xdist) may ask for it at the same time: one builds it, the others wait and reuse it.
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$VENV.lock"
-  flock 9
-fi
-if [[ -x "$VENV/bin/python" && -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
-  exit 0
-fi
+# shellcheck source=lib/cached_venv.sh
+source "$ROOT/scripts/lib/cached_venv.sh"
 # resonate-sdk 0.6.x requires Python >= 3.12.
 PY="${RESONATE_PYTHON:-}"
 if [[ -z "$PY" ]]; then
@@ -28,9 +20,8 @@ if [[ -z "$PY" ]]; then
   done
 fi
 [[ -n "$PY" ]] || { echo "resonate_venv: no Python >= 3.12 found (set RESONATE_PYTHON)" >&2; exit 2; }
-rm -f "$STAMP"
-[[ -x "$VENV/bin/python" ]] || "$PY" -m venv "$VENV"
-echo "*" > "$VENV/.gitignore"
-"$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet -r "$REQS" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
-echo "$want" > "$STAMP"
+if [[ -n "${RESONATE_VENV:-}" ]]; then
+  ensure_venv "$RESONATE_VENV" "$REQS" "$PY"
+else
+  cached_venv "$ROOT/.venv-resonate" "$REQS" "$PY"
+fi

@@ -1,0 +1,67 @@
+# Sourced by scripts/airflow_venv.sh and scripts/resonate_venv.sh: a side venv built once per requirements file
+# and interpreter, kept in the user's cache, and linked into the checkout.
+#
+# Why the cache: Airflow's venv takes ~100 s and ~650 MB to install, and every fresh checkout (each CI run,
+# each git worktree) paid that again inside its first `make test`. The venv's content is a function of the
+# requirements file and the interpreter only, so it is keyed by both and shared by every checkout; the
+# checkout's `.venv-x` is a symlink to it. A venv cannot be moved once made, so it is built in place, under a
+# lock (xdist workers and checkouts side by side may ask at once), and counts as made only once its stamp is
+# written. The two most recently used of each kind are kept.
+
+# venv_key REQS PY: what the venv's content depends on.
+venv_key() {
+  { cat "$1"; "$2" -c 'import sys; print(sys.version, sys.executable)'; } | sha256sum | cut -c1-16
+}
+
+# ensure_venv DIR REQS PY: DIR is a venv of PY with REQS installed (built, or rebuilt when either changed).
+ensure_venv() {
+  local dir=$1 reqs=$2 py=$3 key
+  key="$(venv_key "$reqs" "$py")"
+  mkdir -p "$(dirname "$dir")"
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$dir.lock"
+    flock 9
+  fi
+  if [[ -x "$dir/bin/python" && -f "$dir/.installed" && "$(cat "$dir/.installed")" == "$key" ]]; then
+    touch "$dir/.installed"  # last used: what pruning keeps
+    return 0
+  fi
+  rm -rf "$dir"
+  _build_venv "$dir" "$reqs" "$py"
+  echo "$key" > "$dir/.installed"
+}
+
+# _build_venv DIR REQS PY: a new venv of PY at DIR with REQS installed.
+_build_venv() {
+  local dir=$1 reqs=$2 py=$3
+  "$py" -m venv "$dir"
+  echo "*" > "$dir/.gitignore"  # the venv ignores itself, as Python 3.13's venv does
+  # pip warns about every package missing from the extra local indexes: keep only real errors.
+  "$dir/bin/python" -m pip install --quiet --upgrade pip 2> >(grep -v "is ignored: it is neither a file nor" >&2)
+  "$dir/bin/python" -m pip install --quiet -r "$reqs" 2> >(grep -v "is ignored: it is neither a file nor" >&2)
+}
+
+# cached_venv LINK REQS PY: LINK points at a ready venv of PY with REQS installed, in the user's cache.
+cached_venv() {
+  local link=$1 reqs=$2 py=$3 kind cache dir
+  kind="$(basename "$link")"
+  kind="${kind#.}"
+  cache="${XDG_CACHE_HOME:-$HOME/.cache}/stepbricks/venvs"
+  dir="$cache/$kind-$(venv_key "$reqs" "$py")"
+  ensure_venv "$dir" "$reqs" "$py"
+  _prune_venvs "$cache" "$kind" "$dir"
+  if [[ "$(readlink "$link" 2>/dev/null)" != "$dir" ]]; then
+    [[ -L "$link" || ! -e "$link" ]] || rm -rf "$link"  # a venv of the old layout, made in the checkout
+    ln -sfn "$dir" "$link"
+  fi
+}
+
+# _prune_venvs CACHE KIND KEEP: remove all but the two most recently used venvs of KIND (never KEEP).
+_prune_venvs() {
+  local cache=$1 kind=$2 keep=$3 stamp old
+  # shellcheck disable=SC2012  # the names are ours: KIND-hex/.installed
+  ls -1dt "$cache/$kind"-*/.installed 2>/dev/null | tail -n +3 | while read -r stamp; do
+    old="$(dirname "$stamp")"
+    [[ "$old" == "$keep" ]] || rm -rf "$old" "$old.lock"
+  done
+}

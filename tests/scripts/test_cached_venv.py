@@ -1,0 +1,72 @@
+"""Side venvs (Airflow's, Resonate's) are built once per requirements file and interpreter, in the user's cache,
+and every checkout links to the same one: a fresh checkout (each CI run) does not install Airflow again.
+
+`scripts/lib/cached_venv.sh` is sourced as the venv scripts source it; its `_build_venv` is replaced by one that
+makes a venv-shaped directory and counts its builds (the real one runs pip: covered by the DAG tests)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+LIB = Path(__file__).resolve().parents[2] / "scripts" / "lib" / "cached_venv.sh"
+
+
+def _link(cache: Path, checkout: Path, reqs: Path, builds: Path) -> subprocess.CompletedProcess[str]:
+    script = f"""
+        set -euo pipefail
+        source {LIB}
+        _build_venv() {{ mkdir -p "$1/bin"; ln -s {sys.executable} "$1/bin/python"; echo "$1" >> {builds}; }}
+        cached_venv {checkout}/.venv-airflow {reqs} {sys.executable}
+    """
+    return subprocess.run(["bash", "-c", script], env={**os.environ, "XDG_CACHE_HOME": str(cache)},
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+
+
+@pytest.fixture
+def reqs(tmp_path: Path) -> Path:
+    path = tmp_path / "requirements-airflow.txt"
+    path.write_text("apache-airflow==3.3.2\n")
+    return path
+
+
+def test_two_checkouts_share_one_venv_built_once(tmp_path: Path, reqs: Path):
+    cache, builds = tmp_path / "cache", tmp_path / "builds"
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), second.mkdir()
+    assert _link(cache, first, reqs, builds).returncode == 0
+    assert _link(cache, second, reqs, builds).returncode == 0
+    assert _link(cache, first, reqs, builds).returncode == 0
+    (built,) = builds.read_text().split()
+    assert Path(built).is_relative_to(cache / "stepbricks" / "venvs")
+    for checkout in (first, second):
+        link = checkout / ".venv-airflow"
+        assert link.is_symlink() and os.readlink(link) == built and (link / "bin" / "python").exists()
+
+
+def test_changed_requirements_get_a_new_venv_and_only_the_two_latest_are_kept(tmp_path: Path, reqs: Path):
+    cache, builds, checkout = tmp_path / "cache", tmp_path / "builds", tmp_path / "a"
+    checkout.mkdir()
+    for version in ("3.3.0", "3.3.1", "3.3.2"):
+        reqs.write_text(f"apache-airflow=={version}\n")
+        assert _link(cache, checkout, reqs, builds).returncode == 0
+    built = builds.read_text().split()
+    assert len(set(built)) == 3
+    assert os.readlink(checkout / ".venv-airflow") == built[-1]
+    assert [Path(b).exists() for b in built] == [False, True, True]
+
+
+def test_an_interrupted_build_is_built_again_and_an_old_in_checkout_venv_becomes_the_link(tmp_path: Path, reqs: Path):
+    cache, builds, checkout = tmp_path / "cache", tmp_path / "builds", tmp_path / "a"
+    old = checkout / ".venv-airflow" / "bin"
+    old.mkdir(parents=True)  # the layout before the cache: a venv inside the checkout
+    assert _link(cache, checkout, reqs, builds).returncode == 0
+    (built,) = builds.read_text().split()
+    (Path(built) / ".installed").unlink()  # a build that never wrote its stamp did not finish
+    assert _link(cache, checkout, reqs, builds).returncode == 0
+    assert builds.read_text().split() == [built, built]
+    assert (checkout / ".venv-airflow").is_symlink()
