@@ -67,7 +67,8 @@ def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
         return
     wall, own, below = start
     record = {"test": nodeid, "wall": time.monotonic() - wall, "own": time.process_time() - own,
-              "below": max(0.0, _descendants_cpu(os.getpid()) - below)}
+              "below": max(0.0, _descendants_cpu(os.getpid()) - below),
+              "end": time.time()}  # when each worker finished each test: the run's tail, worker by worker
     with open(_out[0] / f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.jsonl", "a") as sink:
         sink.write(json.dumps(record) + "\n")
 
