@@ -5,8 +5,9 @@ sibling module patches one more area and registers its patches and seams at impo
 applies them all and tests/sim/aws/test_moto_seams.py checks every one against the installed moto.
 
 The Step Functions rows (the `sfn_*` modules) are a deferred group: moto's Step Functions interpreter
-costs 0.75 s to import (it pulls in moto's Batch and EC2), so they are loaded, and installed, when moto
-itself first imports `moto.stepfunctions` (the first Step Functions request), not at start-up.
+costs 0.75 s to import, so they are loaded, and installed, when moto itself first imports
+`moto.stepfunctions` (the first Step Functions request), not at start-up. Batch and EC2, which that
+interpreter used to pull in, are imported only when Batch is used (`lazy_batch`).
 `load_all()` loads them now (the seam tests check every row against the installed moto).
 """
 
@@ -24,6 +25,7 @@ from sim.aws.moto_seams import (  # noqa: F401
     iam,
     iam_s3_triggers,
     ids,
+    lazy_batch,
     routing,
     s3_changes,
     s3_defaults,
@@ -65,6 +67,7 @@ STEP_FUNCTIONS_GROUP = ("sfn_api", "sfn_errors", "sfn_execution", "sfn_faults", 
 
 def load_step_functions_seams() -> None:
     """Import the Step Functions seam modules (each registers its rows; applied at once if installed)."""
+    lazy_batch.defer_batch_init()  # before moto's interpreter is imported (lazy_batch.py)
     for name in STEP_FUNCTIONS_GROUP:
         importlib.import_module(f"sim.aws.moto_seams.{name}")
 
