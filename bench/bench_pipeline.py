@@ -13,11 +13,14 @@ Usage: python bench/bench_pipeline.py [--rows 1000000] [--poll-seconds 2]
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +143,40 @@ def simulated_leg(path: Path, poll_seconds: int) -> dict[str, float]:
             "total": time.perf_counter() - t0}
 
 
+@dataclass
+class Peak:
+    """A leg's peak RSS and, at that moment, (RSS, PSS) by kind of process (what `PeakSampler` saw)."""
+
+    peak: float
+    at_peak: dict[str, tuple[float, float]]
+
+
+def in_fresh_process(leg: Callable[..., dict[str, float]], *args: Any) -> tuple[dict[str, float], Peak]:
+    """Run a leg in a new interpreter and measure that process's tree only. In one process the simulated
+    leg's peak counted what the direct leg left behind: pyspark, pandas, scikit-learn and MLflow imported
+    (a simulator process starts at ~100 MB, ~335 MB with those imported) and the direct leg's freed memory
+    the allocator kept; a user's `stepbricks run` has neither."""
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    process = context.Process(target=_measured, args=(results, leg, *args))
+    process.start()
+    outcome = results.get()
+    process.join()
+    if isinstance(outcome, BaseException):
+        raise outcome
+    figures, peak, at_peak = outcome
+    return figures, Peak(peak, at_peak)
+
+
+def _measured(results: Any, leg: Callable[..., dict[str, float]], *args: Any) -> None:
+    try:
+        with PeakSampler() as memory:
+            figures = leg(*args)
+        results.put((figures, memory.peak, memory.at_peak))
+    except BaseException as error:  # handed to the parent, which raises it
+        results.put(RuntimeError(f"{leg.__name__} failed: {error!r}"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -156,12 +193,11 @@ def main() -> None:
         generate(path, rows=args.rows, seed=11, fmt="csv", dirty_share=0.01)
         t_gen = time.perf_counter() - t
         size_mb = path.stat().st_size / 1e6
-        with PeakSampler() as direct_mem:
-            from sim.compute import jvm
+        from sim.compute import jvm
 
-            direct = direct_leg(path, work, jvm.options() if args.direct_jvm == "tuned" else "")
-        with PeakSampler() as sim_mem:
-            simulated = simulated_leg(path, args.poll_seconds)
+        direct, direct_mem = in_fresh_process(direct_leg, path, work,
+                                              jvm.options() if args.direct_jvm == "tuned" else "")
+        simulated, sim_mem = in_fresh_process(simulated_leg, path, args.poll_seconds)
     overhead = simulated["flight"] - direct["compute"]
     print(f"rows {args.rows:,} (generated in {t_gen:.1f} s, {size_mb:.0f} MB) — same run, both legs")
     print(f"{'leg':<34}{'seconds':>10}")
