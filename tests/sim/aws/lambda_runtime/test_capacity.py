@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
 import threading
 import time
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from sim.aws.lambda_runtime import FunctionConfig, LambdaRuntime
+from sim.aws.lambda_runtime import LambdaRuntime
 from sim.aws.lambda_runtime.capacity import CAPACITY_ENV, Capacity, default_slots
+from tests.sim.aws.lambda_runtime.functions import NO_ENDPOINT, config, package
 
 
 def test_at_most_the_slots_run_at_once_and_the_rest_wait_their_turn():
@@ -67,16 +65,9 @@ def test_the_slots_default_to_four_per_core_and_the_variable_sets_them(monkeypat
         Capacity()
 
 
-def _zip(source: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
-    return buffer.getvalue()
-
-
 @pytest.fixture
 def one_slot(tmp_path: Path) -> Iterator[LambdaRuntime]:
-    runtime = LambdaRuntime(state_dir=tmp_path, base_env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, capacity=1)
+    runtime = LambdaRuntime(state_dir=tmp_path, base_env=NO_ENDPOINT, capacity=1)
     yield runtime
     runtime.close()
 
@@ -84,16 +75,13 @@ def one_slot(tmp_path: Path) -> Iterator[LambdaRuntime]:
 def test_queued_invocations_succeed_even_when_their_wait_outlasts_the_timeout(one_slot: LambdaRuntime):
     # Each handler needs 0.4 s of its 1 s timeout; the fourth waits ~1.2 s for the single slot. On AWS each
     # would have run at once in its own environment, so none may time out (Lambda counts from the handler).
-    code = _zip("import time\ndef handler(event, context):\n    time.sleep(0.4)\n    return event['n']\n")
-    config = FunctionConfig(name="queued", version="$LATEST", handler="app.handler", runtime="python3.11",
-                            arn="arn:aws:lambda:us-east-1:123456789012:function:queued", timeout_s=1.0,
-                            memory_mb=128, region="us-east-1", account_id="123456789012",
-                            code_sha256=hashlib.sha256(code).hexdigest())
-    one_slot.invoke(config, lambda: code, b'{"n": 0}')  # the environment is warm: the waits are the queue's
+    code = package("import time\ndef handler(event, context):\n    time.sleep(0.4)\n    return event['n']\n")
+    queued = config("queued", code, timeout_s=1.0)
+    one_slot.invoke(queued, lambda: code, b'{"n": 0}')  # the environment is warm: the waits are the queue's
     results: dict[int, object] = {}
 
     def invoke(n: int) -> None:
-        results[n] = one_slot.invoke(config, lambda: code, f'{{"n": {n}}}'.encode())
+        results[n] = one_slot.invoke(queued, lambda: code, f'{{"n": {n}}}'.encode())
 
     began = time.monotonic()
     threads = [threading.Thread(target=invoke, args=(n,)) for n in range(1, 5)]
@@ -101,7 +89,7 @@ def test_queued_invocations_succeed_even_when_their_wait_outlasts_the_timeout(on
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert time.monotonic() - began > config.timeout_s  # the last one did wait longer than its timeout
+    assert time.monotonic() - began > queued.timeout_s  # the last one did wait longer than its timeout
     assert {n: (r.status, r.payload) for n, r in results.items()} == {n: ("success", str(n).encode()) for n in
                                                                        range(1, 5)}
     durations = [float(line.split("\tDuration: ")[1].split(" ms")[0])

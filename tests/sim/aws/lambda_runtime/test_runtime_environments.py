@@ -3,45 +3,30 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import sys
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from sim.aws.lambda_runtime import FunctionConfig, LambdaRuntime
+from sim.aws.lambda_runtime import LambdaRuntime
 from sim.aws.lambda_runtime.code import CodeStore
 from sim.aws.lambda_runtime.interpreters import interpreter_for
 from sim.aws.lambda_runtime.layer import RUNTIME_PACKAGES, build_runtime_layer
-
-
-def _zip(source: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
-    return buffer.getvalue()
-
-
-def _config(name: str, code: bytes, *, runtime: str = "python3.11", timeout_s: float = 3.0) -> FunctionConfig:
-    return FunctionConfig(name=name, version="$LATEST", arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
-                          handler="app.handler", runtime=runtime, timeout_s=timeout_s, memory_mb=128,
-                          region="us-east-1", account_id="123456789012",
-                          code_sha256=hashlib.sha256(code).hexdigest())
+from tests.sim.aws.lambda_runtime.functions import NO_ENDPOINT, config, package
 
 
 @pytest.fixture
 def runtime(tmp_path: Path) -> Iterator[LambdaRuntime]:
-    rt = LambdaRuntime(state_dir=tmp_path, base_env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}, max_idle_workers=1)
+    rt = LambdaRuntime(state_dir=tmp_path, base_env=NO_ENDPOINT, max_idle_workers=1)
     yield rt
     rt.close()
 
 
 def test_the_same_package_is_extracted_once_per_code_hash(tmp_path: Path):
     store = CodeStore(tmp_path)
-    code = _zip("def handler(e, c):\n    return 1\n")
+    code = package("def handler(e, c):\n    return 1\n")
     sha = hashlib.sha256(code).hexdigest()
     first = store.task_root(sha, code)
     (first / "marker").write_text("kept")
@@ -57,8 +42,8 @@ def test_runtime_layer_links_boto3_and_its_dependencies_only(tmp_path: Path):
 
 
 def test_least_recently_used_idle_environment_is_reclaimed_beyond_the_cap(runtime: LambdaRuntime):
-    code_a, code_b = _zip("def handler(e, c):\n    return 'a'\n"), _zip("def handler(e, c):\n    return 'b'\n")
-    a, b = _config("fa", code_a), _config("fb", code_b)
+    code_a, code_b = package("def handler(e, c):\n    return 'a'\n"), package("def handler(e, c):\n    return 'b'\n")
+    a, b = config("fa", code_a), config("fb", code_b)
     assert runtime.invoke(a, lambda: code_a, b"{}").cold_start is True
     assert runtime.invoke(a, lambda: code_a, b"{}").cold_start is False
     assert runtime.invoke(b, lambda: code_b, b"{}").cold_start is True  # evicts fa's environment (cap 1)
@@ -67,22 +52,22 @@ def test_least_recently_used_idle_environment_is_reclaimed_beyond_the_cap(runtim
 
 
 def test_a_crashing_worker_fails_with_runtime_exit_error_and_is_replaced(runtime: LambdaRuntime):
-    code = _zip("import os\ndef handler(e, c):\n    if e.get('crash'):\n        os._exit(3)\n    return 'ok'\n")
-    config = _config("crashy", code)
-    result = runtime.invoke(config, lambda: code, b'{"crash": true}')
+    code = package("import os\ndef handler(e, c):\n    if e.get('crash'):\n        os._exit(3)\n    return 'ok'\n")
+    crashy = config("crashy", code)
+    result = runtime.invoke(crashy, lambda: code, b'{"crash": true}')
     assert result.function_error == "Unhandled"
     body = json.loads(result.payload)
     assert body["errorType"] == "Runtime.ExitError"
     assert body["errorMessage"].endswith("Runtime exited with error: exit status 3")
-    again = runtime.invoke(config, lambda: code, b"{}")
+    again = runtime.invoke(crashy, lambda: code, b"{}")
     assert (again.payload, again.cold_start) == (b'"ok"', True)
 
 
 @pytest.mark.skipif(interpreter_for("python3.12")[1] != "3.12", reason="no Python 3.12 on this machine")
 def test_function_runs_on_the_python_its_runtime_names(runtime: LambdaRuntime):
     # PEP 695 `type` statements are a SyntaxError before 3.12.
-    code = _zip("import sys\ntype Rows = list[dict]\ndef handler(e, c):\n    return list(sys.version_info[:2])\n")
-    result = runtime.invoke(_config("py312", code, runtime="python3.12"), lambda: code, b"{}")
+    code = package("import sys\ntype Rows = list[dict]\ndef handler(e, c):\n    return list(sys.version_info[:2])\n")
+    result = runtime.invoke(config("py312", code, runtime="python3.12"), lambda: code, b"{}")
     assert json.loads(result.payload) == [3, 12]
     assert result.log[0].message.startswith("INIT_START Runtime Version: python:3.12")
 
