@@ -14,7 +14,7 @@ from tests.reliability.conftest import make_runner
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 FILES = int(os.environ.get("STEPBRICKS_LOAD_FILES", "4"))
-PEAK_RSS_LIMIT_MB = 6000  # simulator + one Spark cluster + Lambda workers + the test's Spark session
+PEAK_RSS_LIMIT_MB = 5000  # 4 files: 2,416 MB; 100 files (bench_load): 3,684 MB. At most 8 busy Lambda environments (capacity.py)
 
 
 def test_files_uploaded_at_once_all_succeed_with_complete_outputs_in_bounded_memory(
