@@ -13,9 +13,11 @@ venv_key() {
   { cat "$1"; "$2" -c 'import sys; print(sys.version, sys.executable)'; } | sha256sum | cut -c1-16
 }
 
-# ensure_venv DIR REQS PY: DIR is a venv of PY with REQS installed (built, or rebuilt when either changed).
+# ensure_venv DIR REQS PY [OURS]: DIR is a venv of PY with REQS installed (built, or installed into again when
+# either changed). Only a venv of the cache (OURS=ours) is removed before it is built again: a path the user
+# named (AIRFLOW_VENV, RESONATE_VENV) may hold more than we put there.
 ensure_venv() {
-  local dir=$1 reqs=$2 py=$3 key
+  local dir=$1 reqs=$2 py=$3 ours=${4:-} key
   key="$(venv_key "$reqs" "$py")"
   mkdir -p "$(dirname "$dir")"
   if command -v flock >/dev/null 2>&1; then
@@ -26,15 +28,16 @@ ensure_venv() {
     touch "$dir/.installed"  # last used: what pruning keeps
     return 0
   fi
-  rm -rf "$dir"
+  rm -f "$dir/.installed"
+  [[ "$ours" != ours ]] || rm -rf "$dir"  # an unstamped venv of ours is a build that did not finish
   _build_venv "$dir" "$reqs" "$py"
   echo "$key" > "$dir/.installed"
 }
 
-# _build_venv DIR REQS PY: a new venv of PY at DIR with REQS installed.
+# _build_venv DIR REQS PY: REQS installed into a venv of PY at DIR (made if missing).
 _build_venv() {
   local dir=$1 reqs=$2 py=$3
-  "$py" -m venv "$dir"
+  [[ -x "$dir/bin/python" ]] || "$py" -m venv "$dir"
   echo "*" > "$dir/.gitignore"  # the venv ignores itself, as Python 3.13's venv does
   # pip warns about every package missing from the extra local indexes: keep only real errors.
   "$dir/bin/python" -m pip install --quiet --upgrade pip 2> >(grep -v "is ignored: it is neither a file nor" >&2)
@@ -48,7 +51,7 @@ cached_venv() {
   kind="${kind#.}"
   cache="${XDG_CACHE_HOME:-$HOME/.cache}/stepbricks/venvs"
   dir="$cache/$kind-$(venv_key "$reqs" "$py")"
-  ensure_venv "$dir" "$reqs" "$py"
+  ensure_venv "$dir" "$reqs" "$py" ours
   _prune_venvs "$cache" "$kind" "$dir"
   if [[ "$(readlink "$link" 2>/dev/null)" != "$dir" ]]; then
     [[ -L "$link" || ! -e "$link" ]] || rm -rf "$link"  # a venv of the old layout, made in the checkout

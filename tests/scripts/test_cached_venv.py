@@ -70,3 +70,22 @@ def test_an_interrupted_build_is_built_again_and_an_old_in_checkout_venv_becomes
     assert _link(cache, checkout, reqs, builds).returncode == 0
     assert builds.read_text().split() == [built, built]
     assert (checkout / ".venv-airflow").is_symlink()
+
+
+def test_a_venv_the_user_named_is_installed_into_again_never_removed(tmp_path: Path, reqs: Path):
+    named, builds = tmp_path / "my-venv", tmp_path / "builds"
+    (named / "bin").mkdir(parents=True)
+    (named / "bin" / "python").symlink_to(sys.executable)
+    (named / "theirs.txt").write_text("kept")  # something the user put there
+    script = f"""
+        set -euo pipefail
+        source {LIB}
+        _build_venv() {{ echo "$1" >> {builds}; }}
+        ensure_venv {named} {reqs} {sys.executable}
+    """
+    for version in ("3.3.1", "3.3.2"):
+        reqs.write_text(f"apache-airflow=={version}\n")
+        done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+    assert builds.read_text().split() == [str(named), str(named)]  # installed into twice, once per change
+    assert (named / "theirs.txt").read_text() == "kept"
