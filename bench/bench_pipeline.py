@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import queue
 import sys
 import tempfile
 import threading
@@ -160,7 +161,13 @@ def in_fresh_process(leg: Callable[..., dict[str, float]], *args: Any) -> tuple[
     results = context.Queue()
     process = context.Process(target=_measured, args=(results, leg, *args))
     process.start()
-    outcome = results.get()
+    while True:  # a leg that dies without a word (killed, a crash in C) must not hang the bench
+        try:
+            outcome = results.get(timeout=5)
+            break
+        except queue.Empty:
+            if not process.is_alive():
+                raise RuntimeError(f"{leg.__name__} died with exit code {process.exitcode}") from None
     process.join()
     if isinstance(outcome, BaseException):
         raise outcome
