@@ -19,7 +19,6 @@ from __future__ import annotations
 import importlib.util
 import sys
 import threading
-from types import ModuleType
 from typing import Any
 
 PACKAGE = "moto.batch"
@@ -53,7 +52,7 @@ def defer_batch_init() -> bool:
     return True
 
 
-def deferred(module: ModuleType | None = None) -> bool:
+def deferred() -> bool:
     """Whether `moto.batch`'s `__init__` has not run yet (what the specs check)."""
-    package = module or sys.modules.get(PACKAGE)
+    package = sys.modules.get(PACKAGE)
     return package is not None and "batch_backends" not in package.__dict__
