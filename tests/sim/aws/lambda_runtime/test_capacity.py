@@ -11,7 +11,7 @@ import pytest
 
 from sim.aws.lambda_runtime import LambdaRuntime
 from sim.aws.lambda_runtime.capacity import CAPACITY_ENV, Capacity, default_slots
-from tests.sim.aws.lambda_runtime.functions import NO_ENDPOINT, config, package
+from tests.sim.aws.lambda_runtime.functions import config, local_runtime, package
 
 
 def test_at_most_the_slots_run_at_once_and_the_rest_wait_their_turn():
@@ -67,9 +67,8 @@ def test_the_slots_default_to_four_per_core_and_the_variable_sets_them(monkeypat
 
 @pytest.fixture
 def one_slot(tmp_path: Path) -> Iterator[LambdaRuntime]:
-    runtime = LambdaRuntime(state_dir=tmp_path, base_env=NO_ENDPOINT, capacity=1)
-    yield runtime
-    runtime.close()
+    with local_runtime(tmp_path, capacity=1) as runtime:
+        yield runtime
 
 
 def test_queued_invocations_succeed_even_when_their_wait_outlasts_the_timeout(one_slot: LambdaRuntime):

@@ -14,14 +14,13 @@ from sim.aws.lambda_runtime import LambdaRuntime
 from sim.aws.lambda_runtime.code import CodeStore
 from sim.aws.lambda_runtime.interpreters import interpreter_for
 from sim.aws.lambda_runtime.layer import RUNTIME_PACKAGES, build_runtime_layer
-from tests.sim.aws.lambda_runtime.functions import NO_ENDPOINT, config, package
+from tests.sim.aws.lambda_runtime.functions import config, local_runtime, package
 
 
 @pytest.fixture
 def runtime(tmp_path: Path) -> Iterator[LambdaRuntime]:
-    rt = LambdaRuntime(state_dir=tmp_path, base_env=NO_ENDPOINT, max_idle_workers=1)
-    yield rt
-    rt.close()
+    with local_runtime(tmp_path, max_idle_workers=1) as rt:
+        yield rt
 
 
 def test_the_same_package_is_extracted_once_per_code_hash(tmp_path: Path):
