@@ -155,10 +155,6 @@ def up(
 
             store_local_token(env, sim.databricks.token)
         spinner.stop()
-        STATE_HOME.mkdir(parents=True, exist_ok=True)
-        fd = os.open(ENDPOINTS_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump({"pid": os.getpid(), "env": env}, fh)
         console.print(endpoints_table(env))
         if enforce_iam:
             console.print("IAM is enforced: Lambdas and state machines run with their roles' credentials; the "
@@ -178,6 +174,13 @@ def up(
             console.print(f"Mock config: {mock_config} ({len(plan.scopes())} test case(s)); edits are in force from "
                           "the next execution on.", highlight=False)
         console.print("Ctrl-C stops it.")
+        # The endpoints file last: whoever waits for it (`stepbricks env`, a script, a test) finds `up` ready
+        # and everything it has to say already printed.
+        sys.stdout.flush()
+        STATE_HOME.mkdir(parents=True, exist_ok=True)
+        fd = os.open(ENDPOINTS_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"pid": os.getpid(), "env": env}, fh)
         try:
             while not stop.wait(0.5):
                 pass
