@@ -54,8 +54,13 @@ def test_job_cluster_honours_spark_conf_and_env_vars_then_a_stuck_task_gets_its_
     # cluster restarts on next use.
     signal = StartSignal()
     stuck = tmp_path / "stuck.py"
+    # It signals from inside its swallowing loop: signalled before it, a stop landing in between ended the
+    # attempt from the worker (seen once in a full run on a loaded machine), which is not this case.
     stuck.write_text(
-        signal.connect + "import time\nwhile True:\n    try:\n        time.sleep(600)\n    except BaseException:\n        pass\n"
+        "import socket, time\nsignalled = False\nwhile True:\n    try:\n        if not signalled:\n"
+        "            signalled = True\n"
+        f"            socket.create_connection(('127.0.0.1', {signal.port})).close()\n"
+        "        time.sleep(600)\n    except BaseException:\n        pass\n"
     )
     handle = cluster.run(invocation(kind="python_file", source_path=stuck))
     signal.wait()
