@@ -21,6 +21,15 @@ class World(SeedWorld):
     aws: Any  # sim.aws.AwsSimulator
     env: dict[str, str]
 
+    def trigger_recorded(self, backend: Backend, run_id: str) -> bool:
+        """The trigger message is deleted (the worker deletes it once `run-now` answered): called once the
+        job has a run, so the message was sent and taken, and an empty queue means it is gone."""
+        sqs = self.aws.client("sqs")
+        url = sqs.get_queue_url(QueueName=f"{backend.env['CALLBACK_PREFIX']}-jobs")["QueueUrl"]
+        counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]  # fmt: skip
+        return all(int(n) == 0 for n in counts.values())
+
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:

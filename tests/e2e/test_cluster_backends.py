@@ -32,6 +32,7 @@ from harness.engines import (
 )
 from harness.proctree import descendants
 from harness.runner import RunResult, run_pipeline
+from harness.views import failure_reason
 from sim.data.generator import generate
 from sim.simulator import Simulator
 
@@ -111,7 +112,7 @@ def _fly(root: Path, *, spark: str | None, mlflow: str | None = None, shared_dir
 
 def _assert_pipeline_succeeded(flight: Flight) -> None:
     result = flight.result
-    assert result.succeeded, (result.trace.error, result.trace.cause)
+    assert result.succeeded, (result.trace.error, result.trace.cause, failure_reason(result.trace))
     etl = result.step_output("etl")
     assert etl["rows_in"] == ROWS
     assert etl["rows_written"] + etl["rows_quarantined"] == ROWS and etl["rows_quarantined"] > 0

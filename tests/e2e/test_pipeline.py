@@ -49,7 +49,7 @@ def test_pipeline_succeeds_on_clean_data_and_notifies_success(
 
     result = _fly(stepbricks, deployed_pipeline, path)
 
-    assert result.succeeded, (result.trace.error, result.trace.cause)
+    assert result.succeeded, (result.trace.error, result.trace.cause, failure_reason(result.trace))
     visited = [v.name for v in result.trace.visits]
     for state in ("ValidateFile", "NotifySuccess"):
         assert state in visited
@@ -71,7 +71,7 @@ def test_dirty_rows_are_quarantined_and_counted_exactly(stepbricks, deployed_pip
 
     result = _fly(stepbricks, deployed_pipeline, path)
 
-    assert result.succeeded, (result.trace.error, result.trace.cause)
+    assert result.succeeded, (result.trace.error, result.trace.cause, failure_reason(result.trace))
     etl = result.step_output("etl")
     assert etl["rows_in"] == report.rows
     assert etl["rows_quarantined"] == report.rows - report.clean_rows
@@ -116,7 +116,7 @@ def test_callback_variant_succeeds_with_task_tokens(stepbricks, deployed_pipelin
 
     result = _fly(stepbricks, deployed_pipeline, path, variant="callback")
 
-    assert result.succeeded, (result.trace.error, result.trace.cause)
+    assert result.succeeded, (result.trace.error, result.trace.cause, failure_reason(result.trace))
     assert result.step_output("evaluate")["gate"]["passed"] is True
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from harness.runner import RunResult, run_pipeline
+from harness.views import failure_reason
 from sim.data.generator import generate
 
 pytestmark = pytest.mark.e2e
@@ -67,7 +68,7 @@ def test_http_variant_runs_the_jobs_through_http_tasks_and_succeeds(stepbricks, 
 
     result = _fly(stepbricks, deployed_pipeline, path)
 
-    assert result.succeeded, (result.trace.error, result.trace.cause)
+    assert result.succeeded, (result.trace.error, result.trace.cause, failure_reason(result.trace))
     etl = result.step_output("etl")
     assert (etl["rows_in"], etl["rows_written"]) == (report.rows, report.clean_rows)
     assert result.step_output("train")["model_version"]
@@ -93,7 +94,7 @@ def test_a_lost_run_now_answer_and_a_throttled_poll_are_retried_without_a_second
 
     result = _fly(stepbricks, deployed_pipeline, path)
 
-    assert result.succeeded, (result.trace.error, result.trace.cause)
+    assert result.succeeded, (result.trace.error, result.trace.cause, failure_reason(result.trace))
     (start_etl,) = _visits(result, "StartEtl")
     assert start_etl.attempts == 2
     assert _visits(result, "CheckEtl")[0].attempts == 2

@@ -13,6 +13,7 @@ import pytest
 from harness.deploy import DeployConfig, Deployment, deploy
 from harness.iam_policies import POLICY_NAME
 from harness.runner import run_pipeline
+from harness.views import failure_reason
 from sim.data.generator import generate
 from sim.simulator import Simulator
 
@@ -42,7 +43,7 @@ def test_the_reference_pipeline_succeeds_with_every_role_held_to_its_least_privi
 
     result = run_pipeline(env, deployment, path, timeout=FLIGHT_SECONDS)
 
-    assert result.succeeded, (result.trace.error, result.trace.cause)
+    assert result.succeeded, (result.trace.error, result.trace.cause, failure_reason(result.trace))
     assert result.step_output("evaluate")["gate"]["passed"] is True
     assert sim.aws.sns_messages(deployment.topic_arn), "send-notification published with its role's sns:Publish"
     iam = sim.aws.client("iam")

@@ -20,6 +20,7 @@ from harness.deploy import DeployConfig, deploy
 from harness.follow import poll_history
 from harness.reporting import report_for_result
 from harness.runner import run_pipeline
+from harness.views import failure_reason
 from sim import faults
 from sim.data.generator import generate
 from sim.simulator import Simulator
@@ -35,7 +36,7 @@ def _fly(root: Path, data: Path) -> dict[str, str]:
         env = sim.env
         deployment = deploy(env, DeployConfig(poll_seconds=30))
         result = run_pipeline(env, deployment, data, timeout=900)
-        assert result.succeeded, (result.trace.error, result.trace.cause)
+        assert result.succeeded, (result.trace.error, result.trace.cause, failure_reason(result.trace))
         sfn = sim.aws.client("stepfunctions")
         history = poll_history(sfn, result.execution_arn)  # every page
         listed = _runs_list(env)

@@ -26,6 +26,11 @@ class World(SeedWorld):
     def promise(self, promise_id: str) -> dict:
         return requests.get(f"{self.promises.url}/promises/{promise_id}", timeout=10).json()
 
+    def trigger_recorded(self, backend: Backend, run_id: str) -> bool:
+        """The seed's `ctx.run(run_job)` step (the function's second child, `<id>.2`; its first is the
+        promise the job resolves) is RESOLVED: Resonate re-runs a step only if its promise is pending."""
+        return self.promise(f"{run_id}.2").get("state") == "RESOLVED"
+
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
