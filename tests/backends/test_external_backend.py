@@ -94,7 +94,8 @@ def test_the_end_to_end_suite_passes_on_the_external_backend_and_skips_simulator
 
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=E2E_SECONDS)
 
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    up_log = (stepbricks_up["home"] / "up.log").read_text(errors="replace")
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:] + "\nstepbricks up:\n" + up_log[-3000:]
     outcomes = _outcomes(junit)
     pipeline = {k: v for k, v in outcomes.items() if "test_pipeline" in k or "test_readme" in k}
     simulator_only = {k: v for k, v in outcomes.items() if "test_simulator_only_features" in k}
