@@ -24,6 +24,7 @@ from bench.table import report
 from harness.experiment.cli_run import summary_table
 from harness.experiment.experiment import run_experiment
 from harness.experiment.runner import ExperimentConfig, Runner, prepare_slots
+from sim.compute import pool
 from sim.simulator import Simulator
 
 
@@ -35,11 +36,13 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--baseline", type=int, default=4, help="plans also flown on one slot (0: skip)")
     parser.add_argument("--repeat", action="store_true", help="fly the seed twice and compare verdicts")
+    parser.add_argument("--no-standby", action="store_true",
+                        help="no standby worker (what `stepbricks experiment` did before it kept one)")
     parser.add_argument("--out", type=Path, default=Path(".stepbricks/bench-experiment"))
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     console = Console()
-    with Simulator.start() as sim:
+    with Simulator.start(standby_worker=not args.no_standby) as sim:
         env = {**os.environ, **sim.env}
         slots = prepare_slots(env, args.concurrency)
         config = ExperimentConfig(rows=args.rows, concurrency=args.concurrency)
@@ -55,6 +58,9 @@ def main() -> int:
         repeat = run_experiment(runner, plans=args.plans, seed=args.seed, shrink_violations=False) if args.repeat \
             else None
     console.print(summary_table(result))
+    workers = pool.shared()
+    console.print(f"worker restarts served by a warm worker: {workers.leased}; standbys started: "
+                  f"{workers.standbys_started}")
     per_plan = result.wall_seconds / max(1, args.plans)
     console.print(f"seconds per plan ({args.concurrency} slots): {per_plan:,.1f}")
     report(f"stepbricks experiment, seconds per plan, concurrency {args.concurrency}", per_plan, "s", 3.0)

@@ -51,7 +51,7 @@ def run_command(*, plans: int, seed: int, concurrency: int, rows: int, shrink: b
     if loaded:
         console.print(f"invariants from entry points: {', '.join(loaded)}")
     with console.status("starting the simulator and deploying one pipeline per slot…"):
-        sim_cm = Simulator.start()
+        sim_cm = Simulator.start(standby_worker=True)  # plans kill workers: restarts lease a warm standby
         sim = sim_cm.__enter__()
     try:
         env = {**os.environ, **sim.env}

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from multiprocessing.connection import Connection, answer_challenge, deliver_challenge
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from sim.compute import log_delivery
 from sim.compute.backends import ClusterBackend, SessionPlan
 from sim.compute.backends.local import LocalBackend
 from sim.compute.contract import Outcome, TaskInvocation, TaskResult
-from sim.compute.pool import WarmPool, WorkerProcess
+from sim.compute.pool import WarmPool, WorkerProcess, standby_from_env
 from sim.compute.protocol import (
     Binding,
     CancelTask,
@@ -150,6 +150,8 @@ class LocalCluster:
         # off only when the first Spark task comes long after the start (`stepbricks up`): a flight that
         # follows at once ran no faster with it, and each test cluster paid it (docs/performance.md).
         self.warm_engine = False
+        # A second worker warming in the pool, leased when this cluster's worker dies (sim.compute.pool).
+        self.standby = standby_from_env()
         self.directory = state_dir / "clusters" / cluster_id
         self.log_path = self.directory / "driver.log"
         self._dbfs_root = state_dir / "dbfs"
@@ -360,8 +362,10 @@ class LocalCluster:
                               binding=asdict(binding))
         return _Launch(launch_env, config, plan, self.directory, key=hashlib.sha256(key.encode()).hexdigest())
 
-    def _spawn(self, launch: _Launch) -> tuple[WorkerProcess, socket.socket, bytes]:
-        """Start a new worker process; it connects back to the returned server (caller holds the lock)."""
+    def _spawn(self, launch: _Launch, *, standby: bool = False) -> tuple[WorkerProcess, socket.socket, bytes]:
+        """Start a new worker process; it connects back to the returned server (caller holds the lock, except
+        a standby's thread: this reads nothing the lock guards). Its output goes to this cluster's driver log,
+        a standby's nowhere until a cluster leases it."""
         config, env, cwd = launch.config, dict(launch.env), launch.cwd
         scratch = None
         if launch.key is not None:
@@ -389,7 +393,7 @@ class LocalCluster:
         process.stdin.write(authkey.hex().encode() + b"\n" + json.dumps(asdict(config)).encode() + b"\n")
         process.stdin.close()
         worker = WorkerProcess(process, key=launch.key, scratch=scratch)
-        worker.write_to(self.log_path)
+        worker.write_to(None if standby else self.log_path)
         worker.pump_output()
         return worker, server, authkey
 
@@ -448,7 +452,46 @@ class LocalCluster:
                 self._dispatch(handle)
             self._running.set()
             self._settled.set()
+        self._ensure_standby(launch)
         self._read(worker)
+
+    def _ensure_standby(self, launch: _Launch) -> None:
+        """Start a standby worker in the background if this cluster wants one, its worker has died before (a
+        cluster whose worker never dies never pays for a second JVM) and none is idle or starting."""
+        if not (self.standby and self.restarts) or launch.key is None or self._pool is None:
+            return
+        if not self._pool.claim_standby(launch.key):
+            return
+        threading.Thread(target=self._stand_by, args=(launch,), name=f"standby-{self.cluster_id}",
+                         daemon=True).start()
+
+    def _stand_by(self, launch: _Launch) -> None:
+        """Start a worker like this cluster's, warm its engine and ML libraries, release it into the pool.
+
+        Not part of any simulation (no clock, no context: a plain thread), and never under the cluster's lock:
+        a restart may be waiting for this standby in `WarmPool.take` while holding it."""
+        assert launch.key is not None and self._pool is not None
+        pool, key = self._pool, launch.key
+        warm = _Launch(launch.env, replace(launch.config, warm_engine=True), launch.plan, launch.cwd, key)
+        worker = None
+        try:
+            worker, server, authkey = self._spawn(warm, standby=True)
+            pool.standby_started(key, worker)
+            connection = _accept(server, authkey, worker.process)
+            if connection is None:
+                raise RuntimeError("the standby worker exited before it connected")
+            worker.connection = connection
+            if not isinstance(connection.recv(), WorkerReady):
+                raise RuntimeError("the standby worker could not start Spark")
+            connection.send(Release())
+            answer = connection.recv()
+            if not isinstance(answer, Released) or not answer.ok:
+                raise RuntimeError(f"the standby worker could not reset: {getattr(answer, 'reason', answer)}")
+            worker.releases = worker.released = 1
+        except Exception:  # a standby is an optimisation: the next restart starts its own worker instead
+            pool.standby_failed(key, worker)
+            return
+        pool.standby_ready(key, worker)
 
     def _read(self, worker: WorkerProcess) -> None:
         connection, process = worker.connection, worker.process

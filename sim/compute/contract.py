@@ -101,8 +101,9 @@ class ClusterPool(Protocol):
     def default_cluster_id(self) -> str:
         """The always-present all-purpose cluster (started lazily on first use)."""
 
-    def warm_default(self, *, engine: bool) -> None:
-        """Start the default cluster now; `engine` also has it run `sim.compute.warmup` while PENDING."""
+    def warm_default(self, *, engine: bool, standby: bool = False) -> None:
+        """Start the default cluster now; `engine` also has it run `sim.compute.warmup` while PENDING, and
+        `standby` keeps a warm second worker for its restarts."""
 
     def get(self, cluster_id: str) -> Cluster:
         """A long-lived cluster; raises KeyError if unknown. Starts it if terminated."""

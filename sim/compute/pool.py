@@ -13,6 +13,13 @@ Bounded: at most `STEPBRICKS_WORKER_POOL` idle workers (default 1; 0 turns pooli
 arrives. Idle workers die with this process: killed at exit, and a worker whose manager connection closes
 (this process killed outright) exits by itself, its JVM with it.
 
+A standby (Databricks instance pools' "min idle instances"): a cluster that asks for one has a second
+worker started in the background once it is RUNNING, its engine and ML libraries warmed while it waits
+idle here; when the cluster's worker dies (a killed worker, a crash) its restart leases the standby
+instead of starting a JVM, and a new standby is started behind it. Off unless asked for
+(`LocalCluster.standby`, `Simulator.start(standby_worker=True)`, `STEPBRICKS_WORKER_STANDBY=1`): it costs
+a JVM's memory and start-up CPU, which pay off only where workers die often (`stepbricks experiment`).
+
 Process-wide on purpose (docs/contracts.md, module state): a worker outlives the simulator that started
 it, which is the point. Idle timeouts are real time: idle workers are this process's resources, not part
 of any simulation.
@@ -33,8 +40,14 @@ from pathlib import Path
 
 SIZE_ENV = "STEPBRICKS_WORKER_POOL"
 IDLE_ENV = "STEPBRICKS_WORKER_POOL_IDLE_SECONDS"
+STANDBY_ENV = "STEPBRICKS_WORKER_STANDBY"
 DEFAULT_SIZE = 1
 DEFAULT_IDLE_SECONDS = 300.0
+
+
+def standby_from_env() -> bool:
+    """`STEPBRICKS_WORKER_STANDBY`: 1/true/yes asks every cluster of the process for a standby."""
+    return os.environ.get(STANDBY_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
 @dataclass(eq=False)
@@ -125,14 +138,18 @@ class WarmPool:
         self._lock = threading.Condition()
         self._idle: list[WorkerProcess] = []  # oldest first
         self._returning: list[WorkerProcess] = []  # released by their cluster, still resetting
+        self._standbys: dict[str, WorkerProcess | None] = {}  # key -> the standby starting (None: not spawned yet)
         self._reaper: threading.Thread | None = None
         self.leased = 0  # workers handed out (for benches and tests)
+        self.standbys_started = 0  # (for benches and tests)
 
     def take(self, key: str, wait: float = 0.0) -> WorkerProcess | None:
         """The most recently released live worker with this key, or None. Dead ones are dropped here.
 
-        A compatible worker still resetting after its cluster terminated (0.3-3 s) is waited for, up to
-        `wait` seconds: a new workspace often starts its cluster while the last one's is on its way back."""
+        A compatible worker still resetting after its cluster terminated (0.3-3 s), or a standby still
+        warming, is waited for up to `wait` seconds: a new workspace often starts its cluster while the last
+        one's is on its way back, and a worker killed soon after the last restart finds its standby nearly
+        ready (it began before the kill, so it is ready before a JVM started now would be)."""
         dead: list[WorkerProcess] = []
         found = None
         deadline = time.monotonic() + wait
@@ -147,7 +164,9 @@ class WarmPool:
                     if worker in self._idle:
                         self._idle.remove(worker)
                 remaining = deadline - time.monotonic()
-                coming = any(w.key == key and w.alive() for w in self._returning)
+                coming = any(w.key == key and w.alive() for w in self._returning) or (
+                    key in self._standbys and self._standbys[key] is not None
+                    and self._standbys[key].alive())  # type: ignore[union-attr]
                 if found is not None or not coming or remaining <= 0:
                     break
                 self._lock.wait(remaining)
@@ -187,16 +206,47 @@ class WarmPool:
                 self._returning.remove(worker)
                 self._lock.notify_all()
 
+    def claim_standby(self, key: str) -> bool:
+        """True if the caller should start a standby for `key`: pooling is on and no worker with this key
+        is idle, resetting or starting already. The caller then reports `standby_started` and ends with
+        `standby_ready` (or `standby_failed`)."""
+        with self._lock:
+            if self.size <= 0 or key in self._standbys:
+                return False
+            if any(w.key == key and w.alive() for w in [*self._idle, *self._returning]):
+                return False
+            self._standbys[key] = None
+            self.standbys_started += 1
+            return True
+
+    def standby_started(self, key: str, worker: WorkerProcess) -> None:
+        with self._lock:
+            self._standbys[key] = worker
+
+    def standby_ready(self, key: str, worker: WorkerProcess) -> None:
+        """The standby is warm and released: idle from now on, like a worker its cluster gave back."""
+        with self._lock:  # reentrant: a waiting `take` sees the standby either starting or idle, never neither
+            self._standbys.pop(key, None)
+            self.give(worker)
+
+    def standby_failed(self, key: str, worker: WorkerProcess | None) -> None:
+        with self._lock:
+            self._standbys.pop(key, None)
+            self._lock.notify_all()
+        if worker is not None:
+            worker.kill()
+
     def idle(self) -> list[WorkerProcess]:
         with self._lock:
             return list(self._idle)
 
     def clear(self) -> None:
-        """Kill every idle worker (process exit, tests)."""
+        """Kill every idle worker and every standby still starting (process exit, tests)."""
         with self._lock:
             idle, self._idle = self._idle, []
+            starting = [w for w in self._standbys.values() if w is not None]
             self._lock.notify_all()
-        for worker in idle:
+        for worker in [*idle, *starting]:
             worker.kill()
 
     def _start_reaper(self) -> None:

@@ -57,6 +57,7 @@ class Workspace:
         failure_style: FailureStyle = "workspace",
         warm_default_cluster: bool = False,
         warm_engine: bool = False,
+        standby_worker: bool = False,
         spark: ClusterBackend | None = None,
         s3_changes: S3Changes | None = None,
     ) -> Workspace:
@@ -89,8 +90,9 @@ class Workspace:
         if warm_default_cluster:
             # Spark starts in the background while the caller deploys and uploads: a run that arrives before
             # it is up waits, and reports that wait as its setup_duration, as on Databricks.
-            # `warm_engine` also runs a representative Spark job then (see LocalCluster.warm_engine).
-            backend.compute().warm_default(engine=warm_engine)
+            # `warm_engine` also runs a representative Spark job then (see LocalCluster.warm_engine);
+            # `standby_worker` keeps a second warm worker for its restarts (LocalCluster.standby).
+            backend.compute().warm_default(engine=warm_engine, standby=standby_worker)
         return cls(backend, server, thread)
 
     @property

@@ -24,10 +24,17 @@ PLANS = 2
 
 
 @pytest.fixture()
-def session_simulator_for_the_command(stepbricks, monkeypatch):
+def session_simulator_for_the_command(stepbricks, monkeypatch) -> list[dict]:
+    """The options the command starts its simulator with, one dict per start."""
     sim = stepbricks.require_simulator("the experiment command flies plans on the virtual clock")
-    monkeypatch.setattr(Simulator, "start", classmethod(lambda cls, *a, **k: nullcontext(sim)))
-    return sim
+    starts: list[dict] = []
+
+    def start(cls, *args, **options):
+        starts.append(options)
+        return nullcontext(sim)
+
+    monkeypatch.setattr(Simulator, "start", classmethod(start))
+    return starts
 
 
 def test_experiment_command_flies_seeded_plans_and_reports_a_table_verdicts_and_exit_code(
@@ -37,6 +44,8 @@ def test_experiment_command_flies_seeded_plans_and_reports_a_table_verdicts_and_
                                       "--concurrency", "1", "--rows", "300", "--out", str(tmp_path)])
 
     assert result.exit_code == 0, result.output
+    # Plans kill cluster workers: a restart leases a warm standby instead of starting a JVM (sim.compute.pool).
+    assert [options.get("standby_worker") for options in session_simulator_for_the_command] == [True]
     for line in ("plans run", "faults applied", "violations: one_execution_per_input", "virtual time"):
         assert line in result.output, line
     saved = json.loads((tmp_path / f"experiment-seed{SEED}.json").read_text())

@@ -192,6 +192,40 @@ def test_a_crashed_worker_never_goes_back_to_the_pool(tmp_path):
         pool.clear()
 
 
+PID_AND_WARMTH = "import os, sys\ndbutils.notebook.exit(f\"{os.getpid()} {'sklearn.ensemble' in sys.modules}\")\n"
+
+
+def test_a_cluster_whose_worker_died_restarts_next_time_on_a_warm_standby(tmp_path):
+    """Instance pools' idle instances: once a cluster that asked for a standby has lost its worker, a second
+    worker starts in the background with its engine and ML libraries warm, and the next restart leases it
+    instead of starting a JVM. A cluster whose worker never died starts none."""
+    pool = WarmPool(size=1, idle_seconds=600)
+    try:
+        with ClusterManager(tmp_path, _env("standby", tmp_path), worker_pool=pool) as manager:
+            cluster = manager.get(manager.default_cluster_id())
+            cluster.standby = True
+            crash = invocation(kind="notebook", source_path=_notebook(tmp_path, "crash", "import os\nos._exit(3)\n"))
+            probe = _notebook(tmp_path, "probe", PID_AND_WARMTH)
+            assert finished(cluster.run(crash)).outcome == "INTERNAL_ERROR"
+            assert pool.standbys_started == 0  # its first worker never died before it was RUNNING
+
+            cold = finished(cluster.run(invocation(kind="notebook", source_path=probe)))
+            cold_pid, cold_warm = cold.notebook_result.split()
+            assert (cold.outcome, cold_warm, cluster.session.pooled) == ("SUCCESS", "False", False)
+            assert pool.standbys_started == 1  # the restart started one behind it
+            standby = _idle_pids(pool)
+            assert len(standby) == 1 and str(standby[0]) != cold_pid
+
+            cluster.standby = False  # this spec needs no standby after the next one
+            assert finished(cluster.run(crash)).outcome == "INTERNAL_ERROR"
+            warm = finished(cluster.run(invocation(kind="notebook", source_path=probe)))
+            assert (warm.outcome, warm.notebook_result) == ("SUCCESS", f"{standby[0]} True")  # engine and libraries warm
+            assert cluster.session.pooled and pool.leased == 1 and cluster.restarts == 2
+            assert "runs on a warm worker from the process pool" in cluster.log_path.read_text()
+    finally:
+        pool.clear()
+
+
 # --- the pool itself, on plain processes ---------------------------------------------------------------
 
 def _sleeper(key: str | None = "k") -> WorkerProcess:
@@ -252,6 +286,49 @@ def test_a_pool_of_size_zero_keeps_nothing():
     worker = _sleeper()
     pool.give(worker)
     assert pool.idle() == [] and worker.process.poll() is not None
+
+
+def test_a_standby_is_started_once_per_key_and_not_beside_an_idle_compatible_worker():
+    pool = WarmPool(size=1, idle_seconds=600)
+    assert pool.claim_standby("k") and not pool.claim_standby("k")  # one already starting
+    assert pool.claim_standby("other")
+    pool.standby_failed("k", None)
+    idle = _sleeper()
+    pool.give(idle)
+    assert not pool.claim_standby("k")  # a compatible worker is idle already
+    assert not WarmPool(size=0, idle_seconds=600).claim_standby("k")  # pooling off: nowhere to keep it
+    pool.clear()
+
+
+def test_a_restart_waits_for_a_standby_still_warming_and_leases_it():
+    pool = WarmPool(size=1, idle_seconds=600)
+    standby = _sleeper()
+    assert pool.claim_standby("k")
+    pool.standby_started("k", standby)
+    threading.Timer(0.3, pool.standby_ready, ("k", standby)).start()
+    assert pool.take("k", wait=5) is standby
+    assert pool.claim_standby("k")  # leased: the next one may start
+    standby.kill()
+
+
+def test_a_standby_that_fails_frees_its_key_and_wakes_a_waiting_restart_at_once():
+    pool = WarmPool(size=1, idle_seconds=600)
+    standby = _sleeper()
+    assert pool.claim_standby("k")
+    pool.standby_started("k", standby)
+    threading.Timer(0.3, pool.standby_failed, ("k", standby)).start()
+    started = time.monotonic()
+    assert pool.take("k", wait=10) is None and time.monotonic() - started < 3
+    assert standby.process.wait(timeout=10) is not None and pool.claim_standby("k")
+
+
+def test_clearing_the_pool_kills_a_standby_still_starting():
+    pool = WarmPool(size=1, idle_seconds=600)
+    standby = _sleeper()
+    assert pool.claim_standby("k")
+    pool.standby_started("k", standby)
+    pool.clear()
+    assert standby.process.wait(timeout=10) is not None
 
 
 EXITING = textwrap.dedent("""\
