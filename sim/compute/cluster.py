@@ -150,7 +150,7 @@ class LocalCluster:
         # off only when the first Spark task comes long after the start (`stepbricks up`): a flight that
         # follows at once ran no faster with it, and each test cluster paid it (docs/performance.md).
         self.warm_engine = False
-        # A second worker warming in the pool, leased when this cluster's worker dies (sim.compute.pool).
+        # Once its worker has died: a second worker warming in the pool for the next restart (sim.compute.pool).
         self.standby = standby_from_env()
         self.directory = state_dir / "clusters" / cluster_id
         self.log_path = self.directory / "driver.log"

@@ -13,10 +13,10 @@ Bounded: at most `STEPBRICKS_WORKER_POOL` idle workers (default 1; 0 turns pooli
 arrives. Idle workers die with this process: killed at exit, and a worker whose manager connection closes
 (this process killed outright) exits by itself, its JVM with it.
 
-A standby (Databricks instance pools' "min idle instances"): a cluster that asks for one has a second
-worker started in the background once it is RUNNING, its engine and ML libraries warmed while it waits
-idle here; when the cluster's worker dies (a killed worker, a crash) its restart leases the standby
-instead of starting a JVM, and a new standby is started behind it. Off unless asked for
+A standby (Databricks instance pools' "min idle instances"): a cluster that asks for one, once its worker
+has died (a killed worker, a crash) and it is RUNNING again, has a second worker started in the
+background, its engine and ML libraries warmed while it waits idle here; the cluster's next restart
+leases the standby instead of starting a JVM, and a new standby is started behind it. Off unless asked for
 (`LocalCluster.standby`, `Simulator.start(standby_worker=True)`, `STEPBRICKS_WORKER_STANDBY=1`): it costs
 a JVM's memory and start-up CPU, which pay off only where workers die often (`stepbricks experiment`).
 
