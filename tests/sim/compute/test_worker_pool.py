@@ -300,11 +300,17 @@ def test_a_standby_is_started_once_per_key_and_not_beside_an_idle_compatible_wor
     pool.clear()
 
 
+def _starting_standby(pool: WarmPool, key: str = "k") -> WorkerProcess:
+    """A standby the pool counts as starting for `key` (a sleeping process stands in for the worker)."""
+    assert pool.claim_standby(key)
+    standby = _sleeper(key)
+    pool.standby_started(key, standby)
+    return standby
+
+
 def test_a_restart_waits_for_a_standby_still_warming_and_leases_it():
     pool = WarmPool(size=1, idle_seconds=600)
-    standby = _sleeper()
-    assert pool.claim_standby("k")
-    pool.standby_started("k", standby)
+    standby = _starting_standby(pool)
     threading.Timer(0.3, pool.standby_ready, ("k", standby)).start()
     assert pool.take("k", wait=5) is standby
     assert pool.claim_standby("k")  # leased: the next one may start
@@ -313,9 +319,7 @@ def test_a_restart_waits_for_a_standby_still_warming_and_leases_it():
 
 def test_a_standby_that_fails_frees_its_key_and_wakes_a_waiting_restart_at_once():
     pool = WarmPool(size=1, idle_seconds=600)
-    standby = _sleeper()
-    assert pool.claim_standby("k")
-    pool.standby_started("k", standby)
+    standby = _starting_standby(pool)
     threading.Timer(0.3, pool.standby_failed, ("k", standby)).start()
     started = time.monotonic()
     assert pool.take("k", wait=10) is None and time.monotonic() - started < 3
@@ -324,9 +328,7 @@ def test_a_standby_that_fails_frees_its_key_and_wakes_a_waiting_restart_at_once(
 
 def test_clearing_the_pool_kills_a_standby_still_starting():
     pool = WarmPool(size=1, idle_seconds=600)
-    standby = _sleeper()
-    assert pool.claim_standby("k")
-    pool.standby_started("k", standby)
+    standby = _starting_standby(pool)
     pool.clear()
     assert standby.process.wait(timeout=10) is not None
 
