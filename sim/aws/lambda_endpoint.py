@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from botocore.exceptions import ClientError
 
 from sim import context as sim_context
+from sim.aws.prompt_stop import stop_promptly
 
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 
@@ -94,6 +95,6 @@ class LambdaInvokeEndpoint:
         self._thread.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
+        stop_promptly(self._server.shutdown, self._server.server_address[:2])
         self._server.server_close()
         self._thread.join(timeout=5)

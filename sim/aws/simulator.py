@@ -34,6 +34,7 @@ from sim.aws.lambda_runtime.models import FunctionConfig
 from sim.aws.lambda_runtime.runtime import AWS_ASYNC_RETRY_DELAYS_S, LambdaRuntime
 from sim.aws.moto_seams import glue, s3_changes, s3_namespace
 from sim.aws.moto_seams import iam as iam_seams
+from sim.aws.prompt_stop import stop_promptly
 from sim.aws.s3_events import S3Delivery
 
 REGION = "us-east-1"
@@ -174,7 +175,7 @@ class AwsSimulator:
             s3_namespace.clear()  # moto's reset popped names in this server's account only
         elif self.account_id not in moto_seams.accounts_in_use():
             moto_seams.reset_account(self.account_id)  # others run on: clear only what was this one's
-        self._server.stop()
+        stop_promptly(self._server.stop, self._server.get_host_and_port())
         if os.environ.get("MOTO_PORT") == str(self.port):
             if self._previous_moto_port is None:
                 os.environ.pop("MOTO_PORT", None)
