@@ -1,11 +1,11 @@
 """Stop a `socketserver` server without waiting for its next poll.
 
 `socketserver.BaseServer.shutdown()` sets a flag that `serve_forever` reads between `select` calls, which
-wake every `poll_interval` (0.5 s by default; moto's `ThreadedMotoServer` and our Lambda endpoint both
-use it), so each stop slept ~0.5 s: ~1 s of every `AwsSimulator` teardown, in every test that starts one
-and at the end of every `stepbricks run`. A connection wakes the `select` at once; the server accepts it,
-finds the flag set and returns. (`serve_forever` has no other wake-up: CPython's own tests wait out the
-poll interval.)
+wake every `poll_interval` (0.5 s by default in CPython 3.11's socketserver and in werkzeug's
+`BaseWSGIServer.serve_forever`, which moto's `ThreadedMotoServer` calls without one; our Lambda endpoint
+uses the default too), so each stop slept ~0.5 s: ~1 s of every `AwsSimulator` teardown, in every test
+that starts one and at the end of every `stepbricks run`. A connection wakes the `select` at once; the
+server accepts it, finds the flag set and returns.
 """
 
 from __future__ import annotations

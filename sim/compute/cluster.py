@@ -487,7 +487,7 @@ class LocalCluster:
             answer = connection.recv()
             if not isinstance(answer, Released) or not answer.ok:
                 raise RuntimeError(f"the standby worker could not reset: {getattr(answer, 'reason', answer)}")
-            worker.releases = worker.released = 1
+            worker.releases = worker.released = 1  # released once and answered, as a worker its cluster gave back
         except Exception:  # a standby is an optimisation: the next restart starts its own worker instead
             pool.standby_failed(key, worker)
             return
