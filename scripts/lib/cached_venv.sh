@@ -1,5 +1,6 @@
-# Sourced by scripts/airflow_venv.sh and scripts/resonate_venv.sh: a side venv built once per requirements file
-# and interpreter, kept in the user's cache, and linked into the checkout.
+# Sourced by scripts/airflow_venv.sh, scripts/resonate_venv.sh and scripts/install.sh: a venv built once per
+# requirements file and interpreter, kept in the user's cache, and linked (side venvs) or copied (the project's
+# own .venv, see copied_venv) into the checkout.
 #
 # Why the cache: Airflow's venv takes ~100 s and ~650 MB to install, and every fresh checkout (each CI run,
 # each git worktree) paid that again inside its first `make test`. The venv's content is a function of the
@@ -67,4 +68,32 @@ _prune_venvs() {
     old="$(dirname "$stamp")"
     [[ "$old" == "$keep" ]] || rm -rf "$old" "$old.lock"
   done
+}
+
+# copied_venv DEST REQS PY KIND: DEST becomes a venv of PY with REQS installed, a copy of the cache's venv of KIND.
+#
+# Why a copy and not a link: the project's own .venv also holds the checkout's editable install, which names
+# the checkout's path, so each checkout needs its own venv; what is shared is the ~1.7 GB of dependencies that
+# pip took ~75 s to install into every fresh checkout. The copy is of hard links (~0.4 s for ~50,000 files;
+# a plain copy where the cache is on another file system). A venv names its own path in its scripts
+# (shebangs, activate) and pyvenv.cfg: those are rewritten for DEST with `sed -i`, which writes a new file,
+# so the cache's copy is untouched. Nothing else writes into installed files in place (pip removes and
+# recreates; Python writes .pyc files by renaming), so the links stay safe to share.
+copied_venv() {
+  local dest=$1 reqs=$2 py=$3 kind=$4 cache dir tmp file
+  cache="${XDG_CACHE_HOME:-$HOME/.cache}/stepbricks/venvs"
+  dir="$cache/$kind-$(venv_key "$reqs" "$py")"
+  ensure_venv "$dir" "$reqs" "$py" ours  # holds the venv's lock until this shell exits: no prune mid-copy
+  _prune_venvs "$cache" "$kind" "$dir"
+  dest="$(cd "$(dirname "$dest")" && pwd)/$(basename "$dest")"
+  tmp="$dest.partial"
+  rm -rf "$tmp"
+  cp -al "$dir" "$tmp" 2>/dev/null || { rm -rf "$tmp" && cp -a "$dir" "$tmp"; }
+  grep -rlIF --exclude-dir=__pycache__ "$dir" "$tmp/bin" "$tmp/pyvenv.cfg" | while read -r file; do
+    sed -i "s|${dir//./\\.}|$dest|g" "$file"
+  done
+  rm -f "$tmp/.installed"
+  venv_key "$reqs" "$py" > "$tmp/.copied-from-cache"
+  rm -rf "$dest"
+  mv "$tmp" "$dest"
 }
