@@ -89,3 +89,58 @@ def test_a_venv_the_user_named_is_installed_into_again_never_removed(tmp_path: P
         assert done.returncode == 0, done.stderr
     assert builds.read_text().split() == [str(named), str(named)]  # installed into twice, once per change
     assert (named / "theirs.txt").read_text() == "kept"
+
+
+# The project's own .venv: a copy (of hard links) of the cache's venv, with the checkout's paths in its scripts.
+
+
+def _copy(cache: Path, dest: Path, reqs: Path, builds: Path) -> subprocess.CompletedProcess[str]:
+    """`copied_venv` with a `_build_venv` that makes what a venv names its own path in: a script's shebang,
+    `activate`, `pyvenv.cfg`; and a library file that names no path."""
+    script = f"""
+        set -euo pipefail
+        source {LIB}
+        _build_venv() {{
+          mkdir -p "$1/bin" "$1/lib"; ln -s {sys.executable} "$1/bin/python"
+          printf '#!%s/bin/python\\nimport tool\\n' "$1" > "$1/bin/tool"
+          printf 'VIRTUAL_ENV="%s"\\n' "$1" > "$1/bin/activate"
+          printf 'command = python -m venv %s\\n' "$1" > "$1/pyvenv.cfg"
+          echo "x = 1" > "$1/lib/module.py"
+          echo "$1" >> {builds}
+        }}
+        copied_venv {dest} {reqs} {sys.executable} main
+    """
+    return subprocess.run(["bash", "-c", script], env={**os.environ, "XDG_CACHE_HOME": str(cache)},
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+
+
+def test_each_checkout_gets_its_own_copy_of_one_cached_venv_naming_its_own_path(tmp_path: Path, reqs: Path):
+    cache, builds = tmp_path / "cache", tmp_path / "builds"
+    first, second = tmp_path / "a" / ".venv", tmp_path / "b" / ".venv"
+    for venv in (first, second):
+        venv.parent.mkdir()
+        done = _copy(cache, venv, reqs, builds)
+        assert done.returncode == 0, done.stderr
+    (built,) = builds.read_text().split()
+    assert Path(built).is_relative_to(cache / "stepbricks" / "venvs")
+    for venv in (first, second):
+        assert not venv.is_symlink()
+        assert (venv / "bin" / "tool").read_text().startswith(f"#!{venv}/bin/python\n")
+        assert (venv / "bin" / "activate").read_text() == f'VIRTUAL_ENV="{venv}"\n'
+        assert (venv / "pyvenv.cfg").read_text() == f"command = python -m venv {venv}\n"
+        assert (venv / ".copied-from-cache").exists() and not (venv / ".installed").exists()
+    # the cache's own venv still names itself: the rewrites made new files, not edits through the links
+    assert (Path(built) / "bin" / "tool").read_text().startswith(f"#!{built}/bin/python\n")
+    # files that name no path are shared, not copied
+    assert (first / "lib" / "module.py").stat().st_ino == (Path(built) / "lib" / "module.py").stat().st_ino
+
+
+def test_a_copy_is_replaced_when_the_requirements_change(tmp_path: Path, reqs: Path):
+    cache, builds, venv = tmp_path / "cache", tmp_path / "builds", tmp_path / "a" / ".venv"
+    venv.parent.mkdir()
+    assert _copy(cache, venv, reqs, builds).returncode == 0
+    (venv / "lib" / "stale.py").write_text("from the old copy")
+    reqs.write_text("apache-airflow==3.3.3\n")
+    assert _copy(cache, venv, reqs, builds).returncode == 0
+    assert len(set(builds.read_text().split())) == 2
+    assert not (venv / "lib" / "stale.py").exists() and not venv.with_name(".venv.partial").exists()
