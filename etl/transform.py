@@ -3,6 +3,11 @@
 Every raw record flows through as exactly one row until the final split, carrying either a null
 `reason` (valid) or the first defect found; nothing is filtered out on the way, which is what makes
 rows in = rows written + rows quarantined hold by construction (and `etl.pipeline` checks it).
+
+Expressions are written as Spark SQL text (`selectExpr`, `F.expr`), not built with `pyspark.sql.functions`:
+each function call, alias or cast of the Column API is a round trip to the JVM, and the ETL's ~50 columns
+of checks made ~3,900 of them a run (~0.4 s of a 5,000-row run's ~1.8 s, docs/performance.md); a SQL text
+is one. The plans Spark runs are the same: both are parsed into the same Catalyst expressions.
 """
 
 from __future__ import annotations
@@ -11,8 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import accumulate
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from etl import reasons
 from etl.columns import RawColumn
@@ -33,7 +39,10 @@ from etl.schema import (
 _INT = r"^[+-]?[0-9]{1,9}(\.0+)?$"
 _DOUBLE = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_TRAILING_ZEROS = r"\.0+$"
+_WHITESPACE = r"\s+"
 _FLAGS = {"0": 0, "1": 1, "false": 0, "true": 1}
+_PERMISSIVE = f"map('mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '{CORRUPT_COLUMN}')"
 _MID_BITS = 33  # monotonically_increasing_id = partition id << 33 | row index within the partition
 # Records per de-duplication task: ~100 MB of wide rows (raw text and bytes, typed columns), which a
 # 1 GB driver sorts, caches and counts without the sort and aggregation spill merges running it out of
@@ -63,24 +72,24 @@ def number_lines(lines: DataFrame) -> NumberedLines:
     of the data through Python. The same job yields the header and the record count, so the ETL needs
     no other pass over the raw text before it parses it.
     """
-    mid = lines.withColumn("_mid", F.monotonically_increasing_id())
-    blank = F.length(F.trim(F.col("value"))) == 0
+    mid = lines.selectExpr("*", "monotonically_increasing_id() AS _mid")
+    pid = f"shiftright(_mid, {_MID_BITS})"
+    blank = "length(trim(value)) = 0"
     per_partition = (
-        mid.groupBy(F.shiftright("_mid", _MID_BITS).alias("pid"))
+        mid.groupBy(F.expr(f"{pid} AS pid"))
         .agg(
-            F.count(F.lit(1)).alias("rows"),
-            F.count(F.when(~blank, F.lit(1))).alias("non_blank"),
-            F.min_by(F.struct(F.col("value"), blank.alias("blank")), F.col("_mid")).alias("first"),
+            F.expr("count(1) AS rows"),
+            F.expr(f"count(CASE WHEN NOT ({blank}) THEN 1 END) AS non_blank"),
+            F.expr(f"min_by(named_struct('value', value, 'blank', {blank}), _mid) AS first"),
         )
         .collect()
     )
     pids = sorted((int(r["pid"]), int(r["rows"])) for r in per_partition)
     starts = dict(zip([p for p, _ in pids], accumulate([0] + [n for _, n in pids]), strict=False))
-    offset = F.lit(0).cast("long")
-    for pid, start in starts.items():
-        offset = F.when(F.shiftright("_mid", _MID_BITS) == pid, F.lit(start)).otherwise(offset)
-    index = F.col("_mid").bitwiseAND(F.lit((1 << _MID_BITS) - 1))
-    frame = mid.withColumn("line_number", (offset + index + 1).cast("long")).drop("_mid")
+    offset = "".join(f" WHEN {pid} = {p} THEN {start}" for p, start in starts.items())
+    offset = f"CASE{offset} ELSE 0 END" if starts else "0"
+    index = f"(_mid & {(1 << _MID_BITS) - 1})"
+    frame = mid.withColumn("line_number", F.expr(f"CAST({offset} + {index} + 1 AS BIGINT)")).drop("_mid")
     first = min(per_partition, key=lambda r: int(r["pid"]))["first"] if per_partition else None
     return NumberedLines(
         frame=frame,
@@ -97,7 +106,7 @@ def with_line_numbers(lines: DataFrame) -> DataFrame:
 
 def non_blank(lines: DataFrame) -> Column:
     """Blank lines (e.g. a trailing newline pair) are not records."""
-    return F.length(F.trim(F.col("value"))) > 0
+    return F.expr("length(trim(value)) > 0")
 
 
 def parse_csv(lines: DataFrame, header: list[str]) -> DataFrame:
@@ -109,14 +118,12 @@ def parse_csv(lines: DataFrame, header: list[str]) -> DataFrame:
     """
     names = [h.strip().lower() for h in header]
     ddl = ", ".join(f"`c{i}` string" for i in range(len(names))) + f", `{CORRUPT_COLUMN}` string"
-    parsed = lines.withColumn(
-        "_p", F.from_csv("value", ddl, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_COLUMN})
-    )
-    by_name = {n: F.col(f"_p.c{i}") for i, n in reversed(list(enumerate(names)))}  # first occurrence wins
+    parsed = lines.selectExpr("*", f"from_csv(value, {_sql(ddl)}, {_PERMISSIVE}) AS _p")
+    by_name = {n: f"_p.`c{i}`" for i, n in reversed(list(enumerate(names)))}  # first occurrence wins
     return _raw_frame(
         parsed,
-        [by_name.get(n, F.lit(None).cast("string")).alias(n) for n in RAW_NAMES],
-        F.col(f"_p.{CORRUPT_COLUMN}").isNotNull(),
+        [f"{by_name.get(n, 'CAST(NULL AS STRING)')} AS `{n}`" for n in RAW_NAMES],
+        f"_p.`{CORRUPT_COLUMN}` IS NOT NULL",
     )
 
 
@@ -126,12 +133,10 @@ def parse_json_lines(lines: DataFrame) -> DataFrame:
     Fields are read as strings (Spark keeps a number's JSON text, e.g. 42 → "42") so types are
     checked by `validate` with a reason, not coerced by the reader.
     """
-    ddl = RAW_SCHEMA_WITH_CORRUPT
-    parsed = lines.withColumn(
-        "_p", F.from_json("value", ddl, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT_COLUMN})
-    )
-    malformed = F.col("_p").isNull() | F.col(f"_p.{CORRUPT_COLUMN}").isNotNull()
-    return _raw_frame(parsed, [F.col(f"_p.{n}").alias(n) for n in RAW_NAMES], malformed)
+    ddl = RAW_SCHEMA_WITH_CORRUPT.simpleString()
+    parsed = lines.selectExpr("*", f"from_json(value, {_sql(ddl)}, {_PERMISSIVE}) AS _p")
+    malformed = f"_p IS NULL OR _p.`{CORRUPT_COLUMN}` IS NOT NULL"
+    return _raw_frame(parsed, [f"_p.`{n}` AS `{n}`" for n in RAW_NAMES], malformed)
 
 
 def parse_json_records(records: DataFrame) -> DataFrame:
@@ -140,20 +145,22 @@ def parse_json_records(records: DataFrame) -> DataFrame:
     Records have no line of their own: `line_number` is the record's 1-based position in the array and
     `raw` its JSON text as Spark re-serialises it.
     """
-    numbered = records.withColumn("line_number", F.monotonically_increasing_id() + 1)
-    corrupt = F.col(CORRUPT_COLUMN) if CORRUPT_COLUMN in records.columns else F.lit(None).cast("string")
-    value = F.coalesce(corrupt, F.to_json(F.struct(*[F.col(n) for n in RAW_NAMES])))
-    framed = numbered.withColumn("value", value).withColumn("_p", F.struct(*[F.col(n) for n in RAW_NAMES]))
-    return _raw_frame(framed, [F.col(f"_p.{n}").alias(n) for n in RAW_NAMES], corrupt.isNotNull())
+    numbered = records.selectExpr("*", "monotonically_increasing_id() + 1 AS line_number")
+    corrupt = f"`{CORRUPT_COLUMN}`" if CORRUPT_COLUMN in records.columns else "CAST(NULL AS STRING)"
+    fields = ", ".join(f"`{n}`" for n in RAW_NAMES)
+    framed = numbered.selectExpr(
+        "*", f"coalesce({corrupt}, to_json(struct({fields}))) AS value", f"struct({fields}) AS _p"
+    )
+    return _raw_frame(framed, [f"_p.`{n}` AS `{n}`" for n in RAW_NAMES], f"{corrupt} IS NOT NULL")
 
 
-def _raw_frame(parsed: DataFrame, columns: list[Column], malformed: Column) -> DataFrame:
-    return parsed.select(
+def _raw_frame(parsed: DataFrame, columns: list[str], malformed: str) -> DataFrame:
+    return parsed.selectExpr(
         "line_number",
-        F.make_valid_utf8("value").alias("raw"),
-        F.col("value").cast("binary").alias("raw_bytes"),
-        F.is_valid_utf8("value").alias("_utf8"),
-        malformed.alias("_malformed"),
+        "make_valid_utf8(value) AS raw",
+        "CAST(value AS BINARY) AS raw_bytes",
+        "is_valid_utf8(value) AS _utf8",
+        f"{malformed} AS _malformed",
         *columns,
     )
 
@@ -176,15 +183,15 @@ def validate(raw: DataFrame) -> DataFrame:
         *[f"`{c.name}` AS `_s_{c.name}`" for c in RAW_COLUMNS],
         *[f"trim(`{c.name}`) AS `_t_{c.name}`" for c in RAW_COLUMNS],
     )
-    typed_cols: list[Column] = []
+    typed_cols: list[str] = []
     for column in RAW_COLUMNS:
-        value, parses = _typed(column, F.col(f"_t_{column.name}"))
+        value, parses = _typed(column, f"`_t_{column.name}`")
         typed_cols += [
-            value.alias(column.name),
-            F.expr(f"`_s_{column.name}` IS NULL OR `_t_{column.name}` = '' AS `_missing_{column.name}`"),
-            parses.alias(f"_parses_{column.name}"),
+            f"{value} AS `{column.name}`",
+            f"`_s_{column.name}` IS NULL OR `_t_{column.name}` = '' AS `_missing_{column.name}`",
+            f"{parses} AS `_parses_{column.name}`",
         ]
-    typed = texts.select(*keep, *typed_cols)
+    typed = texts.selectExpr(*keep, *typed_cols)
     checks = [f"CASE WHEN NOT _utf8 THEN {_sql(reasons.BAD_ENCODING)} END",
               f"CASE WHEN _malformed THEN {_sql(reasons.MALFORMED)} END"]  # fmt: skip
     for column in RAW_COLUMNS:
@@ -203,26 +210,24 @@ def _sql(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _typed(column: RawColumn, text: Column) -> tuple[Column, Column]:
-    """(typed value, whether the text parses as the column's type)."""
+def _typed(column: RawColumn, text: str) -> tuple[str, str]:
+    """(typed value, whether the text parses as the column's type), as SQL over the trimmed text `text`."""
     if column.kind == "int":
-        return F.regexp_replace(text, r"\.0+$", "").try_cast("int"), text.rlike(_INT)
+        return f"try_cast(regexp_replace({text}, {_sql(_TRAILING_ZEROS)}, '') AS INT)", f"{text} RLIKE {_sql(_INT)}"
     if column.kind == "double":
-        return text.try_cast("double"), text.rlike(_DOUBLE)
+        return f"try_cast({text} AS DOUBLE)", f"{text} RLIKE {_sql(_DOUBLE)}"
     if column.kind == "date":
-        value = F.try_to_date(text, "yyyy-MM-dd")
-        return value, text.rlike(_DATE) & value.isNotNull()
+        value = f"try_to_date({text}, 'yyyy-MM-dd')"
+        return value, f"{text} RLIKE {_sql(_DATE)} AND {value} IS NOT NULL"
     if column.kind == "flag":
-        value = F.lower(text)
-        flag = F.coalesce(*[F.when(value == k, F.lit(v)) for k, v in _FLAGS.items()])
-        return flag, flag.isNotNull()
+        flag = "CASE lower(" + text + ")" + "".join(f" WHEN {_sql(k)} THEN {v}" for k, v in _FLAGS.items()) + " END"
+        return flag, f"{flag} IS NOT NULL"
     if column.kind == "plan":
-        value = F.lower(text)
-        return value, value.isin(*PLANS)
+        return f"lower({text})", f"lower({text}) IN ({', '.join(_sql(p) for p in PLANS)})"
     if column.kind == "id":
-        return text, text.rlike(CUSTOMER_ID_PATTERN)
+        return text, f"{text} RLIKE {_sql(CUSTOMER_ID_PATTERN)}"
     # free text (city): collapse inner whitespace, one casing for one place ("  NEW york " → "New York")
-    return F.initcap(F.regexp_replace(text, r"\s+", " ")), F.lit(True)
+    return f"initcap(regexp_replace({text}, {_sql(_WHITESPACE)}, ' '))", "true"
 
 
 def mark_duplicates(validated: DataFrame, *, partitions: int | None = None) -> DataFrame:
@@ -234,17 +239,15 @@ def mark_duplicates(validated: DataFrame, *, partitions: int | None = None) -> D
     sizes it to the file (`rows_per_task`) so each task sorts, caches and counts a bounded number of
     rows, instead of `spark.sql.shuffle.partitions` tasks whatever the file's size.
     """
-    key = F.when(F.col("reason").isNull(), F.col("customer_id")).otherwise(
-        F.concat(F.lit("#"), F.col("line_number").cast("string"))  # never a customer_id (^C[0-9]+$)
+    # "#<line>" is never a customer_id (^C[0-9]+$)
+    keyed = validated.withColumn(
+        "_dedup_key", F.expr("CASE WHEN reason IS NULL THEN customer_id ELSE concat('#', line_number) END")
     )
-    keyed = validated.withColumn("_dedup_key", key)
     if partitions:
         keyed = keyed.repartition(partitions, "_dedup_key")
-    rank = F.row_number().over(Window.partitionBy("_dedup_key").orderBy("line_number"))
-    duplicate = F.col("reason").isNull() & (rank > 1)
-    return keyed.withColumn(
-        "reason", F.when(duplicate, F.lit(reasons.DUPLICATE)).otherwise(F.col("reason"))
-    ).drop("_dedup_key")
+    rank = "row_number() OVER (PARTITION BY _dedup_key ORDER BY line_number)"
+    duplicate = F.expr(f"CASE WHEN reason IS NULL AND {rank} > 1 THEN {_sql(reasons.DUPLICATE)} ELSE reason END")
+    return keyed.withColumn("reason", duplicate).drop("_dedup_key")
 
 
 def partitions_for(rows: int, *, configured: int, rows_per_task: int | None = None) -> int | None:
@@ -257,32 +260,29 @@ def partitions_for(rows: int, *, configured: int, rows_per_task: int | None = No
 
 def processed(classified: DataFrame, *, source_file: str, processing_date: date) -> DataFrame:
     """The valid records, typed, with derived features, in `PROCESSED_SCHEMA` column order."""
-    valid = classified.where(F.col("reason").isNull())
-    tenure, age = F.col("tenure_months"), F.col("age")
-    band = F.lit(OLDEST_AGE_BAND)
-    for upper, label in reversed(AGE_BANDS):
-        band = F.when(age < upper, F.lit(label)).otherwise(band)
-    derived = valid.select(
-        *RAW_NAMES,
-        F.round(
-            F.when(tenure > 0, F.col("total_charges") / tenure).otherwise(F.col("monthly_charges")), 4
-        ).alias("charges_per_month_tenure"),
-        (tenure >= LONG_TENURE_MONTHS).alias("is_long_tenure"),
-        band.alias("age_band"),
-        F.lit(source_file).alias("source_file"),
-        F.lit(processing_date).alias("processing_date"),
-    )
-    return derived.select(*[F.col(f.name).cast(f.dataType) for f in PROCESSED_SCHEMA.fields])
+    bands = "".join(f" WHEN age < {upper} THEN {_sql(label)}" for upper, label in AGE_BANDS)
+    derived = {
+        **{n: f"`{n}`" for n in RAW_NAMES},
+        "charges_per_month_tenure": "round(CASE WHEN tenure_months > 0 THEN total_charges / tenure_months"
+        " ELSE monthly_charges END, 4)",
+        "is_long_tenure": f"tenure_months >= {LONG_TENURE_MONTHS}",
+        "age_band": f"CASE{bands} ELSE {_sql(OLDEST_AGE_BAND)} END",
+        "source_file": _sql(source_file),
+        "processing_date": f"DATE {_sql(processing_date.isoformat())}",
+    }
+    return classified.where("reason IS NULL").selectExpr(*_as_schema(PROCESSED_SCHEMA, derived))
 
 
 def quarantined(classified: DataFrame, *, source_file: str, processing_date: date) -> DataFrame:
     """The rejected records with their raw text, reason and line number, in `QUARANTINE_SCHEMA` order."""
-    rejected = classified.where(F.col("reason").isNotNull()).select(
-        "raw",
-        "raw_bytes",
-        "reason",
-        F.lit(source_file).alias("source_file"),
-        "line_number",
-        F.lit(processing_date).alias("processing_date"),
-    )
-    return rejected.select(*[F.col(f.name).cast(f.dataType) for f in QUARANTINE_SCHEMA.fields])
+    columns = {
+        **{n: f"`{n}`" for n in ("raw", "raw_bytes", "reason", "line_number")},
+        "source_file": _sql(source_file),
+        "processing_date": f"DATE {_sql(processing_date.isoformat())}",
+    }
+    return classified.where("reason IS NOT NULL").selectExpr(*_as_schema(QUARANTINE_SCHEMA, columns))
+
+
+def _as_schema(schema: StructType, expressions: dict[str, str]) -> list[str]:
+    """`schema`'s fields in order, each its SQL expression cast to the field's type."""
+    return [f"CAST({expressions[f.name]} AS {f.dataType.simpleString()}) AS `{f.name}`" for f in schema.fields]

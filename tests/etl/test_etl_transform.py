@@ -9,7 +9,7 @@ from pyspark.sql import Row
 from pyspark.testing import assertDataFrameEqual
 
 from etl import transform
-from etl.schema import PROCESSED_SCHEMA, RAW_NAMES
+from etl.schema import PROCESSED_SCHEMA, QUARANTINE_SCHEMA, RAW_NAMES
 
 pytestmark = pytest.mark.spark
 
@@ -171,3 +171,16 @@ def test_reasons_written_as_sql_literals_read_back_unchanged(spark):
         "SELECT " + ", ".join(f"{transform._sql(t)} AS c{i}" for i, t in enumerate(texts))
     ).first()
     assert list(got) == texts
+
+
+def test_both_outputs_carry_any_source_uri_verbatim_in_their_schemas_order(spark):
+    """The source file is written into the SQL text as a literal: quotes, backslashes and non-ASCII survive."""
+    uri = "s3://raw/incoming/o'brien\\q3 – zürich.csv"
+    classified = classify(spark, GOOD, "C00000002,2024-05-01,17,Boston,basic,1,20,20,0,0")
+    day = date(2026, 1, 2)
+    kept = transform.processed(classified, source_file=uri, processing_date=day)
+    rejected = transform.quarantined(classified, source_file=uri, processing_date=day)
+    fields = lambda schema: [(f.name, f.dataType) for f in schema.fields]  # noqa: E731
+    assert fields(kept.schema) == fields(PROCESSED_SCHEMA) and fields(rejected.schema) == fields(QUARANTINE_SCHEMA)
+    assert [(r.source_file, r.processing_date) for r in kept.collect()] == [(uri, day)]
+    assert [(r.source_file, r.reason, r.line_number) for r in rejected.collect()] == [(uri, "out of range age", 3)]
