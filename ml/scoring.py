@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from ml.features import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES, TARGET
@@ -110,21 +110,25 @@ def exact_metrics(scored: DataFrame, *, threshold: float = 0.5, bins: int = 10) 
 
 
 def _per_bin(scored: DataFrame, threshold: float, bins: int) -> dict[int, dict[str, Any]]:
-    """Per reliability bin: rows, positives, sum of p, true and false positives, log-loss and Brier sums."""
-    inner = np.linspace(0.0, 1.0, bins + 1)[1:-1]
-    index = sum((F.col("p") >= F.lit(float(e))).cast("int") for e in inner)  # np.digitize(p, inner)
-    y, p = F.col("y"), F.col("p")
-    likelihood = F.when(y == 1, p).otherwise(F.lit(1.0) - p)
+    """Per reliability bin: rows, positives, sum of p, true and false positives, log-loss and Brier sums.
+
+    Written as Spark SQL text: built with the Column API these two aggregations were ~1,300 round trips
+    to the JVM (each function, cast and alias one), a tenth of a small evaluation's wall time; a SQL text is
+    parsed into the same expressions in one. Doubles are written with the `D` suffix (a plain `0.1` is a
+    DECIMAL in Spark SQL) and `repr`, which round-trips every float exactly."""
+    index = " + ".join(f"CAST(p >= {_double(e)} AS INT)" for e in np.linspace(0.0, 1.0, bins + 1)[1:-1])
+    likelihood = "CASE WHEN y = 1 THEN p ELSE 1.0D - p END"
+    clipped = f"least(greatest({likelihood}, {_double(_EPS)}), {_double(1.0 - _EPS)})"
     rows = (
-        scored.groupBy(F.least(F.greatest(index, F.lit(0)), F.lit(bins - 1)).alias("bin"))
+        scored.groupBy(F.expr(f"least(greatest({index or '0'}, 0), {bins - 1}) AS bin"))
         .agg(
-            F.count(F.lit(1)).alias("n"),
-            F.sum(y).alias("pos"),
-            F.sum(p).alias("sum_p"),
-            F.sum(((p >= threshold) & (y == 1)).cast("long")).alias("tp"),
-            F.sum(((p >= threshold) & (y == 0)).cast("long")).alias("fp"),
-            F.sum(-F.log(F.least(F.greatest(likelihood, F.lit(_EPS)), F.lit(1.0 - _EPS)))).alias("log_loss"),
-            F.sum((p - y) * (p - y)).alias("brier"),
+            F.expr("count(1) AS n"),
+            F.expr("sum(y) AS pos"),
+            F.expr("sum(p) AS sum_p"),
+            F.expr(f"sum(CAST(p >= {_double(threshold)} AND y = 1 AS BIGINT)) AS tp"),
+            F.expr(f"sum(CAST(p >= {_double(threshold)} AND y = 0 AS BIGINT)) AS fp"),
+            F.expr(f"sum(-ln({clipped})) AS log_loss"),
+            F.expr("sum((p - y) * (p - y)) AS brier"),
         )
         .collect()
     )
@@ -133,13 +137,16 @@ def _per_bin(scored: DataFrame, threshold: float, bins: int) -> dict[int, dict[s
 
 def _roc_auc(scored: DataFrame, positives: int, negatives: int) -> float:
     """Mann-Whitney U / (P × N), ties half; the cumulative count runs over distinct scores in Spark."""
-    per_score = scored.groupBy("p").agg(
-        F.sum("y").alias("pos"), F.sum(F.lit(1) - F.col("y")).alias("neg")
-    )
-    below = Window.orderBy("p").rowsBetween(Window.unboundedPreceding, -1)
+    per_score = scored.groupBy("p").agg(F.expr("sum(y) AS pos"), F.expr("sum(1 - y) AS neg"))
+    below = "sum(neg) OVER (ORDER BY p ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
     doubled = (
-        per_score.withColumn("neg_below", F.coalesce(F.sum("neg").over(below), F.lit(0)))
-        .agg(F.sum(F.col("pos") * (2 * F.col("neg_below") + F.col("neg"))).alias("u2"))
+        per_score.selectExpr("pos", "neg", f"coalesce({below}, 0) AS neg_below")
+        .agg(F.expr("sum(pos * (2 * neg_below + neg)) AS u2"))
         .collect()[0]["u2"]
     )
     return float(int(doubled) / (2 * positives * negatives))
+
+
+def _double(value: float) -> str:
+    """`value` as a Spark SQL DOUBLE literal, exactly."""
+    return f"{float(value)!r}D"
