@@ -59,3 +59,34 @@ def test_a_definition_with_a_syntax_error_is_refused_every_time(sfn) -> None:
         with pytest.raises(sfn.exceptions.InvalidDefinition):
             sfn.create_state_machine(name=f"bad-{uuid.uuid4().hex[:8]}", definition='{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}',
                                      roleArn="arn:aws:iam::123456789012:role/stepbricks-sfn")
+
+
+def test_the_text_of_a_cached_definition_is_read_not_rebuilt(sfn, create_machine, monkeypatch) -> None:
+    """moto's preprocessor asks every node of the tree for its text on each StartExecution; ANTLR rebuilt it
+    from the node's subtree every time. A cached tree's nodes answer with their stored text, the same text."""
+    from antlr4 import ParserRuleContext
+    from antlr4.RuleContext import RuleContext
+
+    from sim.aws.moto_seams import sfn_parse_cache
+
+    states = {f"S{i}": {"Type": "Pass", "Result": {"i": i}, "ResultPath": f"$.r{i}", "Next": f"S{i + 1}"}
+              for i in range(3)}
+    states["S3"] = {"Type": "Succeed"}
+    definition = {"Comment": uuid.uuid4().hex, "StartAt": "S0", "States": states}
+    arn = create_machine(definition)
+    tree = sfn_parse_cache.parse_tree(sfn.describe_state_machine(stateMachineArn=arn)["definition"])
+    nodes, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        stack.extend(c for c in (node.children or ()) if isinstance(c, RuleContext))
+    rebuilt = [sfn_parse_cache._ORIGINAL_GET_TEXT(node) for node in nodes]  # ANTLR's own, walking the subtree
+
+    def no_walking(self):
+        raise AssertionError("a cached tree's text was rebuilt from its subtree")
+
+    monkeypatch.setattr(ParserRuleContext, "getChildren", no_walking)
+    assert [node.getText() for node in nodes] == rebuilt and len(nodes) > 40
+    monkeypatch.undo()
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    assert json.loads(wait_for(sfn, execution)["output"]) == {f"r{i}": {"i": i} for i in range(3)}
