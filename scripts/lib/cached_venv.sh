@@ -83,13 +83,15 @@ copied_venv() {
   local dest=$1 reqs=$2 py=$3 kind=$4 cache dir tmp file
   cache="${XDG_CACHE_HOME:-$HOME/.cache}/stepbricks/venvs"
   dir="$cache/$kind-$(venv_key "$reqs" "$py")"
-  ensure_venv "$dir" "$reqs" "$py" ours  # holds the venv's lock until this shell exits: no prune mid-copy
+  # Holds the venv's lock until this shell exits (no rebuild mid-copy) and stamps it most recently used, so a
+  # checkout pruning for another requirement list keeps it (the two most recent are kept).
+  ensure_venv "$dir" "$reqs" "$py" ours
   _prune_venvs "$cache" "$kind" "$dir"
   dest="$(cd "$(dirname "$dest")" && pwd)/$(basename "$dest")"
   tmp="$dest.partial"
   rm -rf "$tmp"
   cp -al "$dir" "$tmp" 2>/dev/null || { rm -rf "$tmp" && cp -a "$dir" "$tmp"; }
-  grep -rlIF --exclude-dir=__pycache__ "$dir" "$tmp/bin" "$tmp/pyvenv.cfg" | while read -r file; do
+  { grep -rlIF --exclude-dir=__pycache__ "$dir" "$tmp/bin" "$tmp/pyvenv.cfg" || true; } | while read -r file; do
     sed -i "s|${dir//./\\.}|$dest|g" "$file"
   done
   rm -f "$tmp/.installed"
