@@ -7,14 +7,16 @@ every path it evaluates, ~0.6 ms each, several per state. Profiled with py-spy o
 (bench/bench_clock.py), the two were half the interpreter's CPU.
 
 Both parses are pure functions of a string, so their results are cached (bounded LRU, like a compiled
-regex). The preprocessing that remains per execution spent half its time in ANTLR's `RuleContext.getText`,
-which rebuilds a node's text from its whole subtree on every call (the preprocessor asks for every state's
-name, type and fields): a cached tree never changes, so each node's text is computed once, bottom-up, when
-the tree is made, and `getText` returns it (2.86 → 1.40 ms to preprocess a 40-state chain; a tree being
-parsed, or any other ANTLR tree, has no such text and is read as before). The definition's cache is applied through `sfn_map_io`'s row on `AmazonStateLanguageParser.parse`
-(one module owns each moto attribute). The ANTLR tree is only read afterwards, so one tree serves every execution; the evaluation
-components are still built fresh for each one by moto's `Preprocessor`, since they hold per-execution
-state. A definition with syntax errors is not cached: it raises as before.
+regex). The definition's cache is applied through `sfn_map_io`'s row on `AmazonStateLanguageParser.parse`
+(one module owns each moto attribute). The ANTLR tree is only read afterwards, so one tree serves every
+execution; the evaluation components are still built fresh for each one by moto's `Preprocessor`, since
+they hold per-execution state. A definition with syntax errors is not cached: it raises as before.
+
+That preprocessing spent half its time in ANTLR's `RuleContext.getText`, which rebuilds a node's text from
+its whole subtree on every call (the preprocessor asks for every state's name, type and fields). A cached
+tree never changes, so each node's text is computed once, bottom-up, when the tree is made, and `getText`
+returns it (2.86 → 1.40 ms to preprocess a 40-state chain); a tree being parsed, or any other ANTLR tree,
+has no stored text and is read as before.
 """
 
 from __future__ import annotations
