@@ -77,8 +77,9 @@ _prune_venvs() {
 # pip took ~75 s to install into every fresh checkout. The copy is of hard links (~0.4 s for ~50,000 files;
 # a plain copy where the cache is on another file system). A venv names its own path in its scripts
 # (shebangs, activate) and pyvenv.cfg: those are rewritten for DEST with `sed -i`, which writes a new file,
-# so the cache's copy is untouched. Nothing else writes into installed files in place (pip removes and
-# recreates; Python writes .pyc files by renaming), so the links stay safe to share.
+# so the cache's copy is untouched. pip and Python never write into an installed file in place (pip removes
+# and recreates; Python writes .pyc files by renaming), so the links stay safe to share; a tool that did would
+# change the cache's file too (rebuild the cache by deleting ~/.cache/stepbricks/venvs/main-*).
 copied_venv() {
   local dest=$1 reqs=$2 py=$3 kind=$4 cache dir tmp file
   cache="${XDG_CACHE_HOME:-$HOME/.cache}/stepbricks/venvs"
