@@ -2,8 +2,9 @@
 
 Prints the experiment's table (plans, faults applied by kind, violations by invariant, wall and virtual
 time), seconds per plan, and the speed-up of K concurrent slots over one slot measured in the same run
-(the first --baseline plans are flown on one slot too). --repeat flies the same seed again and checks
-the verdicts are identical (same seed ⇒ same plans ⇒ same verdicts).
+(the first --baseline plans are flown on one slot too). Each slot flies on a simulator of its own, as
+`stepbricks experiment` does (`--one-simulator`: every slot on one, in batches, as before). --repeat
+flies the same seed again and checks the verdicts are identical (same seed ⇒ same plans ⇒ same verdicts).
 
 Run: .venv/bin/python bench/bench_experiment.py [--plans 200] [--seed 7] [--concurrency 2] [--baseline 4]
 """
@@ -11,6 +12,7 @@ Run: .venv/bin/python bench/bench_experiment.py [--plans 200] [--seed 7] [--conc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -23,7 +25,7 @@ from rich.console import Console
 from bench.table import report
 from harness.experiment.cli_run import summary_table
 from harness.experiment.experiment import run_experiment
-from harness.experiment.runner import ExperimentConfig, Runner, prepare_slots
+from harness.experiment.runner import ExperimentConfig, Runner, prepare_slots, simulator_slots
 from sim.compute import pool
 from sim.simulator import Simulator
 
@@ -38,13 +40,21 @@ def main() -> int:
     parser.add_argument("--repeat", action="store_true", help="fly the seed twice and compare verdicts")
     parser.add_argument("--no-standby", action="store_true",
                         help="no standby worker (what `stepbricks experiment` did before it kept one)")
+    parser.add_argument("--one-simulator", action="store_true",
+                        help="every slot on one simulator, in batches (what `stepbricks experiment` did before "
+                             "it gave each slot a simulator of its own)")
     parser.add_argument("--out", type=Path, default=Path(".stepbricks/bench-experiment"))
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     console = Console()
-    with Simulator.start(standby_worker=not args.no_standby) as sim:
-        env = {**os.environ, **sim.env}
-        slots = prepare_slots(env, args.concurrency)
+    with contextlib.ExitStack() as stack:
+        if args.one_simulator:
+            sim = stack.enter_context(Simulator.start(standby_worker=not args.no_standby))
+            env = {**os.environ, **sim.env}
+            slots = prepare_slots(env, args.concurrency)
+        else:  # as `stepbricks experiment` flies them
+            slots = simulator_slots(stack, args.concurrency, standby_worker=not args.no_standby)
+            sim, env = slots[0].sim, slots[0].env or {}
         config = ExperimentConfig(rows=args.rows, concurrency=args.concurrency)
         runner = Runner(sim, env, slots, config, tag=f"b{args.seed}")
         serial = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
 from pathlib import Path
 
 from rich.console import Console
@@ -43,21 +43,20 @@ def summary_table(result: ExperimentResult) -> Table:
 def run_command(*, plans: int, seed: int, concurrency: int, rows: int, shrink: bool, out: Path,
                 poll_seconds: int = 30) -> int:
     from harness.experiment import invariants
-    from harness.experiment.runner import ExperimentConfig, Runner, prepare_slots
-    from sim.simulator import Simulator
+    from harness.experiment.runner import ExperimentConfig, Runner, simulator_slots
 
     console = Console()
     loaded = invariants.load_entry_points()
     if loaded:
         console.print(f"invariants from entry points: {', '.join(loaded)}")
-    with console.status("starting the simulator and deploying one pipeline per slot…"):
-        sim_cm = Simulator.start(standby_worker=True)  # plans kill workers: restarts lease a warm standby
-        sim = sim_cm.__enter__()
+    stack = contextlib.ExitStack()
     try:
-        env = {**os.environ, **sim.env}
-        with console.status(f"deploying {concurrency} pipeline(s)…"):
-            slots = prepare_slots(env, max(1, concurrency), poll_seconds=poll_seconds)
-        runner = Runner(sim, env, slots, ExperimentConfig(rows=rows, concurrency=concurrency, poll_seconds=poll_seconds), tag=f"s{seed}")
+        with console.status(f"starting {max(1, concurrency)} simulator(s), one pipeline each…"):
+            # One simulator per slot: own clock, so one slot's waits skip while the other computes.
+            # Plans kill workers: restarts lease a warm standby.
+            slots = simulator_slots(stack, max(1, concurrency), poll_seconds=poll_seconds, standby_worker=True)
+        runner = Runner(slots[0].sim, slots[0].env or {}, slots,
+                        ExperimentConfig(rows=rows, concurrency=concurrency, poll_seconds=poll_seconds), tag=f"s{seed}")
         columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn(), TextColumn("{task.fields[violations]} violation(s)"))
         with Progress(*columns, console=console) as progress:
@@ -80,5 +79,5 @@ def run_command(*, plans: int, seed: int, concurrency: int, rows: int, shrink: b
         console.print(f"verdicts: {out / f'experiment-seed{seed}.json'}", highlight=False)
         return 0 if not result.violations else 1
     finally:
-        with console.status("stopping the simulator…"):
-            sim_cm.__exit__(None, None, None)
+        with console.status("stopping the simulators…"):
+            stack.close()

@@ -9,6 +9,7 @@ import pytest
 
 from harness.experiment.experiment import run_experiment
 from harness.experiment.model import DUPLICATE_DELIVERY, ExperimentPlan, FaultModel, PlannedFault
+from harness.experiment.runner import ExperimentConfig
 from tests.reliability.conftest import header_only_input, make_runner
 
 pytestmark = pytest.mark.e2e
@@ -87,6 +88,45 @@ def test_concurrent_plans_keep_their_faults_to_their_own_execution(stepbricks, e
     retried = [visit.attempts for visit in verdicts[0].observation.trace.visits if visit.name == "ValidateFile"]
     assert retried == [3]
     assert [visit.attempts for visit in verdicts[1].observation.trace.visits if visit.name == "ValidateFile"] == [1]
+
+
+def test_slots_on_simulators_of_their_own_fly_side_by_side_even_plans_with_unscopable_faults(
+    stepbricks, experiment_env, shipped_slots
+):
+    """An AWS API fault reaches every deployment of one simulator (its plan runs alone there); on a
+    simulator of its own it reaches nothing else, so the runner flies it beside the other slot's plan."""
+    import threading
+    import time
+
+    from harness.deploy import DeployConfig, deploy
+    from harness.experiment.runner import Runner, Slot
+    from sim.simulator import Simulator
+
+    started: dict[int, float] = {}
+    lock = threading.Lock()
+
+    def timed_input(path, plan, config):
+        with lock:
+            started[plan.index] = time.monotonic()
+        return header_only_input(path, plan, config)
+
+    with Simulator.start(warm_cluster=False) as other:  # header-only files never reach a cluster
+        env = {**experiment_env, **other.env}
+        slots = [shipped_slots[0], Slot(1, deploy(env, DeployConfig()), sim=other, env=env)]
+        runner = Runner(stepbricks.simulator, experiment_env, slots, ExperimentConfig(make_input=timed_input))
+        throttled = ExperimentPlan(0, faults=(
+            PlannedFault("aws", "states", {"throttle": True}, (1,), detail="StartExecution"),))
+        quiet = ExperimentPlan(1)
+
+        verdicts = runner.run([throttled, quiet])
+
+    assert [v.plan.index for v in verdicts] == [0, 1]
+    assert all(v.ok for v in verdicts), [v.violations for v in verdicts]
+    assert [(a["target"], a["occurrence"]) for a in verdicts[0].applied] == [("aws:states/StartExecution", 1)]
+    assert verdicts[1].applied == []  # the other simulator's plan never saw the throttle
+    first, second = (started[i] for i in (0, 1))
+    assert second < first + verdicts[0].wall_seconds and first < second + verdicts[1].wall_seconds, \
+        "the two flights did not overlap"
 
 
 @pytest.mark.slow

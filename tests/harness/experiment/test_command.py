@@ -1,8 +1,8 @@
 """`stepbricks experiment` from the command line: it flies the seeded plans, shows the summary table, writes
 the verdicts file and answers with exit code 0 when no invariant broke.
 
-The command brings up its own simulator; here it is handed the session's (same class, already warm) so
-the spec costs two flights instead of a second Spark cluster start. Everything else is the command as a
+The command brings up its own simulators, one per slot; here it is handed the session's (same class,
+already warm) so the spec costs two flights instead of a second Spark cluster start. Everything else is the command as a
 user runs it: typer's option parsing, the progress bar, the table, the files, the exit code."""
 
 from __future__ import annotations
@@ -53,6 +53,14 @@ def test_experiment_command_flies_seeded_plans_and_reports_a_table_verdicts_and_
     drawn = FaultModel().draw_many(SEED, PLANS)
     assert [v["plan"]["index"] for v in saved["verdicts"]] == [p.index for p in drawn]
     assert all(v["status"] in {"SUCCEEDED", "FAILED"} for v in saved["verdicts"])
+
+
+def test_experiment_command_starts_a_simulator_for_each_slot(session_simulator_for_the_command, tmp_path):
+    """One clock per slot: a slot's waits skip while another slot computes (harness/experiment/runner.py)."""
+    result = CliRunner().invoke(app, ["experiment", "--plans", "0", "--concurrency", "2", "--out", str(tmp_path)])
+
+    assert result.exit_code == 0, result.output
+    assert [options.get("standby_worker") for options in session_simulator_for_the_command] == [True, True]
 
 
 def test_experiment_command_rejects_a_bad_option_with_the_usage_error():
