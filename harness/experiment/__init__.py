@@ -2,7 +2,7 @@
 shrink every violation to a minimal plan (the way Jepsen answers "does it lose data when things fail?").
 
 Public surface: `FaultModel`, `ExperimentPlan`, `PlannedFault` (model), `invariant` / `register`
-(invariants), `Runner`, `ExperimentConfig`, `prepare_slots` (runner), `run_experiment`, `minimize`
+(invariants), `Runner`, `ExperimentConfig`, `prepare_slots`, `simulator_slots` (runner), `run_experiment`, `minimize`
 (experiment), `shrink` (shrink), `fly_many` (load). See docs/experiments.md.
 """
 
@@ -29,6 +29,7 @@ _EXPORTS = {
     "register": "invariants",
     "run_experiment": "experiment",
     "shrink": "shrink",
+    "simulator_slots": "runner",
 }
 
 __all__ = sorted(_EXPORTS)
