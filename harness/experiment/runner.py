@@ -143,9 +143,8 @@ def simulator_slots(stack: contextlib.ExitStack, count: int, *, poll_seconds: in
     for index in range(count):
         sim = stack.enter_context(Simulator.start(**simulator_options))
         env = {**os.environ, **sim.env}
-        deployment = deploy(env, DeployConfig(poll_seconds=poll_seconds))
-        set_trigger_target(env, deployment, "polling")
-        slots.append(Slot(index, deployment, sim=sim, env=env))
+        (slot,) = prepare_slots(env, 1, poll_seconds=poll_seconds)
+        slots.append(Slot(index, slot.deployment, sim=sim, env=env))
     return slots
 
 
@@ -173,6 +172,8 @@ class Runner:
     def __init__(self, sim: Any, env: Mapping[str, str], slots: list[Slot], config: ExperimentConfig,
                  *, workdir: Path | None = None, tag: str = "exp") -> None:
         self.sim, self.env, self.slots, self.config = sim, dict(env), slots, config
+        if 1 < len(self.simulators()) < len(slots):  # one combined plan per simulator would need batching per simulator
+            raise ValueError("experiment slots either all fly on one simulator or each on a simulator of its own")
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="stepbricks-exp-"))
         if workdir is None:  # ours: removed with the runner (or at exit), like tempfile.TemporaryDirectory
             weakref.finalize(self, shutil.rmtree, self.workdir, ignore_errors=True)
@@ -190,6 +191,10 @@ class Runner:
             found.setdefault(id(sim), sim)
         return list(found.values())
 
+    def _independent(self) -> bool:
+        """Every slot on a simulator of its own (the constructor allows no mix)."""
+        return len(self.simulators()) > 1
+
     def _sim(self, slot: Slot) -> Any:
         return slot.sim if slot.sim is not None else self.sim
 
@@ -199,7 +204,7 @@ class Runner:
     def run(self, plans: list[ExperimentPlan], *, on_verdict: Callable[[Verdict], None] = lambda _v: None
             ) -> list[Verdict]:
         verdicts: dict[int, Verdict] = {}
-        if len(self.slots) > 1 and len(self.simulators()) == len(self.slots):
+        if self._independent():
             self._run_independently(plans, verdicts, on_verdict)
         else:
             for batch in batches(plans, len(self.slots)):
@@ -248,22 +253,23 @@ class Runner:
     def run_batch(self, batch: list[ExperimentPlan]) -> list[Verdict]:
         assert len(batch) <= len(self.slots), "a batch has at most one plan per slot"
         pairs = list(zip(self.slots, batch, strict=False))
-        if len(self.simulators()) > 1:  # slots on simulators of their own share no fault plan
+        if self._independent():  # slots on simulators of their own share no fault plan
             with ThreadPoolExecutor(max_workers=len(pairs), thread_name_prefix="experiment") as pool:
                 return list(pool.map(lambda sp: self._run_on(*sp), pairs))
+        (sim,) = self.simulators()
         combined = FaultPlan(seed=0)
         for slot, plan in pairs:
             combined.faults.extend(plan.fault_plan(slot.prefix).faults)
         # Installed in this simulator's context, not the calling thread's: a test thread unbound works for
         # the newest simulator of the process, which need not be this one. The workspace's HTTP faults are
         # included: it consults the same plan.
-        with sim_context.bind(self.sim.context):
+        with sim_context.bind(sim.context):
             previous = activate(combined)
         try:
             with ThreadPoolExecutor(max_workers=len(pairs), thread_name_prefix="experiment") as pool:
                 verdicts = list(pool.map(lambda sp: self._fly_bound(*sp), pairs))
         finally:
-            with sim_context.bind(self.sim.context):
+            with sim_context.bind(sim.context):
                 activate(previous)
         self._record_applied(verdicts, combined)
         return verdicts
