@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,8 +19,34 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
+POOL_DIR_ENV = "STEPBRICKS_WORKER_POOL_DIR"  # sim.compute.shared_pool.POOL_DIR_ENV, without importing sim here
+_POOL_DIR = pytest.StashKey[Path]()
+
 # The seed files (the task descriptions the project was built from) sit beside the repository, not in it.
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One directory where the session's idle cluster workers outlive their process (sim.compute.shared_pool):
+    a test that flies `stepbricks run` in a subprocess leases the worker the last one left instead of
+    starting a JVM. Set in the controlling process, before pytest-xdist starts its workers (they inherit it)."""
+    if hasattr(config, "workerinput") or os.environ.get(POOL_DIR_ENV):
+        return
+    directory = tempfile.mkdtemp(prefix="stepbricks-pool-")
+    os.environ[POOL_DIR_ENV] = directory
+    config.stash[_POOL_DIR] = Path(directory)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Kill what the session's processes left in the directory; removing it ends any still on its way in."""
+    directory = config.stash.get(_POOL_DIR, None)
+    if directory is None:
+        return
+    from sim.compute import shared_pool
+
+    shared_pool.sweep(directory)
+    shutil.rmtree(directory, ignore_errors=True)
+    os.environ.pop(POOL_DIR_ENV, None)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ this process down.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -27,7 +28,7 @@ from typing import Any
 
 from sim import clock
 from sim import context as sim_context
-from sim.compute import log_delivery
+from sim.compute import log_delivery, shared_pool
 from sim.compute.backends import ClusterBackend, SessionPlan
 from sim.compute.backends.local import LocalBackend
 from sim.compute.contract import Outcome, TaskInvocation, TaskResult
@@ -355,9 +356,10 @@ class LocalCluster:
         binding = Binding(self.cluster_id, str(self._dbfs_root), str(self.directory),
                           {k: v for k, v in env.items() if k in per_lease})
         launch_env = {k: v for k, v in env.items() if k not in per_lease}
+        shared_dir = shared_pool.pool_dir()  # a worker another process may lease: also keyed on our code
         key = json.dumps([sys.executable, self.backend.name, self.backend.url, str(self.backend.shared_dir),
                           sorted(plan.spark_conf.items()), sorted(launch_env.items()), sorted(spark_env.items()),
-                          self.warm_engine])
+                          self.warm_engine, *([str(shared_dir), shared_pool.code_stamp()] if shared_dir else [])])
         config = WorkerConfig(POOLED_APP_NAME, plan.spark_conf, str(self._dbfs_root), warm_engine=self.warm_engine,
                               binding=asdict(binding))
         return _Launch(launch_env, config, plan, self.directory, key=hashlib.sha256(key.encode()).hexdigest())
@@ -377,22 +379,30 @@ class LocalCluster:
             env["TMPDIR"], cwd = str(scratch), scratch  # the JVM's; tasks get the cluster's with the binding
         if env.get("STEPBRICKS_SPARK_START_LOG") and "PYTEST_CURRENT_TEST" in os.environ:
             env["PYTEST_CURRENT_TEST"] = os.environ["PYTEST_CURRENT_TEST"]  # the start log names the test
+        output, shared_dir = None, shared_pool.pool_dir() if scratch is not None else None
+        if shared_dir is not None and scratch is not None and self._pool is not None:
+            # It may outlive this process: its output goes to a file (a pipe would break when we exit).
+            shared_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            config = replace(config, pool_dir=str(shared_dir), pool_key=launch.key, pool_limit=self._pool.size,
+                             pool_idle_seconds=self._pool.idle_seconds)
+            output = scratch / shared_pool.OUTPUT_NAME
         server = socket.create_server(("127.0.0.1", 0))
         authkey = os.urandom(32)
         host, port = server.getsockname()[:2]
-        process = subprocess.Popen(
-            [sys.executable, "-m", "sim.compute.worker", f"{host}:{port}"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            cwd=cwd,
-            env=env,
-            start_new_session=True,  # its own process group: the JVM child dies with it on kill
-        )
+        with open(output, "ab") if output is not None else contextlib.nullcontext() as sink:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "sim.compute.worker", f"{host}:{port}"],
+                stdin=subprocess.PIPE,
+                stdout=sink if sink is not None else subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                cwd=cwd,
+                env=env,
+                start_new_session=True,  # its own process group: the JVM child dies with it on kill
+            )
         assert process.stdin is not None
         process.stdin.write(authkey.hex().encode() + b"\n" + json.dumps(asdict(config)).encode() + b"\n")
         process.stdin.close()
-        worker = WorkerProcess(process, key=launch.key, scratch=scratch)
+        worker = WorkerProcess(process, key=launch.key, scratch=scratch, output_path=output)
         worker.write_to(None if standby else self.log_path)
         worker.pump_output()
         return worker, server, authkey
@@ -514,6 +524,7 @@ class LocalCluster:
                 except OSError:  # the cluster's directory is gone with its simulator
                     pass
             elif isinstance(message, TaskEnded):
+                worker.flush_output()  # its output file is followed every 50 ms: the attempt's lines first
                 with self._lock:
                     handle = self._in_flight.pop(message.attempt_id, None)
                 if handle is not None:

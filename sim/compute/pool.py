@@ -37,12 +37,16 @@ import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import BinaryIO
+
+from sim.compute import shared_pool
 
 SIZE_ENV = "STEPBRICKS_WORKER_POOL"
 IDLE_ENV = "STEPBRICKS_WORKER_POOL_IDLE_SECONDS"
 STANDBY_ENV = "STEPBRICKS_WORKER_STANDBY"
 DEFAULT_SIZE = 1
 DEFAULT_IDLE_SECONDS = 300.0
+_FOLLOW_SECONDS = 0.05  # how often a worker's output file is read when it has nothing new
 
 
 def standby_from_env() -> bool:
@@ -58,43 +62,96 @@ class WorkerProcess:
     so a pooled worker writes each cluster's log, never the first one's.
     """
 
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | shared_pool.ForeignProcess
     key: str | None = None  # the pool key; None: never pooled (not a local-backend worker)
     scratch: Path | None = None  # the worker's own scratch (JVM temp, spark.local.dir, warehouse)
     connection: Connection | None = None
     log_path: Path | None = None
+    # Where the worker writes its output when it may outlive this process (sim.compute.shared_pool): a file
+    # followed from `output_offset` on, not a pipe.
+    output_path: Path | None = None
+    output_offset: int = 0
     idle_since: float = 0.0
     releases: int = 0  # `Release` messages sent to it…
     released: int = 0  # …and answered
     _log_lock: threading.Lock = field(default_factory=threading.Lock)
     _kill_lock: threading.Lock = field(default_factory=threading.Lock)
     _pump: threading.Thread | None = None
+    _source: BinaryIO | None = None  # the output file being followed
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
     def pump_output(self) -> None:
-        assert self.process.stdout is not None
-        self._pump = threading.Thread(target=self._copy_output, name=f"worker-{self.pid}-log", daemon=True)
+        copy = self._follow_output if self.output_path is not None else self._copy_output
+        self._pump = threading.Thread(target=copy, name=f"worker-{self.pid}-log", daemon=True)
         self._pump.start()
+
+    def _write_log(self, chunk: bytes) -> None:
+        with self._log_lock:
+            self._append_locked(chunk)
+
+    def _append_locked(self, chunk: bytes) -> None:
+        if self.log_path is None:
+            return
+        try:
+            with self.log_path.open("ab") as log:
+                log.write(chunk)
+        except OSError:  # the cluster's directory went with its simulator: keep draining the output
+            pass
+
+    def _follow_output(self) -> None:
+        """Copy what the worker appends to its output file, until it exits (then what it wrote last)."""
+        assert self.output_path is not None
+        try:
+            source = self.output_path.open("rb")
+        except OSError:
+            return
+        with source:
+            source.seek(self.output_offset)
+            with self._log_lock:
+                self._source = source
+            while True:
+                with self._log_lock:
+                    copied = self._drain_locked()
+                if copied:
+                    continue
+                if self.process.poll() is not None:
+                    with self._log_lock:
+                        while self._drain_locked():
+                            pass
+                        self._source = None
+                    return
+                time.sleep(_FOLLOW_SECONDS)
+
+    def _drain_locked(self) -> bool:
+        """Copy one chunk of the output file to the log (caller holds the log lock): False if none was new."""
+        if self._source is None:
+            return False
+        chunk = self._source.read(65536)
+        if chunk:
+            self._append_locked(chunk)
+        return bool(chunk)
 
     def _copy_output(self) -> None:
         stream = self.process.stdout
         assert stream is not None
         while chunk := stream.read1(65536):
-            with self._log_lock:
-                if self.log_path is None:
-                    continue
-                try:
-                    with self.log_path.open("ab") as log:
-                        log.write(chunk)
-                except OSError:  # the cluster's directory went with its simulator: keep draining the pipe
-                    pass
+            self._write_log(chunk)
+
+    def flush_output(self) -> None:
+        """Copy what the worker has written so far to the log now (an attempt ended: its lines are in)."""
+        with self._log_lock:
+            while self._drain_locked():
+                pass
 
     def write_to(self, log_path: Path | None) -> None:
-        """Send the worker's output to this driver log from now on (None: discard it while idle)."""
+        """Send the worker's output to this driver log from now on (None: discard it while idle); what the
+        worker wrote to its output file until now goes to the log it was writing (a pipe is read at once)."""
         with self._log_lock:
+            while self._drain_locked():
+                pass
             self.log_path = log_path
 
     def alive(self) -> bool:
@@ -142,6 +199,7 @@ class WarmPool:
         self._reaper: threading.Thread | None = None
         self.leased = 0  # workers handed out (for benches and tests)
         self.standbys_started = 0  # (for benches and tests)
+        self.shared_leased = 0  # of `leased`, workers another process left (sim.compute.shared_pool)
 
     def take(self, key: str, wait: float = 0.0) -> WorkerProcess | None:
         """The most recently released live worker with this key, or None. Dead ones are dropped here.
@@ -174,7 +232,30 @@ class WarmPool:
                 self.leased += 1
         for worker in dead:
             worker.kill()
+        if found is None and self.size > 0:
+            found = self._claim_shared(key)
         return found
+
+    def _claim_shared(self, key: str) -> WorkerProcess | None:
+        """An idle worker another process left (`STEPBRICKS_WORKER_POOL_DIR`), or None."""
+        directory = shared_pool.pool_dir()
+        if directory is None:
+            return None
+        claimed = shared_pool.claim(directory, key)
+        if claimed is None:
+            return None
+        output = claimed.scratch / shared_pool.OUTPUT_NAME
+        try:
+            offset = output.stat().st_size  # the last process's lines are in its clusters' logs already
+        except OSError:
+            offset = 0
+        worker = WorkerProcess(claimed.process, key=key, scratch=claimed.scratch, connection=claimed.connection,
+                               output_path=output, output_offset=offset, releases=1, released=1)
+        worker.pump_output()
+        with self._lock:
+            self.leased += 1
+            self.shared_leased += 1
+        return worker
 
     def give(self, worker: WorkerProcess) -> None:
         """Keep an idle, reset worker; the oldest idle one is killed when the pool is full (or off)."""
@@ -249,6 +330,24 @@ class WarmPool:
         for worker in [*idle, *starting]:
             worker.kill()
 
+    def leave(self) -> None:
+        """At exit, with `STEPBRICKS_WORKER_POOL_DIR` set: let idle and resetting workers outlive this process
+        (their connection closes; each advertises itself once reset) and kill standbys still starting."""
+        if shared_pool.pool_dir() is None:
+            return self.clear()
+        with self._lock:
+            leaving, self._idle = [*self._idle, *self._returning], []
+            self._returning = []
+            starting = [w for w in self._standbys.values() if w is not None]
+            self._lock.notify_all()
+        for worker in leaving:
+            if worker.output_path is None or not worker.alive():  # its output is a pipe to this process
+                worker.kill()
+            else:
+                worker.close_connection()
+        for worker in starting:
+            worker.kill()
+
     def _start_reaper(self) -> None:
         if self._reaper is None or not self._reaper.is_alive():
             self._reaper = threading.Thread(target=self._reap_idle, name="worker-pool-reaper", daemon=True)
@@ -281,6 +380,6 @@ def shared() -> WarmPool:
             size = int(os.environ.get(SIZE_ENV, DEFAULT_SIZE))
             idle = float(os.environ.get(IDLE_ENV, DEFAULT_IDLE_SECONDS))
             _shared.append(WarmPool(max(size, 0), idle))
-            atexit.register(_shared[0].clear)
+            atexit.register(_shared[0].leave)
         return _shared[0]
 

@@ -44,6 +44,12 @@ class WorkerConfig:
     # A poolable worker (local backend): bound after its session starts, so it can be released and leased.
     binding: dict[str, Any] | None = None
     warehouse_dir: str | None = None  # the worker's own warehouse, emptied at every release
+    # Idle workers that outlive their manager (sim.compute.shared_pool): where to advertise, under which key,
+    # how many adverts the directory holds and how long one waits unclaimed.
+    pool_dir: str | None = None
+    pool_key: str | None = None
+    pool_limit: int = 1
+    pool_idle_seconds: float = 300.0
 
 
 # manager → worker

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sim import clock
-from sim.compute import capture, errors, jvm, lease, mlflow_registry, runtime, seeded_ids, warmup
+from sim.compute import capture, errors, jvm, lease, mlflow_registry, runtime, seeded_ids, shared_pool, warmup
 from sim.compute.dbutils import DBUtils
 from sim.compute.executor import Executor
 from sim.compute.protocol import (
@@ -178,29 +178,37 @@ def _watch_driver_jvm(spark: Any) -> None:
 
 
 def _serve(connection: Connection, executor: Executor, send: Callable[[object], None],
-           lessee: lease.Lessee | None) -> None:
+           lessee: lease.Lessee | None) -> tuple[bool, Executor]:
+    """Run what the manager sends until its connection ends: (idle, executor), idle when it ended with this
+    worker released and reset (so another manager may lease it: sim.compute.shared_pool)."""
+    idle = False
     while True:
         try:
             message = connection.recv()
         except (EOFError, OSError):
-            return
+            return idle, executor
         if isinstance(message, StartTask):
             executor.start(message)
         elif isinstance(message, CancelTask):
             executor.cancel(message)
         elif isinstance(message, Shutdown):
-            return
+            return False, executor
         elif isinstance(message, Release):
             reason = "not a poolable worker" if lessee is None else executor.busy() or _release(lessee)
-            send(Released(not reason, reason))
+            idle = not reason
+            try:
+                send(Released(not reason, reason))
+            except OSError:  # the manager went while this worker reset (its process exited)
+                return idle, executor
             if reason:
-                return
+                return False, executor
         elif isinstance(message, Lease) and lessee is not None:
+            idle = False
             try:
                 ready = _lease(lessee, message, executor.session)
             except BaseException as failure:
                 send(WorkerFailed(errors.one_line(failure), errors.trace(failure)))
-                return
+                return False, executor
             executor = Executor(lessee.spark, send, ready)
             send(ready)
 
@@ -221,6 +229,17 @@ def _lease(lessee: lease.Lessee, message: Lease, previous: WorkerReady) -> Worke
     return replace(previous, session_started_ms=started_ms, session_startup_ms=reset_ms, pooled=True)
 
 
+def _outlive_manager(config: WorkerConfig) -> Connection | None:
+    """An idle worker whose manager went away waits for another process to lease it, when asked to."""
+    if not (config.pool_dir and config.pool_key and config.warehouse_dir):
+        return None
+    scratch = Path(config.warehouse_dir).parent
+    print(f"[stepbricks] idle worker {os.getpid()} outlives its process: advertised in {config.pool_dir}",
+          file=sys.__stderr__, flush=True)
+    return shared_pool.advertise_and_wait(Path(config.pool_dir), config.pool_key, scratch,
+                                          config.pool_idle_seconds, config.pool_limit)
+
+
 def main() -> int:
     # A task's modules are imported afresh on each run (task_environment), from source: a .pyc this worker
     # wrote on the first run would hide an edit made within the same second (CPython checks a .pyc by the
@@ -229,13 +248,13 @@ def main() -> int:
     host, port = sys.argv[1].rsplit(":", 1)
     authkey = bytes.fromhex(sys.stdin.readline().strip())
     config = WorkerConfig(**json.loads(sys.stdin.readline()))
-    connection = Client((host, int(port)), authkey=authkey)
-    _no_delay(connection)
+    manager = [Client((host, int(port)), authkey=authkey)]  # replaced when another process leases this worker
+    _no_delay(manager[0])
     send_lock = threading.Lock()
 
     def send(message: object) -> None:
         with send_lock:
-            connection.send(message)
+            manager[0].send(message)
 
     capture.install()
     # MLflow's import costs ~2 s: for a long-lived cluster, done while the JVM starts (_install_libraries).
@@ -258,7 +277,14 @@ def main() -> int:
         runtime.install(spark, DBUtils(Path(config.dbfs_root)))
         seeded_ids.install()
     send(ready)
-    _serve(connection, Executor(spark, send, ready), send, lessee)
+    executor = Executor(spark, send, ready)
+    while True:
+        idle, executor = _serve(manager[0], executor, send, lessee)
+        claimed = _outlive_manager(config) if idle else None
+        if claimed is None:
+            break
+        manager[0].close()
+        manager[0] = claimed
     if config.warehouse_dir:  # a poolable worker's own scratch: its manager may be gone (killed, or exited
         shutil.rmtree(Path(config.warehouse_dir).parent, ignore_errors=True)  # without atexit) and not remove it
     sys.__stderr__.flush()

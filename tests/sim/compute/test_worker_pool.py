@@ -359,6 +359,7 @@ def test_no_worker_or_jvm_outlives_the_process(tmp_path, how):
     script = tmp_path / "exiting.py"
     script.write_text(EXITING)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "STEPBRICKS_WORKER_POOL": "1"}
+    env.pop("STEPBRICKS_WORKER_POOL_DIR", None)  # no directory to outlive it in (tests/sim/compute/test_shared_pool.py)
     done = subprocess.run([sys.executable, str(script), how], env=env, capture_output=True, text=True, timeout=400)
     *pids, scratch = json.loads(done.stdout.strip().splitlines()[-1])
     deadline = time.monotonic() + 30
