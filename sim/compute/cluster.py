@@ -34,6 +34,7 @@ from sim.compute.backends.local import LocalBackend
 from sim.compute.contract import Outcome, TaskInvocation, TaskResult
 from sim.compute.pool import WarmPool, WorkerProcess, standby_from_env
 from sim.compute.protocol import (
+    UDF_WORKER_MODULE,
     Binding,
     CancelTask,
     Lease,
@@ -316,6 +317,8 @@ class LocalCluster:
             # not /tmp: a killed worker never cleans up after itself.
             "spark.local.dir": str(tmp_dir),
         }
+        if poolable:  # UDF workers that take each lease's variables without a new daemon (sim.compute.lease)
+            conf["spark.python.worker.module"] = UDF_WORKER_MODULE
         conf.update({str(k): str(v) for k, v in (self.spec.get("spark_conf") or {}).items()})
         java_tmp = f"-Djava.io.tmpdir={tmp_dir}"
         conf["spark.driver.extraJavaOptions"] = " ".join(
@@ -356,10 +359,12 @@ class LocalCluster:
         binding = Binding(self.cluster_id, str(self._dbfs_root), str(self.directory),
                           {k: v for k, v in env.items() if k in per_lease})
         launch_env = {k: v for k, v in env.items() if k not in per_lease}
+        # Not keyed on `warm_engine`: a warm-up done or not changes how soon a worker's first jobs run, never
+        # what they do (a standby is warmed under its cluster's key), so `up`'s clusters and `run`'s share workers.
         shared_dir = shared_pool.pool_dir()  # a worker another process may lease: also keyed on our code
         key = json.dumps([sys.executable, self.backend.name, self.backend.url, str(self.backend.shared_dir),
                           sorted(plan.spark_conf.items()), sorted(launch_env.items()), sorted(spark_env.items()),
-                          self.warm_engine, *([str(shared_dir), shared_pool.code_stamp()] if shared_dir else [])])
+                          *([str(shared_dir), shared_pool.code_stamp()] if shared_dir else [])])
         config = WorkerConfig(POOLED_APP_NAME, plan.spark_conf, str(self._dbfs_root), warm_engine=self.warm_engine,
                               binding=asdict(binding))
         return _Launch(launch_env, config, plan, self.directory, key=hashlib.sha256(key.encode()).hexdigest())

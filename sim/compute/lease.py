@@ -20,6 +20,7 @@ modules imported from them, JVM system properties a task set, and the worker's s
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -31,7 +32,7 @@ from typing import Any
 
 from sim.compute import runtime, seeded_ids
 from sim.compute.dbutils import DBUtils
-from sim.compute.protocol import Binding
+from sim.compute.protocol import EXECUTOR_ENV_FILE, Binding
 
 
 @dataclass
@@ -55,9 +56,7 @@ class Lessee:
         """Point this worker's Python side at one cluster of one simulator."""
         self.binding = binding
         _set_environ({**self.launch_env, **binding.env})
-        environment = self.spark.sparkContext.environment
-        environment.clear()
-        environment.update({**self._executor_env, **binding.env})
+        self._write_executor_env(binding.env)
         tempfile.tempdir = None  # re-read from TMPDIR: the cluster's temp dir
         Path(binding.cwd).mkdir(parents=True, exist_ok=True)
         os.chdir(binding.cwd)
@@ -82,14 +81,24 @@ class Lessee:
         os.chdir(self.launch_cwd)
         self._set_working_directory(self.launch_cwd)
         _set_environ(self.launch_env)
-        environment = self.spark.sparkContext.environment
-        environment.clear()
-        environment.update(self._executor_env)
+        self._write_executor_env({})
         tempfile.tempdir = None
         _forget_clients()
         seeded_ids.install()
         self.binding = None
         return ""
+
+    def _write_executor_env(self, env: dict[str, str]) -> None:
+        """The variables Python UDF workers see: the lease's, through a file each task reads
+        (`pyspark_stepbricks_worker`), so the environment Spark keys its Python workers on never changes
+        and a new cluster's first UDF finds them warm (SparkContext.environment is that key)."""
+        path = self.warehouse.parent / "executor-env.json"
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(json.dumps(env, sort_keys=True), encoding="utf-8")
+        partial.replace(path)
+        environment = self.spark.sparkContext.environment
+        environment.clear()
+        environment.update({**self._executor_env, EXECUTOR_ENV_FILE: str(path)})
 
     def _restore_hadoop_conf(self) -> None:
         conf = self.spark.sparkContext._jsc.hadoopConfiguration()

@@ -11,7 +11,8 @@ each lease; what carries over is listed in docs/contracts.md.
 Bounded: at most `STEPBRICKS_WORKER_POOL` idle workers (default 1; 0 turns pooling off), each killed after
 `STEPBRICKS_WORKER_POOL_IDLE_SECONDS` (default 300) of idleness; the oldest goes first when a newer one
 arrives. Idle workers die with this process: killed at exit, and a worker whose manager connection closes
-(this process killed outright) exits by itself, its JVM with it.
+(this process killed outright) exits by itself, its JVM with it; unless `STEPBRICKS_WORKER_POOL_DIR` names a
+directory, where an idle worker then waits for the next process to lease it (sim.compute.shared_pool).
 
 A standby (Databricks instance pools' "min idle instances"): a cluster that asks for one, once its worker
 has died (a killed worker, a crash) and it is RUNNING again, has a second worker started in the

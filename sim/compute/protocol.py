@@ -14,6 +14,12 @@ from sim.compute.contract import TaskInvocation, TaskResult
 StopReason = Literal["CANCELED", "TIMEDOUT"]
 
 
+# A poolable worker's Python UDF workers: PySpark's, applying each lease's variables from a file
+# (sim/compute/dbruntime_shim/pyspark_stepbricks_worker.py; `spark.python.worker.module`).
+UDF_WORKER_MODULE = "pyspark_stepbricks_worker"
+EXECUTOR_ENV_FILE = "STEPBRICKS_EXECUTOR_ENV"
+
+
 @dataclass(frozen=True)
 class Binding:
     """What ties a worker to one cluster of one simulator; set at start and anew at every pooled lease."""

@@ -2,7 +2,8 @@
 
 Started by `sim.compute.cluster` as `python -m sim.compute.worker HOST:PORT`,
 with the authkey and the `WorkerConfig` as two lines on stdin (never on the command line). Its
-stdout/stderr are the cluster's driver log. It exits when the manager's connection closes.
+stdout/stderr are the cluster's driver log. It exits when the manager's connection closes, unless it is idle
+and may outlive its manager (sim.compute.shared_pool): it then waits for another process to lease it.
 """
 
 from __future__ import annotations

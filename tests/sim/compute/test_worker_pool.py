@@ -60,7 +60,9 @@ seen = {
     "cwd": os.getcwd(),
     "tmp": tempfile.gettempdir(),
     "jvm_host": spark.sparkContext._jvm.java.lang.System.getenv("DATABRICKS_HOST"),
-    "executor_host": spark.sparkContext.environment.get("DATABRICKS_HOST"),
+    "arrow_udf_host": spark.range(1).mapInPandas(
+        lambda frames: (f.assign(id=len(__import__("os").environ.get("DATABRICKS_HOST", ""))) for f in frames),
+        "id long").first()[0],
     "udf_host": spark.range(1).rdd.map(lambda _: __import__("os").environ.get("DATABRICKS_HOST")).first(),
     "relative": spark.range(2).write.parquet("relative-out") or os.path.isdir("relative-out"),
 }
@@ -142,9 +144,49 @@ def test_nothing_the_first_simulator_left_in_the_worker_reaches_the_second(two_w
     assert Path(seen["cwd"]).resolve() == b_cluster.directory.resolve()
     assert Path(seen["tmp"]).resolve().parent == b_cluster.directory.resolve()
     assert seen["relative"] and (b_cluster.directory / "relative-out").is_dir()  # relative paths: B's directory
-    # The JVM never held a simulator's variables; Spark's Python workers get the current cluster's.
+    # The JVM never held a simulator's variables; Spark's Python workers (plain and Arrow) get the current
+    # cluster's, through the file their worker module reads at each task (dbruntime_shim/pyspark_stepbricks_worker.py).
     assert seen["jvm_host"] is None
-    assert seen["executor_host"] == seen["udf_host"] == "http://second.invalid"
+    assert seen["udf_host"] == "http://second.invalid"
+    assert seen["arrow_udf_host"] == len("http://second.invalid")
+
+
+UDF_RUN = """\
+import json, os, time
+import pandas as pd
+def version(frames):
+    import sys
+    sys.path.insert(0, os.environ["UDF_DIR"])
+    import udf_version  # a project module: imported afresh by the next cluster, never the last one's
+    for frame in frames:
+        yield frame.assign(id=udf_version.VERSION, pid=os.getppid())  # UDF workers are forks of PySpark's daemon
+started = time.perf_counter()
+row = spark.range(1).mapInPandas(version, "id long, pid long").collect()[0]  # consumed whole: the worker is reused
+dbutils.notebook.exit(json.dumps({"version": row.id, "daemon_pid": row.pid, "seconds": time.perf_counter() - started,
+                                  "host": os.environ["DATABRICKS_HOST"]}))
+"""
+
+
+def test_the_next_cluster_s_udfs_run_on_the_warm_python_workers_and_import_edited_modules_afresh(pool: WarmPool,
+                                                                                                 tmp_path):
+    """A lease's variables reach the UDF workers without a new PySpark daemon (whose first UDF imported
+    pandas and pyarrow again: 3.5-4 s), and a project module a UDF imported is dropped between clusters."""
+    udf_dir = tmp_path / "udfs"
+    udf_dir.mkdir()
+    seen = []
+    for name, version in (("first", 1), ("second", 2)):
+        (udf_dir / "udf_version.py").write_text(f"VERSION = {version}\n")
+        env = {**_env(name, tmp_path), "UDF_DIR": str(udf_dir)}
+        with ClusterManager(tmp_path / name, env, worker_pool=pool) as manager:
+            cluster = manager.get(manager.default_cluster_id())
+            result = finished(cluster.run(invocation(kind="notebook", source_path=_notebook(tmp_path, name, UDF_RUN))))
+            assert result.outcome == "SUCCESS", result.error_trace
+            seen.append(json.loads(result.notebook_result))
+        _idle_pids(pool)
+    first, second = seen
+    assert (first["version"], second["version"]) == (1, 2), "the edited module is imported afresh"
+    assert second["host"] == "http://second.invalid"
+    assert second["daemon_pid"] == first["daemon_pid"], "the second cluster's UDF ran on the first one's PySpark daemon"
 
 
 def test_a_cluster_with_other_spark_conf_does_not_take_the_idle_worker(pool: WarmPool, two_workspaces, tmp_path):
