@@ -385,18 +385,22 @@ class LocalCluster:
         if env.get("STEPBRICKS_SPARK_START_LOG") and "PYTEST_CURRENT_TEST" in os.environ:
             env["PYTEST_CURRENT_TEST"] = os.environ["PYTEST_CURRENT_TEST"]  # the start log names the test
         output, shared_dir = None, shared_pool.pool_dir() if scratch is not None else None
+        command = [sys.executable, "-m", "sim.compute.worker"]
         if shared_dir is not None and scratch is not None and self._pool is not None:
-            # It may outlive this process: its output goes to a file (a pipe would break when we exit).
+            # It may outlive this process: its output goes to a file (a pipe would break when we exit), and it
+            # runs under a keeper, so whoever leases it last learns its exit status (sim.compute.keeper).
             shared_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            status = shared_pool.status_file(shared_dir)
             config = replace(config, pool_dir=str(shared_dir), pool_key=launch.key, pool_limit=self._pool.size,
-                             pool_idle_seconds=self._pool.idle_seconds)
+                             pool_idle_seconds=self._pool.idle_seconds, pool_status=str(status))
             output = scratch / shared_pool.OUTPUT_NAME
+            command = [sys.executable, "-m", "sim.compute.keeper", str(status)]
         server = socket.create_server(("127.0.0.1", 0))
         authkey = os.urandom(32)
         host, port = server.getsockname()[:2]
         with open(output, "ab") if output is not None else contextlib.nullcontext() as sink:
             process = subprocess.Popen(
-                [sys.executable, "-m", "sim.compute.worker", f"{host}:{port}"],
+                [*command, f"{host}:{port}"],
                 stdin=subprocess.PIPE,
                 stdout=sink if sink is not None else subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -453,6 +457,7 @@ class LocalCluster:
             process.wait()
             return self._worker_exited(process, f"cluster failed to start Spark: {hello.error}", "TERMINATED")
         assert isinstance(hello, WorkerReady)
+        worker.ready_pid = hello.pid
         with self._lock:
             if self._process is not process:
                 return
@@ -496,8 +501,10 @@ class LocalCluster:
             if connection is None:
                 raise RuntimeError("the standby worker exited before it connected")
             worker.connection = connection
-            if not isinstance(connection.recv(), WorkerReady):
+            ready = connection.recv()
+            if not isinstance(ready, WorkerReady):
                 raise RuntimeError("the standby worker could not start Spark")
+            worker.ready_pid = ready.pid
             connection.send(Release())
             answer = connection.recv()
             if not isinstance(answer, Released) or not answer.ok:

@@ -9,8 +9,9 @@ previous cluster's:
   table cache is cleared and the worker's private warehouse emptied; the Hadoop configuration is put
   back to the launch one; the local file system's working directory is the new cluster's directory.
 - Python: the environment is the launch environment plus the new simulator's variables (`Binding.env`),
-  also handed to Spark's Python workers (`SparkContext.environment`: PySpark starts a new daemon for a
-  new environment); the working directory, `tempfile`'s directory, `dbutils`' DBFS root, boto3's
+  also handed to Spark's Python workers through a file their worker module applies at each task (not
+  `SparkContext.environment`, whose change would make PySpark start a new daemon and cold UDF workers);
+  the working directory, `tempfile`'s directory, `dbutils`' DBFS root, boto3's
   default session and MLflow's tracking/registry URIs, active experiment and store and artifact caches.
 
 What carries over (docs/contracts.md): the JVM and its compiled code (the point of the pool), the

@@ -80,9 +80,12 @@ class WorkerProcess:
     _pump: threading.Thread | None = None
     _source: BinaryIO | None = None  # the output file being followed
 
+    ready_pid: int | None = None  # the worker's own pid, as it reported it (under a keeper: the keeper's child)
+
     @property
     def pid(self) -> int:
-        return self.process.pid
+        """The worker interpreter's pid (what a task's `os.getpid()` says), once it has reported ready."""
+        return self.ready_pid or self.process.pid
 
     def pump_output(self) -> None:
         copy = self._follow_output if self.output_path is not None else self._copy_output

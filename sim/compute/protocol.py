@@ -56,6 +56,7 @@ class WorkerConfig:
     pool_key: str | None = None
     pool_limit: int = 1
     pool_idle_seconds: float = 300.0
+    pool_status: str = ""  # the file its keeper writes its exit status to (sim.compute.keeper)
 
 
 # manager → worker

@@ -33,6 +33,7 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, answer_challenge, deliver_challenge
@@ -65,6 +66,12 @@ def code_stamp(root: Path = _SIM) -> str:
     return digest.hexdigest()[:16]
 
 
+def status_file(directory: Path) -> Path:
+    """Where a worker's keeper (sim.compute.keeper) writes its exit status: a file per keeper, named when
+    the keeper is spawned, before its pid is known; read and removed by whoever leased the worker last."""
+    return directory / f".exit-{uuid.uuid4().hex}"
+
+
 @dataclass(frozen=True)
 class Advert:
     key: str
@@ -73,10 +80,12 @@ class Advert:
     authkey: str  # hex
     scratch: str
     since: float
+    status: str = ""  # the keeper's exit-status file (sim.compute.keeper)
 
 
 # --- the worker's side ------------------------------------------------------------------------------------
-def advertise_and_wait(directory: Path, key: str, scratch: Path, idle_seconds: float, limit: int) -> Connection | None:
+def advertise_and_wait(directory: Path, key: str, scratch: Path, idle_seconds: float, limit: int,
+                       status: str = "") -> Connection | None:
     """Advertise this idle worker and wait for a process to claim it: its authenticated connection, or None
     (nobody came within `idle_seconds`, the directory went away, or it is full and this one yields)."""
     if limit <= 0 or not directory.is_dir():  # made by the manager that spawned us; gone: the pool was swept
@@ -86,7 +95,7 @@ def advertise_and_wait(directory: Path, key: str, scratch: Path, idle_seconds: f
         address.unlink()
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        return _serve_advert(server, directory, key, scratch, address, idle_seconds, limit)
+        return _serve_advert(server, directory, key, scratch, address, idle_seconds, limit, status)
     except OSError:
         return None
     finally:
@@ -96,17 +105,19 @@ def advertise_and_wait(directory: Path, key: str, scratch: Path, idle_seconds: f
 
 
 def _serve_advert(server: socket.socket, directory: Path, key: str, scratch: Path, address: Path,
-                  idle_seconds: float, limit: int) -> Connection | None:
+                  idle_seconds: float, limit: int, status: str) -> Connection | None:
     server.bind(str(address))
     os.chmod(address, 0o600)
     server.listen(1)
     authkey = os.urandom(32)
-    advert = Advert(key, os.getpid(), str(address), authkey.hex(), str(scratch), time.time())
-    path = directory / f"{key}.{os.getpid()}.json"
+    group = os.getpgrp()  # the keeper's pid when there is one (sim.compute.keeper): what a claimer waits for
+    advert = Advert(key, group, str(address), authkey.hex(), str(scratch), time.time(), status)
+    path = directory / f"{key}.{group}.json"
     with _locked(directory):  # raises OSError if the directory was removed meanwhile: no advert then
         adverts = _adverts(directory)
         for old in adverts[: max(len(adverts) - limit + 1, 0)]:  # oldest first: room for this one
             _evict(directory, old)
+        _forget_statuses(directory, older_than=3600.0)
         _write_private(path, json.dumps(advert.__dict__))
     deadline = time.monotonic() + idle_seconds
     claimed = False
@@ -163,7 +174,7 @@ def claim(directory: Path, key: str) -> Claimed | None:
             taken.unlink(missing_ok=True)
             continue
         taken.unlink(missing_ok=True)
-        process = ForeignProcess(advert.pid)
+        process = ForeignProcess(advert.pid, Path(advert.status) if advert.status else None)
         connection = _connect(advert) if process.poll() is None else None
         if connection is not None:
             return Claimed(process, connection, Path(advert.scratch))
@@ -190,17 +201,29 @@ def sweep(directory: Path) -> int:
         adverts = _adverts(directory)
         for advert in adverts:
             _evict(directory, advert)
+        _forget_statuses(directory, older_than=0.0)
     return len(adverts)
+
+
+def _forget_statuses(directory: Path, older_than: float) -> None:
+    """Remove keepers' exit statuses nobody read (a worker that left after its idle time, one whose own
+    manager waited for it) once older than `older_than` seconds."""
+    now = time.time()
+    for path in directory.glob(".exit-*"):
+        with contextlib.suppress(OSError):
+            if now - path.stat().st_mtime >= older_than:
+                path.unlink()
 
 
 class ForeignProcess:
     """The part of `subprocess.Popen` the cluster manager uses, for a worker another process started.
 
-    Not our child, so not waitable: its exit is seen through a pidfd (Linux 5.3+), and its exit code is
-    unknown (reported as -1)."""
+    Not our child, so not waitable: its exit is seen through a pidfd (Linux 5.3+), and its exit status is
+    the one its keeper wrote (sim.compute.keeper), -1 when there is none (the keeper was killed too)."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, status_file: Path | None = None) -> None:
         self.pid = pid
+        self.status_file = status_file
         self.returncode: int | None = None
         self.stdout = None
         try:
@@ -223,6 +246,12 @@ class ForeignProcess:
 
     def _exited(self) -> None:
         self.returncode = -1
+        if self.status_file is not None:
+            try:
+                self.returncode = int(self.status_file.read_text())
+                self.status_file.unlink(missing_ok=True)
+            except (OSError, ValueError):
+                pass
         if self._pidfd is not None:
             os.close(self._pidfd)
             self._pidfd = None
@@ -261,7 +290,8 @@ def _evict(directory: Path, advert: Advert) -> None:
 
 def _is_worker(pid: int) -> bool:
     try:
-        return b"sim.compute.worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        return b"sim.compute.worker" in command or b"sim.compute.keeper" in command
     except OSError:
         return False
 

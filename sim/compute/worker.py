@@ -238,7 +238,7 @@ def _outlive_manager(config: WorkerConfig) -> Connection | None:
     print(f"[stepbricks] idle worker {os.getpid()} outlives its process: advertised in {config.pool_dir}",
           file=sys.__stderr__, flush=True)
     return shared_pool.advertise_and_wait(Path(config.pool_dir), config.pool_key, scratch,
-                                          config.pool_idle_seconds, config.pool_limit)
+                                          config.pool_idle_seconds, config.pool_limit, config.pool_status)
 
 
 def main() -> int:

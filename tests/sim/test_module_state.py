@@ -32,6 +32,8 @@ EXCEPTIONS = {
     ("sim/aws/moto_seams/s3_changes.py", "_stamps"): "a process-wide counter: stamps unique across moto's process-global stores",
     ("sim/boto_clients.py", "_threads"): "each thread's boto3 sessions by region and credentials, bounded",
     ("sim/compute/runtime.py", "_namespace"): "runs in a cluster worker subprocess",
+    **{("sim/compute/dbruntime_shim/pyspark_stepbricks_worker.py", name): "runs in a PySpark UDF worker subprocess"
+       for name in ("_launch_env", "_state")},
     ("sim/aws/lambda_runtime/bootstrap.py", "_proto_out"): "runs in a Lambda worker subprocess",
     ("sim/aws/lambda_runtime/bootstrap.py", "_last_duration"): "runs in a Lambda worker subprocess",
     ("sim/aws/glue/runtime/awsglue/_driver.py", "_staging"): "runs in a Glue worker subprocess",

@@ -26,11 +26,12 @@ FLY = textwrap.dedent("""\
     import json, os, sys
     from pathlib import Path
     from sim.compute import ClusterManager, TaskInvocation, pool
-    state, name = Path(sys.argv[1]), sys.argv[2]
+    state, name, crash = Path(sys.argv[1]), sys.argv[2], sys.argv[3:] == ["crash"]
     notebook = state / f"{name}.py"
     notebook.write_text("# Databricks notebook source\\nimport os, json\\n"
                         "print('output of', os.environ['DATABRICKS_HOST'])\\n"
-                        "dbutils.notebook.exit(json.dumps([os.getpid(), os.environ['DATABRICKS_HOST']]))\\n")
+                        + ("os._exit(3)\\n" if crash else "")
+                        + "dbutils.notebook.exit(json.dumps([os.getpid(), os.environ['DATABRICKS_HOST']]))\\n")
     env = {"DATABRICKS_HOST": f"http://{name}.invalid", "DATABRICKS_TOKEN": name,
            "DATABRICKS_CONFIG_FILE": os.devnull}
     with ClusterManager(state / name, env, worker_pool=pool.shared()) as manager:
@@ -39,18 +40,19 @@ FLY = textwrap.dedent("""\
                                             source_path=notebook)).wait(300)
         session = cluster.session
         log = cluster.log_path.read_text()
-    pid, host = json.loads(result.notebook_result)
-    print(json.dumps({"outcome": result.outcome, "pid": pid, "host": host, "pooled": session.pooled,
-                      "shared": pool.shared().shared_leased, "log": log}))
+    pid, host = json.loads(result.notebook_result) if result.notebook_result else (result.worker_pid, None)
+    print(json.dumps({"outcome": result.outcome, "error": result.error, "pid": pid, "host": host,
+                      "pooled": session.pooled if session else None, "shared": pool.shared().shared_leased,
+                      "log": log}))
 """)
 
 
-def _fly(tmp: Path, name: str, directory: Path, **extra: str) -> dict:
+def _fly(tmp: Path, name: str, directory: Path, *args: str, **extra: str) -> dict:
     script = tmp / "fly.py"
     script.write_text(FLY)
     env = {**os.environ, "PYTHONPATH": str(ROOT), shared_pool.POOL_DIR_ENV: str(directory), **extra}
-    done = subprocess.run([sys.executable, str(script), str(tmp), name], env=env, capture_output=True, text=True,
-                          timeout=400)
+    done = subprocess.run([sys.executable, str(script), str(tmp), name, *args], env=env, capture_output=True,
+                          text=True, timeout=400)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -81,7 +83,7 @@ def test_the_next_process_leases_the_idle_worker_the_last_one_left_and_sees_noth
     first = _fly(tmp_path, "first", directory)
     assert (first["outcome"], first["pooled"], first["shared"]) == ("SUCCESS", False, 0)
     [advert] = _adverts(directory)
-    assert advert["pid"] == first["pid"]
+    assert advert["pid"] == os.getpgid(first["pid"]), "the advert names the worker's group (its keeper)"
     # the advert holds the socket's authkey: this user's alone
     assert stat.S_IMODE(directory.stat().st_mode) == 0o700
     assert stat.S_IMODE(next(directory.glob("*.json")).stat().st_mode) == 0o600
@@ -94,11 +96,24 @@ def test_the_next_process_leases_the_idle_worker_the_last_one_left_and_sees_noth
     assert "first.invalid" not in second["log"], "each cluster's driver log has its own lines only"
 
     [again] = _adverts(directory)  # back once the second process is gone too
-    assert again["pid"] == first["pid"]
+    assert again["pid"] == advert["pid"]
     assert shared_pool.sweep(directory) == 1
     assert _gone(first["pid"]), "a sweep kills the advertised worker"
     assert not list(directory.glob("*.json"))
     assert not Path(advert["scratch"]).exists()
+
+
+def test_a_leased_worker_s_exit_status_reaches_the_process_that_leased_it(tmp_path):
+    """Not its parent, the second process still learns why the worker died: its keeper (sim.compute.keeper)
+    kept the status, as `cluster worker died (exit code N)` says when the manager did start the worker."""
+    directory = tmp_path / "pool"
+    first = _fly(tmp_path, "first", directory)
+    _adverts(directory)
+    crashed = _fly(tmp_path, "second", directory, "crash")
+    assert crashed["outcome"] == "INTERNAL_ERROR" and crashed["shared"] == 1
+    assert crashed["error"].startswith("cluster worker died (exit code 3)"), crashed["error"]
+    assert _gone(first["pid"])
+    assert not list(directory.glob(".exit-*")), "the status is read once and removed"
 
 
 def test_an_unclaimed_worker_leaves_after_its_idle_time_and_takes_its_scratch(tmp_path):

@@ -210,7 +210,7 @@ def test_only_local_backend_clusters_are_pooled(tmp_path):
 def test_a_worker_that_died_idle_is_never_handed_out(pool: WarmPool, two_workspaces, tmp_path):
     assert _idle_pids(pool)
     idle = pool.idle()
-    os.killpg(idle[-1].pid, signal.SIGKILL)  # the worker this test module's pool started
+    os.killpg(os.getpgid(idle[-1].pid), signal.SIGKILL)  # the worker this module's pool started (its group: keeper too)
     idle[-1].process.wait()
     with ClusterManager(tmp_path, _env("fourth", tmp_path), worker_pool=pool) as fourth:
         cluster = fourth.get(fourth.default_cluster_id())
