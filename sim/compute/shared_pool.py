@@ -32,6 +32,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -224,6 +225,7 @@ class ForeignProcess:
     def __init__(self, pid: int, status_file: Path | None = None) -> None:
         self.pid = pid
         self.status_file = status_file
+        self._lock = threading.Lock()
         self.returncode: int | None = None
         self.stdout = None
         try:
@@ -232,29 +234,30 @@ class ForeignProcess:
             self._pidfd, self.returncode = None, -1
 
     def poll(self) -> int | None:
-        if self.returncode is None and self._pidfd is not None and select.select([self._pidfd], [], [], 0)[0]:
-            self._exited()
-        return self.returncode
+        with self._lock:
+            if self.returncode is None and self._pidfd is not None and select.select([self._pidfd], [], [], 0)[0]:
+                self._exited()
+            return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        if self.returncode is None and self._pidfd is not None:
-            if not select.select([self._pidfd], [], [], timeout)[0]:
-                raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout or 0.0)
-            self._exited()
-        assert self.returncode is not None
-        return self.returncode
+        pidfd = self._pidfd
+        if self.returncode is None and pidfd is not None and not select.select([pidfd], [], [], timeout)[0]:
+            raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout or 0.0)
+        with self._lock:  # the reader waits while the log pump polls: the status is read once, by either
+            if self.returncode is None:
+                self._exited()
+            assert self.returncode is not None
+            return self.returncode
 
     def _exited(self) -> None:
-        self.returncode = -1
+        code = -1
         if self.status_file is not None:
             try:
-                self.returncode = int(self.status_file.read_text())
+                code = int(self.status_file.read_text())
                 self.status_file.unlink(missing_ok=True)
             except (OSError, ValueError):
                 pass
-        if self._pidfd is not None:
-            os.close(self._pidfd)
-            self._pidfd = None
+        self.returncode = code  # the pidfd stays open until this object goes: another thread may be in select
 
     def __del__(self) -> None:
         if getattr(self, "_pidfd", None) is not None:

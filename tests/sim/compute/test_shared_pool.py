@@ -149,7 +149,11 @@ def _advertise(directory: Path, key: str, scratch: Path, idle: float, limit: int
     outcome: dict = {}
 
     def run() -> None:
-        outcome["connection"] = shared_pool.advertise_and_wait(directory, key, scratch, idle, limit)
+        try:
+            outcome["connection"] = shared_pool.advertise_and_wait(directory, key, scratch, idle, limit)
+        except BaseException as failure:  # said by the test's assertion, not lost in a thread
+            outcome["error"] = failure
+            raise
 
     outcome["thread"] = thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -207,7 +211,13 @@ def test_a_full_directory_makes_room_by_killing_its_oldest_worker(tmp_path):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     waiting = _advertise(directory, "new", scratch, idle=0.5, limit=1)
-    assert old.wait(10) == -signal.SIGKILL, "the oldest advertised worker is killed to make room"
+    try:
+        code = old.wait(30)
+    except subprocess.TimeoutExpired:
+        code = None
+    seen = (sorted(p.name for p in directory.iterdir()), waiting.get("error"), Path(f"/proc/{old.pid}/cmdline").read_bytes()
+            if Path(f"/proc/{old.pid}").exists() else None)
+    assert code == -signal.SIGKILL, f"the oldest advertised worker is killed to make room: {seen}"
     assert not old_scratch.exists() and not list(directory.glob("old.*.json"))
     waiting["thread"].join(10)
     assert waiting["connection"] is None, "unclaimed within its idle time"
