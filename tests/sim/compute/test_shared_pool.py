@@ -144,6 +144,14 @@ def _stand_in(tmp: Path, name: str) -> tuple[subprocess.Popen[bytes], Path]:
     return process, scratch
 
 
+def _pool_and_scratch(tmp: Path) -> tuple[Path, Path]:
+    """A pool directory as a manager makes it (0700) and a worker's scratch."""
+    directory, scratch = tmp / "pool", tmp / "scratch"
+    directory.mkdir(mode=0o700)
+    scratch.mkdir()
+    return directory, scratch
+
+
 def _advertise(directory: Path, key: str, scratch: Path, idle: float, limit: int = 1) -> dict:
     """Run `advertise_and_wait` in a thread, as an idle worker does; the result lands in the dict."""
     outcome: dict = {}
@@ -164,10 +172,7 @@ def _advertise(directory: Path, key: str, scratch: Path, idle: float, limit: int
 
 
 def test_one_claimer_wins_and_a_wrong_key_claims_nothing(tmp_path):
-    directory = tmp_path / "pool"
-    directory.mkdir(mode=0o700)
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
+    directory, scratch = _pool_and_scratch(tmp_path)
     waiting = _advertise(directory, "k1", scratch, idle=30)
     assert shared_pool.claim(directory, "k2") is None
     claims: list = []
@@ -186,10 +191,7 @@ def test_one_claimer_wins_and_a_wrong_key_claims_nothing(tmp_path):
 
 
 def test_a_stranger_without_the_authkey_is_refused_and_the_advert_stays(tmp_path):
-    directory = tmp_path / "pool"
-    directory.mkdir(mode=0o700)
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
+    directory, scratch = _pool_and_scratch(tmp_path)
     waiting = _advertise(directory, "k", scratch, idle=30)
     [path] = directory.glob("k.*.json")
     advert = shared_pool.Advert(**json.loads(path.read_text()))
@@ -242,10 +244,7 @@ def test_a_dead_workers_advert_is_skipped_and_removed_and_an_unrelated_process_i
 
 
 def test_a_removed_directory_ends_the_wait_at_once(tmp_path):
-    directory = tmp_path / "pool"
-    directory.mkdir(mode=0o700)
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
+    directory, scratch = _pool_and_scratch(tmp_path)
     waiting = _advertise(directory, "k", scratch, idle=300)
     for path in directory.iterdir():
         path.unlink()
