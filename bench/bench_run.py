@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.table import report
+from sim.compute.shared_pool import POOL_DIR_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 1.3
@@ -77,7 +78,7 @@ def _timed(command: list[str], env: dict[str, str] | None = None) -> float:
 
 
 def _plain_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k != "STEPBRICKS_WORKER_POOL_DIR"}  # the plain legs: none
+    return {k: v for k, v in os.environ.items() if k != POOL_DIR_ENV}  # the plain legs: no shared pool
 
 
 def main() -> int:

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 from dataclasses import asdict, dataclass, replace
-from multiprocessing.connection import Connection, answer_challenge, deliver_challenge
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -679,13 +679,5 @@ def _accept(server: socket.socket, authkey: bytes, process: subprocess.Popen[byt
                     return None
     finally:
         server.close()
-    sock.settimeout(None)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # small messages: no Nagle/delayed-ACK wait
-    connection = Connection(sock.detach())
-    try:
-        deliver_challenge(connection, authkey)
-        answer_challenge(connection, authkey)
-    except (OSError, EOFError, Exception):
-        connection.close()
-        return None
-    return connection
+    return shared_pool.authenticate(sock, authkey, serve=True)

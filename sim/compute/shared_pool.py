@@ -136,7 +136,7 @@ def _serve_advert(server: socket.socket, directory: Path, key: str, scratch: Pat
             claimed = True  # a claimer took the advert just now: it connects within the wait
             deadline = time.monotonic() + _CLAIM_WAIT_SECONDS
             continue
-        connection = _authenticate(sock, authkey, serve=True)
+        connection = authenticate(sock, authkey, serve=True)
         if connection is not None:
             _withdraw(path)  # the claimer removed it already; a stray connection never got this far
             return connection
@@ -191,7 +191,7 @@ def _connect(advert: Advert) -> Connection | None:
     except OSError:
         sock.close()
         return None
-    return _authenticate(sock, bytes.fromhex(advert.authkey), serve=False)
+    return authenticate(sock, bytes.fromhex(advert.authkey), serve=False)
 
 
 def sweep(directory: Path) -> int:
@@ -326,8 +326,9 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-def _authenticate(sock: socket.socket, authkey: bytes, *, serve: bool) -> Connection | None:
-    """Mutual authentication as `multiprocessing.connection` does it (Listener.accept / Client)."""
+def authenticate(sock: socket.socket, authkey: bytes, *, serve: bool) -> Connection | None:
+    """Mutual authentication as `multiprocessing.connection` does it (`serve`: as `Listener.accept`, else as
+    `Client`); None if the other end fails it. Also a cluster's accept of its own worker (sim.compute.cluster)."""
     sock.settimeout(None)
     connection = Connection(sock.detach())
     try:
