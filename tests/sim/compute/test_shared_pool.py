@@ -141,6 +141,12 @@ def _stand_in(tmp: Path, name: str) -> tuple[subprocess.Popen[bytes], Path]:
     scratch.mkdir()
     process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "sim.compute.worker"],
                                start_new_session=True)
+    # Until it execs, the child's command line is its parent's: a worker is only ever advertised by itself,
+    # once running, so the stand-in must be running too (a CI run caught this window once).
+    cmdline = Path(f"/proc/{process.pid}/cmdline")
+    deadline = time.monotonic() + 30
+    while b"sim.compute.worker" not in cmdline.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.01)
     return process, scratch
 
 
