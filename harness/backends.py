@@ -168,6 +168,7 @@ def open_backend(
     spark: str | None = None,
     spark_shared_dir: Path | None = None,
     mlflow_tracking_uri: str | None = None,
+    trains: bool = False,
 ) -> Iterator[BackendHandle]:
     """Use backend `name` for the duration. `embedded` starts (and stops) a simulator; `external` reads
     the environment; `docker` expects the compose stack to be up already (`docker compose up -d --wait`;
@@ -175,7 +176,8 @@ def open_backend(
     embedded simulator's durable-promise server (`stepbricks run --variant resonate`); `enforce_iam` makes the
     embedded simulator evaluate IAM policies (docs/iam.md). `spark` and `mlflow_tracking_uri` point the
     embedded simulator's clusters at an existing Spark (a `local`, `spark://` or `sc://` URL) and MLflow
-    tracking server (`sim.simulator.Simulator.start`)."""
+    tracking server (`sim.simulator.Simulator.start`). `trains`: the flight trains at once, so the embedded
+    cluster imports its ML libraries while its JVM starts (`Simulator.start(warm_libraries=...)`)."""
     environ = os.environ if environ is None else environ
     if name not in BACKENDS:
         raise BackendError(f"backend must be one of {', '.join(BACKENDS)}, got {name!r}")
@@ -207,7 +209,8 @@ def open_backend(
         raise BackendError(f"--spark: {exc}") from None
     with Simulator.start(state_dir=state_dir, real_time=real_time, fault_plan=fault_plan, seed=seed,
                          deterministic=deterministic, resonate=resonate, enforce_iam=enforce_iam, spark=spark,
-                         spark_shared_dir=spark_shared_dir, mlflow_tracking_uri=mlflow_tracking_uri) as sim:
+                         spark_shared_dir=spark_shared_dir, mlflow_tracking_uri=mlflow_tracking_uri,
+                         warm_libraries=trains) as sim:
         yield BackendHandle(name, {**environ, **sim.env}, simulator=sim)
 
 

@@ -403,7 +403,8 @@ def run(
             sim_cm = open_backend(backend, state_dir=state_dir, real_time=real_time, fault_plan=_load_faults(faults),
                                   seed=seed, deterministic=deterministic, resonate=variant == "resonate",
                                   enforce_iam=enforce_iam, spark=spark, spark_shared_dir=spark_shared_dir,
-                                  mlflow_tracking_uri=_mlflow_uri(mlflow) if backend == "embedded" else mlflow)
+                                  mlflow_tracking_uri=_mlflow_uri(mlflow) if backend == "embedded" else mlflow,
+                                  trains=True)
             try:
                 handle = sim_cm.__enter__()
             except BackendError as exc:

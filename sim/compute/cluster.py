@@ -152,6 +152,9 @@ class LocalCluster:
         # off only when the first Spark task comes long after the start (`stepbricks up`): a flight that
         # follows at once ran no faster with it, and each test cluster paid it (docs/performance.md).
         self.warm_engine = False
+        # A flight's cluster: its jobs train, so MLflow and scikit-learn are imported while the JVM starts,
+        # on the core the JVM leaves free, instead of inside the first training run (docs/performance.md).
+        self.warm_libraries = False
         # Once its worker has died: a second worker warming in the pool for the next restart (sim.compute.pool).
         self.standby = standby_from_env()
         self.directory = state_dir / "clusters" / cluster_id
@@ -348,7 +351,7 @@ class LocalCluster:
             else:
                 env[key] = value
         config = WorkerConfig(self.cluster_id, plan.spark_conf, str(self._dbfs_root), warm_engine=self.warm_engine,
-                              remote=plan.remote,
+                              warm_libraries=self.warm_libraries, remote=plan.remote,
                               scratch_dir=str(plan.staging_dir) if plan.staging_dir is not None else None)
         if not poolable:
             return _Launch(env, config, plan, self.directory)
@@ -359,14 +362,14 @@ class LocalCluster:
         binding = Binding(self.cluster_id, str(self._dbfs_root), str(self.directory),
                           {k: v for k, v in env.items() if k in per_lease})
         launch_env = {k: v for k, v in env.items() if k not in per_lease}
-        # Not keyed on `warm_engine`: a warm-up done or not changes how soon a worker's first jobs run, never
+        # Not keyed on `warm_engine` or `warm_libraries`: a warm-up done or not changes how soon a worker's first jobs run, never
         # what they do (a standby is warmed under its cluster's key), so `up`'s clusters and `run`'s share workers.
         shared_dir = shared_pool.pool_dir()  # a worker another process may lease: also keyed on our code
         key = json.dumps([sys.executable, self.backend.name, self.backend.url, str(self.backend.shared_dir),
                           sorted(plan.spark_conf.items()), sorted(launch_env.items()), sorted(spark_env.items()),
                           *([str(shared_dir), shared_pool.code_stamp()] if shared_dir else [])])
         config = WorkerConfig(POOLED_APP_NAME, plan.spark_conf, str(self._dbfs_root), warm_engine=self.warm_engine,
-                              binding=asdict(binding))
+                              warm_libraries=self.warm_libraries, binding=asdict(binding))
         return _Launch(launch_env, config, plan, self.directory, key=hashlib.sha256(key.encode()).hexdigest())
 
     def _spawn(self, launch: _Launch, *, standby: bool = False) -> tuple[WorkerProcess, socket.socket, bytes]:

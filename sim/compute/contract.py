@@ -101,9 +101,10 @@ class ClusterPool(Protocol):
     def default_cluster_id(self) -> str:
         """The always-present all-purpose cluster (started lazily on first use)."""
 
-    def warm_default(self, *, engine: bool, standby: bool = False) -> None:
-        """Start the default cluster now; `engine` also has it run `sim.compute.warmup` while PENDING, and
-        `standby` keeps a warm second worker for its restarts."""
+    def warm_default(self, *, engine: bool, standby: bool = False, libraries: bool = False) -> None:
+        """Start the default cluster now; `engine` also has it run `sim.compute.warmup` while PENDING,
+        `standby` keeps a warm second worker for its restarts, and `libraries` has it import the ML runtime's
+        libraries while its JVM starts."""
 
     def get(self, cluster_id: str) -> Cluster:
         """A long-lived cluster; raises KeyError if unknown. Starts it if terminated."""

@@ -74,8 +74,9 @@ class ClusterManager:
     def default_cluster_id(self) -> str:
         return self._default.cluster_id
 
-    def warm_default(self, *, engine: bool, standby: bool = False) -> None:
+    def warm_default(self, *, engine: bool, standby: bool = False, libraries: bool = False) -> None:
         self._default.warm_engine = engine
+        self._default.warm_libraries = libraries
         self._default.standby = standby or self._default.standby
         self.get(self._default.cluster_id)
 

@@ -132,7 +132,7 @@ def _executors(spark: Any, config: WorkerConfig) -> int:
 
 
 def _install_libraries(config: WorkerConfig) -> None:
-    if config.warm_engine:  # a long-lived cluster (`stepbricks up`): import MLflow now, its first task comes later
+    if config.warm_engine or config.warm_libraries:  # `up`'s cluster, or a flight's: it will train, import now
         mlflow_registry.install()
         warmup.warm_libraries()
     else:  # a test's or a job's cluster: only if a task imports MLflow (1.8 s of CPU otherwise spent on nothing)

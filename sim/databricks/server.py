@@ -57,6 +57,7 @@ class Workspace:
         failure_style: FailureStyle = "workspace",
         warm_default_cluster: bool = False,
         warm_engine: bool = False,
+        warm_libraries: bool = False,
         standby_worker: bool = False,
         spark: ClusterBackend | None = None,
         s3_changes: S3Changes | None = None,
@@ -91,8 +92,9 @@ class Workspace:
             # Spark starts in the background while the caller deploys and uploads: a run that arrives before
             # it is up waits, and reports that wait as its setup_duration, as on Databricks.
             # `warm_engine` also runs a representative Spark job then (see LocalCluster.warm_engine);
-            # `standby_worker` keeps a second warm worker for its restarts (LocalCluster.standby).
-            backend.compute().warm_default(engine=warm_engine, standby=standby_worker)
+            # `standby_worker` keeps a second warm worker for its restarts (LocalCluster.standby);
+            # `warm_libraries` has it import MLflow and scikit-learn meanwhile (LocalCluster.warm_libraries).
+            backend.compute().warm_default(engine=warm_engine, standby=standby_worker, libraries=warm_libraries)
         return cls(backend, server, thread)
 
     @property

@@ -90,6 +90,26 @@ def test_a_fault_plan_on_a_non_embedded_backend_is_refused_not_ignored():
         pass
 
 
+def test_a_flight_that_trains_asks_the_embedded_simulator_to_import_its_ml_libraries_early(monkeypatch):
+    """`open_backend(trains=True)` (what `stepbricks run` opens) reaches `Simulator.start(warm_libraries=True)`."""
+    from contextlib import contextmanager
+
+    from sim.simulator import Simulator
+
+    asked: list[bool] = []
+
+    @contextmanager
+    def start(**options):
+        asked.append(options["warm_libraries"])
+        yield type("Started", (), {"env": {}})()
+
+    monkeypatch.setattr(Simulator, "start", start)
+    for trains in (True, False):
+        with open_backend("embedded", environ={}, trains=trains):
+            pass
+    assert asked == [True, False]
+
+
 def test_an_unknown_backend_is_refused_with_the_choices():
     with pytest.raises(BackendError, match="embedded, external, docker"), open_backend("cloud"):
         pass

@@ -57,3 +57,23 @@ def test_spark_and_mlflow_options_are_refused_on_a_backend_that_is_not_the_simul
                                 env={"STEPBRICKS_HOME": str(tmp_path)})
     assert result.exit_code == 2, result.output
     assert "--spark and --mlflow configure the embedded simulator; backend is external" in " ".join(result.output.split())
+
+
+def test_run_opens_its_backend_as_a_flight_that_trains(monkeypatch, tmp_path):
+    """So the embedded cluster imports MLflow and scikit-learn while its JVM starts (harness.backends)."""
+    from contextlib import contextmanager
+
+    from harness.backends import BackendError
+
+    opened: list[dict] = []
+
+    @contextmanager
+    def refuse(name, **options):
+        opened.append(options)
+        raise BackendError("stop here")
+        yield
+
+    monkeypatch.setattr("harness.backends.open_backend", refuse)
+    result = CliRunner().invoke(app, ["run", "--rows", "10"], env={"STEPBRICKS_HOME": str(tmp_path)})
+    assert result.exit_code == 2 and "stop here" in result.output, result.output
+    assert [options["trains"] for options in opened] == [True]

@@ -269,8 +269,12 @@ def test_a_workspace_asked_to_warm_starts_its_default_cluster_before_any_run(tmp
     with Workspace.start(state_dir=tmp_path / "ws", warm_default_cluster=True) as warmed:
         assert [c.state for c in warmed.backend.compute().list()] in (["PENDING"], ["RUNNING"])
         assert [c.warm_engine for c in warmed.backend.compute().list()] == [False]  # a flight follows at once
+        assert [c.warm_libraries for c in warmed.backend.compute().list()] == [False]
     with Workspace.start(state_dir=tmp_path / "up", warm_default_cluster=True, warm_engine=True) as up:
         assert [c.warm_engine for c in up.backend.compute().list()] == [True]  # `stepbricks up`: idle minutes
+    with Workspace.start(state_dir=tmp_path / "run", warm_default_cluster=True, warm_libraries=True) as flight:
+        # `stepbricks run`: its first training follows the ETL at once (sim/compute/worker.py)
+        assert [(c.warm_engine, c.warm_libraries) for c in flight.backend.compute().list()] == [(False, True)]
     with Workspace.start(state_dir=tmp_path / "lazy") as lazy:
         pool = lazy.backend.compute()
         assert [c.state for c in pool.list()] == ["TERMINATED"]
