@@ -177,7 +177,7 @@ def open_backend(
     embedded simulator evaluate IAM policies (docs/iam.md). `spark` and `mlflow_tracking_uri` point the
     embedded simulator's clusters at an existing Spark (a `local`, `spark://` or `sc://` URL) and MLflow
     tracking server (`sim.simulator.Simulator.start`). `trains`: the flight trains at once, so the embedded
-    cluster imports its ML libraries while its JVM starts (`Simulator.start(warm_libraries=...)`)."""
+    cluster imports its ML libraries beside its first task (`Simulator.start(warm_libraries=...)`)."""
     environ = os.environ if environ is None else environ
     if name not in BACKENDS:
         raise BackendError(f"backend must be one of {', '.join(BACKENDS)}, got {name!r}")

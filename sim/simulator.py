@@ -123,7 +123,7 @@ class Simulator:
         then waits less, or not at all); pass False when no task will run. `warm_engine` also has it run a
         small representative Spark job while PENDING: worth it when the first task comes long after start-up
         (`stepbricks up`), not for a flight that follows at once (docs/performance.md). `warm_libraries` has
-        it import MLflow and scikit-learn while its JVM starts, for a flight that trains at once (a fresh
+        it import MLflow and scikit-learn beside its first task, for a flight that trains at once (a fresh
         `stepbricks run`'s first training: 4.7 s before, 2.3 s after). `standby_worker` keeps
         a second, warm worker of the default cluster in the process's pool, which a restart after the worker
         died leases instead of starting a JVM (`sim.compute.pool`): for runs that kill workers often

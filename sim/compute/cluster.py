@@ -152,8 +152,8 @@ class LocalCluster:
         # off only when the first Spark task comes long after the start (`stepbricks up`): a flight that
         # follows at once ran no faster with it, and each test cluster paid it (docs/performance.md).
         self.warm_engine = False
-        # A flight's cluster: its jobs train, so MLflow and scikit-learn are imported while the JVM starts,
-        # on the core the JVM leaves free, instead of inside the first training run (docs/performance.md).
+        # A flight's cluster: its jobs train, so MLflow and scikit-learn are imported beside its first task
+        # (a flight's ETL, on the core Spark leaves free), not inside the first training (docs/performance.md).
         self.warm_libraries = False
         # Once its worker has died: a second worker warming in the pool for the next restart (sim.compute.pool).
         self.standby = standby_from_env()
@@ -362,7 +362,7 @@ class LocalCluster:
         binding = Binding(self.cluster_id, str(self._dbfs_root), str(self.directory),
                           {k: v for k, v in env.items() if k in per_lease})
         launch_env = {k: v for k, v in env.items() if k not in per_lease}
-        # Not keyed on `warm_engine` or `warm_libraries`: a warm-up done or not changes how soon a worker's first jobs run, never
+        # Not keyed on `warm_engine`/`warm_libraries`: a warm-up done or not changes how soon a worker's first jobs run, never
         # what they do (a standby is warmed under its cluster's key), so `up`'s clusters and `run`'s share workers.
         shared_dir = shared_pool.pool_dir()  # a worker another process may lease: also keyed on our code
         key = json.dumps([sys.executable, self.backend.name, self.backend.url, str(self.backend.shared_dir),

@@ -104,7 +104,7 @@ class ClusterPool(Protocol):
     def warm_default(self, *, engine: bool, standby: bool = False, libraries: bool = False) -> None:
         """Start the default cluster now; `engine` also has it run `sim.compute.warmup` while PENDING,
         `standby` keeps a warm second worker for its restarts, and `libraries` has it import the ML runtime's
-        libraries while its JVM starts."""
+        libraries beside its first task."""
 
     def get(self, cluster_id: str) -> Cluster:
         """A long-lived cluster; raises KeyError if unknown. Starts it if terminated."""

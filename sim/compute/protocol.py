@@ -43,8 +43,8 @@ class WorkerConfig:
     # All-purpose clusters also run sim.compute.warmup while PENDING: they are started ahead of
     # their first task (in the background at `up`) and live long; a job cluster starts lean, as on Databricks.
     warm_engine: bool = False
-    # Import the ML runtime's libraries (MLflow, scikit-learn) while the JVM starts: for a cluster whose
-    # jobs will train soon (a flight's); `warm_engine` implies it.
+    # Import the ML runtime's libraries (MLflow, scikit-learn) beside the first task: for a cluster whose
+    # jobs will train soon (a flight's); `warm_engine` imports them while the JVM starts.
     warm_libraries: bool = False
     # Spark Connect: the server's URL; the worker is then its client and builds no JVM of its own.
     remote: str | None = None

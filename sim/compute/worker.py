@@ -132,11 +132,23 @@ def _executors(spark: Any, config: WorkerConfig) -> int:
 
 
 def _install_libraries(config: WorkerConfig) -> None:
-    if config.warm_engine or config.warm_libraries:  # `up`'s cluster, or a flight's: it will train, import now
+    if config.warm_engine:  # a long-lived cluster (`stepbricks up`): import MLflow now, its first task comes later
         mlflow_registry.install()
         warmup.warm_libraries()
     else:  # a test's or a job's cluster: only if a task imports MLflow (1.8 s of CPU otherwise spent on nothing)
         mlflow_registry.install_when_imported()
+
+
+def _import_while_serving(config: WorkerConfig) -> threading.Thread | None:
+    """A flight's cluster (`warm_libraries`): import MLflow and scikit-learn beside its first task, not
+    before it. A flight's ETL arrives as the session is ready, and its Spark work leaves a core free;
+    imported while the JVM starts instead, they delayed the ETL by as much as they saved the training."""
+    if not config.warm_libraries or config.warm_engine:
+        return None
+    thread = threading.Thread(target=warmup.warm_libraries, args=(mlflow_registry.STORE_MODULE,),
+                              name="ml-libraries", daemon=True)
+    thread.start()
+    return thread
 
 
 def _refuse_stop() -> None:
@@ -278,6 +290,7 @@ def main() -> int:
         runtime.install(spark, DBUtils(Path(config.dbfs_root)))
         seeded_ids.install()
     send(ready)
+    _import_while_serving(config)
     executor = Executor(spark, send, ready)
     while True:
         idle, executor = _serve(manager[0], executor, send, lessee)

@@ -93,7 +93,7 @@ class Workspace:
             # it is up waits, and reports that wait as its setup_duration, as on Databricks.
             # `warm_engine` also runs a representative Spark job then (see LocalCluster.warm_engine);
             # `standby_worker` keeps a second warm worker for its restarts (LocalCluster.standby);
-            # `warm_libraries` has it import MLflow and scikit-learn meanwhile (LocalCluster.warm_libraries).
+            # `warm_libraries` has it import MLflow and scikit-learn beside its first task (LocalCluster.warm_libraries).
             backend.compute().warm_default(engine=warm_engine, standby=standby_worker, libraries=warm_libraries)
         return cls(backend, server, thread)
 

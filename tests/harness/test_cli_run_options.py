@@ -60,7 +60,7 @@ def test_spark_and_mlflow_options_are_refused_on_a_backend_that_is_not_the_simul
 
 
 def test_run_opens_its_backend_as_a_flight_that_trains(monkeypatch, tmp_path):
-    """So the embedded cluster imports MLflow and scikit-learn while its JVM starts (harness.backends)."""
+    """So the embedded cluster imports MLflow and scikit-learn before its first training (harness.backends)."""
     from contextlib import contextmanager
 
     from harness.backends import BackendError

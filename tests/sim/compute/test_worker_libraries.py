@@ -1,8 +1,8 @@
 """When a cluster worker imports the ML runtime's libraries (sim/compute/worker.py `_install_libraries`).
 
-A flight's cluster (`warm_libraries`) and `stepbricks up`'s (`warm_engine`) import MLflow and scikit-learn
-while their JVM starts, so the first training run does not pay it; any other cluster defers MLflow until a
-task imports it (1.8 s of CPU a cluster that never trains would spend on nothing)."""
+`stepbricks up`'s cluster (`warm_engine`) imports MLflow and scikit-learn while its JVM starts, a flight's
+(`warm_libraries`) beside its first task, so the first training run does not pay it; any other cluster
+defers MLflow until a task imports it (1.8 s of CPU a cluster that never trains would spend on nothing)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,11 @@ _PROBE = """
 import json, sys
 from sim.compute import worker
 from sim.compute.protocol import WorkerConfig
-worker._install_libraries(WorkerConfig("c", {}, "/tmp", **json.loads(sys.argv[1])))
+config = WorkerConfig("c", {}, "/tmp", **json.loads(sys.argv[1]))
+worker._install_libraries(config)  # beside the JVM's start
+beside_first_task = worker._import_while_serving(config)  # once the session is ready
+if beside_first_task is not None:
+    beside_first_task.join()
 print(json.dumps({name: name in sys.modules for name in ("mlflow", "sklearn.ensemble", "sklearn.metrics")}))
 """
 
@@ -31,7 +35,7 @@ def _imported_after_install(**config: bool) -> dict[str, bool]:
 
 
 @pytest.mark.parametrize("flag", ["warm_libraries", "warm_engine"])
-def test_a_cluster_that_will_train_imports_mlflow_and_scikit_learn_while_its_jvm_starts(flag):
+def test_a_cluster_that_will_train_imports_mlflow_and_scikit_learn_before_its_first_training(flag):
     assert _imported_after_install(**{flag: True}) == {"mlflow": True, "sklearn.ensemble": True,
                                                        "sklearn.metrics": True}
 
