@@ -141,8 +141,9 @@ def _install_libraries(config: WorkerConfig) -> None:
 
 def _import_while_serving(config: WorkerConfig) -> threading.Thread | None:
     """A flight's cluster (`warm_libraries`): import MLflow and scikit-learn beside its first task, not
-    before it. A flight's ETL arrives as the session is ready, and its Spark work leaves a core free;
-    imported while the JVM starts instead, they delayed the ETL by as much as they saved the training."""
+    before it: imported while the JVM starts, they delayed the cluster's readiness and the ETL with it;
+    beside the ETL, whose work is mostly the JVM's, the run came out ahead in every measured pair
+    (docs/performance.md, session 14)."""
     if not config.warm_libraries or config.warm_engine:
         return None
     thread = threading.Thread(target=warmup.warm_libraries, args=(mlflow_registry.STORE_MODULE,),
