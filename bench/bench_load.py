@@ -56,6 +56,9 @@ def main() -> int:
     report(f"{args.files} files uploaded at once ÷ one at a time (throughput)", sequential / load.wall_seconds, "x",
            2.0, at_most=False)
     report(f"peak RSS of the {args.files}-file load (process tree)", peak.peak, "MB", 2500)
+    print("  at the peak, by kind of process (RSS counts a page shared by forked processes in each; PSS once):")
+    for kind, (rss, pss) in sorted(peak.at_peak.items(), key=lambda item: -item[1][0]):
+        print(f"    {kind:<48} RSS {rss:>8,.0f} MB   PSS {pss:>8,.0f} MB")
     for verdict in broken[:5]:
         print(f"  ! {verdict.key}: {verdict.status} {verdict.violations}")
     return 0 if not broken and load.succeeded == args.files else 1
