@@ -142,7 +142,7 @@ def _install_libraries(config: WorkerConfig) -> None:
 def _import_while_serving(config: WorkerConfig) -> threading.Thread | None:
     """A flight's cluster (`warm_libraries`): import MLflow and scikit-learn beside its first task, not
     before it: imported while the JVM starts, they delayed the cluster's readiness and the ETL with it;
-    beside the ETL, whose work is mostly the JVM's, the run came out ahead in every measured pair
+    beside the ETL, whose work is mostly the JVM's, the run came out ahead in 10 of 11 measured pairs
     (docs/performance.md, session 14)."""
     if not config.warm_libraries or config.warm_engine:
         return None
