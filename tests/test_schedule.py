@@ -22,18 +22,59 @@ def _uses_simulator(item: pytest.Item) -> bool:
 
 def test_every_test_on_the_session_simulator_comes_after_every_unit_without_it(request: pytest.FixtureRequest):
     items = request.session.items
-    units = [list(unit) for _, unit in itertools.groupby(items, key=lambda i: schedule.shared_set_up(i) or i.nodeid)]
+    units = [list(unit) for _, unit in itertools.groupby(items, key=lambda i: schedule.group_of(i) or i.nodeid)]
     first_on_simulator = next((n for n, unit in enumerate(units) if any(_uses_simulator(i) for i in unit)), len(units))
     late = [unit[0].nodeid for unit in units[first_on_simulator:] if not any(_uses_simulator(i) for i in unit)]
     assert late == [], "moto's mock_aws would reset the session simulator's backends under these"
 
 
 def test_a_module_with_a_module_scoped_fixture_is_one_contiguous_xdist_group(request: pytest.FixtureRequest):
-    grouped = [(schedule.shared_set_up(i), i) for i in request.session.items if schedule.shared_set_up(i)]
+    grouped = [(schedule.group_of(i), i) for i in request.session.items if schedule.group_of(i)]
     runs = [group for group, _ in itertools.groupby(grouped, key=lambda pair: pair[0])]
     assert len(runs) == len(set(runs)), "a module's set-up would run twice on one worker"
     for group, item in grouped:
-        assert any(mark.args == (group,) for mark in item.iter_markers("xdist_group")), item.nodeid
+        assert [mark.args for mark in item.iter_markers("xdist_group")] == [(group,)], item.nodeid
+
+
+def test_the_flights_in_subprocesses_run_one_after_another_on_one_worker_before_the_unnamed_units(
+    request: pytest.FixtureRequest,
+):
+    """So each `stepbricks run` / `up` process leaves its idle cluster worker for the next one to lease."""
+    items = request.session.items
+    flights = [n for n, item in enumerate(items) if schedule.group_of(item) == schedule.FLIGHTS_IN_SUBPROCESSES]
+    if not flights:
+        pytest.skip("checked on the whole suite: none of the flights' modules was collected in this run")
+    modules = {items[n].path.name for n in flights}
+    assert {"test_cli.py", "test_native_variant.py", "test_resonate_variant.py", "test_external_backend.py"} <= modules
+    assert flights == list(range(flights[0], flights[-1] + 1)), "one contiguous unit"
+    unnamed_before = [item.nodeid for item in items[:flights[0]] if schedule.named_group(item) is None]
+    assert unnamed_before == []
+
+
+def test_a_module_s_own_group_replaces_its_module_group_and_units_without_the_simulator_stay_first(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    class Item:
+        def __init__(self, nodeid: str, named: str | None = None, module_scoped: bool = False) -> None:
+            self.nodeid, self.marks = nodeid, [pytest.mark.xdist_group(named).mark] if named else []
+            self.module_scoped = module_scoped
+
+        def get_closest_marker(self, name: str):
+            return next((m for m in reversed(self.marks) if m.name == name), None)
+
+        def iter_markers(self, name: str):
+            return (m for m in self.marks if m.name == name)
+
+        def add_marker(self, marker) -> None:
+            self.marks.append(marker.mark)
+
+    plain, on_sim = Item("a.py::t"), Item("s.py::t")
+    named_1, named_2 = Item("b.py::t", "chain", module_scoped=True), Item("c.py::t", "chain")
+    named_on_sim = Item("d.py::t", "later")
+    monkeypatch.setattr(schedule, "shared_set_up", lambda item: "b.py" if item.module_scoped else None)
+    ordered = schedule.order([plain, named_1, on_sim, named_on_sim, named_2], [on_sim, named_on_sim])
+    assert [i.nodeid for i in ordered] == ["b.py::t", "c.py::t", "a.py::t", "d.py::t", "s.py::t"]
+    assert [m.args for m in named_1.marks] == [("chain",)]  # not also its module's group
 
 
 def test_xdist_runs_a_groups_tests_on_one_worker_so_its_module_set_up_runs_once(tmp_path: Path):

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import schedule
+
 ROOT = Path(__file__).resolve().parents[2]
 STEPBRICKS = Path(sys.executable).with_name("stepbricks")
 SUBSET = (
@@ -30,7 +32,7 @@ SIMULATOR_ONLY = ROOT / "tests" / "backends" / "test_simulator_only_features.py"
 
 UP_SECONDS = 180
 E2E_SECONDS = 1500  # the inner suite; the test's own timeout is set above it (and `stepbricks up`'s start-up)
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.xdist_group(schedule.FLIGHTS_IN_SUBPROCESSES), pytest.mark.e2e, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

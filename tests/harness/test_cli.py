@@ -16,6 +16,9 @@ from pathlib import Path
 import pytest
 
 from harness.clients import aws_client
+from tests import schedule
+
+pytestmark = pytest.mark.xdist_group(schedule.FLIGHTS_IN_SUBPROCESSES)
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPBRICKS = Path(sys.executable).with_name("stepbricks")

@@ -28,6 +28,9 @@ from harness.native_variant import (
     trace_from_run,
 )
 from sim.simulator import Simulator
+from tests import schedule
+
+pytestmark = pytest.mark.xdist_group(schedule.FLIGHTS_IN_SUBPROCESSES)
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPBRICKS = Path(sys.executable).with_name("stepbricks")

@@ -15,6 +15,9 @@ import requests
 from harness.resonate_variant import trace_from_promises
 from harness.runner import RunResult
 from sim.resonate import PromiseServer
+from tests import schedule
+
+pytestmark = pytest.mark.xdist_group(schedule.FLIGHTS_IN_SUBPROCESSES)
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPBRICKS = Path(sys.executable).with_name("stepbricks")

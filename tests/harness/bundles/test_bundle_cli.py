@@ -13,6 +13,8 @@ from harness.cli_bundle import approve, bundle_app
 from tests.harness.bundles.bundle_factory import MINIMAL, write_bundle
 from tests.harness.bundles.conftest import Targets
 
+pytestmark = pytest.mark.xdist_group("bundle_targets")
+
 app = typer.Typer()
 app.add_typer(bundle_app, name="bundle")
 app.command("approve")(approve)

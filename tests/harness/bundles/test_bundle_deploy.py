@@ -12,6 +12,8 @@ from harness.bundles.state import DeploymentState
 from tests.harness.bundles.bundle_factory import MINIMAL, write_bundle
 from tests.harness.bundles.conftest import Targets
 
+pytestmark = pytest.mark.xdist_group("bundle_targets")
+
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Path:

@@ -15,7 +15,7 @@ import pytest
 from harness.bundles import approve, destroy, load_bundle, open_target, promote
 from tests.harness.bundles.conftest import PROJECT_ROOT, Targets
 
-pytestmark = [pytest.mark.slow, pytest.mark.spark]
+pytestmark = [pytest.mark.xdist_group("bundle_targets"), pytest.mark.slow, pytest.mark.spark]
 
 
 @pytest.fixture
