@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import signal
@@ -133,6 +134,8 @@ def up(
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # `kill -USR1 <pid>` prints every thread's stack to stderr: a simulator that will not stop says where it is.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     spark = _spark_url(spark)
     plan, watched = None, None
     if mock_config is not None:

@@ -179,7 +179,7 @@ def claim(directory: Path, key: str) -> Claimed | None:
         connection = _connect(advert) if process.poll() is None else None
         if connection is not None:
             return Claimed(process, connection, Path(advert.scratch))
-        _evict(directory, advert)
+        _kill(advert)  # taken by this claim: dead or unreachable
     return None
 
 
@@ -199,11 +199,9 @@ def sweep(directory: Path) -> int:
     if not directory.is_dir():
         return 0
     with _locked(directory):
-        adverts = _adverts(directory)
-        for advert in adverts:
-            _evict(directory, advert)
+        evicted = sum(_evict(directory, advert) for advert in _adverts(directory))
         _forget_statuses(directory, older_than=0.0)
-    return len(adverts)
+    return evicted
 
 
 def _forget_statuses(directory: Path, older_than: float) -> None:
@@ -279,9 +277,25 @@ def _adverts(directory: Path) -> list[Advert]:
     return sorted(found, key=lambda advert: advert.since)
 
 
-def _evict(directory: Path, advert: Advert) -> None:
-    """Kill an advertised worker (its process group: the JVM too) and remove its advert and scratch."""
-    (directory / f"{advert.key}.{advert.pid}.json").unlink(missing_ok=True)
+def _evict(directory: Path, advert: Advert) -> bool:
+    """Kill a worker still advertised (making room, a sweep): False if a process claimed it meanwhile.
+
+    The advert is taken with the same atomic rename a claim uses (claims do not take the directory's lock):
+    read, then killed without it, a worker a process had just claimed died under that process's first
+    task, which ended INTERNAL_ERROR (the suite, session 15)."""
+    path = directory / f"{advert.key}.{advert.pid}.json"
+    taken = path.with_name(f"{path.name}.evicted-{os.getpid()}")
+    try:
+        path.rename(taken)
+    except FileNotFoundError:
+        return False
+    taken.unlink(missing_ok=True)
+    _kill(advert)
+    return True
+
+
+def _kill(advert: Advert) -> None:
+    """Kill a worker whose advert this process holds (its process group: the JVM too); remove its scratch."""
     if _is_worker(advert.pid):  # a dead worker's pid may be another process's by now: never kill that one
         process = ForeignProcess(advert.pid)
         with contextlib.suppress(ProcessLookupError, PermissionError):

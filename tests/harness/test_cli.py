@@ -96,9 +96,28 @@ def test_a_payload_that_is_not_json_is_refused_saying_so(up, hello):
     assert result.returncode == 2 and "--payload is not JSON" in result.stdout
 
 
+def test_sigusr1_prints_every_thread_s_stack_and_the_simulator_keeps_running(up):
+    log = up["home"] / "up.log"
+    before = log.stat().st_size
+    up["proc"].send_signal(signal.SIGUSR1)
+    deadline = time.monotonic() + 30
+    while "most recent call first" not in log.read_text()[before:] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    dump = log.read_text()[before:]
+    assert "Thread 0x" in dump and dump.count("most recent call first") > 1, dump[-3000:]
+    assert up["proc"].poll() is None
+    assert _cli(up["home"], "env").returncode == 0
+
+
 def test_ctrl_c_stops_the_simulator_cleanly_and_removes_the_endpoints_file(up):
     up["proc"].send_signal(signal.SIGINT)
-    assert up["proc"].wait(timeout=60) == 0
+    try:
+        code = up["proc"].wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        up["proc"].send_signal(signal.SIGUSR1)  # `up` prints every thread's stack: where it is stuck
+        time.sleep(2)
+        pytest.fail("stepbricks up did not stop within 60 s of Ctrl-C:\n" + (up["home"] / "up.log").read_text()[-6000:])
+    assert code == 0
     assert not (up["home"] / "endpoints.json").exists()
     assert _cli(up["home"], "env").returncode == 1
 

@@ -232,6 +232,32 @@ def test_a_full_directory_makes_room_by_killing_its_oldest_worker(tmp_path):
     assert not list(directory.glob("*.json")), "an expired advert is withdrawn"
 
 
+def test_a_worker_claimed_while_a_full_directory_makes_room_is_not_killed_under_its_claimer(tmp_path):
+    """Claims take no lock: a worker advertising itself read the adverts, a process claimed the oldest, then
+    the eviction came. It killed the claimed worker, whose first task ended INTERNAL_ERROR (a CI run)."""
+    directory = tmp_path / "pool"
+    directory.mkdir(mode=0o700)
+    old, old_scratch = _stand_in(tmp_path, "old")
+    try:
+        path = directory / f"old.{old.pid}.json"
+        shared_pool._write_private(path, json.dumps(shared_pool.Advert(
+            "old", old.pid, str(old_scratch / "pool.sock"), os.urandom(32).hex(), str(old_scratch), 1.0).__dict__))
+        [advert] = shared_pool._adverts(directory)  # what the advertising worker read under the lock
+        path.rename(path.with_name(f"{path.name}.claimed-1"))  # a claimer's atomic first step, meanwhile
+
+        assert shared_pool._evict(directory, advert) is False
+        assert old.poll() is None and old_scratch.exists(), "the claimer's worker is alive, its scratch kept"
+
+        still_advertised = directory / "old.1.json"  # and a worker still advertised is evicted as before
+        other = shared_pool.Advert(**{**advert.__dict__, "pid": 1, "scratch": str(tmp_path / "other")})
+        shared_pool._write_private(still_advertised, json.dumps(other.__dict__))
+        assert shared_pool._evict(directory, other) is True
+        assert not still_advertised.exists()
+    finally:
+        old.kill()
+        old.wait()
+
+
 def test_a_dead_workers_advert_is_skipped_and_removed_and_an_unrelated_process_is_never_killed(tmp_path):
     directory = tmp_path / "pool"
     directory.mkdir(mode=0o700)
