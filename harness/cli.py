@@ -177,6 +177,9 @@ def up(
             console.print(f"Mock config: {mock_config} ({len(plan.scopes())} test case(s)); edits are in force from "
                           "the next execution on.", highlight=False)
         console.print("Ctrl-C stops it.")
+        # Ctrl-C stops it even when `up` inherited SIGINT ignored, as a background job of a non-interactive
+        # shell does (CI runners, `cmd &` in a script): Python then leaves it ignored, and Ctrl-C did nothing.
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
         # The endpoints file last: whoever waits for it (`stepbricks env`, a script, a test) finds `up` ready
         # and everything it has to say already printed.
         sys.stdout.flush()
@@ -187,8 +190,6 @@ def up(
         try:
             while not stop.wait(0.5):
                 pass
-        except KeyboardInterrupt:
-            pass
         finally:
             ENDPOINTS_FILE.unlink(missing_ok=True)
             console.print("stopping…")

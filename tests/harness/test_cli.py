@@ -33,8 +33,11 @@ def _cli(home: Path, *args: str) -> subprocess.CompletedProcess:
 def up(tmp_path_factory):
     home = tmp_path_factory.mktemp("cli-home")
     log = (home / "up.log").open("w")
+    # SIGINT ignored, as a background job of a non-interactive shell inherits it (a CI runner's): Ctrl-C must
+    # stop `up` all the same (Python leaves an inherited SIG_IGN alone; the spec once failed that way).
     proc = subprocess.Popen(
-        [str(STEPBRICKS), "up", "--state-dir", str(home / "state"), "--no-databricks"],
+        ["sh", "-c", 'trap "" INT; exec "$0" "$@"', str(STEPBRICKS), "up", "--state-dir", str(home / "state"),
+         "--no-databricks"],
         cwd=ROOT, env={**os.environ, "STEPBRICKS_HOME": str(home)}, stdout=log, stderr=subprocess.STDOUT,
     )
     endpoints = home / "endpoints.json"
