@@ -135,7 +135,8 @@ def up(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     # `kill -USR1 <pid>` prints every thread's stack to stderr: a simulator that will not stop says where it is.
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    if sys.__stderr__ is not None:  # the process's own stderr: a caller's replacement may have no file number
+        faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True)
     spark = _spark_url(spark)
     plan, watched = None, None
     if mock_config is not None:

@@ -281,8 +281,8 @@ def _evict(directory: Path, advert: Advert) -> bool:
     """Kill a worker still advertised (making room, a sweep): False if a process claimed it meanwhile.
 
     The advert is taken with the same atomic rename a claim uses (claims do not take the directory's lock):
-    read, then killed without it, a worker a process had just claimed died under that process's first
-    task, which ended INTERNAL_ERROR (the suite, session 15)."""
+    read, then killed without it, a worker a process had just claimed would die under that process's first
+    task, which would end INTERNAL_ERROR."""
     path = directory / f"{advert.key}.{advert.pid}.json"
     taken = path.with_name(f"{path.name}.evicted-{os.getpid()}")
     try:

@@ -12,6 +12,8 @@ from harness.bundles import deploy, destroy, load_bundle, open_target, validate
 from harness.clients import aws_client
 from tests.harness.bundles.conftest import PROJECT_ROOT, Targets
 
+pytestmark = pytest.mark.xdist_group("bundle_targets")
+
 PIPELINE_JOBS = {"etl", "train", "evaluate"}
 
 
@@ -44,8 +46,6 @@ def test_pipeline_jobs_name_their_deployment_and_enable_queueing() -> None:
 # A task that holds its run RUNNING, at the cost of a sleeping thread, until its gate file appears.
 GATED_NOTEBOOK = """# Databricks notebook source
 import os, time
-
-pytestmark = pytest.mark.xdist_group("bundle_targets")
 gate, deadline = dbutils.widgets.get("gate"), time.time() + 300
 while not os.path.exists(gate) and time.time() < deadline:
     time.sleep(0.05)

@@ -233,8 +233,8 @@ def test_a_full_directory_makes_room_by_killing_its_oldest_worker(tmp_path):
 
 
 def test_a_worker_claimed_while_a_full_directory_makes_room_is_not_killed_under_its_claimer(tmp_path):
-    """Claims take no lock: a worker advertising itself read the adverts, a process claimed the oldest, then
-    the eviction came. It killed the claimed worker, whose first task ended INTERNAL_ERROR (a CI run)."""
+    """Claims take no lock: a worker advertising itself reads the adverts, a process claims the oldest, then
+    the eviction comes. It killed the claimed worker, under the claimer's first task (found by reading)."""
     directory = tmp_path / "pool"
     directory.mkdir(mode=0o700)
     old, old_scratch = _stand_in(tmp_path, "old")
