@@ -5,15 +5,17 @@ that gets one of its module's tests. Under plain `--dist load` a module's tests 
 several workers, each then starting that private simulator with its own Spark JVM (10-15 CPU seconds).
 Each such module is therefore one xdist group: one worker, one set-up.
 
-A module may also name its group itself (`pytest.mark.xdist_group(name)` in its `pytestmark`), so that
-several modules share one worker: modules whose session-scoped fixture (not the suite's session
-simulator, which every worker has) starts a workspace whose cluster their tests run jobs on, named for
-that fixture (`bundle_targets`), which would otherwise start with its Spark JVM on every worker that got
-one of their tests; `FLIGHTS_IN_SUBPROCESSES` for the modules that fly `stepbricks run` or
-`up` as processes of their own: one after the other, each process's idle cluster worker is left in the
-suite's `STEPBRICKS_WORKER_POOL_DIR` (tests/conftest.py) for the next one to lease (sim.compute.shared_pool),
-where side by side on three workers each started a JVM. Named groups go first: they are the longest units,
-and a long unit dealt out last keeps one worker busy while the others idle.
+A module may also name its group (`pytest.mark.xdist_group(name)` in its `pytestmark`) so that several
+modules share one worker:
+- `FLIGHTS_IN_SUBPROCESSES`: the modules that fly `stepbricks run` or `up` as processes of their own. Side
+  by side on three workers each started a Spark JVM; one after the other, each leaves its idle cluster
+  worker in the suite's `STEPBRICKS_WORKER_POOL_DIR` (tests/conftest.py) for the next to lease
+  (sim.compute.shared_pool).
+- a session-scoped fixture's name (`bundle_targets`): modules whose session fixture, other than the suite's
+  session simulator, starts a workspace their tests run jobs on; it would start, with its cluster's JVM, on
+  every worker that got one of their tests.
+Named groups go first: they are the longest units, and a long unit dealt out last keeps one worker busy
+while the others idle.
 
 The collection order is otherwise kept, tests on the session simulator last
 (`conftest.pytest_collection_modifyitems`). Ordering the units by cost was tried and undone: it split
@@ -72,19 +74,16 @@ def order(items: list[pytest.Item], on_simulator: Iterable[pytest.Item]) -> list
     first within each, else in collection order (a group sits where its first test was collected)."""
     simulator_ids = {id(item) for item in on_simulator}
     units: dict[str, list[pytest.Item]] = {}
-    named: set[str] = set()
     for item in items:
         group = named_group(item)
-        if group is not None:
-            named.add(group)
-        else:
+        if group is None:
             group = shared_set_up(item)
             if group is not None:
                 item.add_marker(pytest.mark.xdist_group(group))
         units.setdefault(group or item.nodeid, []).append(item)
 
     def key(unit: list[pytest.Item]) -> tuple[bool, bool]:
-        return any(id(item) in simulator_ids for item in unit), named_group(unit[0]) not in named
+        return any(id(item) in simulator_ids for item in unit), named_group(unit[0]) is None
 
     return [item for unit in sorted(units.values(), key=key) for item in unit]
 
