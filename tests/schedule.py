@@ -74,16 +74,19 @@ def order(items: list[pytest.Item], on_simulator: Iterable[pytest.Item]) -> list
     first within each, else in collection order (a group sits where its first test was collected)."""
     simulator_ids = {id(item) for item in on_simulator}
     units: dict[str, list[pytest.Item]] = {}
+    named: set[str] = set()  # before the loop marks module groups, which `named_group` would then return too
     for item in items:
         group = named_group(item)
-        if group is None:
+        if group is not None:
+            named.add(group)
+        else:
             group = shared_set_up(item)
             if group is not None:
                 item.add_marker(pytest.mark.xdist_group(group))
         units.setdefault(group or item.nodeid, []).append(item)
 
     def key(unit: list[pytest.Item]) -> tuple[bool, bool]:
-        return any(id(item) in simulator_ids for item in unit), named_group(unit[0]) is None
+        return any(id(item) in simulator_ids for item in unit), (group_of(unit[0]) or "") not in named
 
     return [item for unit in sorted(units.values(), key=key) for item in unit]
 

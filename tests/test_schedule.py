@@ -47,8 +47,19 @@ def test_the_flights_in_subprocesses_run_one_after_another_on_one_worker_before_
     modules = {items[n].path.name for n in flights}
     assert {"test_cli.py", "test_native_variant.py", "test_resonate_variant.py", "test_external_backend.py"} <= modules
     assert flights == list(range(flights[0], flights[-1] + 1)), "one contiguous unit"
-    unnamed_before = [item.nodeid for item in items[:flights[0]] if schedule.named_group(item) is None]
-    assert unnamed_before == []
+    assert {schedule.group_of(item) for item in items[:flights[0]]} <= {"bundle_targets"}
+
+
+def test_tests_lambdas_mock_aws_tests_come_before_every_test_on_tests_ml_s_session_moto_state(
+    request: pytest.FixtureRequest,
+):
+    """`mock_aws` resets moto's process-wide backends when it stops, the ones tests/ml's session server serves."""
+    items = request.session.items
+    lambdas = [n for n, item in enumerate(items) if "/tests/lambdas/" in str(item.path)]
+    ml = [n for n, item in enumerate(items) if "/tests/ml/" in str(item.path)]
+    if not lambdas or not ml:
+        pytest.skip("checked on the whole suite: tests/lambdas or tests/ml was not collected in this run")
+    assert max(lambdas) < min(ml), [items[n].nodeid for n in ml if n < max(lambdas)][:5]
 
 
 def test_a_module_s_own_group_replaces_its_module_group_and_units_without_the_simulator_stay_first(
@@ -68,13 +79,17 @@ def test_a_module_s_own_group_replaces_its_module_group_and_units_without_the_si
         def add_marker(self, marker) -> None:
             self.marks.append(marker.mark)
 
-    plain, on_sim = Item("a.py::t"), Item("s.py::t")
+    plain, on_sim, module_group = Item("a.py::t"), Item("s.py::t"), Item("m.py::t", module_scoped=True)
     named_1, named_2 = Item("b.py::t", "chain", module_scoped=True), Item("c.py::t", "chain")
     named_on_sim = Item("d.py::t", "later")
-    monkeypatch.setattr(schedule, "shared_set_up", lambda item: "b.py" if item.module_scoped else None)
-    ordered = schedule.order([plain, named_1, on_sim, named_on_sim, named_2], [on_sim, named_on_sim])
-    assert [i.nodeid for i in ordered] == ["b.py::t", "c.py::t", "a.py::t", "d.py::t", "s.py::t"]
+    monkeypatch.setattr(schedule, "shared_set_up", lambda item: item.nodeid.split("::")[0] if item.module_scoped
+                        else None)
+    ordered = schedule.order([plain, module_group, named_1, on_sim, named_on_sim, named_2], [on_sim, named_on_sim])
+    # A module's own group (marked here, after collection) keeps its place: moving tests/ml's module groups
+    # ahead of tests/lambdas' mock_aws tests once wiped the session's moto state under them.
+    assert [i.nodeid for i in ordered] == ["b.py::t", "c.py::t", "a.py::t", "m.py::t", "d.py::t", "s.py::t"]
     assert [m.args for m in named_1.marks] == [("chain",)]  # not also its module's group
+    assert [m.args for m in module_group.marks] == [("m.py",)]
 
 
 def test_xdist_runs_a_groups_tests_on_one_worker_so_its_module_set_up_runs_once(tmp_path: Path):
