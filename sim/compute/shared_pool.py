@@ -164,10 +164,8 @@ def claim(directory: Path, key: str) -> Claimed | None:
     if not directory.is_dir():
         return None
     for path in sorted(directory.glob(f"{key}.*.json"), key=_mtime, reverse=True):
-        taken = path.with_name(f"{path.name}.claimed-{os.getpid()}")
-        try:
-            path.rename(taken)  # atomic: of several claimers one wins, and the worker cannot withdraw it now
-        except FileNotFoundError:
+        taken = _take(path, "claimed")  # of several claimers one wins, and the worker cannot withdraw it now
+        if taken is None:
             continue
         try:
             advert = Advert(**json.loads(taken.read_text()))
@@ -283,15 +281,23 @@ def _evict(directory: Path, advert: Advert) -> bool:
     The advert is taken with the same atomic rename a claim uses (claims do not take the directory's lock):
     read, then killed without it, a worker a process had just claimed would die under that process's first
     task, which would end INTERNAL_ERROR."""
-    path = directory / f"{advert.key}.{advert.pid}.json"
-    taken = path.with_name(f"{path.name}.evicted-{os.getpid()}")
-    try:
-        path.rename(taken)
-    except FileNotFoundError:
+    taken = _take(directory / f"{advert.key}.{advert.pid}.json", "evicted")
+    if taken is None:
         return False
     taken.unlink(missing_ok=True)
     _kill(advert)
     return True
+
+
+def _take(path: Path, why: str) -> Path | None:
+    """Own an advert by renaming it (atomic): its new path, or None if another process took it first. The
+    one rule by which claims and evictions exclude each other."""
+    taken = path.with_name(f"{path.name}.{why}-{os.getpid()}")
+    try:
+        path.rename(taken)
+    except FileNotFoundError:
+        return None
+    return taken
 
 
 def _kill(advert: Advert) -> None:
