@@ -15,8 +15,9 @@ import pytest
 from etl import transform
 from etl.pipeline import run_etl
 from sim.data import generate
+from tests import schedule
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group(schedule.SPARK_FIXTURE)]
 DAY = "2026-01-02"
 
 

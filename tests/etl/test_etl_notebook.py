@@ -10,6 +10,9 @@ import pytest
 
 from sim.compute.notebook_source import parse
 from sim.data import generate
+from tests import schedule
+
+pytestmark = pytest.mark.xdist_group(schedule.SPARK_FIXTURE)
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "etl" / "notebooks" / "etl.py"
 WIDGETS = ["source_uri", "processed_root", "quarantine_root", "processing_date", "task_token"]

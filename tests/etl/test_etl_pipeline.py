@@ -12,8 +12,9 @@ from etl.batches import committed_manifests, read_processed
 from etl.pipeline import run_etl
 from etl.storage import Storage
 from sim.data import DIRTY_KINDS, SAMPLE_CSV, SAMPLE_JSON, generate
+from tests import schedule
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group(schedule.SPARK_FIXTURE)]
 DAY = "2026-01-02"
 
 

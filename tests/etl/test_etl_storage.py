@@ -8,6 +8,9 @@ from etl.batches import committed_manifests, read_processed
 from etl.pipeline import run_etl
 from etl.storage import Storage, StorageError
 from sim.data import generate
+from tests import schedule
+
+pytestmark = pytest.mark.xdist_group(schedule.SPARK_FIXTURE)
 
 RAW = "s3://stepbricks-raw"
 PROCESSED = "s3://stepbricks-processed"

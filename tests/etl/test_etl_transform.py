@@ -10,8 +10,9 @@ from pyspark.testing import assertDataFrameEqual
 
 from etl import transform
 from etl.schema import PROCESSED_SCHEMA, QUARANTINE_SCHEMA, RAW_NAMES
+from tests import schedule
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group(schedule.SPARK_FIXTURE)]
 
 HEADER = ",".join(RAW_NAMES)
 GOOD = "C00000001,2024-05-01,30,  new   YORK ,Premium ,12,80.50,966.00,2,1"
