@@ -14,10 +14,11 @@ modules share one worker:
 - a session-scoped fixture's name (`bundle_targets`): modules whose session fixture, other than the suite's
   session simulator, starts a workspace their tests run jobs on; it would start, with its cluster's JVM, on
   every worker that got one of their tests.
-- `SPARK_FIXTURE`: tests/etl's modules, whose tests run the ETL on the suite's `spark` session
-  (tests/conftest.py). Dealt out test by test, each worker started that JVM and compiled the ETL's plans in
-  it again (its first `run_etl` costs several CPU seconds more than the next, docs/performance.md).
-  tests/ml's users of `spark` stay out: their unit would then run before tests/lambdas (see below).
+- `SPARK_FIXTURE`: the modules whose tests run the ETL on the suite's `spark` session (tests/conftest.py):
+  tests/etl's and tests/ml/test_ml_reads_etl_output.py. Dealt out test by test, each worker started that
+  JVM and compiled the ETL's plans in it again (its first `run_etl` costs several CPU seconds more than the
+  next, docs/performance.md). tests/ml's modules on its session moto state (`ml_stack`) stay out: their
+  unit would then run before tests/lambdas (see below).
 Named groups go first: they are the longest units, and a long unit dealt out last keeps one worker busy
 while the others idle.
 

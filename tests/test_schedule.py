@@ -50,15 +50,16 @@ def test_the_flights_in_subprocesses_run_one_after_another_on_one_worker_before_
     assert {schedule.group_of(item) for item in items[:flights[0]]} <= {"bundle_targets"}
 
 
-def test_tests_etl_s_users_of_the_suite_s_spark_session_run_one_after_another_on_one_worker(
+def test_the_etl_s_users_of_the_suite_s_spark_session_run_one_after_another_on_one_worker(
     request: pytest.FixtureRequest,
 ):
     """One `spark` JVM compiles the ETL's plans once, instead of one on every worker."""
     items = request.session.items
     etl = [n for n, item in enumerate(items)
-           if "/tests/etl/" in str(item.path) and "spark" in getattr(item, "fixturenames", ())]
+           if ("/tests/etl/" in str(item.path) and "spark" in getattr(item, "fixturenames", ()))
+           or item.path.name == "test_ml_reads_etl_output.py"]
     if len({items[n].path for n in etl}) < 2:
-        pytest.skip("checked on the whole suite: fewer than two of tests/etl's Spark modules were collected")
+        pytest.skip("checked on the whole suite: fewer than two of the ETL's Spark modules were collected")
     assert {schedule.group_of(items[n]) for n in etl} == {schedule.SPARK_FIXTURE}
     grouped = [n for n, item in enumerate(items) if schedule.group_of(item) == schedule.SPARK_FIXTURE]
     assert grouped == list(range(grouped[0], grouped[-1] + 1)), "one contiguous unit"
@@ -67,10 +68,12 @@ def test_tests_etl_s_users_of_the_suite_s_spark_session_run_one_after_another_on
 def test_tests_lambdas_mock_aws_tests_come_before_every_test_on_tests_ml_s_session_moto_state(
     request: pytest.FixtureRequest,
 ):
-    """`mock_aws` resets moto's process-wide backends when it stops, the ones tests/ml's session server serves."""
+    """`mock_aws` resets moto's process-wide backends when it stops, the ones tests/ml's session server
+    (`ml_stack`) serves; a tests/ml module off that server may run earlier."""
     items = request.session.items
     lambdas = [n for n, item in enumerate(items) if "/tests/lambdas/" in str(item.path)]
-    ml = [n for n, item in enumerate(items) if "/tests/ml/" in str(item.path)]
+    ml = [n for n, item in enumerate(items)
+          if "/tests/ml/" in str(item.path) and "ml_stack" in getattr(item, "fixturenames", ())]
     if not lambdas or not ml:
         pytest.skip("checked on the whole suite: tests/lambdas or tests/ml was not collected in this run")
     assert max(lambdas) < min(ml), [items[n].nodeid for n in ml if n < max(lambdas)][:5]

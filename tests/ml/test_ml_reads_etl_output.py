@@ -15,8 +15,9 @@ from ml.data import read_processed
 from ml.features import feature_frame, split, target
 from ml.train import train
 from sim.data import generate
+from tests import schedule
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group(schedule.SPARK_FIXTURE)]
 
 
 def test_training_reads_exactly_the_rows_the_etl_committed_and_learns_from_them(spark, tmp_path):
