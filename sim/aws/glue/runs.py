@@ -68,8 +68,14 @@ class GlueJobRun:
     @property
     def execution_time_s(self) -> int:
         """`ExecutionTime`: whole seconds the run consumed (0 until it is running)."""
+        return int(self.elapsed_ms // 1000)
+
+    @property
+    def elapsed_ms(self) -> float:
+        """Milliseconds since the run started, to its end: the `glue.driver.aggregate.elapsedTime` metric,
+        which Glue reports in milliseconds (a sub-second run is not 0, as its whole-second `ExecutionTime` is)."""
         end = self.completed_on or clock.utcnow()
-        return max(0, int((end - self.started_on).total_seconds()))
+        return max(0.0, (end - self.started_on).total_seconds() * 1000.0)
 
     def as_dict(self) -> dict[str, Any]:
         """The `JobRun` structure of GetJobRun / GetJobRuns (botocore glue service-2.json)."""

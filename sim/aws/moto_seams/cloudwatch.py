@@ -112,9 +112,8 @@ def _lambda_backend_invoke(self: LambdaBackend, function_name: str, qualifier: s
 
 
 def _glue_run_ended(run: GlueJobRun, job: GlueJob) -> None:
-    elapsed_ms = run.execution_time_s * 1000.0
     record(job.account_id, job.region,
-           metrics.glue_run_metrics(job.name, run.job_run_id, run.status, elapsed_ms, clock.utcnow()))
+           metrics.glue_run_metrics(job.name, run.job_run_id, run.status, run.elapsed_ms, clock.utcnow()))
 
 
 glue_seam.add_listener(_glue_run_ended)
