@@ -67,13 +67,15 @@ class GlueJobRun:
 
     @property
     def execution_time_s(self) -> int:
-        """`ExecutionTime`: whole seconds the run consumed (0 until it is running)."""
+        """`ExecutionTime`: whole seconds the run consumed (0 until it is running); botocore's glue model: "The
+        amount of time (in seconds) that the job run consumed resources"."""
         return int(self.elapsed_ms // 1000)
 
     @property
     def elapsed_ms(self) -> float:
         """Milliseconds since the run started, to its end: the `glue.driver.aggregate.elapsedTime` metric,
-        which Glue reports in milliseconds (a sub-second run is not 0, as its whole-second `ExecutionTime` is)."""
+        which Glue reports in milliseconds (a sub-second run is not 0, as its whole-second `ExecutionTime` is).
+        Glue's excludes the job's bootstrap; a local run's start-up is its script's own, so it is counted."""
         end = self.completed_on or clock.utcnow()
         return max(0.0, (end - self.started_on).total_seconds() * 1000.0)
 
