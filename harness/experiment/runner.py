@@ -343,18 +343,26 @@ class Runner:
                        Payload=json.dumps(delivery.event).encode())
 
     def settle(self, sm_arn: str, bucket: str, key: str, slot: Slot | None = None) -> list[str]:
-        """Wait for the upload's executions to start and end (every one a trigger started)."""
+        """Wait for the upload's executions to start and end (every one a trigger started).
+
+        Only a trigger's Event invocation starts an execution, so a listing taken once every one of them has
+        settled is final: after it only the known executions' statuses are polled. Listing every execution of
+        the state machine at each poll grew with the executions started so far: a 100-file load listed all
+        100 five times a second while it waited for each file in turn."""
         sim, env = (self._sim(slot), self._env(slot)) if slot is not None else (self.sim, self.env)
         sfn = aws_client("stepfunctions", env)
         deadline = time.monotonic() + self.config.timeout
         arns: list[str] = []
+        final = False
         while time.monotonic() < deadline:
-            # Every Event invocation settled (S3's own and our redeliveries), else a late duplicate is missed.
-            async_done = sim.aws.wait_for_async(1.0)
-            async_done = async_done and all(d.done for d in sim.aws.s3_deliveries(bucket) if d.key == key)
-            arns = executions_for(env, sm_arn, bucket, key)
+            if not final:
+                # Every Event invocation settled (S3's own and our redeliveries), else a late duplicate is missed.
+                quiet = sim.aws.wait_for_async(1.0)
+                quiet = quiet and all(d.done for d in sim.aws.s3_deliveries(bucket) if d.key == key)
+                arns = executions_for(env, sm_arn, bucket, key)
+                final = quiet
             statuses = [sfn.describe_execution(executionArn=a)["status"] for a in arns]
-            if arns and async_done and all(s in TERMINAL for s in statuses):
+            if arns and final and all(s in TERMINAL for s in statuses):
                 return arns
             time.sleep(0.2)
         return arns
