@@ -64,17 +64,24 @@ def upload_input(env: Mapping[str, str], deployment: Deployment, path: Path, *, 
 def find_execution(
     env: Mapping[str, str], state_machine_arn: str, *, bucket: str, key: str, etag: str, timeout: float = 60.0
 ) -> str:
-    """The execution the S3 trigger started for this object version (newest first; matched on the input)."""
+    """The execution the S3 trigger started for this object version (newest first; matched on the input).
+
+    An execution's input never changes, so each other execution is read once: until the trigger has started
+    this one, every poll read every execution the machine had run (a session's deployment holds dozens)."""
     sfn = aws_client("stepfunctions", env)
     deadline = time.monotonic() + timeout
+    others: set[str] = set()
     while time.monotonic() < deadline:
         for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn):
             for ex in page["executions"]:
-                described = sfn.describe_execution(executionArn=ex["executionArn"])
-                data = json.loads(described.get("input") or "{}")
+                arn = ex["executionArn"]
+                if arn in others:
+                    continue
+                data = json.loads(sfn.describe_execution(executionArn=arn).get("input") or "{}")
                 same_object = data.get("bucket") == bucket and data.get("key") == key
                 if same_object and data.get("etag", etag).strip('"') == etag:
-                    return ex["executionArn"]
+                    return arn
+                others.add(arn)
         time.sleep(0.3)
     raise TimeoutError(f"no execution of {state_machine_arn} started for s3://{bucket}/{key} within {timeout:.0f} s")
 
