@@ -44,6 +44,7 @@ class Observation:
 
 
 _INPUTS: dict[str, tuple[str, str]] = {}  # execution ARN -> (bucket, key) of its input: never changes
+_MANIFESTS: dict[tuple[str, str, str], dict] = {}  # (bucket, key, ETag) -> manifest JSON: an ETag names its content
 
 
 def executions_for(env: Mapping[str, str], state_machine_arn: str, bucket: str, key: str) -> list[str]:
@@ -114,26 +115,44 @@ def notifications_for(sns_messages: list[dict], key: str) -> list[dict]:
 
 
 def batch_evidence(env: Mapping[str, str], processed_bucket: str, prefix: str = "processed/",
-                   source_uri: str | None = None) -> tuple[dict | None, list[str], list[str]]:
-    """(the manifest naming `source_uri`, customer ids of its rows, batch dirs with data but no manifest)."""
+                   source_uri: str | None = None, *, ids: bool = True) -> tuple[dict | None, list[str], list[str]]:
+    """(the manifest naming `source_uri`, customer ids of its rows, batch dirs with data but no manifest).
+
+    The manifest is found by what it says, wherever the pipeline wrote it, so every committed manifest is
+    read; each is read once per content (its ETag): judging each of N inputs read all N manifests again, N²
+    GETs for a load or an experiment. `ids=False` skips reading the batch's rows."""
     s3 = aws_client("s3", env)
     dirs: dict[str, list[str]] = {}
+    etags: dict[str, str] = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=processed_bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
             head, sep, _ = obj["Key"].partition("/batch_id=")
             if sep:
                 batch = obj["Key"].split("/")[len(head.split("/"))]
                 dirs.setdefault(f"{head}/{batch}", []).append(obj["Key"])
+                etags[obj["Key"]] = obj.get("ETag", "")
     incomplete = [d for d, keys in dirs.items() if not any(k.endswith(MANIFEST) for k in keys)]
-    manifest, ids = None, []
+    manifest, row_ids = None, []
     for directory, keys in dirs.items():
-        if f"{directory}/{MANIFEST}" not in keys:
+        key = f"{directory}/{MANIFEST}"
+        if key not in keys:
             continue
-        body = json.loads(s3.get_object(Bucket=processed_bucket, Key=f"{directory}/{MANIFEST}")["Body"].read())
+        body = _read_manifest(s3, processed_bucket, key, etags[key])
         if body.get("source_uri") == source_uri:
             manifest = {**body, "output_uri": f"s3://{processed_bucket}/{directory}"}
-            ids = _customer_ids(s3, body.get("files", []))
-    return manifest, ids, incomplete
+            row_ids = _customer_ids(s3, body.get("files", [])) if ids else []
+    return manifest, row_ids, incomplete
+
+
+def _read_manifest(s3: Any, bucket: str, key: str, listed_etag: str) -> dict:
+    cached = _MANIFESTS.get((bucket, key, listed_etag)) if listed_etag else None
+    if cached is not None:
+        return cached
+    response = s3.get_object(Bucket=bucket, Key=key)
+    body = json.loads(response["Body"].read())
+    if response.get("ETag"):  # the ETag of the body read, which a write since the listing may have changed
+        _MANIFESTS[(bucket, key, response["ETag"])] = body
+    return body
 
 
 def _customer_ids(s3: Any, files: list[str]) -> list[str]:

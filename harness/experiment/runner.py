@@ -380,7 +380,7 @@ class Runner:
         traces = traces_of(env, executions_for(env, d.state_machines["polling"], bucket, key))
         obs = Observation(input_uri=input_uri, key=key, expected=expected, expects_success=plan.expects_success,
                           definition=definition, traces=traces)
-        manifest, _ids, _ = batch_evidence(env, d.buckets["processed"], source_uri=input_uri)
+        manifest, _ids, _ = batch_evidence(env, d.buckets["processed"], source_uri=input_uri, ids=False)
         obs.runs_by_job, obs.unsettled_runs = runs_for_input(
             env, d.jobs, input_uri, manifest["output_uri"] if manifest else None, since_ms=since_ms)
         # Re-read after the runs settled: a run still writing at first sight has finished (or not) now.
