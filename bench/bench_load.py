@@ -43,6 +43,7 @@ def main() -> int:
         ("executions SUCCEEDED", f"{load.succeeded}/{len(load.verdicts)}"),
         ("executions with a violated invariant", f"{len(broken)}"),
         ("wall time, all files", f"{load.wall_seconds:,.1f} s"),
+        ("  of which judging, after all ended", f"{load.wall_seconds - load.settled_seconds:,.1f} s"),
         ("virtual time, all files", f"{load.virtual_seconds:,.1f} s"),
         ("executions per minute", f"{load.executions_per_minute:,.2f}"),
         ("one file alone (wall)", f"{single.wall_seconds:,.1f} s"),

@@ -23,6 +23,7 @@ class LoadResult:
     verdicts: list[Verdict] = field(default_factory=list)
     wall_seconds: float = 0.0
     virtual_seconds: float = 0.0
+    settled_seconds: float = 0.0  # until every execution had ended; the rest of `wall_seconds` is the judging
 
     @property
     def succeeded(self) -> int:
@@ -57,6 +58,7 @@ def fly_many(runner: Runner, slot: Slot, files: int, *, rows: int = 1000, seed: 
     # Every execution settles before any is judged: an output another execution is still writing is
     # in progress, not half-written (judging file 0 while file 99's ETL ran flagged its batch).
     settled = [runner.settle(slot.deployment.state_machines["polling"], bucket, key) for key in keys]
+    result.settled_seconds = time.monotonic() - started
     for key, arns, (path, expected) in zip(keys, settled, paths, strict=True):
         path.unlink(missing_ok=True)
         verdict = Verdict(plan=ExperimentPlan(len(result.verdicts)), key=key, execution_arns=arns)
