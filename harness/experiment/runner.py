@@ -355,7 +355,7 @@ class Runner:
         arns: list[str] = []
         final = False
         while time.monotonic() < deadline:
-            if not final:
+            if not final or not arns:  # nothing found yet: keep looking, as before
                 # Every Event invocation settled (S3's own and our redeliveries), else a late duplicate is missed.
                 quiet = sim.aws.wait_for_async(1.0)
                 quiet = quiet and all(d.done for d in sim.aws.s3_deliveries(bucket) if d.key == key)
