@@ -44,7 +44,10 @@ class Observation:
 
 
 _INPUTS: dict[str, tuple[str, str]] = {}  # execution ARN -> (bucket, key) of its input: never changes
-_MANIFESTS: dict[tuple[str, str, str], dict] = {}  # (bucket, key, ETag) -> manifest JSON: an ETag names its content
+# (bucket, key, ETag) -> manifest JSON. S3's ETag of a PutObject upload is the MD5 of its bytes (S3 user guide,
+# "Checking object integrity"; multipart and SSE-KMS/SSE-C objects get another value, which a rewrite changes
+# too), so a cached body is never stale.
+_MANIFESTS: dict[tuple[str, str, str], dict] = {}
 
 
 def executions_for(env: Mapping[str, str], state_machine_arn: str, bucket: str, key: str) -> list[str]:

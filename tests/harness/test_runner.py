@@ -19,12 +19,15 @@ def test_the_triggered_execution_is_found_once_it_starts_and_each_other_input_is
         for i in range(4)
     ]
     described: list[str] = []
+    listings: list[str] = []
     real_client = runner.aws_client
 
     def counting_client(service, env, **kwargs):
         client = real_client(service, env, **kwargs)
         client.meta.events.register("provide-client-params.sfn.DescribeExecution",
                                     lambda params, **_: described.append(params["executionArn"]))
+        client.meta.events.register("provide-client-params.sfn.ListExecutions",
+                                    lambda params, **_: listings.append(params["stateMachineArn"]))
         return client
 
     monkeypatch.setattr(runner, "aws_client", counting_client)
@@ -40,5 +43,6 @@ def test_the_triggered_execution_is_found_once_it_starts_and_each_other_input_is
         late.join()
 
     assert found.endswith(":find-late")
+    assert len(listings) >= 2  # the premise: it polled while the execution did not exist yet
     assert {arn: described.count(arn) for arn in others} == dict.fromkeys(others, 1)
     assert described.count(found) == 1
