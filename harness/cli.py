@@ -130,6 +130,7 @@ def up(
     from harness.views import endpoints_table, export_lines
     from sim.faults import FaultPlan, PlanError
     from sim.faults.mock_config_watch import MockConfigWatcher, attach
+    from sim.private_file import write_private
     from sim.simulator import Simulator
 
     stop = threading.Event()
@@ -185,9 +186,7 @@ def up(
         # and everything it has to say already printed.
         sys.stdout.flush()
         STATE_HOME.mkdir(parents=True, exist_ok=True)
-        fd = os.open(ENDPOINTS_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump({"pid": os.getpid(), "env": env}, fh)
+        write_private(ENDPOINTS_FILE, json.dumps({"pid": os.getpid(), "env": env}))  # whole or absent to a poller
         try:
             while not stop.wait(0.5):
                 pass

@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, answer_challenge, deliver_challenge
 from pathlib import Path
 
+from sim.private_file import write_private
+
 POOL_DIR_ENV = "STEPBRICKS_WORKER_POOL_DIR"
 OUTPUT_NAME = "output.log"  # in the worker's scratch directory
 SOCKET_NAME = "pool.sock"
@@ -119,7 +121,7 @@ def _serve_advert(server: socket.socket, directory: Path, key: str, scratch: Pat
         for old in adverts[: max(len(adverts) - limit + 1, 0)]:  # oldest first: room for this one
             _evict(directory, old)
         _forget_statuses(directory, older_than=3600.0)
-        _write_private(path, json.dumps(advert.__dict__))
+        write_private(path, json.dumps(advert.__dict__))
     deadline = time.monotonic() + idle_seconds
     claimed = False
     while True:
@@ -317,15 +319,6 @@ def _is_worker(pid: int) -> bool:
         return b"sim.compute.worker" in command or b"sim.compute.keeper" in command
     except OSError:
         return False
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write a file only this user can read (it holds an authkey), atomically: a claimer never reads half."""
-    partial = path.with_name(f".{path.name}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(text)
-    partial.rename(path)
 
 
 @contextlib.contextmanager

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from sim.compute import shared_pool
+from sim.private_file import write_private
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -214,7 +215,7 @@ def test_a_full_directory_makes_room_by_killing_its_oldest_worker(tmp_path):
     directory = tmp_path / "pool"
     directory.mkdir(mode=0o700)
     old, old_scratch = _stand_in(tmp_path, "old")
-    shared_pool._write_private(directory / f"old.{old.pid}.json", json.dumps(shared_pool.Advert(
+    write_private(directory / f"old.{old.pid}.json", json.dumps(shared_pool.Advert(
         "old", old.pid, str(old_scratch / "pool.sock"), os.urandom(32).hex(), str(old_scratch), 1.0).__dict__))
     scratch = tmp_path / "scratch"
     scratch.mkdir()
@@ -240,7 +241,7 @@ def test_a_worker_claimed_while_a_full_directory_makes_room_is_not_killed_under_
     old, old_scratch = _stand_in(tmp_path, "old")
     try:
         path = directory / f"old.{old.pid}.json"
-        shared_pool._write_private(path, json.dumps(shared_pool.Advert(
+        write_private(path, json.dumps(shared_pool.Advert(
             "old", old.pid, str(old_scratch / "pool.sock"), os.urandom(32).hex(), str(old_scratch), 1.0).__dict__))
         [advert] = shared_pool._adverts(directory)  # what the advertising worker read under the lock
         path.rename(path.with_name(f"{path.name}.claimed-1"))  # a claimer's atomic first step, meanwhile
@@ -250,7 +251,7 @@ def test_a_worker_claimed_while_a_full_directory_makes_room_is_not_killed_under_
 
         still_advertised = directory / "old.1.json"  # and a worker still advertised is evicted as before
         other = shared_pool.Advert(**{**advert.__dict__, "pid": 1, "scratch": str(tmp_path / "other")})
-        shared_pool._write_private(still_advertised, json.dumps(other.__dict__))
+        write_private(still_advertised, json.dumps(other.__dict__))
         assert shared_pool._evict(directory, other) is True
         assert not still_advertised.exists()
     finally:
@@ -264,7 +265,7 @@ def test_a_dead_workers_advert_is_skipped_and_removed_and_an_unrelated_process_i
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
     try:
         # a stale advert whose pid now belongs to a process that is no worker
-        shared_pool._write_private(directory / f"k.{bystander.pid}.json", json.dumps(shared_pool.Advert(
+        write_private(directory / f"k.{bystander.pid}.json", json.dumps(shared_pool.Advert(
             "k", bystander.pid, str(tmp_path / "no.sock"), os.urandom(32).hex(), str(tmp_path / "gone"), 1.0
         ).__dict__))
         assert shared_pool.claim(directory, "k") is None
