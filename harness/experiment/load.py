@@ -13,6 +13,7 @@ from pathlib import Path
 from harness.clients import aws_client
 from harness.experiment import invariants as inv
 from harness.experiment.model import ExperimentPlan
+from harness.experiment.observe import take_snapshot
 from harness.experiment.runner import Runner, Slot, Verdict
 from sim.data.generator import generate
 
@@ -59,11 +60,15 @@ def fly_many(runner: Runner, slot: Slot, files: int, *, rows: int = 1000, seed: 
     # in progress, not half-written (judging file 0 while file 99's ETL ran flagged its batch).
     settled = [runner.settle(slot.deployment.state_machines["polling"], bucket, key) for key in keys]
     result.settled_seconds = time.monotonic() - started
+    since_ms = int(virtual_start * 1000)
+    d = slot.deployment
+    snapshot = take_snapshot(runner.clients(slot), d.state_machines["polling"], d.jobs, d.buckets["processed"],
+                             since_ms)  # what every input's judge reads, read once
     for key, arns, (path, expected) in zip(keys, settled, paths, strict=True):
         path.unlink(missing_ok=True)
         verdict = Verdict(plan=ExperimentPlan(len(result.verdicts)), key=key, execution_arns=arns)
-        verdict.observation = obs = runner.observe(slot, verdict.plan, key, expected,
-                                                   since_ms=int(virtual_start * 1000))
+        verdict.observation = obs = runner.observe(slot, verdict.plan, key, expected, since_ms=since_ms,
+                                                   snapshot=snapshot)
         verdict.status = ",".join(sorted({t.status for t in obs.traces})) or "NO_EXECUTION"
         verdict.violations = {k: v for k, v in inv.check_all(obs, runner.config.invariants).items() if v}
         result.verdicts.append(verdict)

@@ -7,6 +7,7 @@ exactly what the invariants must be able to see.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import time
@@ -19,6 +20,7 @@ from harness.follow import ExecutionTrace, poll_history, trace_from_history
 
 ACTIVE_STATES = {"PENDING", "QUEUED", "RUNNING", "TERMINATING", "BLOCKED", "WAITING_FOR_RETRY"}
 MANIFEST = "_manifest.json"
+Batches = dict[str, dict[str, str]]  # batch dir -> {object key: ETag}, of the processed bucket
 
 
 @dataclass
@@ -43,6 +45,46 @@ class Observation:
         return self.traces[0] if self.traces else None
 
 
+class Clients:
+    """The judge's clients of one simulator, made once: making them again for each input was a third of a
+    load's judging (a databricks-sdk WorkspaceClient resolves its configuration each time)."""
+
+    def __init__(self, env: Mapping[str, str]):
+        self.env = env
+
+    @functools.cached_property
+    def s3(self) -> Any:
+        return aws_client("s3", self.env)
+
+    @functools.cached_property
+    def sfn(self) -> Any:
+        return aws_client("stepfunctions", self.env)
+
+    @functools.cached_property
+    def workspace(self) -> Any:
+        return workspace_client(self.env)
+
+
+@dataclass
+class Snapshot:
+    """What every input of a load shares, read once after every flight ended: judging each of N inputs from
+    its own listings read N executions, 3N runs and every batch's objects N times over.
+
+    Taken in this order: executions (all ended, every trigger settled), runs, then batches, so a run that is
+    terminal here had finished writing before the batches were listed."""
+
+    executions: list[str]
+    runs: dict[str, list[dict]]
+    batches: Batches
+
+
+def take_snapshot(clients: Clients, state_machine_arn: str, jobs: Mapping[str, int], processed_bucket: str,
+                  since_ms: int | None) -> Snapshot:
+    executions = list_executions(clients.sfn, state_machine_arn)
+    runs = all_runs(clients.env, jobs, since_ms, client=clients.workspace)
+    return Snapshot(executions, runs, list_batches(clients.s3, processed_bucket))
+
+
 _INPUTS: dict[str, tuple[str, str]] = {}  # execution ARN -> (bucket, key) of its input: never changes
 # (bucket, key, ETag) -> manifest JSON. S3's ETag of a PutObject upload is the MD5 of its bytes (S3 user guide,
 # "Checking object integrity"; multipart and SSE-KMS/SSE-C objects get another value, which a rewrite changes
@@ -50,23 +92,28 @@ _INPUTS: dict[str, tuple[str, str]] = {}  # execution ARN -> (bucket, key) of it
 _MANIFESTS: dict[tuple[str, str, str], dict] = {}
 
 
-def executions_for(env: Mapping[str, str], state_machine_arn: str, bucket: str, key: str) -> list[str]:
-    """Every execution of the state machine whose input names s3://bucket/key."""
-    sfn = aws_client("stepfunctions", env)
+def executions_for(env: Mapping[str, str], state_machine_arn: str, bucket: str, key: str, *, sfn: Any = None,
+                   listed: list[str] | None = None) -> list[str]:
+    """Every execution of the state machine whose input names s3://bucket/key. `listed`: the state machine's
+    executions (`list_executions`) when the caller holds a listing taken after every trigger settled."""
+    sfn = sfn or aws_client("stepfunctions", env)
     found = []
-    for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn):
-        for ex in page["executions"]:
-            arn = ex["executionArn"]
-            if arn not in _INPUTS:
-                data = json.loads(sfn.describe_execution(executionArn=arn).get("input") or "{}")
-                _INPUTS[arn] = (str(data.get("bucket")), str(data.get("key")))
-            if _INPUTS[arn] == (bucket, key):
-                found.append(arn)
+    for arn in list_executions(sfn, state_machine_arn) if listed is None else listed:
+        if arn not in _INPUTS:
+            data = json.loads(sfn.describe_execution(executionArn=arn).get("input") or "{}")
+            _INPUTS[arn] = (str(data.get("bucket")), str(data.get("key")))
+        if _INPUTS[arn] == (bucket, key):
+            found.append(arn)
     return found
 
 
-def traces_of(env: Mapping[str, str], arns: list[str]) -> list[ExecutionTrace]:
-    sfn = aws_client("stepfunctions", env)
+def list_executions(sfn: Any, state_machine_arn: str) -> list[str]:
+    return [ex["executionArn"] for page in sfn.get_paginator("list_executions").paginate(
+        stateMachineArn=state_machine_arn) for ex in page["executions"]]
+
+
+def traces_of(env: Mapping[str, str], arns: list[str], *, sfn: Any = None) -> list[ExecutionTrace]:
+    sfn = sfn or aws_client("stepfunctions", env)
     traces = []
     for arn in arns:
         trace = trace_from_history(arn, poll_history(sfn, arn))
@@ -76,23 +123,47 @@ def traces_of(env: Mapping[str, str], arns: list[str]) -> list[ExecutionTrace]:
 
 
 def runs_for_input(env: Mapping[str, str], jobs: Mapping[str, int], input_uri: str, batch_uri: str | None,
-                   settle_seconds: float = 120.0, since_ms: int | None = None) -> tuple[dict[str, list[dict]], list[int]]:
+                   settle_seconds: float = 120.0, since_ms: int | None = None,
+                   known_runs: Mapping[str, list[dict]] | None = None, *, client: Any = None,
+                   ) -> tuple[dict[str, list[dict]], list[int]]:
     """This input's runs of each job, after waiting (bounded) for every one of them to settle.
 
     A run belongs to the input when its job parameters name the input (etl: source_uri) or the batch the
     input's ETL wrote (train/evaluate: processed_uri). `since_ms`: only runs started at or after it
-    (runs/list's `start_time_from`)."""
-    w = workspace_client(env)
+    (runs/list's `start_time_from`). `known_runs` (job key -> runs, `all_runs`): a listing the caller already
+    holds, taken after the flights ended, used for the first look; runs/list is asked again only while one of
+    this input's runs is still active in it."""
+    w = client
     deadline = time.monotonic() + settle_seconds
     while True:
-        by_job: dict[str, list[dict]] = {}
-        for key, job_id in jobs.items():
-            by_job[key] = [r for r in _all_runs(w, job_id, since_ms) if _names(r, input_uri, batch_uri)]
-        active = [r["run_id"] for runs in by_job.values() for r in runs
-                  if r.get("state", {}).get("life_cycle_state") in ACTIVE_STATES]
+        if known_runs is None:
+            w = w or workspace_client(env)
+            listed = all_runs(env, jobs, since_ms, client=w)
+        else:
+            listed, known_runs = known_runs, None
+        by_job = runs_naming(listed, input_uri, batch_uri)
+        active = active_runs(by_job)
         if not active or time.monotonic() >= deadline:
             return by_job, active
         time.sleep(0.5)
+
+
+def all_runs(env: Mapping[str, str], jobs: Mapping[str, int], since_ms: int | None = None, *,
+             client: Any = None) -> dict[str, list[dict]]:
+    """Every run of each job (job key -> runs) started at or after `since_ms`: one listing that a load shares
+    among its inputs (each input listing every run of the load was N² runs read for N inputs)."""
+    w = client or workspace_client(env)
+    return {key: _all_runs(w, job_id, since_ms) for key, job_id in jobs.items()}
+
+
+def runs_naming(runs: Mapping[str, list[dict]], input_uri: str, batch_uri: str | None) -> dict[str, list[dict]]:
+    """Of each job's runs, those of this input: their parameters name it or the batch its ETL wrote."""
+    return {key: [r for r in listed if _names(r, input_uri, batch_uri)] for key, listed in runs.items()}
+
+
+def active_runs(by_job: Mapping[str, list[dict]]) -> list[int]:
+    return [r["run_id"] for runs in by_job.values() for r in runs
+            if r.get("state", {}).get("life_cycle_state") in ACTIVE_STATES]
 
 
 def _all_runs(w: Any, job_id: int, since_ms: int | None = None) -> list[dict]:
@@ -117,30 +188,36 @@ def notifications_for(sns_messages: list[dict], key: str) -> list[dict]:
     return [m for m in sns_messages if json.dumps(key)[1:-1] in (m.get("message") or m.get("Message") or "")]
 
 
-def batch_evidence(env: Mapping[str, str], processed_bucket: str, prefix: str = "processed/",
-                   source_uri: str | None = None, *, ids: bool = True) -> tuple[dict | None, list[str], list[str]]:
-    """(the manifest naming `source_uri`, customer ids of its rows, batch dirs with data but no manifest).
-
-    The manifest is found by what it says, wherever the pipeline wrote it, so every committed manifest is
-    read; each is read once per content (its ETag): judging each of N inputs read all N manifests again, N²
-    GETs for a load or an experiment. `ids=False` skips reading the batch's rows."""
-    s3 = aws_client("s3", env)
-    dirs: dict[str, list[str]] = {}
-    etags: dict[str, str] = {}
+def list_batches(s3: Any, processed_bucket: str, prefix: str = "processed/") -> Batches:
+    """The batch directories under `prefix` and their objects (one listing, every page)."""
+    dirs: Batches = {}
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=processed_bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
             head, sep, _ = obj["Key"].partition("/batch_id=")
             if sep:
                 batch = obj["Key"].split("/")[len(head.split("/"))]
-                dirs.setdefault(f"{head}/{batch}", []).append(obj["Key"])
-                etags[obj["Key"]] = obj.get("ETag", "")
+                dirs.setdefault(f"{head}/{batch}", {})[obj["Key"]] = obj.get("ETag", "")
+    return dirs
+
+
+def batch_evidence(env: Mapping[str, str], processed_bucket: str, prefix: str = "processed/",
+                   source_uri: str | None = None, *, ids: bool = True, s3: Any = None,
+                   listed: Batches | None = None) -> tuple[dict | None, list[str], list[str]]:
+    """(the manifest naming `source_uri`, customer ids of its rows, batch dirs with data but no manifest).
+
+    The manifest is found by what it says, wherever the pipeline wrote it, so every committed manifest is
+    read; each is read once per content (its ETag): judging each of N inputs read all N manifests again, N²
+    GETs for a load or an experiment. `ids=False` skips reading the batch's rows. `listed`: a `list_batches`
+    the caller holds, taken after every writer of the batches ended."""
+    s3 = s3 or aws_client("s3", env)
+    dirs = list_batches(s3, processed_bucket, prefix) if listed is None else listed
     incomplete = [d for d, keys in dirs.items() if not any(k.endswith(MANIFEST) for k in keys)]
     manifest, row_ids = None, []
     for directory, keys in dirs.items():
         key = f"{directory}/{MANIFEST}"
         if key not in keys:
             continue
-        body = _read_manifest(s3, processed_bucket, key, etags[key])
+        body = _read_manifest(s3, processed_bucket, key, keys[key])
         if body.get("source_uri") == source_uri:
             manifest = {**body, "output_uri": f"s3://{processed_bucket}/{directory}"}
             row_ids = _customer_ids(s3, body.get("files", [])) if ids else []

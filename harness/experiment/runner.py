@@ -41,11 +41,15 @@ from harness.deploy import DeployConfig, Deployment, deploy, set_trigger_target
 from harness.experiment import invariants as inv
 from harness.experiment.model import ExperimentPlan
 from harness.experiment.observe import (
+    Clients,
     Observation,
+    Snapshot,
+    active_runs,
     batch_evidence,
     executions_for,
     notifications_for,
     runs_for_input,
+    runs_naming,
     traces_of,
 )
 from harness.follow import TERMINAL
@@ -182,6 +186,7 @@ class Runner:
         self.tag = f"{tag}-{uuid.uuid4().hex[:8]}"
         self._runs = 0
         self._lock = threading.Lock()
+        self._clients: dict[int, Clients] = {}  # id(simulator) -> the judge's clients of it
 
     def simulators(self) -> list[Any]:
         """Every simulator the slots fly on, each once."""
@@ -368,23 +373,35 @@ class Runner:
         return arns
 
     def observe(self, slot: Slot, plan: ExperimentPlan, key: str, expected: Mapping[str, Any],
-                since_ms: int | None = None) -> Observation:
+                since_ms: int | None = None, *, snapshot: Snapshot | None = None) -> Observation:
         """What the flight of `key` left behind. `since_ms` (simulator clock, before the upload) bounds the
         runs read to those started after it: reading every run of each job made an experiment's judging
-        grow with the square of its plans."""
-        d, env = slot.deployment, self._env(slot)
+        grow with the square of its plans. `snapshot` (`take_snapshot` after every flight ended): what a
+        load's inputs share, read once instead of once per input."""
+        d, env, c = slot.deployment, self._env(slot), self.clients(slot)
         bucket = d.buckets["raw"]
         input_uri = f"s3://{bucket}/{key}"
-        sfn = aws_client("stepfunctions", env)
-        definition = json.loads(sfn.describe_state_machine(stateMachineArn=d.state_machines["polling"])["definition"])
-        traces = traces_of(env, executions_for(env, d.state_machines["polling"], bucket, key))
+        definition = json.loads(c.sfn.describe_state_machine(stateMachineArn=d.state_machines["polling"])["definition"])
+        arns = executions_for(env, d.state_machines["polling"], bucket, key, sfn=c.sfn,
+                              listed=snapshot.executions if snapshot else None)
         obs = Observation(input_uri=input_uri, key=key, expected=expected, expects_success=plan.expects_success,
-                          definition=definition, traces=traces)
-        manifest, _ids, _ = batch_evidence(env, d.buckets["processed"], source_uri=input_uri, ids=False)
+                          definition=definition, traces=traces_of(env, arns, sfn=c.sfn))
+        batches = snapshot.batches if snapshot else None
+        manifest, _ids, _ = batch_evidence(env, d.buckets["processed"], source_uri=input_uri, ids=False, s3=c.s3,
+                                           listed=batches)
+        batch_uri = manifest["output_uri"] if manifest else None
+        if snapshot is not None and active_runs(runs_naming(snapshot.runs, input_uri, batch_uri)):
+            batches = None  # one of its runs was still writing when the batches were listed
         obs.runs_by_job, obs.unsettled_runs = runs_for_input(
-            env, d.jobs, input_uri, manifest["output_uri"] if manifest else None, since_ms=since_ms)
+            env, d.jobs, input_uri, batch_uri, since_ms=since_ms, known_runs=snapshot.runs if snapshot else None,
+            client=c.workspace)
         # Re-read after the runs settled: a run still writing at first sight has finished (or not) now.
         obs.manifest, obs.written_ids, obs.incomplete_batches = batch_evidence(
-            env, d.buckets["processed"], source_uri=input_uri)
+            env, d.buckets["processed"], source_uri=input_uri, s3=c.s3, listed=batches)
         obs.notifications = notifications_for(self._sim(slot).aws.sns_messages(d.topic_arn), key)
         return obs
+
+    def clients(self, slot: Slot) -> Clients:
+        """The judge's clients of the slot's simulator (boto3's and databricks-sdk's are thread-safe)."""
+        with self._lock:
+            return self._clients.setdefault(id(self._sim(slot)), Clients(self._env(slot)))
