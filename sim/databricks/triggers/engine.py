@@ -100,10 +100,14 @@ class TriggerEngine:
     def _loop(self) -> None:
         while not self._stopping:
             self._wake.clear()
-            with clock.busy(), self._lock:
-                due = self._tick()
-            timeout = None if due is None else max(0.0, due - clock.now())
-            clock.get().wait(self._wake, timeout)
+            # Busy until the wait has taken its timer (the wait gives the claim back then): between the two
+            # the clock saw neither, and a thread held up there for more than the clock's 20 ms settle let
+            # another actor's sleep jump past this due time (a CI run under load: a file-arrival check 40
+            # virtual seconds late, two runs for one batch).
+            with clock.busy():
+                with self._lock:
+                    due = self._tick()
+                clock.get().wait(self._wake, None if due is None else max(0.0, due - clock.now()))
 
     def _tick(self) -> float | None:
         """Fire what is due; the earliest next due time."""

@@ -7,8 +7,10 @@ Every job is deleted at the end of its test so its trigger stops.
 from __future__ import annotations
 
 import itertools
+import time
 import uuid
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -16,6 +18,8 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import jobs
 from databricks.sdk.service.workspace import ImportFormat, Language
 
+from sim import clock as clock_module
+from sim.databricks.triggers import engine as engine_module
 from sim.simulator import Simulator
 
 pytestmark = pytest.mark.slow
@@ -114,6 +118,35 @@ def test_a_periodic_trigger_starts_a_run_every_interval(sim, client) -> None:
     assert [r.trigger for r in runs] == [jobs.TriggerType.PERIODIC] * 3
     offsets = [round(r.start_time / 1000 - created) for r in runs]
     assert [round(o / 3600) for o in offsets] == [6, 12, 18]
+
+
+def test_a_trigger_thread_held_up_before_it_waits_still_fires_on_time(sim, client, monkeypatch) -> None:
+    """A CI run under load: between its tick and its wait the engine held neither a busy claim nor a timer,
+    so when its thread was descheduled there for longer than the clock's 20 ms settle, the test's own sleep
+    jumped past the trigger's due time. Here the engine is held up 0.3 s (real) before each wait."""
+    real = clock_module.get
+
+    class HeldUp:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def wait(self, event, timeout, **kwargs):
+            time.sleep(0.3)
+            return self.inner.wait(event, timeout, **kwargs)
+
+    monkeypatch.setattr(engine_module, "clock", SimpleNamespace(
+        **{name: getattr(clock_module, name) for name in ("busy", "now", "ClockEvent")}, get=lambda: HeldUp(real())))
+    created = sim.clock.now()
+    job_id = _job(client, trigger=jobs.TriggerSettings(periodic=jobs.PeriodicTriggerConfiguration(
+        interval=1, unit=jobs.PeriodicTriggerConfigurationTimeUnit.HOURS)))
+    sim.clock.sleep(3 * 3600 - 60)
+    _settle(sim, client, job_id)
+    runs = _runs(client, job_id, until=created + 3 * 3600 - 60)
+    client.jobs.delete(job_id)
+    assert [round((r.start_time / 1000 - created) / 60) for r in runs] == [60, 120]
 
 
 def test_a_run_now_still_reports_a_one_time_trigger(sim, client) -> None:
