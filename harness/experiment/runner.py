@@ -364,7 +364,7 @@ class Runner:
                 # Every Event invocation settled (S3's own and our redeliveries), else a late duplicate is missed.
                 quiet = sim.aws.wait_for_async(1.0)
                 quiet = quiet and all(d.done for d in sim.aws.s3_deliveries(bucket) if d.key == key)
-                arns = executions_for(env, sm_arn, bucket, key)
+                arns = executions_for(env, sm_arn, bucket, key, sfn=sfn)
                 final = quiet
             statuses = [sfn.describe_execution(executionArn=a)["status"] for a in arns]
             if arns and final and all(s in TERMINAL for s in statuses):

@@ -42,7 +42,7 @@ class _Executions:
         return []
 
     # ListExecutions (harness.experiment.observe.executions_for) and DescribeExecution
-    def list_for(self, *_args: object) -> list[str]:
+    def list_for(self, *_args: object, **_clients: object) -> list[str]:
         self.listings += 1
         return ["arn:first", "arn:duplicate"] if self.polls > self.busy_polls else ["arn:first"]
 
