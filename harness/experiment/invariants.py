@@ -161,15 +161,21 @@ def one_true_notification(obs: Observation) -> list[str]:
 
 @invariant("nothing_orphaned_or_half_written")
 def nothing_orphaned_or_half_written(obs: Observation) -> list[str]:
-    """Every run settles and is one an execution knows of; no output directory lacks its manifest."""
+    """Every run settles and is one an execution knows of, every run an execution names is one of this input's;
+    no output directory lacks its manifest."""
     problems = []
     if obs.unsettled_runs:
         problems.append(f"{obs.key}: runs {obs.unsettled_runs} still active after the executions ended")
     known = {run_id for trace in obs.traces for run_id in _run_ids(trace)}
+    found = {run["run_id"] for runs in obs.runs_by_job.values() for run in runs}
     for job, runs in obs.runs_by_job.items():
         for run in runs:
             if run["run_id"] not in known:
                 problems.append(f"{obs.key}: run {run['run_id']} of job {job} is in no execution's history")
+    # A run the history names that the workspace does not list for this input: started for another input's
+    # data, or gone (deleted, lost), or evidence the judge failed to read.
+    problems.extend(f"{obs.key}: run {run_id} named in an execution's history is not a run of this input"
+                    for run_id in sorted(known - found))
     problems.extend(f"{d}: data without its {'_manifest.json'} (half-written output)" for d in obs.incomplete_batches)
     return problems
 

@@ -70,6 +70,11 @@ def test_a_run_no_execution_knows_and_a_batch_without_manifest_are_violations():
     assert any("run 99" in p for p in problems) and any("batch_id=abc" in p for p in problems)
 
 
+def test_a_run_the_history_names_but_the_workspace_does_not_list_for_the_input_is_a_violation():
+    obs = _obs(runs_by_job={"etl": []})  # the history names run 11; the workspace lists none for this input
+    assert invariants.nothing_orphaned_or_half_written(obs) == [
+        "incoming/a.csv: run 11 named in an execution's history is not a run of this input"]
+
 def test_a_pipeline_declares_its_own_invariant_with_the_decorator():
     @invariant_named("no_customer_c0")
     def no_customer_c0(obs: Observation) -> list[str]:
