@@ -50,7 +50,7 @@ test-external: $(STAMP) check-java
 test-backends: $(STAMP) check-java
 	$(BIN)/python -m pytest -m backends --durations=10 tests/e2e/test_cluster_backends.py $(ARGS)
 
-# Also the on-demand reliability runs (random fault-plan experiments, the load test): ~10 more minutes.
+# Also the on-demand reliability runs (random fault-plan experiments, the load test): ~70 s more of flights.
 test-full: $(STAMP) check-java lint
 	@scripts/ensure-chromium.sh
 	STEPBRICKS_FULL=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) $(TEST_DIST) --durations=25 $(ARGS)

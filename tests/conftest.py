@@ -129,10 +129,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     on_simulator = [item for item in items if "stepbricks" in getattr(item, "fixturenames", ())]
     items[:] = schedule.order(items, on_simulator)
     schedule.name_groups_for_xdist(config, items)
-    # The on-demand reliability runs (random experiment plans, the load test) take ~10 minutes on 2 cores:
-    # `make test-full` (STEPBRICKS_FULL=1) runs them; `make test` says why they were skipped.
+    # The on-demand reliability runs (random experiment plans, the load test: 69 s of flights on a warm session
+    # in session 18, more with STEPBRICKS_EXPERIMENT_PLANS / STEPBRICKS_LOAD_FILES): `make test-full`
+    # (STEPBRICKS_FULL=1) runs them; `make test` says why they were skipped.
     if not os.environ.get("STEPBRICKS_FULL"):
-        on_demand = pytest.mark.skip(reason="on-demand reliability run (~10 min): make test-full runs it")
+        on_demand = pytest.mark.skip(reason="on-demand reliability run (~70 s of flights): make test-full runs it")
         for item in items:
             path = str(item.path)
             if item.get_closest_marker("slow") and ("tests/reliability/test_experiments.py" in path
