@@ -15,56 +15,54 @@ def _put_manifest(s3, bucket: str, batch: str, source_uri: str, rows: int) -> No
                   Body=json.dumps({"source_uri": source_uri, "rows_in": rows, "files": []}).encode())
 
 
-def test_each_manifest_is_read_once_until_its_content_changes_and_a_batch_without_one_is_incomplete(
-    stepbricks, monkeypatch
-):
-    s3 = stepbricks.client("s3")
-    bucket = f"observe-spec-{uuid.uuid4().hex[:8]}"
+def _bucket_of_batches(s3, name: str, committed: int) -> str:
+    """`committed` batches with a manifest (sources s3://raw/incoming/<i>.csv, rows_in 10 + i), one without."""
+    bucket = f"{name}-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
-    for i in range(3):
+    for i in range(committed):
         _put_manifest(s3, bucket, f"b{i}", f"s3://raw/incoming/{i}.csv", rows=10 + i)
     s3.put_object(Bucket=bucket, Key="processed/processing_date=2026-01-02/batch_id=half/part-0.parquet", Body=b"")
-    reads: list[str] = []
+    return bucket
+
+
+def _count_calls(monkeypatch, operation: str) -> list[dict]:
+    """The params of every `operation` (an S3 API name) the judge's clients send from now on."""
+    calls: list[dict] = []
     real_client = observe.aws_client
 
     def counting_client(service, env, **kwargs):
         client = real_client(service, env, **kwargs)
-        client.meta.events.register("provide-client-params.s3.GetObject", lambda params, **_: reads.append(params["Key"]))
+        client.meta.events.register(f"provide-client-params.s3.{operation}", lambda params, **_: calls.append(params))
         return client
 
     monkeypatch.setattr(observe, "aws_client", counting_client)
+    return calls
+
+
+def test_each_manifest_is_read_once_until_its_content_changes_and_a_batch_without_one_is_incomplete(
+    stepbricks, monkeypatch
+):
+    bucket = _bucket_of_batches(stepbricks.client("s3"), "observe-spec", committed=3)
+    gets = _count_calls(monkeypatch, "GetObject")
 
     first, _, incomplete = observe.batch_evidence(stepbricks.env, bucket, source_uri="s3://raw/incoming/1.csv")
     assert first is not None and first["rows_in"] == 11 and first["output_uri"].endswith("batch_id=b1")
     assert incomplete == ["processed/processing_date=2026-01-02/batch_id=half"]
-    assert len(reads) == 3
+    assert len(gets) == 3
 
     second, _, _ = observe.batch_evidence(stepbricks.env, bucket, source_uri="s3://raw/incoming/2.csv")
     assert second is not None and second["rows_in"] == 12
-    assert len(reads) == 3  # the same three contents: nothing read again
+    assert len(gets) == 3  # the same three contents: nothing read again
 
-    _put_manifest(s3, bucket, "b2", "s3://raw/incoming/2.csv", rows=99)  # rewritten (a re-run's commit)
+    _put_manifest(stepbricks.client("s3"), bucket, "b2", "s3://raw/incoming/2.csv", rows=99)  # a re-run's commit
     third, _, _ = observe.batch_evidence(stepbricks.env, bucket, source_uri="s3://raw/incoming/2.csv")
     assert third is not None and third["rows_in"] == 99
-    assert reads[3:] == ["processed/processing_date=2026-01-02/batch_id=b2/_manifest.json"]
+    assert [g["Key"] for g in gets[3:]] == ["processed/processing_date=2026-01-02/batch_id=b2/_manifest.json"]
 
 
 def test_a_held_listing_of_the_batches_gives_the_same_evidence_without_listing_again(stepbricks, monkeypatch):
-    s3 = stepbricks.client("s3")
-    bucket = f"observe-held-{uuid.uuid4().hex[:8]}"
-    s3.create_bucket(Bucket=bucket)
-    for i in range(2):
-        _put_manifest(s3, bucket, f"b{i}", f"s3://raw/incoming/{i}.csv", rows=10 + i)
-    s3.put_object(Bucket=bucket, Key="processed/processing_date=2026-01-02/batch_id=half/part-0.parquet", Body=b"")
-    listings: list[str] = []
-    real_client = observe.aws_client
-
-    def counting_client(service, env, **kwargs):
-        client = real_client(service, env, **kwargs)
-        client.meta.events.register("provide-client-params.s3.ListObjectsV2", lambda params, **_: listings.append(1))
-        return client
-
-    monkeypatch.setattr(observe, "aws_client", counting_client)
+    bucket = _bucket_of_batches(stepbricks.client("s3"), "observe-held", committed=2)
+    listings = _count_calls(monkeypatch, "ListObjectsV2")
     held = observe.list_batches(observe.aws_client("s3", stepbricks.env), bucket)
     assert sorted(held) == [f"processed/processing_date=2026-01-02/batch_id={b}" for b in ("b0", "b1", "half")]
     assert len(listings) == 1
