@@ -70,7 +70,7 @@ class Notifier:
         self._outbox: list[dict[str, Any]] = []
         self._deliveries: list[dict[str, Any]] = []
         self._ended: dict[tuple[int, int | None], threading.Event] = {}
-        self._queue: queue.Queue[tuple[str, Run, dict[str, Any]] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[str, Run, dict[str, Any], clock.Clock] | None] = queue.Queue()
         self._worker = sim_context.Thread(target=self._deliver_loop, name="databricks-notifications", daemon=True)
         self._worker.start()
 
@@ -147,13 +147,18 @@ class Notifier:
         settings = self._job_settings(run.job_id or 0) or {}
         snapshot = copy.copy(run)
         snapshot.state = copy.deepcopy(run.state)
-        self._queue.put((event, snapshot, settings))
+        # The delivery is work owed from this instant: claimed here, adopted by the delivery thread, so the
+        # virtual clock cannot jump while the event waits in the queue (a delivery thread held up past the
+        # clock's 20 ms settle stamped a notification with a time long after its event).
+        owed = clock.get()
+        owed.claim()
+        self._queue.put((event, snapshot, settings, owed))
 
     # --- delivery ------------------------------------------------------------------------------
     def _deliver_loop(self) -> None:
         while (item := self._queue.get()) is not None:
-            event, run, settings = item
-            with clock.busy():  # a delivery is work: the virtual clock does not skip past it
+            event, run, settings, owed = item
+            with owed.adopt():  # the claim `_emit` took on its clock: no skipping past a delivery
                 try:
                     self._deliver(event, run, settings)
                 except Exception:  # one bad destination must not stop the others

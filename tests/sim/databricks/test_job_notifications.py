@@ -4,10 +4,13 @@ HTTP endpoint on the loopback (a notification destination), on start, success, f
 from __future__ import annotations
 
 import json
+import queue
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 
 import pytest
 from databricks.sdk.service import jobs, settings
@@ -132,3 +135,39 @@ def test_no_alert_for_canceled_runs_keeps_on_failure_quiet_for_a_canceled_run(cl
     assert [m["event_type"] for m in _mails(workspace, run_id)] == ["jobs.on_start"]
     assert client.jobs.get_run(run_id).state.result_state == jobs.RunResultState.CANCELED
     client.jobs.delete(job_id)
+
+
+def test_a_notification_held_up_on_its_way_to_delivery_carries_the_time_of_its_event(tmp_path, monkeypatch) -> None:
+    """On a virtual clock an event waiting in the delivery queue is owed work: the clock does not jump past it.
+    Here the delivery thread is held up 0.3 s (real) after each event it takes off the queue while another
+    actor sleeps an hour; before, the clock jumped the hour meanwhile and the email came after it."""
+    from sim.clock import VirtualClock
+    from sim.context import SimContext
+    from sim.databricks.notifications import notifier as notifier_module
+    from sim.databricks.notifications.destinations import Destinations
+    from sim.databricks.runs.models import Run, RunState
+    from sim.databricks.store import Store
+
+    class HeldQueue(queue.Queue):
+        def get(self, *args, **kwargs):
+            item = super().get(*args, **kwargs)
+            time.sleep(0.3)
+            return item
+
+    monkeypatch.setattr(notifier_module, "queue", SimpleNamespace(Queue=HeldQueue))
+    ctx = SimContext(clock=VirtualClock(start=1_700_000_000.0))
+    with ctx.running():
+        notifier = notifier_module.Notifier(
+            job_settings=lambda _job_id: {"email_notifications": {"on_success": ["team@example.com"]}},
+            destinations=Destinations(Store(tmp_path / "workspace.db")), workspace_id="1", state_dir=tmp_path)
+        run = Run(run_id=1, run_type="JOB_RUN", run_name="nightly", job_id=7, tasks_spec=[],
+                  state=RunState(life_cycle_state="TERMINATED", result_state="SUCCESS"))
+        ended_ms = ctx.clock.now_ms()
+        with ctx.clock.busy():  # the run's scheduler thread, reporting its end
+            notifier.run_changed(run)
+        ctx.clock.sleep(3600)
+        mails = notifier.outbox()
+        notifier.stop()
+    ctx.clock.close()
+    assert [m["event_type"] for m in mails] == ["jobs.on_success"]
+    assert mails[0]["time"] - ended_ms < 5_000  # an hour (3,600,000 ms) later before
