@@ -46,7 +46,7 @@ class Observation:
 
 
 class Clients:
-    """The judge's clients of one simulator, made once: making them again for each input was a third of a
+    """The judge's clients of one simulator, made once: making them again for each input was a quarter of a
     load's judging (a databricks-sdk WorkspaceClient resolves its configuration each time)."""
 
     def __init__(self, env: Mapping[str, str]):
