@@ -70,6 +70,7 @@ class Notifier:
         self._outbox: list[dict[str, Any]] = []
         self._deliveries: list[dict[str, Any]] = []
         self._ended: dict[tuple[int, int | None], threading.Event] = {}
+        self._stopped = False
         self._queue: queue.Queue[tuple[str, Run, dict[str, Any], clock.Clock] | None] = queue.Queue()
         self._worker = sim_context.Thread(target=self._deliver_loop, name="databricks-notifications", daemon=True)
         self._worker.start()
@@ -105,8 +106,9 @@ class Notifier:
                 self._emit(event, run)
 
     def stop(self) -> None:
-        self._queue.put(None)
         with self._lock:
+            self._stopped = True  # nothing is queued after the end marker: its clock claim would never go back
+            self._queue.put(None)
             for ended in self._ended.values():
                 ended.set()
 
@@ -150,9 +152,12 @@ class Notifier:
         # The delivery is work owed from this instant: claimed here, adopted by the delivery thread, so the
         # virtual clock cannot jump while the event waits in the queue (a delivery thread held up past the
         # clock's 20 ms settle stamped a notification with a time long after its event).
-        owed = clock.get()
-        owed.claim()
-        self._queue.put((event, snapshot, settings, owed))
+        with self._lock:
+            if self._stopped:
+                return
+            owed = clock.get()
+            owed.claim()
+            self._queue.put((event, snapshot, settings, owed))
 
     # --- delivery ------------------------------------------------------------------------------
     def _deliver_loop(self) -> None:

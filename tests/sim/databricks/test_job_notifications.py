@@ -171,3 +171,29 @@ def test_a_notification_held_up_on_its_way_to_delivery_carries_the_time_of_its_e
     ctx.clock.close()
     assert [m["event_type"] for m in mails] == ["jobs.on_success"]
     assert mails[0]["time"] - ended_ms < 5_000  # an hour (3,600,000 ms) later before
+
+
+def test_an_event_after_the_notifier_stopped_does_not_hold_the_clock(tmp_path) -> None:
+    """Each queued event holds its clock busy until delivered; one queued after the end marker would hold it
+    for ever, and a virtual clock would then never skip again (a shutdown's own waits in real time)."""
+    from sim.clock import VirtualClock
+    from sim.context import SimContext
+    from sim.databricks.notifications.destinations import Destinations
+    from sim.databricks.notifications.notifier import Notifier
+    from sim.databricks.runs.models import Run, RunState
+    from sim.databricks.store import Store
+
+    ctx = SimContext(clock=VirtualClock(start=1_700_000_000.0))
+    with ctx.running():
+        notifier = Notifier(job_settings=lambda _job_id: {}, destinations=Destinations(Store(tmp_path / "ws.db")),
+                            workspace_id="1", state_dir=tmp_path)
+        notifier.stop()
+        with ctx.clock.busy():  # a run cancelled by the shutdown reports its end
+            notifier.run_changed(Run(run_id=2, run_type="JOB_RUN", run_name="late", job_id=7, tasks_spec=[],
+                                     state=RunState(life_cycle_state="TERMINATED", result_state="CANCELED")))
+        sleeper = threading.Thread(target=ctx.clock.sleep, args=(3600,), daemon=True)
+        sleeper.start()
+        sleeper.join(10)
+        skipped = not sleeper.is_alive()
+    ctx.clock.close()
+    assert skipped, "the virtual clock never skipped the hour: an event queued after stop held it busy"
