@@ -5,7 +5,8 @@ the virtual clock can replace real time in one place.
 
 `VirtualClock` follows Temporal's time-skipping test server: while any actor does real work (a Lambda
 invocation, a Spark task, an execution between two states) time runs at wall speed; when every actor is
-waiting on a timer, time jumps to the earliest timer. Actors say they are working with `clock.busy()`;
+waiting on a timer, time jumps to the earliest timer and, when a thread waits on it, stands there until an
+actor works or that thread wakes (waking a thread is not work). Actors say they are working with `clock.busy()`;
 waiting through the clock (`sleep`, `wait`) releases that claim for the duration of the wait.
 
 Helpers for code that is not ours (moto's interpreter): `ClockEvent` is a `threading.Event` whose `wait`
@@ -160,6 +161,11 @@ class VirtualClock(Clock):
         self._loans: set[str] = set()  # tokens lent and not yet borrowed; see `lend`
         self._plain: dict[int, threading.Event] = {}  # plain events waited on (they cannot notify)
         self._closed = False
+        # After a jump to a timer a thread waits on, time stands at its instant until that thread acts:
+        # waking a thread is not work, and on a loaded machine it took a second of wall time, which a clock
+        # running from the jump stamped on the waiter's next event (a 3,600 s timeout recorded at 3,601.05 s).
+        self._held_at: float | None = None
+        self._waited: set[int] = set()  # ids of the timers a thread blocks on in `wait` (see `_timer`)
         self.skipped_seconds = 0.0
         self.jumps = 0
         self._thread = threading.Thread(target=self._skipper, name="stepbricks-virtual-clock", daemon=True)
@@ -167,7 +173,18 @@ class VirtualClock(Clock):
 
     # --- reading time ---------------------------------------------------------------------------------
     def now(self) -> float:
+        held = self._held_at  # read once: `_resume` sets the offset before it clears this
+        if held is not None:
+            return held
         return self._offset if self.frozen else time.time() + self._offset
+
+    def _resume(self) -> None:
+        """Time held at a jump's target runs on from it (hold `_cond`): an actor took a claim or the
+        timer jumped to was dropped by its waiter."""
+        held = self._held_at
+        if held is not None:
+            self._offset = held - time.time()
+            self._held_at = None
 
     # --- actors ---------------------------------------------------------------------------------------
     @contextmanager
@@ -219,6 +236,8 @@ class VirtualClock(Clock):
 
     def _add_busy(self, delta: int) -> None:
         with self._cond:
+            if delta > 0:
+                self._resume()
             self._busy += delta
             self._changed()
 
@@ -261,15 +280,21 @@ class VirtualClock(Clock):
             self._moved()  # an event was set: its waiter is about to act, so the skipper starts over
 
     @contextmanager
-    def _timer(self, at: float) -> Iterator[None]:
+    def _timer(self, at: float, *, waited: bool = False) -> Iterator[None]:
+        """`waited`: a thread blocks in `wait` until it falls due, so it will wake and leave at once (an
+        alarm's holder may be blocked on a later timer instead: time held at the alarm would never reach it)."""
         timer = (at, next(self._seq))
         with self._cond:
             heapq.heappush(self._timers, timer)
+            if waited:
+                self._waited.add(timer[1])
             self._changed()
         try:
             yield
         finally:
             with self._cond:
+                self._resume()
+                self._waited.discard(timer[1])
                 self._timers.remove(timer)
                 heapq.heapify(self._timers)
                 self._changed()
@@ -326,7 +351,7 @@ class VirtualClock(Clock):
             deadline = self.now() + timeout
             # The timer is taken before the busy claim is released and dropped after it is taken back, so a
             # busy waiter never leaves an instant with neither (the skipper would jump past its work).
-            with self._timer(deadline), self._released() if release else _nothing():
+            with self._timer(deadline, waited=True), self._released() if release else _nothing():
                 while not fired():
                     remaining = deadline - self.now()
                     if remaining <= 0:
@@ -345,6 +370,8 @@ class VirtualClock(Clock):
         """Move time forward by hand (tests); timers that fall due wake up."""
         with self._cond:
             self._offset += seconds
+            if self._held_at is not None:
+                self._held_at += seconds
             self.skipped_seconds += seconds
             self._moved()
 
@@ -391,7 +418,12 @@ class VirtualClock(Clock):
                 if jump > 0:
                     # Frozen time lands exactly on the timer (adding the difference can fall an ulp short
                     # and leave its waiter a hair before its deadline, forever).
-                    self._offset = self._timers[0][0] if self.frozen else self._offset + jump
+                    if self.frozen:
+                        self._offset = self._timers[0][0]
+                    else:
+                        self._offset += jump
+                        if self._timers[0][1] in self._waited:
+                            self._held_at = self._timers[0][0]
                     self.skipped_seconds += jump
                     self.jumps += 1
                     self._moved()

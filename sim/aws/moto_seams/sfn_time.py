@@ -53,7 +53,7 @@ from moto.stepfunctions.parser.backend import execution, execution_worker
 from sim import clock, context
 from sim.aws.moto_seams.core import Seam, register
 
-__all__ = ["execution_arn_of"]
+__all__ = ["TaskDeadline", "execution_arn_of"]
 
 
 # -- clock-aware stand-ins for the modules moto imported --------------------------------------------
@@ -84,6 +84,26 @@ CLOCK_TIME = types.SimpleNamespace(time=clock.now, sleep=clock.sleep,
                                    monotonic=lambda: clock.get().monotonic(),
                                    time_ns=lambda: int(clock.now() * 1e9))
 CLOCK_THREADING = _stand_in("threading", threading, Thread=clock.ActorThread, Event=clock.ClockEvent)
+
+
+class TaskDeadline(clock.ClockEvent):
+    """The event a task state's parent waits on for `TimeoutSeconds`, counted from the event's making.
+
+    moto makes it, starts the task's thread, then waits `timeout` from the wait's start: a parent held up
+    between the two (a loaded machine) armed its timer after the task was scheduled, and the history
+    showed a 3,600 s timeout as 3,601.05 s after TaskScheduled. AWS counts from the task's start."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made_at = clock.now()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if timeout is None or timeout >= clock.FOREVER_S:
+            return super().wait(timeout)
+        return super().wait(max(0.0, self._made_at + timeout - clock.now()))
+
+
+TASK_THREADING = _stand_in("threading", threading, Thread=clock.ActorThread, Event=TaskDeadline)
 
 
 # -- functions --------------------------------------------------------------------------------------
@@ -159,8 +179,9 @@ _GLOBALS: list[tuple[Any, str, Any, str, str]] = [
     (execute_state, "Thread", clock.ActorThread,
      "a task runs on an actor thread that works for the simulator of its execution (its clock, plan and "
      "port); its parent waits for it (TimeoutSeconds) on the clock", _SIDE_BY_SIDE),
-    (execute_state, "threading", CLOCK_THREADING,
-     "task TimeoutSeconds (`terminated_event.wait(timeout)`) is a timer on the simulator clock",
+    (execute_state, "threading", TASK_THREADING,
+     "task TimeoutSeconds (`terminated_event.wait(timeout)`) is a timer on the simulator clock, counted "
+     "from the task's start",
      _R + "test_callback_task_times_out_after_timeout_seconds_of_simulator_time"),
     (program, "threading", CLOCK_THREADING,
      "the state machine's TimeoutSeconds (`join(timeout)`) is measured on the simulator clock",

@@ -84,6 +84,65 @@ def test_an_alarm_stops_a_skip_at_its_deadline_while_a_loop_polls(virtual):
     assert seen and seen[0] - start == pytest.approx(45, abs=0.5)
 
 
+class _SlowToWake(ClockEvent):
+    """An event whose waiter, once time has jumped, takes `lag` seconds to run again (a loaded machine)."""
+
+    def __init__(self, clock: VirtualClock, lag: float) -> None:
+        super().__init__()
+        self._clock, self._lag, self._lagged = clock, lag, False
+
+    def is_set(self) -> bool:
+        if self._clock.jumps and not self._lagged:
+            self._lagged = True
+            time.sleep(self._lag)
+        return super().is_set()
+
+
+def test_after_a_jump_time_stands_at_the_timer_until_its_waiter_wakes(virtual):
+    """Waking a thread is not work: a waiter slow to run again still finds its timer's instant, not the
+    instant plus however long the machine took to run it (a loaded CI once stamped a 3,600 s timeout at
+    3,601.05 s)."""
+    start, woke = virtual.now(), []
+    thread = threading.Thread(target=lambda: woke.append(virtual.wait(_SlowToWake(virtual, 0.4), 100) or virtual.now()))
+    thread.start()
+    thread.join(10)
+    assert woke == [pytest.approx(start + 100, abs=0.05)]
+    after = virtual.now()
+    time.sleep(0.05)
+    assert virtual.now() - after == pytest.approx(0.05, abs=0.04), "once its waiter woke, time runs on"
+
+
+def test_time_held_after_a_jump_runs_on_as_soon_as_any_actor_works(virtual):
+    start = virtual.now()
+    thread = threading.Thread(target=virtual.wait, args=(_SlowToWake(virtual, 0.8), 100))
+    thread.start()
+    while not virtual.jumps:
+        time.sleep(0.005)
+    held = virtual.now()
+    time.sleep(0.1)
+    assert virtual.now() == held == pytest.approx(start + 100, abs=0.05), "nobody works: time stands"
+    with virtual.busy():
+        time.sleep(0.3)
+        assert virtual.now() - held == pytest.approx(0.3, abs=0.1)
+    thread.join(10)
+
+
+def test_time_does_not_stand_at_an_alarm_whose_holder_waits_for_a_later_timer(virtual):
+    """A Databricks run holds its deadline as an alarm and waits on its own timer a hair after it: held at
+    the alarm, time would never reach that timer."""
+    deadline, woke = virtual.now() + 600, []
+
+    def run_loop():
+        with virtual.alarm(deadline):
+            virtual.wait(ClockEvent(), deadline - virtual.now())
+            woke.append(virtual.now())
+
+    thread = threading.Thread(target=run_loop, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert woke and woke[0] >= deadline
+
+
 def test_polling_alone_never_makes_time_jump(virtual):
     start = virtual.now()
     for _ in range(10):

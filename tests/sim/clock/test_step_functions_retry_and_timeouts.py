@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import json
 import random
+import time
 
 import pytest
+
+from sim import context as sim_context
+from sim.aws.moto_seams.sfn_time import TaskDeadline
+from sim.clock import VirtualClock
 
 FAILING = """
 class TransientError(Exception):
@@ -87,6 +92,19 @@ def test_callback_task_times_out_after_timeout_seconds_of_simulator_time(fly, ma
     assert [e["taskTimedOutEventDetails"]["error"] for e in timed_out] == ["States.Timeout"]
     assert flight.seconds_between(flight.events("TaskScheduled")[0], timed_out[0]) == pytest.approx(3600, abs=1)
     assert flight.wall_s < 30
+
+
+def test_a_task_timeout_counts_from_the_tasks_start_even_when_its_parent_is_late_to_wait():
+    """moto starts the task's thread, then waits TimeoutSeconds from the wait's start; the parent's event
+    counts from its making (as the task starts), so a parent held up in between does not lengthen it."""
+    virtual = VirtualClock(start=1_700_000_000.0)
+    with sim_context.bind(sim_context.SimContext(clock=virtual, name="task-deadline")), virtual.busy():
+        deadline = TaskDeadline()
+        made = virtual.now()
+        time.sleep(0.3)  # the parent descheduled after starting the task (busy: time runs)
+        assert deadline.wait(3600) is False
+        assert virtual.now() - made == pytest.approx(3600, abs=0.05)
+    virtual.close()
 
 
 def test_heartbeat_seconds_fails_a_silent_callback_task_with_states_timeout(fly, make_function):
