@@ -421,9 +421,9 @@ class VirtualClock(Clock):
                     if self.frozen:
                         self._offset = self._timers[0][0]
                     else:
-                        self._offset += jump
-                        if self._timers[0][1] in self._waited:
+                        if self._timers[0][1] in self._waited:  # held first: no reader sees a hair past it
                             self._held_at = self._timers[0][0]
+                        self._offset += jump
                     self.skipped_seconds += jump
                     self.jumps += 1
                     self._moved()
