@@ -179,8 +179,8 @@ class VirtualClock(Clock):
         return self._offset if self.frozen else time.time() + self._offset
 
     def _resume(self) -> None:
-        """Time held at a jump's target runs on from it (hold `_cond`): an actor took a claim or the
-        timer jumped to was dropped by its waiter."""
+        """Time held at a jump's target runs on from it (hold `_cond`): an actor took a claim or a waiter
+        left its timer (the one jumped to, or one whose event fired meanwhile)."""
         held = self._held_at
         if held is not None:
             self._offset = held - time.time()
