@@ -53,7 +53,7 @@ from moto.stepfunctions.parser.backend import execution, execution_worker
 from sim import clock, context
 from sim.aws.moto_seams.core import Seam, register
 
-__all__ = ["TaskDeadline", "execution_arn_of"]
+__all__ = ["ProgramThread", "TaskDeadline", "execution_arn_of"]
 
 
 # -- clock-aware stand-ins for the modules moto imported --------------------------------------------
@@ -104,6 +104,23 @@ class TaskDeadline(clock.ClockEvent):
 
 
 TASK_THREADING = _stand_in("threading", threading, Thread=clock.ActorThread, Event=TaskDeadline)
+
+
+class ProgramThread(clock.ActorThread):
+    """The thread `Program.eval` starts and then joins for the state machine's `TimeoutSeconds`: the join's
+    timeout counts from the thread's start, so a parent held up between the two does not lengthen it."""
+
+    def start(self) -> None:
+        self._sb_started_at = clock.now()
+        super().start()
+
+    def join(self, timeout: float | None = None) -> None:
+        if timeout is not None and timeout < clock.FOREVER_S:
+            timeout = max(0.0, self._sb_started_at + timeout - clock.now())
+        super().join(timeout)
+
+
+PROGRAM_THREADING = _stand_in("threading", threading, Thread=ProgramThread, Event=clock.ClockEvent)
 
 
 # -- functions --------------------------------------------------------------------------------------
@@ -183,8 +200,9 @@ _GLOBALS: list[tuple[Any, str, Any, str, str]] = [
      "task TimeoutSeconds (`terminated_event.wait(timeout)`) is a timer on the simulator clock, counted "
      "from the task's start",
      _R + "test_callback_task_times_out_after_timeout_seconds_of_simulator_time"),
-    (program, "threading", CLOCK_THREADING,
-     "the state machine's TimeoutSeconds (`join(timeout)`) is measured on the simulator clock",
+    (program, "threading", PROGRAM_THREADING,
+     "the state machine's TimeoutSeconds (`join(timeout)`) is measured on the simulator clock, from the "
+     "execution's start",
      _W + "test_state_machine_timeout_seconds_times_the_execution_out_on_the_simulator_clock"),
     (inline_iteration_component, "threading", CLOCK_THREADING,
      "Map iterations run on actor threads that work for their execution's simulator",

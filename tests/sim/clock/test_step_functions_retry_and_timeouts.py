@@ -11,7 +11,7 @@ import time
 import pytest
 
 from sim import context as sim_context
-from sim.aws.moto_seams.sfn_time import TaskDeadline
+from sim.aws.moto_seams.sfn_time import ProgramThread, TaskDeadline
 from sim.clock import VirtualClock
 
 FAILING = """
@@ -104,6 +104,20 @@ def test_a_task_timeout_counts_from_the_tasks_start_even_when_its_parent_is_late
         time.sleep(0.3)  # the parent descheduled after starting the task (busy: time runs)
         assert deadline.wait(3600) is False
         assert virtual.now() - made == pytest.approx(3600, abs=0.05)
+    virtual.close()
+
+
+def test_a_state_machine_timeout_counts_from_the_executions_start_even_when_its_parent_is_late_to_join():
+    """moto's Program starts the execution's thread, then joins it for TimeoutSeconds from the join's start."""
+    virtual = VirtualClock(start=1_700_000_000.0)
+    with sim_context.bind(sim_context.SimContext(clock=virtual, name="program-deadline")), virtual.busy():
+        execution = ProgramThread(target=lambda: virtual.sleep(10_000), daemon=True)
+        started = virtual.now()
+        execution.start()
+        time.sleep(0.3)  # the parent descheduled after starting the execution (busy: time runs)
+        execution.join(60)
+        assert execution.is_alive()
+        assert virtual.now() - started == pytest.approx(60, abs=0.05)
     virtual.close()
 
 
