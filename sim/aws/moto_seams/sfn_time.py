@@ -125,12 +125,25 @@ PROGRAM_THREADING = _stand_in("threading", threading, Thread=ProgramThread, Even
 
 # -- functions --------------------------------------------------------------------------------------
 
+def _entered_at(env: Any) -> float | None:
+    """The clock time the current state was entered (the context object's `State.EnteredTime`), if known."""
+    try:
+        entered = env.states.context_object.context_object_data["State"]["EnteredTime"]
+        return _datetime.datetime.fromisoformat(entered).timestamp()
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+
+
 def _wait_interval(self: WaitFunction, env: Any, wait_seconds: float) -> None:
     """Replaces `WaitFunction._wait_interval`.
 
-    Restores: a Wait lasts exactly its seconds on the simulator clock (moto re-waited on `int()` of
-    wall-clock elapsed time), and ends early only when the execution stops (StopExecution)."""
-    deadline = clock.now() + wait_seconds
+    Restores: a Wait of seconds lasts exactly its seconds on the simulator clock from the state's entry, as
+    AWS records WaitStateExited, and a Timestamp wait ends at its timestamp (moto re-waited on `int()` of
+    wall-clock elapsed time, counted from when the thread got to wait: a thread held up after entering the
+    state lengthened the Wait); either ends early only when the execution stops (StopExecution)."""
+    now = clock.now()
+    entered = None if isinstance(self, Timestamp) else _entered_at(env)  # a Timestamp's seconds count from now
+    deadline = (entered if entered is not None and entered <= now else now) + wait_seconds
     while env.is_running():
         remaining = deadline - clock.now()
         if remaining <= 0:

@@ -4,6 +4,7 @@ records exactly the waited amounts (WaitStateEntered → WaitStateExited), as AW
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,6 +30,21 @@ def test_an_hour_of_wait_seconds_finishes_in_seconds_with_exact_history_timestam
     assert (flight.description["stopDate"] - flight.description["startDate"]).total_seconds() == pytest.approx(
         HOUR, abs=1)
     assert flight.wall_s < 30, "virtual time must skip the waits"
+
+
+def test_a_wait_counts_from_the_states_entry_even_when_its_thread_is_held_up_before_waiting(fly, monkeypatch):
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.seconds import Seconds
+
+    read = Seconds._get_wait_seconds
+
+    def held_up(self, env):
+        time.sleep(0.3)  # the execution's thread descheduled between entering the state and waiting (busy)
+        return read(self, env)
+
+    monkeypatch.setattr(Seconds, "_get_wait_seconds", held_up)
+    flight = fly({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 100, "End": True}}})
+    assert flight.status == "SUCCEEDED"
+    assert _waits(flight) == [pytest.approx(100, abs=0.05)]
 
 
 def test_seconds_path_waits_the_seconds_read_from_the_input(fly):
