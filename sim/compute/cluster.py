@@ -193,7 +193,10 @@ class LocalCluster:
 
     def run(self, invocation: TaskInvocation) -> AttemptHandle:
         handle = AttemptHandle(self, invocation)
-        sim_context.Thread(
+        # An actor thread: its claim is taken here, in the caller's thread, not when it first runs. Claimed
+        # late, a caller that then waited on the handle through the clock left an instant with nobody busy,
+        # and a loaded CI's frozen clock jumped a flight's 30 s poll past a running ETL.
+        clock.ActorThread(
             target=_busy_until_done, args=(handle,), daemon=True, name=f"attempt-{handle.attempt_id}-busy"
         ).start()
         with self._lock:
@@ -644,10 +647,9 @@ class LocalCluster:
 
 def _busy_until_done(handle: AttemptHandle) -> None:
     """An attempt is real work in another process (cluster start included): while it runs, a virtual
-    clock must not skip ahead, or its timeout and cancel grace would fire at once. A real-time wait on
-    purpose: going through the clock would release the claim."""
-    with clock.busy():
-        threading.Event.wait(handle._done)  # `_done` is a ClockEvent, whose own wait would release
+    clock must not skip ahead, or its timeout and cancel grace would fire at once. Runs on an actor thread
+    (busy from its start); a real-time wait on purpose: going through the clock would release the claim."""
+    threading.Event.wait(handle._done)  # `_done` is a ClockEvent, whose own wait would release
 
 
 def _kill_unless_released(worker: WorkerProcess, release: int) -> None:

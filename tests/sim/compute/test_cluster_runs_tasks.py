@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -408,3 +409,38 @@ def test_under_a_virtual_clock_a_running_attempt_holds_time_so_its_timeout_is_no
         virtual.close()
     assert (result.outcome, result.logs) == ("SUCCESS", "5\n")
     assert virtual.skipped_seconds == 0
+
+
+def test_an_attempts_claim_on_a_virtual_clock_is_taken_when_it_is_handed_out_not_when_its_thread_runs(
+    cluster, notebook: Notebook, monkeypatch
+):
+    """The caller waits on the handle through the clock (releasing its own claim, as a run's attempt does);
+    the thread that holds the clock for the attempt may be slow to run on a loaded machine. A frozen clock in
+    CI once jumped a flight's 30 s poll past a running ETL there."""
+    import threading
+
+    from sim import clock
+    from sim.compute import cluster as cluster_module
+
+    held_up = cluster_module._busy_until_done
+
+    def late(handle):
+        time.sleep(0.3)  # descheduled before it first runs
+        held_up(handle)
+
+    monkeypatch.setattr(cluster_module, "_busy_until_done", late)
+    virtual = clock.VirtualClock()
+    previous = clock.install(virtual)
+    try:
+        sleeper = threading.Thread(target=virtual.sleep, args=(3600,), daemon=True)  # a flight's pending Wait
+        sleeper.start()
+        path = notebook("print(spark.range(4).count())\n", name="quick.py")
+        with virtual.busy():
+            handle = cluster.run(invocation(kind="notebook", source_path=path))
+            result = handle.wait(None)
+    finally:
+        clock.install(previous)
+        virtual.close()
+    assert (result.outcome, result.logs) == ("SUCCESS", "4\n")
+    assert virtual.skipped_seconds == 0, "time jumped while the attempt ran"
+
