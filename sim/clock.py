@@ -123,7 +123,9 @@ class VirtualClock(Clock):
     they wait on being set; a plain `threading.Event` cannot notify, so waiting on one checks it every
     `PLAIN_EVENT_CHECK_S` (simulator code uses `ClockEvent`s), and the skipper looks at every plain event
     waited on before it jumps: one set by an actor just before it went idle ends its wait at that instant,
-    not at the timeout (the check interval is longer than the settle time, so the jump used to win).
+    not at the timeout (the check interval is longer than the settle time, so the jump used to win). So it
+    does for `ClockEvent`s: one set whose waiter has not run again yet holds every jump until it has (the
+    settle alone lost that race on a loaded machine: a task's end stamped after a flight's 30 s poll).
 
     Scope and limits: one clock per simulator (`sim.context`), shared by every thread working for that
     simulator (like Temporal's "time skipping is global to the environment"). Work done in other
@@ -160,6 +162,9 @@ class VirtualClock(Clock):
         self._version = 0  # bumped on every change of busy actors or timers (the skipper's settle check)
         self._loans: set[str] = set()  # tokens lent and not yet borrowed; see `lend`
         self._plain: dict[int, threading.Event] = {}  # plain events waited on (they cannot notify)
+        # `ClockEvent`s waited on, with their generation at the start of the wait: one that fired has a waiter
+        # about to run again, and time must not move before it does (see `_skipper`).
+        self._watched: dict[int, tuple[ClockEvent, int]] = {}
         self._closed = False
         # After a jump to a timer a thread waits on, time stands at its instant until that thread acts:
         # waking a thread is not work, and on a loaded machine it took a second of wall time, which a clock
@@ -335,13 +340,14 @@ class VirtualClock(Clock):
         if self.frozen and not release and timeout is not None:
             return Clock.wait(self, event, timeout)  # a deadline on real work: wall seconds
 
-        plain_key = 0
+        key = next(self._seq)
         if notifies:
             event.watch(self)  # type: ignore[attr-defined]
-        else:
-            plain_key = next(self._seq)
             with self._cond:
-                self._plain[plain_key] = event
+                self._watched[key] = (event, generation)  # type: ignore[assignment]
+        else:
+            with self._cond:
+                self._plain[key] = event
         try:
             if timeout is None:
                 with self._released() if release else _nothing():
@@ -361,9 +367,8 @@ class VirtualClock(Clock):
         finally:
             if notifies:
                 event.unwatch(self)  # type: ignore[attr-defined]
-            else:
-                with self._cond:
-                    self._plain.pop(plain_key, None)
+            with self._cond:
+                (self._watched if notifies else self._plain).pop(key, None)
 
     # --- control --------------------------------------------------------------------------------------
     def advance(self, seconds: float) -> None:
@@ -410,7 +415,10 @@ class VirtualClock(Clock):
                     self._cond.wait(left)
                 if self._closed or self._version != seen or not self._idle():
                     continue
-                if any(event.is_set() for event in self._plain.values()):
+                # An event set while its waiter has not run again yet (a task's end, on a loaded machine for
+                # longer than the settle): the waiter acts, and takes its claim back, before time may move.
+                if any(event.is_set() for event in self._plain.values()) or any(
+                        event.is_set() or event.generation != seen_at for event, seen_at in self._watched.values()):
                     self._tick.notify_all()  # its waiter acts (and drops its timer) before time may move
                     self._cond.wait(self._settle)
                     continue

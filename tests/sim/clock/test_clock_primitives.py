@@ -127,6 +127,45 @@ def test_time_held_after_a_jump_runs_on_as_soon_as_any_actor_works(virtual):
     thread.join(10)
 
 
+class _SlowAfterSet(ClockEvent):
+    """An event whose waiter, once it is set, takes `lag` seconds to run again (a loaded machine)."""
+
+    def __init__(self, waiter: str, lag: float) -> None:
+        super().__init__()
+        self._waiter, self._lag, self._lagged = waiter, lag, False
+
+    def is_set(self) -> bool:
+        if super().is_set() and threading.current_thread().name == self._waiter and not self._lagged:
+            self._lagged = True
+            time.sleep(self._lag)
+        return super().is_set()
+
+
+def test_no_jump_while_a_set_events_waiter_has_not_run_again(virtual):
+    """A run's attempt ends (its event set, the thread that kept time busy gone) while the thread waiting for
+    it is slow to run: time must not jump to another actor's timer first, or the end is stamped after it."""
+    done, woke = _SlowAfterSet("attempt", 0.4), []
+
+    def attempt():
+        with virtual.busy():
+            done.wait()
+            woke.append(virtual.now())
+
+    sleeper = threading.Thread(target=virtual.sleep, args=(3600,), daemon=True)  # a flight's pending Wait
+    waiter = sim_context.Thread(target=attempt, name="attempt")  # works for this test's context: waits on `virtual`
+    with virtual.busy():
+        sleeper.start()
+        waiter.start()
+        deadline = time.monotonic() + 10
+        while virtual not in done._watchers() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.1)  # the waiter is blocked in its wait
+        start = virtual.now()
+        done.set()
+    waiter.join(10)
+    assert woke and woke[0] - start < 5, "time jumped before the waiter of a set event ran again"
+
+
 def test_time_does_not_stand_at_an_alarm_whose_holder_waits_for_a_later_timer(virtual):
     """A Databricks run holds its deadline as an alarm and waits on its own timer a hair after it: held at
     the alarm, time would never reach that timer."""
