@@ -194,8 +194,8 @@ class LocalCluster:
     def run(self, invocation: TaskInvocation) -> AttemptHandle:
         handle = AttemptHandle(self, invocation)
         # An actor thread: its claim is taken here, in the caller's thread, not when it first runs. Claimed
-        # late, a caller that then waited on the handle through the clock left an instant with nobody busy,
-        # and a loaded CI's frozen clock jumped a flight's 30 s poll past a running ETL.
+        # late, a caller that then waited on the handle through the clock left an instant with nobody busy
+        # (tests/sim/compute/test_cluster_runs_tasks.py: a thread held up 0.3 s let the clock skip an hour).
         clock.ActorThread(
             target=_busy_until_done, args=(handle,), daemon=True, name=f"attempt-{handle.attempt_id}-busy"
         ).start()
