@@ -19,6 +19,7 @@ from bench.bench_pipeline import PeakSampler
 from bench.table import report
 from harness.experiment.load import fly_many
 from harness.experiment.runner import ExperimentConfig, Runner, prepare_slots
+from harness.proctree import tree_cpu_seconds
 from sim.simulator import Simulator
 
 
@@ -33,11 +34,19 @@ def main() -> int:
         (slot,) = prepare_slots(env, 1)
         runner = Runner(sim, env, [slot], ExperimentConfig(rows=args.rows))
         fly_many(runner, slot, 1, rows=args.rows, tag="warm")  # clusters, MLflow store, Lambda workers warm
+        before = tree_cpu_seconds(os.getpid())
         single = fly_many(runner, slot, 1, rows=args.rows, tag="single")
+        single_cpu = tree_cpu_seconds(os.getpid()) - before
         with PeakSampler() as peak:
+            before = tree_cpu_seconds(os.getpid())
             load = fly_many(runner, slot, args.files, rows=args.rows, tag="load")
+            load_cpu = (tree_cpu_seconds(os.getpid()) - before) / args.files
     broken = [v for v in load.verdicts if not v.ok]
     sequential = single.wall_seconds * args.files
+    cores = os.cpu_count() or 1
+    # With every core busy and nothing else in the way, N flights of `load_cpu` CPU s each take
+    # N * load_cpu / cores of wall: the speed-up over one at a time cannot pass cores * alone / load_cpu.
+    ceiling = cores * single.wall_seconds / load_cpu
     rows = [
         ("files uploaded at once", f"{args.files}"),
         ("executions SUCCEEDED", f"{load.succeeded}/{len(load.verdicts)}"),
@@ -48,6 +57,10 @@ def main() -> int:
         ("executions per minute", f"{load.executions_per_minute:,.2f}"),
         ("one file alone (wall)", f"{single.wall_seconds:,.1f} s"),
         ("speed-up vs one at a time", f"{sequential / load.wall_seconds:,.2f}x"),
+        ("CPU of the tree, one file alone", f"{single_cpu:,.1f} s"),
+        ("CPU of the tree per file, in the load", f"{load_cpu:,.1f} s"),
+        (f"speed-up ceiling on {cores} cores (CPU-bound)", f"{ceiling:,.2f}x"),
+        ("CPU busy during the load", f"{load_cpu * args.files / (cores * load.wall_seconds):.0%}"),
         ("peak RSS, process tree", f"{peak.peak:,.0f} MB"),
     ]
     width = max(len(k) for k, _ in rows)

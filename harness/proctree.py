@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -35,6 +36,21 @@ def tree_rss_mb(pid: int) -> float:
         except OSError:
             pass
     return total / 1024
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) spent so far by `pid` and its live descendants, with what each has reaped
+    of its exited children: a Lambda environment or a Spark Python worker that came and went between two
+    readings still counts, through its parent. A process orphaned before it exits (reaped by init) is lost,
+    which is why whole-suite figures use bench/tree_cpu.py's sampling instead."""
+    ticks = 0
+    for p in descendants(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime (stat fields 14-17)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 # What a process of the tree is, by its command line (first match wins).
