@@ -20,6 +20,7 @@ from bench.table import report
 from harness.experiment.load import fly_many
 from harness.experiment.runner import ExperimentConfig, Runner, prepare_slots
 from harness.proctree import tree_cpu_seconds
+from harness.views import failure_reason
 from sim.simulator import Simulator
 
 
@@ -74,7 +75,9 @@ def main() -> int:
     for kind, (rss, pss) in sorted(peak.at_peak.items(), key=lambda item: -item[1][0]):
         print(f"    {kind:<48} RSS {rss:>8,.0f} MB   PSS {pss:>8,.0f} MB")
     for verdict in broken[:5]:
-        print(f"  ! {verdict.key}: {verdict.status} {verdict.violations}")
+        trace = verdict.observation.trace if verdict.observation else None
+        why = (failure_reason(trace) if trace else None) or "no trace"
+        print(f"  ! {verdict.key}: {verdict.status} {verdict.violations}\n    why: {why}")
     return 0 if not broken and load.succeeded == args.files else 1
 
 
