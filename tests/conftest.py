@@ -72,16 +72,20 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """
     from pyspark.sql import SparkSession
 
-    from sim.compute import jvm
+    from sim.compute import jvm, local_fs
 
     scratch = tmp_path_factory.mktemp("spark-scratch")
     # Python UDFs (the evaluation's scoring) run in this environment's interpreter, as on a cluster worker
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # tuned like the simulator's clusters: C1 only, serial GC, the class archive (sim/compute/jvm.py) ...
+    builder = SparkSession.builder.config("spark.driver.extraJavaOptions", f"{jvm.options()} -Djava.io.tmpdir={scratch}")
+    file_system, classpath = local_fs.launch_settings({"spark.master": "local[1]"})  # ... and their `file:`
+    os.environ.update(classpath)
+    for key, value in file_system.items():
+        builder = builder.config(key, value)
     session = (
-        SparkSession.builder.master("local[1]")
+        builder.master("local[1]")
         .config("spark.local.dir", str(scratch))
-        # tuned like the simulator's clusters: C1 only, serial GC, the class archive (sim/compute/jvm.py)
-        .config("spark.driver.extraJavaOptions", f"{jvm.options()} -Djava.io.tmpdir={scratch}")
         .appName("stepbricks-tests")
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.default.parallelism", "1")

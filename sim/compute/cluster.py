@@ -28,7 +28,7 @@ from typing import Any
 
 from sim import clock
 from sim import context as sim_context
-from sim.compute import log_delivery, shared_pool
+from sim.compute import jvm, local_fs, log_delivery, shared_pool
 from sim.compute.backends import ClusterBackend, SessionPlan
 from sim.compute.backends.local import LocalBackend
 from sim.compute.contract import Outcome, TaskInvocation, TaskResult
@@ -65,8 +65,10 @@ DEFAULT_SPARK_CONF = {
 # A pooled worker is launched with the variables its interpreter and JVM need (these, and the cluster's
 # spark_env_vars), which are its pool key; every other one — the simulator's endpoints, tokens and state
 # paths (`base_env`) and whatever else the calling process has — is bound per lease (`Binding.env`).
+# The simulator's own launch-time knobs are read by the worker when it starts its JVM: they must reach it, and
+# a worker started under other values is not the same worker (they are in its pool key with the rest).
 LAUNCH_ENV_NAMES = frozenset({"PATH", "HOME", "USER", "LOGNAME", "SHELL", "VIRTUAL_ENV", "TZ",
-                              "STEPBRICKS_SPARK_START_LOG"})
+                              "STEPBRICKS_SPARK_START_LOG", jvm.OPTIONS_ENV, jvm.CDS_ENV, local_fs.DISABLE_ENV})
 LAUNCH_ENV_PREFIXES = ("JAVA", "_JAVA", "JDK_", "SPARK_", "PYSPARK_", "HADOOP_", "PYTHON", "LD_", "LANG", "LC_")
 # How long a starting cluster waits for a compatible worker still resetting after its cluster ended, before
 # it starts its own (a reset took 0.3-3 s on a loaded 2-core machine; a JVM start 10-80 s).

@@ -31,6 +31,7 @@ import threading
 import time
 from pathlib import Path
 
+from sim.compute import local_fs
 from sim.mlflow_store import cache_dir
 
 OPTIONS_ENV = "STEPBRICKS_SPARK_JVM_OPTIONS"
@@ -114,7 +115,7 @@ def _build_in_background(path: Path) -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
-            env={**os.environ, CDS_ENV: "0"},
+            env={**local_fs.without_jar(dict(os.environ)), CDS_ENV: "0"},
         )
         _builder.append(threading.Thread(target=process.wait, name="spark-class-archive", daemon=True))
         _builder[0].start()

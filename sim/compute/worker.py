@@ -22,7 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from sim import clock
-from sim.compute import capture, errors, jvm, lease, mlflow_registry, runtime, seeded_ids, shared_pool, warmup
+from sim.compute import (
+    capture,
+    errors,
+    jvm,
+    lease,
+    local_fs,
+    mlflow_registry,
+    runtime,
+    seeded_ids,
+    shared_pool,
+    warmup,
+)
 from sim.compute.dbutils import DBUtils
 from sim.compute.executor import Executor
 from sim.compute.protocol import (
@@ -65,7 +76,12 @@ def _start_spark(config: WorkerConfig) -> tuple[Any, WorkerReady]:
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.remote(config.remote) if config.remote else SparkSession.builder
-    for key, value in _with_jvm_options(config).items():
+    conf = _with_jvm_options(config)
+    if not config.remote:  # after the JVM options: a class archive built meanwhile keeps Spark's class path
+        extra_conf, extra_env = local_fs.launch_settings(conf)
+        conf.update(extra_conf)
+        os.environ.update(extra_env)  # read by spark-class when pyspark launches the driver
+    for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     notes: tuple[str, ...] = ()

@@ -207,6 +207,24 @@ def test_only_local_backend_clusters_are_pooled(tmp_path):
     assert cluster._launch().key is None  # a Spark Connect client's session lives on the server: never pooled
 
 
+@pytest.mark.parametrize("knob", ["STEPBRICKS_SPARK_JVM_OPTIONS", "STEPBRICKS_SPARK_CDS", "STEPBRICKS_NIO_LOCAL_FS"])
+def test_the_simulators_jvm_knobs_reach_the_worker_and_a_worker_started_under_others_is_not_leased(
+        tmp_path, monkeypatch, knob):
+    """The worker reads them when it starts its JVM (sim.compute.jvm, sim.compute.local_fs); they were once
+    left to the per-lease environment, which a worker only sees after its JVM is up, so they did nothing."""
+    def launch():
+        return LocalCluster("c1", {}, state_dir=tmp_path, base_env={},
+                            worker_pool=WarmPool(size=1, idle_seconds=60))._launch()
+
+    monkeypatch.setenv(knob, "0")
+    first = launch()
+    monkeypatch.setenv(knob, "-XX:+UseSerialGC" if knob.endswith("OPTIONS") else "1")
+    second = launch()
+    assert first.env[knob] == "0" and first.key is not None
+    assert knob not in (first.config.binding or {}).get("env", {})
+    assert second.key != first.key
+
+
 def test_a_worker_that_died_idle_is_never_handed_out(pool: WarmPool, two_workspaces, tmp_path):
     assert _idle_pids(pool)
     idle = pool.idle()
