@@ -80,10 +80,9 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     # tuned like the simulator's clusters: C1 only, serial GC, the class archive (sim/compute/jvm.py) ...
     builder = SparkSession.builder.config("spark.driver.extraJavaOptions", f"{jvm.options()} -Djava.io.tmpdir={scratch}")
     file_system, classpath = local_fs.launch_settings({"spark.master": "local[1]"})  # ... and their `file:`
-    os.environ.update(classpath)
     for key, value in file_system.items():
         builder = builder.config(key, value)
-    session = (
+    builder = (
         builder.master("local[1]")
         .config("spark.local.dir", str(scratch))
         .appName("stepbricks-tests")
@@ -94,8 +93,13 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "1g")
-        .getOrCreate()
     )
+    # Only this JVM's launch reads the class path: left in os.environ it would reach the clusters this worker
+    # starts later and key their pooled workers apart from the other xdist workers' (sim.compute.cluster).
+    with pytest.MonkeyPatch.context() as launch_env:
+        for key, value in classpath.items():
+            launch_env.setenv(key, value)
+        session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
