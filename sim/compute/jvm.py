@@ -31,7 +31,6 @@ import threading
 import time
 from pathlib import Path
 
-from sim.compute import local_fs
 from sim.mlflow_store import cache_dir
 
 OPTIONS_ENV = "STEPBRICKS_SPARK_JVM_OPTIONS"
@@ -75,8 +74,8 @@ def class_archive(build: bool = True) -> Path | None:
 
 def archive_path() -> Path | None:
     """Where the archive for this JDK, Spark install and tuning lives (None: no Java or Spark found)."""
-    java = shutil.which("java", path=_java_path())
-    spark = _spark_jars()
+    java = shutil.which("java", path=java_path())
+    spark = spark_jars()
     if java is None or spark is None:
         return None
     java = os.path.realpath(java)
@@ -89,12 +88,14 @@ def archive_path() -> Path | None:
     return cache_dir() / "jvm" / f"spark-classes-{identity.hexdigest()[:16]}.jsa"
 
 
-def _java_path() -> str | None:
+def java_path() -> str | None:
+    """Where Java's tools are looked up: `$JAVA_HOME/bin` first, as spark-class does, then PATH."""
     home = os.environ.get("JAVA_HOME")
     return os.pathsep.join(filter(None, [f"{home}/bin" if home else "", os.environ.get("PATH", "")]))
 
 
-def _spark_jars() -> Path | None:
+def spark_jars() -> Path | None:
+    """The jars directory of the Spark the simulator runs (`SPARK_HOME`, else pyspark's own)."""
     try:
         import pyspark
     except ImportError:
@@ -106,6 +107,8 @@ def _spark_jars() -> Path | None:
 def _build_in_background(path: Path) -> None:
     """Start the builder once per process, unless one is at work already; it outlives this process if need
     be (a `stepbricks run` is short)."""
+    from sim.compute import local_fs  # it builds on this module's Java and Spark lookups
+
     with _build_started:
         if _builder or _building(path.with_suffix(".lock")):
             return

@@ -21,6 +21,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from sim.compute import jvm
 from sim.mlflow_store import cache_dir
 
 SOURCE = Path(__file__).with_name("java") / "NioLocalFileSystem.java"
@@ -59,7 +60,7 @@ def _is_ours(entry: str) -> bool:
 def jar() -> Path | None:
     """The compiled jar, built now if missing (~2 s, once); None without `javac`, Spark's jars or on failure."""
     hadoop = _hadoop_api_jars()
-    javac = shutil.which("javac", path=_java_path())
+    javac = shutil.which("javac", path=jvm.java_path())
     if not hadoop or javac is None:
         return None
     identity = hashlib.sha256(SOURCE.read_bytes())
@@ -93,14 +94,5 @@ def _build(javac: str, hadoop: list[Path], path: Path) -> bool:
 
 
 def _hadoop_api_jars() -> list[Path]:
-    try:
-        import pyspark
-    except ImportError:
-        return []
-    jars = Path(os.environ.get("SPARK_HOME") or Path(pyspark.__file__).parent) / "jars"
-    return sorted(jars.glob("hadoop-client-api-*.jar"))
-
-
-def _java_path() -> str:
-    home = os.environ.get("JAVA_HOME")
-    return os.pathsep.join(filter(None, [f"{home}/bin" if home else "", os.environ.get("PATH", "")]))
+    jars = jvm.spark_jars()
+    return sorted(jars.glob("hadoop-client-api-*.jar")) if jars is not None else []

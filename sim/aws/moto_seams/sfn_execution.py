@@ -77,9 +77,9 @@ def _program_eval(self: Program, env: Any) -> None:
     event is never recorded (`sfn_history`), so one the body did record stands.
     """
     _ORIGINAL_PROGRAM_EVAL(self, env)
-    if env.is_frame() or not isinstance(env.program_state(), ProgramStopped):
-        return
     stopped = env.program_state()
+    if env.is_frame() or not isinstance(stopped, ProgramStopped):
+        return
     env.event_history_context.source_event_id = 0
     env.event_manager.add_event(
         context=env.event_history_context, event_type=HistoryEventType.ExecutionAborted,
