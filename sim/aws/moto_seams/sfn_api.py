@@ -24,6 +24,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
+from sim import clock
 from sim.aws.moto_seams.core import Seam, register
 from sim.aws.moto_seams.sfn_definition import diagnose, invalid_definition_message
 from sim.aws.moto_seams.sfn_express import express_diagnostics
@@ -203,6 +204,26 @@ def _send_task_failure(self: StepFunctionResponse) -> ActionResult:
     return EmptyResult()
 
 
+def _stop_execution(self: StepFunctionResponse) -> ActionResult:
+    """Replaces `StepFunctionResponse.stop_execution`.
+
+    Restores: the request's `error` and `cause` reach the `ExecutionAborted` event, and an abort without
+    them records `executionAbortedEventDetails: {}` as AWS does (LocalStack's snapshot recorded on AWS,
+    tests/aws/services/stepfunctions/v2/test_sfn_api.py::TestSnfApi::test_stop_execution); moto passed
+    "" for both, so every abort read `{"error": "", "cause": ""}`. The response carries `stopDate`, a
+    required member of StopExecutionOutput: moto answered with the execution's own stop date, still None
+    while its thread winds down, so boto3 saw no `stopDate` at all.
+    """
+    arn = self._get_param("executionArn")
+    # describe_execution's lookup is StopExecution's: the same ARN checks, ExecutionDoesNotExist alike.
+    execution = self.stepfunction_backend.describe_execution(arn)
+    if execution.status != ExecutionStatus.RUNNING and execution.stop_date is not None:
+        return ActionResult({"stopDate": execution.stop_date})  # already ended: nothing to stop
+    stop_date = datetime.datetime.fromtimestamp(clock.now(), datetime.UTC)
+    execution.stop(stop_date=stop_date, error=self._get_param("error"), cause=self._get_param("cause"))
+    return ActionResult({"stopDate": stop_date})
+
+
 # -- definitions ---------------------------------------------------------------------------------------
 
 class InvalidDefinition(AWSError):
@@ -269,6 +290,7 @@ register(
         (StateTaskServiceAwsSdk, "_normalise_service_error_name", _normalise_service_error_name),
         (StepFunctionsParserBackend, "_validate_definition", _validate_definition),
         (StepFunctionResponse, "send_task_failure", _send_task_failure),
+        (StepFunctionResponse, "stop_execution", _stop_execution),
     ],
     [
         Seam(StateTaskServiceAwsSdk, "_eval_service_task",
@@ -287,6 +309,8 @@ register(
              proved_by="tests/sim/aws/sfn/test_api_divergences.py::test_sdk_integration_error_name_carries_the_service_prefix_as_aws_cases_it"),
         Seam(StepFunctionResponse, "send_task_failure", ("self",), _send_task_failure.__doc__ or "",
              proved_by="tests/sim/aws/sfn/test_api_divergences.py::test_send_task_failure_cause_reaches_the_task_failure_and_the_catch"),
+        Seam(StepFunctionResponse, "stop_execution", ("self",), _stop_execution.__doc__ or "",
+             proved_by="tests/sim/aws/sfn/test_api_divergences.py::test_stop_execution_records_its_error_and_cause_and_answers_its_stop_date"),
         Seam(StepFunctionResponse, "validate_state_machine_definition", (),
              _validate_state_machine_definition.__doc__ or "", adds=True,
              proved_by="tests/sim/aws/sfn/test_definitions.py::test_validate_state_machine_definition_lists_diagnostics"),

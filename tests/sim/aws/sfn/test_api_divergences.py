@@ -78,6 +78,26 @@ def test_send_task_failure_cause_reaches_the_task_failure_and_the_catch(aws, sfn
     assert (failed["error"], failed["cause"]) == ("Rejected", "the reviewer said no")
 
 
+def test_stop_execution_records_its_error_and_cause_and_answers_its_stop_date(aws, sfn, create_machine, wait_for):
+    """StopExecution's `error` and `cause` are the ExecutionAborted event's details; without them the details are
+    `{}` (LocalStack's test_sfn_api.snapshot.json, test_stop_execution, recorded against AWS); `stopDate` is a
+    required member of StopExecutionOutput."""
+    machine = create_machine({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}})
+    aborted: list[dict] = []
+    for reason in ({"error": "Operator", "cause": "stopped by hand"}, {}):
+        execution = aws.start_execution(machine, {})
+        stopped = sfn.stop_execution(executionArn=execution, **reason)
+        described = wait_for(sfn, execution)
+        assert described["status"] == "ABORTED"
+        assert described["startDate"] <= stopped["stopDate"] <= described["stopDate"]
+        last = sfn.get_execution_history(executionArn=execution)["events"][-1]
+        assert last["type"] == "ExecutionAborted"
+        aborted.append(last["executionAbortedEventDetails"])
+        again = sfn.stop_execution(executionArn=execution, error="Late", cause="after the end")
+        assert again["stopDate"] == described["stopDate"]  # an ended execution keeps its stop
+    assert aborted == [{"error": "Operator", "cause": "stopped by hand"}, {}]
+
+
 def test_describe_execution_reports_input_details_and_redrive_status(aws, sfn, create_machine, wait_for):
     # LocalStack's test_sfn_api.snapshot.json, test_describe_execution (recorded against AWS)
     machine = create_machine({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
