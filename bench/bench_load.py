@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -22,6 +23,25 @@ from harness.experiment.runner import ExperimentConfig, Runner, prepare_slots
 from harness.proctree import tree_cpu_seconds
 from harness.views import failure_reason
 from sim.simulator import Simulator
+
+
+def failed_tasks(env: dict[str, str], trace: Any) -> list[str]:
+    """The error and the end of the trace of each failed task of the flight's Databricks runs (runs/get-output),
+    so a broken flight says what raised, not only which step."""
+    from databricks.sdk import WorkspaceClient
+
+    client = WorkspaceClient(host=env["DATABRICKS_HOST"], token=env["DATABRICKS_TOKEN"])
+    lines: list[str] = []
+    for visit in trace.visits:
+        result = visit.result if isinstance(visit.result, dict) else {}
+        if not result.get("run_id") or not result.get("is_complete") or result.get("is_successful"):
+            continue
+        for task in client.jobs.get_run(result["run_id"]).tasks or []:
+            if task.state and task.state.result_state and task.state.result_state.value != "SUCCESS":
+                output = client.jobs.get_run_output(task.run_id)
+                tail = (output.error_trace or "").strip().splitlines()[-6:]
+                lines += [f"task {task.task_key} (run {task.run_id}): {output.error}", *(f"  | {t}" for t in tail)]
+    return lines
 
 
 def main() -> int:
@@ -42,7 +62,9 @@ def main() -> int:
             before = tree_cpu_seconds(os.getpid())
             load = fly_many(runner, slot, args.files, rows=args.rows, tag="load")
             load_cpu = (tree_cpu_seconds(os.getpid()) - before) / args.files
-    broken = [v for v in load.verdicts if not v.ok]
+        broken = [v for v in load.verdicts if not v.ok]
+        task_errors = {v.key: failed_tasks(env, v.observation.trace) for v in broken[:5]
+                       if v.observation and v.observation.trace}
     sequential = single.wall_seconds * args.files
     cores = os.cpu_count() or 1
     # With every core busy and nothing else in the way, N flights of `load_cpu` CPU s each take
@@ -78,6 +100,8 @@ def main() -> int:
         trace = verdict.observation.trace if verdict.observation else None
         why = (failure_reason(trace) if trace else None) or "no trace"
         print(f"  ! {verdict.key}: {verdict.status} {verdict.violations}\n    why: {why}")
+        for line in task_errors.get(verdict.key, []):
+            print(f"    {line}")
     return 0 if not broken and load.succeeded == args.files else 1
 
 
