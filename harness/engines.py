@@ -25,6 +25,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim import mlflow_store
 from sim.compute import jvm
 
 START_TIMEOUT_SECONDS = 240.0  # JVM start-ups take 15-25 s alone; much more when the machine is busy
@@ -199,9 +200,10 @@ def mlflow_server(work: Path) -> Iterator[MlflowServer]:
     work.mkdir(parents=True, exist_ok=True)
     port = free_port()
     server = MlflowServer(url=f"http://127.0.0.1:{port}")
+    store = f"sqlite:///{work / 'mlflow.db'}"
     argv = [
         str(Path(sys.executable).parent / "mlflow"), "server",
-        "--backend-store-uri", f"sqlite:///{work / 'mlflow.db'}",
+        "--backend-store-uri", store,
         "--artifacts-destination", str(work / "artifacts"),
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
     ]
@@ -214,5 +216,6 @@ def mlflow_server(work: Path) -> Iterator[MlflowServer]:
     # trace roll-ups) the pipeline never submits: ~30 CPU s per start on two cores (bench/tree_cpu.py).
     env = {**os.environ}
     env.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+    env.update(mlflow_store.client_env(store))  # its request threads share one engine, as a cluster's tasks do
     with _process(argv, work / "mlflow-server.log", env, healthy, "the MLflow tracking server") as process:
         yield MlflowServer(url=server.url, pid=process.pid)

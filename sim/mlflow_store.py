@@ -24,6 +24,23 @@ _MIGRATE = (
 )
 
 
+POOL_CLASS_ENV = "MLFLOW_SQLALCHEMYSTORE_POOLCLASS"
+
+
+def client_env(tracking_uri: str) -> dict[str, str]:
+    """What a process using a SQLite tracking store needs beside `MLFLOW_TRACKING_URI`.
+
+    A cluster runs its tasks as threads of one worker process, on one SQLAlchemy engine per store. MLflow's
+    store holds a connection while it asks for another (nested sessions), so with SQLAlchemy's default
+    QueuePool (5 connections + 10 overflow) more than 15 runs logging at once wait on each other until the
+    pool's 30 s timeout and fail with "QueuePool limit of size 5 overflow 10 reached" (20 threads: 12
+    failed; a 30-file load: 5 flights' train or evaluate tasks). A workspace's tracking server has no such
+    limit. NullPool opens a connection per session (a file open) and SQLite's own lock orders the writes:
+    100 threads at once, none failed.
+    """
+    return {POOL_CLASS_ENV: "NullPool"} if tracking_uri.startswith("sqlite:") else {}
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "stepbricks"
 

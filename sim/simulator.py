@@ -196,6 +196,7 @@ class Simulator:
                 cluster_env = {
                     **aws.env,
                     "MLFLOW_TRACKING_URI": mlflow_uri,
+                    **mlflow_store.client_env(mlflow_uri),
                     "MLFLOW_S3_ENDPOINT_URL": aws.endpoint,
                     # Clusters stage s3:// through the S3 API: the pyspark wheel has no s3a jars (stack-facts.md).
                     "STEPBRICKS_STORAGE_MODE": "staged",
@@ -232,6 +233,7 @@ class Simulator:
         env = {
             **self.aws.env,
             "MLFLOW_TRACKING_URI": self.mlflow_tracking_uri,
+            **mlflow_store.client_env(self.mlflow_tracking_uri),
             "MLFLOW_S3_ENDPOINT_URL": self.aws.endpoint,
         }
         if self.databricks:
