@@ -21,6 +21,7 @@ from bench.table import report
 from harness.experiment.load import fly_many
 from harness.experiment.runner import ExperimentConfig, Runner, prepare_slots
 from harness.proctree import tree_cpu_seconds
+from harness.runner import databricks_runs_of, task_outputs
 from harness.views import failure_reason
 from sim.simulator import Simulator
 
@@ -28,19 +29,13 @@ from sim.simulator import Simulator
 def failed_tasks(env: dict[str, str], trace: Any) -> list[str]:
     """The error and the end of the trace of each failed task of the flight's Databricks runs (runs/get-output),
     so a broken flight says what raised, not only which step."""
-    from databricks.sdk import WorkspaceClient
-
-    client = WorkspaceClient(host=env["DATABRICKS_HOST"], token=env["DATABRICKS_TOKEN"])
+    runs = databricks_runs_of(env, None, trace)
     lines: list[str] = []
-    for visit in trace.visits:
-        result = visit.result if isinstance(visit.result, dict) else {}
-        if not result.get("run_id") or not result.get("is_complete") or result.get("is_successful"):
-            continue
-        for task in client.jobs.get_run(result["run_id"]).tasks or []:
-            if task.state and task.state.result_state and task.state.result_state.value != "SUCCESS":
-                output = client.jobs.get_run_output(task.run_id)
-                tail = (output.error_trace or "").strip().splitlines()[-6:]
-                lines += [f"task {task.task_key} (run {task.run_id}): {output.error}", *(f"  | {t}" for t in tail)]
+    for run_id, output in task_outputs(env, runs).items():
+        if output.get("error"):
+            task = output.get("metadata", {}).get("task_key", "?")
+            tail = (output.get("error_trace") or "").strip().splitlines()[-6:]
+            lines += [f"task {task} (run {run_id}): {output['error']}", *(f"  | {t}" for t in tail)]
     return lines
 
 
