@@ -218,7 +218,8 @@ def _stop_execution(self: StepFunctionResponse) -> ActionResult:
     # describe_execution's lookup is StopExecution's: the same ARN checks, ExecutionDoesNotExist alike.
     execution = self.stepfunction_backend.describe_execution(arn)
     if execution.status != ExecutionStatus.RUNNING and execution.stop_date is not None:
-        return ActionResult({"stopDate": execution.stop_date})  # already ended: nothing to stop
+        # Already ended: AWS documents no answer for it; moto's (200, the recorded stopDate) is kept.
+        return ActionResult({"stopDate": execution.stop_date})
     stop_date = datetime.datetime.fromtimestamp(clock.now(), datetime.UTC)
     execution.stop(stop_date=stop_date, error=self._get_param("error"), cause=self._get_param("cause"))
     return ActionResult({"stopDate": stop_date})
