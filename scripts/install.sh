@@ -49,7 +49,7 @@ print("\n".join(
 ))
 PY
 log="$build_log"
-step "dependencies: a venv in the user's cache, built once per requirement list (a few minutes the first time)" \
+step "dependencies: a venv in the user's cache, built once per requirement list (about a minute the first time)" \
   bash -euo pipefail -c 'source "$1"; copied_venv "$2" "$3" "$4" main' _ \
   "$root/scripts/lib/cached_venv.sh" "$venv" "$reqs" "$python"
 log="$venv/install.log"

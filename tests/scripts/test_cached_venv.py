@@ -2,7 +2,8 @@
 and every checkout links to the same one: a fresh checkout (each CI run) does not install Airflow again.
 
 `scripts/lib/cached_venv.sh` is sourced as the venv scripts source it; its `_build_venv` is replaced by one that
-makes a venv-shaped directory and counts its builds (the real one runs pip: covered by the DAG tests)."""
+makes a venv-shaped directory and counts its builds (the real one runs uv or pip: covered by the DAG tests);
+who installs (uv, or pip when uv fails or cannot be fetched) is checked below with a fake Python and uv."""
 
 from __future__ import annotations
 
@@ -144,3 +145,94 @@ def test_a_copy_is_replaced_when_the_requirements_change(tmp_path: Path, reqs: P
     assert _copy(cache, venv, reqs, builds).returncode == 0
     assert len(set(builds.read_text().split())) == 2
     assert not (venv / "lib" / "stale.py").exists() and not venv.with_name(".venv.partial").exists()
+
+
+# Who installs: uv when it can be had (on PATH, or fetched once into the cache by the venv's pip), else pip.
+
+
+def _fakes(tmp_path: Path, *, uv_on_path: str | None = None, fetch_uv: bool = True) -> dict[str, Path]:
+    """A base Python whose `-m venv DIR` makes a venv whose python logs each `-m pip ...` call (and, asked for uv
+    with `--target`, puts a logging uv there when `fetch_uv`); optionally a uv on PATH exiting `uv_on_path`."""
+    bin_dir, log = tmp_path / "fake-bin", tmp_path / "calls.log"
+    bin_dir.mkdir()
+
+    def script(path: Path, text: str) -> Path:
+        path.write_text("#!/bin/bash\n" + text)
+        path.chmod(0o755)
+        return path
+
+    fetched_uv = script(bin_dir / "fetched-uv", f'echo "uv $*" >> {log}\n')
+    fetch = (f'while [[ "$1" != --target ]]; do shift; done\nmkdir -p "$2/bin"\ncp {fetched_uv} "$2/bin/uv"\n'
+             if fetch_uv else "exit 1\n")  # fmt: skip
+    venv_python = script(bin_dir / "venv-python",
+                         f'echo "pip ${{*:3}}" >> {log}\nif [[ "$*" == *--target* ]]; then\n{fetch}fi\n')
+    base = script(bin_dir / "base-python", f'mkdir -p "$3/bin"\ncp {venv_python} "$3/bin/python"\n')
+    if uv_on_path is not None:
+        script(bin_dir / "uv", f'echo "uv $*" >> {log}\nexit {uv_on_path}\n')
+    return {"bin": bin_dir, "log": log, "base": base}
+
+
+def _build(tmp_path: Path, fakes: dict[str, Path], reqs: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    script = f"""
+        set -euo pipefail
+        source {LIB}
+        _build_venv {tmp_path}/venv {reqs} {fakes["base"]}
+    """
+    environment = {"PATH": f"{fakes['bin']}:/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path / "cache"),
+                   "HOME": str(tmp_path), **env}  # fmt: skip
+    return subprocess.run(["bash", "-c", script], env=environment, capture_output=True, text=True, timeout=60)
+
+
+def _calls(fakes: dict[str, Path]) -> list[str]:
+    return fakes["log"].read_text().splitlines() if fakes["log"].exists() else []
+
+
+def test_uv_on_the_path_installs_the_requirements_and_pip_compiled_as_pip_would(tmp_path: Path, reqs: Path):
+    fakes = _fakes(tmp_path, uv_on_path="0")
+    done = _build(tmp_path, fakes, reqs)
+    assert done.returncode == 0, done.stderr
+    assert _calls(fakes) == [
+        f"uv pip install --quiet --python {tmp_path}/venv/bin/python --compile-bytecode --upgrade-package pip "
+        f"-r {reqs} pip"
+    ]
+    assert (tmp_path / "venv" / ".gitignore").read_text() == "*\n"
+
+
+def test_a_failing_uv_falls_back_to_pip_into_the_same_venv_and_says_so(tmp_path: Path, reqs: Path):
+    fakes = _fakes(tmp_path, uv_on_path="1")
+    done = _build(tmp_path, fakes, reqs)
+    assert done.returncode == 0, done.stderr
+    calls = _calls(fakes)
+    assert calls[0].startswith("uv pip install")
+    assert calls[1:] == ["pip install --quiet --upgrade pip", f"pip install --quiet -r {reqs}"]
+    assert f"uv could not install {reqs}" in done.stderr and "installing with pip instead" in done.stderr
+
+
+def test_the_installer_can_be_set_to_pip(tmp_path: Path, reqs: Path):
+    fakes = _fakes(tmp_path, uv_on_path="0")
+    done = _build(tmp_path, fakes, reqs, STEPBRICKS_VENV_INSTALLER="pip")
+    assert done.returncode == 0, done.stderr
+    assert _calls(fakes) == ["pip install --quiet --upgrade pip", f"pip install --quiet -r {reqs}"]
+
+
+def test_without_uv_on_the_path_one_pinned_uv_is_fetched_once_into_the_cache(tmp_path: Path, reqs: Path):
+    fakes = _fakes(tmp_path)
+    assert _build(tmp_path, fakes, reqs).returncode == 0
+    tools = tmp_path / "cache" / "stepbricks" / "tools"
+    (fetched,) = tools.iterdir()  # no half-made fetch left beside it
+    assert fetched.name.startswith("uv-") and (fetched / "bin" / "uv").exists()
+    (tmp_path / "venv" / "bin" / "python").unlink()  # a second venv: uv is taken from the cache, not fetched
+    assert _build(tmp_path, fakes, reqs).returncode == 0
+    calls = _calls(fakes)
+    fetches = [c for c in calls if "--target" in c]
+    assert len(fetches) == 1 and fetches[0].endswith(f"uv=={fetched.name.removeprefix('uv-')}")
+    assert [c.split(" --python")[0] for c in calls if c.startswith("uv ")] == ["uv pip install --quiet"] * 2
+    assert not [c for c in calls if c.startswith("pip install --quiet -r")]
+
+
+def test_a_uv_that_cannot_be_fetched_leaves_nothing_behind_and_pip_installs(tmp_path: Path, reqs: Path):
+    fakes = _fakes(tmp_path, fetch_uv=False)
+    done = _build(tmp_path, fakes, reqs)
+    assert done.returncode == 0, done.stderr
+    assert list((tmp_path / "cache" / "stepbricks" / "tools").iterdir()) == []
+    assert _calls(fakes)[1:] == ["pip install --quiet --upgrade pip", f"pip install --quiet -r {reqs}"]
