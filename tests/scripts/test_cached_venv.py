@@ -8,6 +8,7 @@ who installs (uv, or pip when uv fails or cannot be fetched) is checked below wi
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 LIB = Path(__file__).resolve().parents[2] / "scripts" / "lib" / "cached_venv.sh"
+SYSTEM_PATH = "/usr/bin:/bin"  # bash, mkdir, cp, mktemp: what the fakes run on
 
 
 def _link(cache: Path, checkout: Path, reqs: Path, builds: Path) -> subprocess.CompletedProcess[str]:
@@ -178,7 +180,7 @@ def _build(tmp_path: Path, fakes: dict[str, Path], reqs: Path, **env: str) -> su
         source {LIB}
         _build_venv {tmp_path}/venv {reqs} {fakes["base"]}
     """
-    environment = {"PATH": f"{fakes['bin']}:/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path / "cache"),
+    environment = {"PATH": f"{fakes['bin']}:{SYSTEM_PATH}", "XDG_CACHE_HOME": str(tmp_path / "cache"),
                    "HOME": str(tmp_path), **env}  # fmt: skip
     return subprocess.run(["bash", "-c", script], env=environment, capture_output=True, text=True, timeout=60)
 
@@ -215,6 +217,7 @@ def test_the_installer_can_be_set_to_pip(tmp_path: Path, reqs: Path):
     assert _calls(fakes) == ["pip install --quiet --upgrade pip", f"pip install --quiet -r {reqs}"]
 
 
+@pytest.mark.skipif(shutil.which("uv", path=SYSTEM_PATH) is not None, reason="a uv in /usr/bin or /bin is always found")
 def test_without_uv_on_the_path_one_pinned_uv_is_fetched_once_into_the_cache(tmp_path: Path, reqs: Path):
     fakes = _fakes(tmp_path)
     assert _build(tmp_path, fakes, reqs).returncode == 0
@@ -230,6 +233,7 @@ def test_without_uv_on_the_path_one_pinned_uv_is_fetched_once_into_the_cache(tmp
     assert not [c for c in calls if c.startswith("pip install --quiet -r")]
 
 
+@pytest.mark.skipif(shutil.which("uv", path=SYSTEM_PATH) is not None, reason="a uv in /usr/bin or /bin is always found")
 def test_a_uv_that_cannot_be_fetched_leaves_nothing_behind_and_pip_installs(tmp_path: Path, reqs: Path):
     fakes = _fakes(tmp_path, fetch_uv=False)
     done = _build(tmp_path, fakes, reqs)
