@@ -34,7 +34,8 @@ class _Paths(list):
             super().append(path)
 
 
-def _shared_loader() -> botocore.loaders.Loader:
+def shared_loader() -> botocore.loaders.Loader:
+    """The process's one loader of botocore's data (moto's own session reads it too: moto_seams.botocore_data)."""
     with _lock:
         if not _loader:
             _loader.append(botocore.loaders.Loader(extra_search_paths=_Paths()))
@@ -44,7 +45,7 @@ def _shared_loader() -> botocore.loaders.Loader:
 def session(**kwargs: Any) -> boto3.session.Session:
     """A new boto3 session (credentials, region: boto3's keywords) reading the process's shared loader."""
     core = botocore.session.get_session()
-    core.register_component("data_loader", _shared_loader())
+    core.register_component("data_loader", shared_loader())
     return boto3.session.Session(botocore_session=core, **kwargs)
 
 

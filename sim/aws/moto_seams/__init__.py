@@ -18,6 +18,7 @@ import importlib
 # Sibling seam modules register themselves on import.
 from sim.aws.moto_seams import (  # noqa: F401
     aws_faults,
+    botocore_data,
     cloudwatch,
     dynamodb,
     events,

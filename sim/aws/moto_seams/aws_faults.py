@@ -21,7 +21,7 @@ from urllib.parse import parse_qs
 import botocore.session
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-from sim import clock, faults
+from sim import boto_clients, clock, faults
 from sim.aws.moto_seams.core import Seam, register
 from sim.faults.aws_errors import error_for
 
@@ -32,6 +32,7 @@ _CREDENTIAL = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
 _MODEL_NAMES = {"states": "stepfunctions", "monitoring": "cloudwatch", "email": "ses"}
 _session_lock = threading.Lock()
 _session = botocore.session.get_session()
+_session.register_component("data_loader", boto_clients.shared_loader())  # a model parsed once per process
 
 
 @dataclass(frozen=True)

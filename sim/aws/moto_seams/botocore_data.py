@@ -1,0 +1,37 @@
+"""moto reads botocore's data files through the process's shared loader, so they are parsed once.
+
+moto lists each service's regions from a `boto3.Session()` of its own (`AccountSpecificBackend.get_session`):
+the first backend a process makes parsed botocore's endpoint rules (~1 MB of JSON) again, 0.12 s of CPU,
+although the simulator's clients in the same process read them through `sim.boto_clients`' loader. `stepbricks
+up` paid it inside its first request (the workspace token's Secrets Manager call), and so did every test worker
+and `stepbricks run`. Registered with `core.register` at import.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from moto.core.base_backend import AccountSpecificBackend
+
+from sim import boto_clients
+from sim.aws.moto_seams.core import Seam, register
+
+__all__: list[str] = []
+
+
+@functools.cache
+def _get_session(cls: type[AccountSpecificBackend]) -> Any:
+    """Replaces the class method `AccountSpecificBackend.get_session` (cached, as moto's is).
+
+    Restores nothing AWS does: the same regions, read from the same botocore data, through the loader the
+    process's boto3 clients share (`sim.boto_clients`), so endpoints.json is parsed once per process, not twice.
+    """
+    return boto_clients.session()
+
+
+register(
+    [(AccountSpecificBackend, "get_session", classmethod(_get_session))],
+    [Seam(AccountSpecificBackend, "get_session", ("cls",), _get_session.__doc__ or "",
+          proved_by="tests/sim/aws/test_botocore_data.py::test_moto_lists_regions_through_the_processs_shared_botocore_loader")],
+)
