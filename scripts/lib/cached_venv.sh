@@ -37,11 +37,11 @@ ensure_venv() {
 
 # _build_venv DIR REQS PY: REQS (and the newest pip) installed into a venv of PY at DIR (made if missing).
 #
-# By uv when it can be had, else by pip. On a fresh machine (each CI run) pip took 109 s for the project's
-# dependencies and most of a minute for Airflow's; uv 27 s and 8 s, resolving the same versions (checked
-# package by package for all three requirement lists, docs/performance.md "Session 22"). A failed uv install
-# falls back to pip into the same venv, so a machine where uv cannot be fetched or cannot reach the index
-# builds as before; STEPBRICKS_VENV_INSTALLER=pip skips uv altogether.
+# By uv when it can be had, else by pip. On a machine without the cache (a new user's, a CI runner's first run)
+# pip took 106-109 s for the project's dependencies; uv 27.5 s, 54 s with the bytecode compiled as below
+# (Airflow's 7.8 s), resolving the same versions (checked package by package for all three requirement lists,
+# docs/performance.md "Session 22"). A failed uv install falls back to pip into the same venv, so a machine
+# where uv cannot be fetched or cannot reach the index builds as before; STEPBRICKS_VENV_INSTALLER=pip skips uv.
 _build_venv() {
   local dir=$1 reqs=$2 py=$3 uv
   [[ -x "$dir/bin/python" ]] || "$py" -m venv "$dir"
