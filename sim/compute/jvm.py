@@ -21,14 +21,17 @@ so it wins (the JVM takes the last of repeated options).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from sim.mlflow_store import cache_dir
@@ -136,8 +139,13 @@ def _building(lock: Path) -> bool:
     return age <= _STALE_BUILD_SECONDS and _alive(holder)
 
 
-def build(path: Path) -> bool:
-    """Build the archive at `path` unless another process is building it (its pid in a lock file beside it)."""
+def build(path: Path, deadline: float = _STALE_BUILD_SECONDS) -> bool:
+    """Build the archive at `path` unless another process is building it (its pid in a lock file beside it).
+
+    A build still running after `deadline` seconds has its JVM killed, which ends the build: a JVM whose
+    gateway never wrote its connection file (its main thread dead, its gateway thread alive) kept pyspark's
+    `launch_gateway` polling for that file, and the builder and its JVM alive, for hours (seen in session 22:
+    1 h 34 min, 240 MB). Other processes take such a build's lock for dead after the same time."""
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = path.with_suffix(".lock")
     if lock.exists() and not _building(lock):
@@ -151,7 +159,8 @@ def build(path: Path) -> bool:
         os.close(fd)
         with tempfile.TemporaryDirectory(dir=path.parent, prefix="build-") as tmp:
             partial = Path(tmp) / path.name
-            _dump(partial, Path(tmp))
+            with _killing_after(deadline, _dump_option(partial)):
+                _dump(partial, Path(tmp))
             if partial.exists() and partial.stat().st_size > 0:
                 os.replace(partial, path)  # whole or not at all: a JVM never maps a half-written archive
                 _prune(path.parent)
@@ -159,6 +168,36 @@ def build(path: Path) -> bool:
         return False
     finally:
         lock.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _killing_after(seconds: float, marker: str) -> Iterator[None]:
+    """Within the block, a timer that SIGKILLs the processes whose command line holds `marker` (the build's own
+    JVM, named by its archive's path) once `seconds` have passed: what waits on that JVM then fails, and the
+    build's clean-up runs. Nothing else is touched (`build` may run inside a test worker with children of its own)."""
+    timer = threading.Timer(seconds, _kill_marked, args=(marker,))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def _kill_marked(marker: str) -> None:
+    """SIGKILL every process whose command line has `marker` as one argument (Linux's /proc; elsewhere none)."""
+    wanted = marker.encode()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if wanted in cmdline.read_bytes().split(b"\0"):
+                os.kill(int(cmdline.parent.name), signal.SIGKILL)
+        except (OSError, ValueError):
+            continue  # gone meanwhile, or not ours to kill
+
+
+def _dump_option(archive: Path) -> str:
+    """The JVM option that makes a JVM dump its loaded classes to `archive` on exit (and names the build's JVM)."""
+    return f"-XX:ArchiveClassesAtExit={archive}"
 
 
 def _prune(folder: Path, keep: int = KEEP_ARCHIVES) -> None:
@@ -195,7 +234,7 @@ def _dump(archive: Path, scratch: Path) -> None:
         .config("spark.local.dir", str(scratch))
         .config("spark.sql.warehouse.dir", str(scratch / "warehouse"))
         .config("spark.driver.extraJavaOptions",
-                f"{options()} -Djava.io.tmpdir={scratch} -Xlog:cds=off -XX:ArchiveClassesAtExit={archive}")
+                f"{options()} -Djava.io.tmpdir={scratch} -Xlog:cds=off {_dump_option(archive)}")
         .getOrCreate()
     )
     csv = scratch / "in.csv"

@@ -141,6 +141,38 @@ def test_a_build_leaves_the_work_to_a_live_builder_and_takes_over_a_dead_ones(
     assert [p.name for p in tmp_path.iterdir()] == [archive.name]  # the build's scratch is gone
 
 
+def test_a_build_whose_jvm_never_answers_is_killed_at_its_deadline_and_cleans_up(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    """Seen on this machine: a builder's JVM whose gateway never wrote its connection file, and pyspark polling
+    for that file for 1 h 34 min. Here `_dump` starts a stand-in JVM (named by the archive's dump option, as
+    the real one is) and waits on it as pyspark's `launch_gateway` does."""
+    archive = tmp_path / "spark-classes-x.jsa"
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])  # not the build's
+    started: list[subprocess.Popen] = []
+
+    def hanging_dump(path: Path, scratch: Path) -> None:
+        jvm_ = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", jvm._dump_option(path)])
+        started.append(jvm_)
+        while jvm_.poll() is None:
+            time.sleep(0.05)
+        raise RuntimeError("Java gateway process exited before sending its port number")
+
+    monkeypatch.setattr(jvm, "_dump", hanging_dump)
+    began = time.monotonic()
+    try:
+        with pytest.raises(RuntimeError, match="gateway"):
+            jvm.build(archive, deadline=0.5)
+        assert time.monotonic() - began < 30
+        assert started[0].returncode == -9  # SIGKILL
+        assert bystander.poll() is None  # only the build's own JVM is killed
+        assert list(tmp_path.iterdir()) == []  # no archive, no lock, no build directory
+    finally:
+        bystander.kill()
+        for process in started:
+            process.kill()
+
+
 def _real_archive(timeout: float = 900.0) -> Path:
     """The archive of this machine's JDK and Spark: waits for a background build, or builds it."""
     path = jvm.archive_path()
