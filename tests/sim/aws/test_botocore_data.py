@@ -6,6 +6,7 @@ parsed botocore's endpoint rules a second time (0.12 s of CPU; docs/performance.
 
 from __future__ import annotations
 
+from moto.core import utils as moto_core_utils
 from moto.core.base_backend import AccountSpecificBackend
 
 from sim import boto_clients
@@ -14,6 +15,13 @@ from sim import boto_clients
 def test_moto_lists_regions_through_the_processs_shared_botocore_loader(aws):
     moto_session = AccountSpecificBackend.get_session()
     assert moto_session._session.get_component("data_loader") is boto_clients.shared_loader()
+
+
+def test_moto_reads_service_models_through_the_processs_shared_botocore_loader(aws):
+    # The very dict a boto3 client of this process is built from: parsed once, the directories walked once.
+    shared = boto_clients.shared_loader().load_service_model("sqs", "service-2")
+    assert moto_core_utils._load_service_model("sqs", "service-2") is shared
+    assert moto_core_utils._load_service_model("s3", "paginators-1")["pagination"]["ListObjectsV2"]
 
 
 def test_moto_still_serves_every_region_botocore_lists(aws):
