@@ -48,13 +48,14 @@ def store_local_token(env: Mapping[str, str], token: str, secret: str = LOCAL_TO
     """Put the local workspace's PAT where the bundle's `local` target reads it (`stepbricks up` does this),
     so `stepbricks bundle deploy --target local` works against a fresh `up` without a pipeline deploy."""
     sm = aws_client("secretsmanager", env)
+    # Created first: a fresh `up`'s Secrets Manager is empty, so one request, not a refused put and a create.
     try:
-        return sm.put_secret_value(SecretId=secret, SecretString=token)["ARN"]
+        return sm.create_secret(Name=secret, SecretString=token,
+                                Description="The local fake workspace's token (stepbricks up)")["ARN"]  # fmt: skip
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+        if exc.response["Error"]["Code"] != "ResourceExistsException":
             raise
-    return sm.create_secret(Name=secret, SecretString=token,
-                            Description="The local fake workspace's token (stepbricks up)")["ARN"]  # fmt: skip
+    return sm.put_secret_value(SecretId=secret, SecretString=token)["ARN"]
 
 
 def credentials_for(bundle: Bundle, env: Mapping[str, str]) -> WorkspaceCredentials:
