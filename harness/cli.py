@@ -156,9 +156,11 @@ def up(
         attach(sim.context, watched)
         env = sim.env
         if sim.databricks is not None:
-            from harness.bundles.auth import LOCAL_TOKEN_SECRET, store_local_token
+            from harness.bundles.auth import LOCAL_TOKEN_DESCRIPTION, LOCAL_TOKEN_SECRET
 
-            store_local_token(env, sim.databricks.token)
+            # Where the bundle's `local` target reads it, so `stepbricks bundle deploy --target local` works
+            # against a fresh `up` without a pipeline deploy.
+            sim.aws.store_secret(LOCAL_TOKEN_SECRET, sim.databricks.token, description=LOCAL_TOKEN_DESCRIPTION)
         spinner.stop()
         console.print(endpoints_table(env))
         if enforce_iam:

@@ -33,6 +33,7 @@ class WorkspaceCredentials:
 
 LOCAL_TARGET = "local"
 LOCAL_TOKEN_SECRET = f"stepbricks/{LOCAL_TARGET}/databricks-token"  # token_secret's default for the local target
+LOCAL_TOKEN_DESCRIPTION = "The local fake workspace's token (stepbricks up)"  # `stepbricks up` stores it there
 
 
 def host_for(target: str, declared_host: str | None, env: Mapping[str, str]) -> str:
@@ -42,20 +43,6 @@ def host_for(target: str, declared_host: str | None, env: Mapping[str, str]) -> 
                if target == LOCAL_TARGET else f"set DATABRICKS_HOST_{target.upper()} or workspace.host in databricks.yml")
         raise BundleError(f"targets.{target}.workspace.host: no workspace for target {target}: {fix}")
     return host.rstrip("/")
-
-
-def store_local_token(env: Mapping[str, str], token: str, secret: str = LOCAL_TOKEN_SECRET) -> str:
-    """Put the local workspace's PAT where the bundle's `local` target reads it (`stepbricks up` does this),
-    so `stepbricks bundle deploy --target local` works against a fresh `up` without a pipeline deploy."""
-    sm = aws_client("secretsmanager", env)
-    # Created first: a fresh `up`'s Secrets Manager is empty, so one request, not a refused put and a create.
-    try:
-        return sm.create_secret(Name=secret, SecretString=token,
-                                Description="The local fake workspace's token (stepbricks up)")["ARN"]  # fmt: skip
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ResourceExistsException":
-            raise
-    return sm.put_secret_value(SecretId=secret, SecretString=token)["ARN"]
 
 
 def credentials_for(bundle: Bundle, env: Mapping[str, str]) -> WorkspaceCredentials:

@@ -32,7 +32,7 @@ from sim.aws import moto_seams
 from sim.aws.lambda_endpoint import LambdaInvokeEndpoint
 from sim.aws.lambda_runtime.models import FunctionConfig
 from sim.aws.lambda_runtime.runtime import AWS_ASYNC_RETRY_DELAYS_S, LambdaRuntime
-from sim.aws.moto_seams import glue, s3_changes, s3_namespace
+from sim.aws.moto_seams import glue, s3_changes, s3_namespace, secretsmanager
 from sim.aws.moto_seams import iam as iam_seams
 from sim.aws.prompt_stop import stop_promptly
 from sim.aws.s3_events import S3Delivery
@@ -208,6 +208,11 @@ class AwsSimulator:
         return self.runtime.wait_for_async(timeout_s)
 
     # -- conveniences for the CLI and tests ---------------------------------------------------------------
+
+    def store_secret(self, name: str, value: str, *, description: str = "") -> str:
+        """Create or update a Secrets Manager secret in this simulator's account and region, in-process (the
+        CLI's own bootstrap secrets); its ARN. Clients read it as any other secret."""
+        return secretsmanager.store_secret(self.account_id, REGION, name, value, description)
 
     def client(self, service: str, **config: Any) -> Any:
         """A boto3 client for `service` pointed at this simulator."""
