@@ -17,11 +17,15 @@ def test_moto_lists_regions_through_the_processs_shared_botocore_loader(aws):
     assert moto_session._session.get_component("data_loader") is boto_clients.shared_loader()
 
 
-def test_moto_reads_service_models_through_the_processs_shared_botocore_loader(aws):
-    # The very dict a boto3 client of this process is built from: parsed once, the directories walked once.
-    shared = boto_clients.shared_loader().load_service_model("sqs", "service-2")
-    assert moto_core_utils._load_service_model("sqs", "service-2") is shared
+def test_moto_reads_service_models_through_one_loader_a_process_with_its_own_extras(aws):
+    # One moto loader a process: the directories walked once, each model parsed once ...
+    sqs = moto_core_utils._load_service_model("sqs", "service-2")
+    assert moto_core_utils._load_service_model("sqs", "service-2") is sqs
     assert moto_core_utils._load_service_model("s3", "paginators-1")["pagination"]["ListObjectsV2"]
+    # ... with moto's extras on botocore's model (SQS's legacy error code), and the clients' models left as
+    # botocore ships them.
+    assert sqs["shapes"]["QueueDoesNotExist"]["error"]["code"] == "AWS.SimpleQueueService.NonExistentQueue"
+    assert "error" not in boto_clients.shared_loader().load_service_model("sqs", "service-2")["shapes"]["QueueDoesNotExist"]
 
 
 def test_moto_still_serves_every_region_botocore_lists(aws):
