@@ -1,4 +1,5 @@
-"""moto reads botocore's data files through the process's shared loader, so they are parsed once.
+"""moto reads botocore's data files once a process: its region lists through the clients' shared loader, its
+service models through one loader of its own (they carry moto's extras).
 
 moto lists each service's regions from a `boto3.Session()` of its own (`AccountSpecificBackend.get_session`):
 the first backend a process makes parsed botocore's endpoint rules (~1 MB of JSON) again, 0.12 s of CPU,
