@@ -8,6 +8,7 @@ and may outlive its manager (sim.compute.shared_pool): it then waits for another
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -306,6 +307,12 @@ def main() -> int:
     else:
         runtime.install(spark, DBUtils(Path(config.dbfs_root)))
         seeded_ids.install()
+    # The cyclic collector: what start-up made (pyspark, py4j, MLflow, this module) lives as long as the worker, so it
+    # is frozen out of the collector's walks, and collections come after 10,000 new containers instead of 700 (the
+    # test processes' setting, tests/conftest.py). A 5,000-row flight's worker spent 1.10 s collecting, 7 full
+    # collections of ~120 ms: 0.36 s after, 2 full (docs/performance.md, session 23).
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
     send(ready)
     _import_while_serving(config)
     executor = Executor(spark, send, ready)

@@ -69,6 +69,19 @@ def test_the_driver_jvm_starts_tuned_for_short_jobs(run: Run, notebook: Notebook
     assert {"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"} <= set(arguments), arguments
 
 
+def test_the_worker_collects_cycles_rarely_and_never_walks_what_its_start_up_made(run: Run, notebook: Notebook):
+    """sim/compute/worker.py: its start-up frozen once ready, collections after 10,000 new containers."""
+    path = notebook(
+        "import gc\n"
+        "dbutils.notebook.exit(f'{gc.isenabled()} {gc.get_threshold()[0]} {gc.get_freeze_count()}')\n"
+    )
+    result = run(kind="notebook", source_path=path)
+    assert result.outcome == "SUCCESS", result.error
+    enabled, threshold, frozen = (result.notebook_result or "").split()
+    assert (enabled, threshold) == ("True", "10000")
+    assert int(frozen) > 100_000  # pyspark's, py4j's and the worker's own objects at least
+
+
 def test_missing_widget_error_names_it(run: Run, notebook: Notebook):
     result = run(kind="notebook", source_path=notebook("dbutils.widgets.get('region')\n"))
     assert result.outcome == "FAILED"
