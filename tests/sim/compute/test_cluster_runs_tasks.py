@@ -57,27 +57,27 @@ def test_second_run_on_the_same_cluster_reuses_the_warm_session(run: Run, notebo
     assert len(created) == 1, created  # the start-up was paid once by this worker
 
 
+def _exit_value(run: Run, notebook: Notebook, source: str) -> str:
+    """What a notebook of `source` passes to `dbutils.notebook.exit`, run on the cluster (it must succeed)."""
+    result = run(kind="notebook", source_path=notebook(source))
+    assert result.outcome == "SUCCESS", result.error
+    return result.notebook_result or ""
+
+
 def test_the_driver_jvm_starts_tuned_for_short_jobs(run: Run, notebook: Notebook):
     """sim/compute/jvm.py: C1 only and the serial collector (and the class archive once built), from inside."""
-    path = notebook(
-        "bean = spark._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()\n"
-        "dbutils.notebook.exit(' '.join(bean.getInputArguments()))\n"
-    )
-    result = run(kind="notebook", source_path=path)
-    assert result.outcome == "SUCCESS", result.error
-    arguments = (result.notebook_result or "").split()
+    arguments = _exit_value(run, notebook,
+                            "bean = spark._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()\n"
+                            "dbutils.notebook.exit(' '.join(bean.getInputArguments()))\n").split()
     assert {"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"} <= set(arguments), arguments
 
 
 def test_the_worker_collects_cycles_rarely_and_never_walks_what_its_start_up_made(run: Run, notebook: Notebook):
     """sim/compute/worker.py: its start-up frozen once ready, collections after 10,000 new containers."""
-    path = notebook(
-        "import gc\n"
-        "dbutils.notebook.exit(f'{gc.isenabled()} {gc.get_threshold()[0]} {gc.get_freeze_count()}')\n"
-    )
-    result = run(kind="notebook", source_path=path)
-    assert result.outcome == "SUCCESS", result.error
-    enabled, threshold, frozen = (result.notebook_result or "").split()
+    enabled, threshold, frozen = _exit_value(
+        run, notebook,
+        "import gc\ndbutils.notebook.exit(f'{gc.isenabled()} {gc.get_threshold()[0]} {gc.get_freeze_count()}')\n",
+    ).split()
     assert (enabled, threshold) == ("True", "10000")
     assert int(frozen) > 100_000  # pyspark's, py4j's and the worker's own objects at least
 
