@@ -127,9 +127,9 @@ def up(
     ] = None,
 ) -> None:
     """Start the simulator in the foreground; print its endpoints and the environment to export."""
-    from harness import startup_gc
+    from sim import collector
 
-    startup_gc.pause_collector()  # until the simulator answers (harness/startup_gc.py)
+    collector.pause_collector()  # until the simulator answers (sim/collector.py)
     from harness.views import endpoints_table, export_lines
     from sim.faults import FaultPlan, PlanError
     from sim.faults.mock_config_watch import MockConfigWatcher, attach
@@ -190,7 +190,7 @@ def up(
         # The endpoints file last: whoever waits for it (`stepbricks env`, a script, a test) finds `up` ready
         # and everything it has to say already printed.
         sys.stdout.flush()
-        startup_gc.freeze_start_up()
+        collector.freeze_start_up()
         STATE_HOME.mkdir(parents=True, exist_ok=True)
         write_private(ENDPOINTS_FILE, json.dumps({"pid": os.getpid(), "env": env}))  # whole or absent to a poller
         try:
@@ -388,9 +388,9 @@ def run(
     if pipeline != "reference":
         console.print(f"[red]--pipeline must be reference or glue-lab[/red], got {pipeline!r}")
         raise typer.Exit(2)
-    from harness import startup_gc
+    from sim import collector
 
-    startup_gc.pause_collector()  # until the backend is up (harness/startup_gc.py)
+    collector.pause_collector()  # until the backend is up (sim/collector.py)
     from harness.backends import BackendError, open_backend
     from harness.deploy import VARIANTS, DeployConfig
     from harness.deploy import deploy as do_deploy
@@ -423,7 +423,7 @@ def run(
             except BackendError as exc:
                 console.print(f"[red]{exc}[/red]", highlight=False)
                 raise typer.Exit(2) from exc
-        startup_gc.freeze_start_up()
+        collector.freeze_start_up()
         sim = handle.simulator  # None unless embedded
         try:
             env = handle.env

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from sim import collector
 from tests import schedule
 
 # Hermetic: no user config, no real credentials, no network calls for the SDK's config discovery.
@@ -133,10 +134,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     after 10,000 new container objects instead of 700. In one process, tests/sim/aws/sfn's collections took 3.6-4.4
     CPU s (15-20 full ones of ~190 ms) and 1.2 s with this; tests/sim/databricks's 1.4-1.5 s and 0.5-0.6 s, its
     process 17.1-18.5 CPU s and 15.4-16.1 s (alternated; docs/performance.md, "Session 22"). Only the test
-    processes: the simulator's own and the users' keep Python's defaults."""
+    processes of this suite (sim/collector.py): a user's pytest process keeps Python's defaults."""
     gc.collect()
-    gc.freeze()
-    gc.set_threshold(10_000, 20, 20)
+    collector.freeze_start_up()
+    collector.collect_rarely()
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks `schedule.order` adds

@@ -8,7 +8,6 @@ and may outlive its manager (sim.compute.shared_pool): it then waits for another
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import shutil
@@ -22,7 +21,7 @@ from multiprocessing.connection import Client, Connection
 from pathlib import Path
 from typing import Any
 
-from sim import clock
+from sim import clock, collector
 from sim.compute import (
     capture,
     errors,
@@ -307,12 +306,10 @@ def main() -> int:
     else:
         runtime.install(spark, DBUtils(Path(config.dbfs_root)))
         seeded_ids.install()
-    # The cyclic collector: what start-up made (pyspark, py4j, MLflow, this module) lives as long as the worker, so it
-    # is frozen out of the collector's walks, and collections come after 10,000 new containers instead of 700 (the
-    # test processes' setting, tests/conftest.py). A 5,000-row flight's worker spent 1.10 s collecting, 7 full
-    # collections of ~120 ms: 0.36 s after, 2 full (docs/performance.md, session 23).
-    gc.freeze()
-    gc.set_threshold(10_000, 20, 20)
+    # What start-up made (pyspark, py4j, MLflow) out of the collector's walks, and rarer collections: a flight's
+    # worker spent 1.10 s collecting, 0.36 s with this (sim/collector.py).
+    collector.freeze_start_up()
+    collector.collect_rarely()
     send(ready)
     _import_while_serving(config)
     executor = Executor(spark, send, ready)

@@ -1,4 +1,5 @@
-"""`stepbricks up` and `run` start without the cyclic collector and freeze what start-up made (harness/startup_gc.py).
+"""The collector in stepbricks' own processes (sim/collector.py): `stepbricks up` and `run` start without it and
+freeze what start-up made; cluster workers and the suite's processes also collect rarely.
 
 Run in a fresh interpreter: the collector is process-wide, and this test process has frozen its own heap already.
 """
@@ -11,13 +12,13 @@ import sys
 
 _PROBE = """
 import gc, json
-from harness import startup_gc
+from sim import collector
 started = []
 gc.callbacks.append(lambda phase, info: started.append(info["generation"]) if phase == "start" else None)
-startup_gc.pause_collector()
+collector.pause_collector()
 made = [[i] for i in range(200_000)]  # containers far past the collector's thresholds, as imports make
 during = list(started)
-startup_gc.freeze_start_up()
+collector.freeze_start_up()
 frozen = gc.get_freeze_count()
 cycle = []
 cycle.append(cycle)
@@ -33,3 +34,9 @@ def test_start_up_runs_no_collection_then_freezes_what_it_made_and_collects_what
     assert probe["enabled"] is True
     assert probe["frozen"] >= 200_000
     assert probe["collected"] >= 1  # the cycle made after the freeze
+
+
+def test_collecting_rarely_waits_for_ten_thousand_new_containers():
+    probe = "import gc, json; from sim import collector; collector.collect_rarely(); print(json.dumps(gc.get_threshold()))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
+    assert json.loads(out.stdout) == [10_000, 20, 20]
