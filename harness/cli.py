@@ -130,6 +130,7 @@ def up(
     from sim import collector
 
     collector.pause_collector()  # until the simulator answers (sim/collector.py)
+    collector.freeze_at_exit()  # the interpreter's last collection would walk all a flight made: 0.5 s
     from harness.views import endpoints_table, export_lines
     from sim.faults import FaultPlan, PlanError
     from sim.faults.mock_config_watch import MockConfigWatcher, attach
@@ -391,6 +392,7 @@ def run(
     from sim import collector
 
     collector.pause_collector()  # until the backend is up (sim/collector.py)
+    collector.freeze_at_exit()  # the interpreter's last collection would walk all a flight made: 0.5 s
     from harness.backends import BackendError, open_backend
     from harness.deploy import VARIANTS, DeployConfig
     from harness.deploy import deploy as do_deploy

@@ -27,6 +27,8 @@ def experiment(
     A violation is shrunk to a minimal plan saved under --out, with an HTML report of its execution.
     Exit code 0 only when no invariant was violated."""
     from harness.experiment.cli_run import run_command
+    from sim import collector
 
+    collector.freeze_at_exit()  # the interpreter's last collection would walk every flight's leftovers
     raise typer.Exit(run_command(plans=plans, seed=seed, concurrency=concurrency, rows=rows, shrink=shrink, out=out,
                                  poll_seconds=poll_seconds))

@@ -40,3 +40,23 @@ def test_collecting_rarely_waits_for_ten_thousand_new_containers():
     probe = "import gc, json; from sim import collector; collector.collect_rarely(); print(json.dumps(gc.get_threshold()))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
     assert json.loads(out.stdout) == [10_000, 20, 20]
+
+
+_EXIT_PROBE = """
+import atexit, gc, json
+from sim import collector
+# Registered before freeze_at_exit, so it runs after it (atexit calls the last-registered first).
+atexit.register(lambda: print(json.dumps({"frozen": gc.get_freeze_count(), "enabled": gc.isenabled()})))
+collector.freeze_at_exit()
+collector.freeze_at_exit()  # once is enough: a second call registers nothing more
+made = [[i] for i in range(200_000)]  # what a flight leaves alive at exit
+"""
+
+
+def test_at_exit_everything_alive_is_frozen_so_the_interpreters_last_collection_walks_nothing():
+    out = subprocess.run([sys.executable, "-c", _EXIT_PROBE], capture_output=True, text=True, check=True, timeout=60)
+    lines = out.stdout.splitlines()
+    assert len(lines) == 1, out.stdout  # the exit handler ran once
+    probe = json.loads(lines[0])
+    assert probe["frozen"] >= 200_000
+    assert probe["enabled"] is False
