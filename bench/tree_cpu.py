@@ -84,7 +84,8 @@ def _test(pid: int) -> str:
 
 
 def measure(command: list[str], interval: float = 0.2, processes_out: Path | None = None) -> dict[str, float]:
-    log = Path(tempfile.mkstemp(prefix="spark-starts-")[1])
+    kept = os.environ.get("STEPBRICKS_SPARK_START_LOG")  # the caller's own log is kept, to be read
+    log = Path(kept) if kept else Path(tempfile.mkstemp(prefix="spark-starts-")[1])
     env = {**os.environ, "STEPBRICKS_SPARK_START_LOG": str(log)}
     started = time.monotonic()
     root = subprocess.Popen(command, env=env)
@@ -112,7 +113,8 @@ def measure(command: list[str], interval: float = 0.2, processes_out: Path | Non
         time.sleep(interval)
     wall = time.monotonic() - started
     starts = len(log.read_text().splitlines()) if log.exists() else 0
-    log.unlink(missing_ok=True)
+    if not kept:
+        log.unlink(missing_ok=True)
     if processes_out is not None:
         with processes_out.open("w") as sink:
             for key, cpu in seen.items():
