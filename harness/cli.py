@@ -9,6 +9,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -467,6 +468,7 @@ def run(
                         variant=variant,
                         on_update=lambda trace: live.update(trace_table(trace)),
                         notifications=notifications,
+                        sleep=sim.aws.history_waiter() if sim else time.sleep,
                     )
             console.print(summary_panel(result))
             _print_artifacts(result, deployment)

@@ -95,8 +95,10 @@ def run_pipeline(
     on_update: Callable[[ExecutionTrace], None] = lambda _t: None,
     notifications: Callable[[], list[dict]] | None = None,
     timeout: float = 1800.0,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> RunResult:
-    """Fly the pipeline once on `input_path` through the real trigger (or a direct start for `map`)."""
+    """Fly the pipeline once on `input_path` through the real trigger (or a direct start for `map`). `sleep` is
+    the wait between polls of its history (an embedded simulator's `history_waiter` ends it at the next event)."""
     started = time.monotonic()
     if variant in deployment.unsupported:
         raise ValueError(f"the {variant} variant is not deployed: {deployment.unsupported[variant]}")
@@ -117,7 +119,7 @@ def run_pipeline(
         bucket, key = input_uri.removeprefix("s3://").split("/", 1)
         etag = aws_client("s3", env).head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
         execution_arn = find_execution(env, sm_arn, bucket=bucket, key=key, etag=etag)
-    trace = follow(sfn, execution_arn, sleep=time.sleep, on_update=on_update, timeout=timeout)
+    trace = follow(sfn, execution_arn, sleep=sleep, on_update=on_update, timeout=timeout)
     result = RunResult(
         variant=variant,
         input_uri=input_uri,

@@ -19,7 +19,7 @@ import logging
 import os
 import threading
 import urllib.request
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -28,7 +28,7 @@ from botocore.config import Config
 
 from sim import boto_clients
 from sim import context as sim_context
-from sim.aws import moto_seams
+from sim.aws import history_changes, moto_seams
 from sim.aws.lambda_endpoint import LambdaInvokeEndpoint
 from sim.aws.lambda_runtime.models import FunctionConfig
 from sim.aws.lambda_runtime.runtime import AWS_ASYNC_RETRY_DELAYS_S, LambdaRuntime
@@ -188,6 +188,18 @@ class AwsSimulator:
         """Everything published to SNS (topic_arn, message_id, subject, message, attributes, timestamp)."""
         with self._lock:
             return [dict(m) for m in self._sns if topic_arn is None or m["topic_arn"] == topic_arn]
+
+    def history_waiter(self) -> Callable[[float], None]:
+        """A `time.sleep` for a follower of this simulator's executions that returns early once any execution's
+        history grew since it last returned (sim/aws/history_changes.py): `stepbricks run` answered 0-0.5 s
+        after its flight ended, waiting for its next poll. Its polls stay GetExecutionHistory calls, as on AWS."""
+        seen = history_changes.generation()
+
+        def sleep(seconds: float) -> None:
+            nonlocal seen
+            seen = history_changes.wait_past(seen, seconds)
+
+        return sleep
 
     def lambda_logs(self, function_name: str) -> list[str]:
         """The function's log lines (INIT_START/START/END/REPORT and its own output), oldest first."""

@@ -16,6 +16,7 @@ from moto.stepfunctions.parser.api import HistoryEventType
 from moto.stepfunctions.parser.asl.eval.event import event_manager
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 
+from sim.aws import history_changes
 from sim.aws.moto_seams.core import Seam, register
 
 __all__ = ["TERMINAL_EVENTS", "reopen"]
@@ -30,7 +31,7 @@ def _add_event(self: EventManager, context: Any, event_type: HistoryEventType, e
     """Replaces `EventManager.add_event` (the same steps, under the same lock, plus one check).
 
     Restores: nothing is recorded (in the history or the execution log) after the execution's terminal
-    event, and that event is recorded once.
+    event, and that event is recorded once. Adds: each recorded event is announced (`sim.aws.history_changes`).
     """
     with self._mutex:
         if self.__dict__.get(_ENDED):
@@ -48,7 +49,8 @@ def _add_event(self: EventManager, context: Any, event_type: HistoryEventType, e
                                   timestamp=timestamp, event_details=event_details)
         if event_type in TERMINAL_EVENTS:
             self.__dict__[_ENDED] = True
-        return event_id
+    history_changes.announce()  # after the lock: a follower woken by it reads the event (sim/aws/history_changes.py)
+    return event_id
 
 
 def reopen(manager: EventManager) -> None:
