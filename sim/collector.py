@@ -38,17 +38,13 @@ def collect_rarely() -> None:
     gc.set_threshold(*RARE_THRESHOLDS)
 
 
-_exit_freeze_registered = False
-
-
 def freeze_at_exit() -> None:
     """Freeze everything once the process's other exit handlers have run, so the interpreter's last collection
     walks nothing. Registered early, it runs late: `atexit` calls handlers last-registered first. Reference
-    counting still frees what it can and the other handlers (weakref finalizers, logging) run as before."""
-    global _exit_freeze_registered
-    if not _exit_freeze_registered:
-        _exit_freeze_registered = True
-        atexit.register(_freeze_for_exit)
+    counting still frees what it can and the other handlers (weakref finalizers, logging) run as before.
+    Registered once however often it is called."""
+    atexit.unregister(_freeze_for_exit)
+    atexit.register(_freeze_for_exit)
 
 
 def _freeze_for_exit() -> None:

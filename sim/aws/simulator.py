@@ -193,11 +193,12 @@ class AwsSimulator:
         """A `time.sleep` for a follower of this simulator's executions that returns early once any execution's
         history grew since it last returned (sim/aws/history_changes.py): `stepbricks run` answered 0-0.5 s
         after its flight ended, waiting for its next poll. Its polls stay GetExecutionHistory calls, as on AWS."""
-        seen = history_changes.generation()
+        changes = history_changes.of(self.context)
+        seen = changes.generation()
 
         def sleep(seconds: float) -> None:
             nonlocal seen
-            seen = history_changes.wait_past(seen, seconds)
+            seen = changes.wait_past(seen, seconds)
 
         return sleep
 

@@ -47,8 +47,10 @@ import atexit, gc, json
 from sim import collector
 # Registered before freeze_at_exit, so it runs after it (atexit calls the last-registered first).
 atexit.register(lambda: print(json.dumps({"frozen": gc.get_freeze_count(), "enabled": gc.isenabled()})))
+handlers = atexit._ncallbacks()
 collector.freeze_at_exit()
-collector.freeze_at_exit()  # once is enough: a second call registers nothing more
+collector.freeze_at_exit()  # a second call leaves one handler
+assert atexit._ncallbacks() == handlers + 1
 made = [[i] for i in range(200_000)]  # what a flight leaves alive at exit
 """
 

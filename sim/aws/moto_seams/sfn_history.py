@@ -16,6 +16,7 @@ from moto.stepfunctions.parser.api import HistoryEventType
 from moto.stepfunctions.parser.asl.eval.event import event_manager
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 
+from sim import context as sim_context
 from sim.aws import history_changes
 from sim.aws.moto_seams.core import Seam, register
 
@@ -49,7 +50,8 @@ def _add_event(self: EventManager, context: Any, event_type: HistoryEventType, e
                                   timestamp=timestamp, event_details=event_details)
         if event_type in TERMINAL_EVENTS:
             self.__dict__[_ENDED] = True
-    history_changes.announce()  # after the lock: a follower woken by it reads the event (sim/aws/history_changes.py)
+    # After the lock: a follower woken by it reads the event (sim/aws/history_changes.py).
+    history_changes.of(sim_context.current()).announce()
     return event_id
 
 
