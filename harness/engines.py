@@ -42,9 +42,18 @@ def spark_home() -> Path:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports. Asked for one at a time, the kernel can hand the same port out twice once
+    the first probe's socket is closed: a Connect server was once given one port for its gRPC service and its
+    UI, and its UI moved to the next port while its URL kept the first (connection refused)."""
+    with ExitStack() as held:
+        socks = [held.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
 
 
 @dataclass(frozen=True)
@@ -145,7 +154,7 @@ def standalone_cluster(work: Path, *, cores: int = 1, memory: str = "1g") -> Ite
     work.mkdir(parents=True, exist_ok=True)
     env = {**_spark_env(work), "SPARK_DAEMON_MEMORY": "256m"}  # master and worker daemons, not the executors
     spark_class = str(spark_home() / "bin" / "spark-class")
-    port, ui_port, worker_ui = free_port(), free_port(), free_port()
+    port, ui_port, worker_ui = free_ports(3)
     cluster = StandaloneCluster(url=f"spark://127.0.0.1:{port}", ui=f"http://127.0.0.1:{ui_port}")
     with ExitStack() as stack:
         stack.enter_context(_process(
@@ -165,7 +174,7 @@ def connect_server(work: Path, *, driver_memory: str = "1g") -> Iterator[Connect
     """A Spark Connect server (`local[1]` inside) on 127.0.0.1 (ready ≈ 25 s when idle)."""
     work.mkdir(parents=True, exist_ok=True)
     env = _spark_env(work)
-    port, ui_port = free_port(), free_port()
+    port, ui_port = free_ports(2)
     server = ConnectServer(url=f"sc://127.0.0.1:{port}", ui=f"http://127.0.0.1:{ui_port}")
     argv = [
         str(spark_home() / "bin" / "spark-submit"),
