@@ -138,6 +138,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.collect()
     collector.freeze_start_up()
     collector.collect_rarely()
+    collector.freeze_at_exit()  # the interpreter's last collection would walk everything the tests left alive
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks `schedule.order` adds
