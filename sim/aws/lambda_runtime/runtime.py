@@ -174,6 +174,8 @@ class LambdaRuntime:
             self._workers.clear()
             self._idle.clear()
             self._idle_order.clear()
+        for worker in workers:  # all told at once: each takes ~10 ms to die, and one by one they added up
+            worker.kill(wait=False)
         for worker in workers:
             worker.kill()
 

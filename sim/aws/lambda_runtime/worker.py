@@ -139,10 +139,13 @@ class Worker:
                 return
             pause.wait(MEMORY_POLL_S)
 
-    def kill(self) -> None:
+    def kill(self, *, wait: bool = True) -> None:
+        """Kill the environment (its peak memory read first) and, unless `wait=False`, reap it and close its pipes."""
         if self.alive():
             self.max_memory_used_mb()
             self.process.kill()
+        if not wait:
+            return
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:

@@ -16,7 +16,7 @@ from sim.aws.lambda_runtime.code import CodeStore
 from sim.aws.lambda_runtime.interpreters import interpreter_for
 from sim.aws.lambda_runtime.layer import RUNTIME_PACKAGES, build_runtime_layer
 from sim.aws.lambda_runtime.runtime import MAX_IDLE_WORKERS
-from tests.sim.aws.lambda_runtime.functions import config, local_runtime, package
+from tests.sim.aws.lambda_runtime.functions import NO_ENDPOINT, config, local_runtime, package
 
 
 @pytest.fixture
@@ -93,3 +93,18 @@ def test_function_runs_on_the_python_its_runtime_names(runtime: LambdaRuntime):
 
 def test_unknown_python_runtime_falls_back_to_this_interpreter():
     assert interpreter_for("python2.1") == (sys.executable, f"{sys.version_info[0]}.{sys.version_info[1]}")
+
+
+def test_closing_the_runtime_kills_and_reaps_every_environment(tmp_path: Path):
+    """All are told at once, then reaped (one by one, each kill waited ~10 ms for its process to die)."""
+    codes = {name: package(f"def handler(e, c):\n    return {name!r}\n") for name in ("fa", "fb", "fc")}
+    rt = LambdaRuntime(state_dir=tmp_path, base_env=NO_ENDPOINT, max_idle_workers=3)
+    try:
+        for name, code in codes.items():
+            assert rt.invoke(config(name, code), lambda code=code: code, b"{}").cold_start is True
+        processes = [worker.process for worker in rt._workers]
+        assert len(processes) == 3 and all(p.poll() is None for p in processes)
+    finally:
+        rt.close()
+    assert all(p.returncode is not None for p in processes)  # reaped: no zombie left behind
+    assert all(p.stdout is None or p.stdout.closed for p in processes)
