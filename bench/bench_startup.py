@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.table import report
+from harness.ports import free_port
 
 TARGET_RATIO = 1.5
 DEADLINE_S = 180.0
@@ -38,12 +38,6 @@ def _answers(url: str) -> bool:
     except OSError:
         return False
     return True
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _time_until(proc: subprocess.Popen, ready) -> float:
@@ -63,7 +57,7 @@ def _time_until(proc: subprocess.Popen, ready) -> float:
 
 def moto_server() -> float:
     """Seconds from spawning `python -m moto.server` to its first HTTP answer."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return _time_until(proc, lambda: _answers(f"http://127.0.0.1:{port}/"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -19,18 +18,13 @@ from pathlib import Path
 import requests
 
 from harness.deploy import PROJECT_ROOT
+from harness.ports import free_port
 
 STOP_SECONDS = 15
 
 
 class AppProcessError(RuntimeError):
     """The app exited while starting or did not answer in time; the message ends with its log."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class AppProcess:

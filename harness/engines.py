@@ -25,6 +25,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.ports import free_port, free_ports
 from sim import mlflow_store
 from sim.compute import jvm
 
@@ -39,21 +40,6 @@ def spark_home() -> Path:
     import pyspark
 
     return Path(pyspark.__file__).parent
-
-
-def free_port() -> int:
-    return free_ports(1)[0]
-
-
-def free_ports(count: int) -> list[int]:
-    """`count` distinct free ports. Asked for one at a time, the kernel can hand the same port out twice once
-    the first probe's socket is closed: a Connect server was once given one port for its gRPC service and its
-    UI, and its UI moved to the next port while its URL kept the first (connection refused)."""
-    with ExitStack() as held:
-        socks = [held.enter_context(socket.socket()) for _ in range(count)]
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in socks]
 
 
 @dataclass(frozen=True)

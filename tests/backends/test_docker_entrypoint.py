@@ -8,14 +8,12 @@ import io
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 import zipfile
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -23,27 +21,17 @@ import yaml
 
 from harness.backends import COMPOSE_FILE, DOCKER_TOKEN_VAR
 from harness.clients import aws_client
+from harness.ports import free_ports
 
 SERVE = COMPOSE_FILE.parent / "docker" / "serve.py"
 HANDLER = "import os\ndef handler(event, context):\n    return {k: v for k, v in os.environ.items() if 'ENDPOINT' in k}\n"
-
-
-def _free_ports(count: int) -> list[int]:
-    """`count` distinct free ports: each socket stays bound until all are chosen, so no port comes back twice
-    (bound one at a time and closed, two picks can be the same port: CI once saw serve.py's second server fail
-    with "Address already in use")."""
-    with ExitStack() as held:
-        socks = [held.enter_context(socket.socket()) for _ in range(count)]
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in socks]
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """docker/serve.py with the compose file's command, ports swapped for free ones."""
     command = yaml.safe_load(COMPOSE_FILE.read_text())["services"]["stepbricks"]["command"]
-    ports = dict(zip(("aws-port", "lambda-port", "databricks-port"), _free_ports(3), strict=True))
+    ports = dict(zip(("aws-port", "lambda-port", "databricks-port"), free_ports(3), strict=True))
     state = tmp_path_factory.mktemp("serve-state")
     overrides = {"host": "127.0.0.1", "state-dir": str(state), **{k: str(v) for k, v in ports.items()},
                  "localstack": "http://127.0.0.1:4566", "stepfunctions": "http://127.0.0.1:8083",
@@ -73,7 +61,7 @@ def test_the_entry_point_passes_the_compose_health_check(served):
 
 
 def test_the_health_check_fails_when_nothing_listens():
-    aws, invoke, workspace = _free_ports(3)
+    aws, invoke, workspace = free_ports(3)
     dead = [sys.executable, str(SERVE), "--check", f"--aws-port={aws}", f"--lambda-port={invoke}",
             f"--databricks-port={workspace}"]
     result = subprocess.run(dead, capture_output=True, text=True)

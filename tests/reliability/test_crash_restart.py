@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,17 +19,12 @@ import pytest
 import requests
 
 from harness.experiment.model import ExperimentPlan, PlannedFault
+from harness.ports import free_port
 from lambdas import check_databricks_job, start_databricks_job
 from lambdas._databricks import DatabricksClient, RetryPolicy
 from tests.reliability.conftest import make_runner
 
 TOKEN = "dapi" + "7" * 32
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _start(state_dir: Path, port: int) -> subprocess.Popen:
@@ -62,7 +56,7 @@ def _crash(process: subprocess.Popen) -> None:
 
 @pytest.fixture
 def workspace_process(tmp_path):
-    port = _free_port()
+    port = free_port()
     processes = [_start(tmp_path, port)]
     yield tmp_path, port, processes
     for process in processes:

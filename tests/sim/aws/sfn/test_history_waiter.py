@@ -25,4 +25,3 @@ def test_a_follower_sleeping_on_the_waiter_wakes_at_the_executions_events_not_at
     assert wait_for(sfn, execution)["status"] == "SUCCEEDED"
     types = [e["type"] for e in sfn.get_execution_history(executionArn=execution)["events"]]
     assert types[-1] == "ExecutionSucceeded"  # what the woken follower's next poll reads
-

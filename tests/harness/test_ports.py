@@ -1,10 +1,10 @@
-"""The ports harness/engines.py gives a Spark server it starts: distinct, on 127.0.0.1, free when handed out."""
+"""The ports harness/ports.py gives the servers the harness starts: distinct, on 127.0.0.1, free when handed out."""
 
 from __future__ import annotations
 
 import socket
 
-from harness.engines import free_ports
+from harness.ports import free_ports
 
 
 def test_ports_asked_for_together_are_distinct_and_each_can_be_bound_on_loopback():
